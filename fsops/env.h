@@ -1,0 +1,127 @@
+// Copyright persist authors.
+//
+// Env: every system call persist makes, behind one interface.
+//
+// Modelled on LevelDB's Env. Production code uses PosixEnv (Env::Default());
+// tests wrap it (FaultEnv) to count mutating calls, fail the Nth one with a
+// chosen errno, or stop dead at it as a crash would. Everything above fsops
+// reaches the filesystem only through an Env, so one wrapper sees it all.
+//
+// Names passed with a directory fd are single path components; the `path`
+// argument, where there is one, is only used in error messages. Nothing here
+// follows a symlink: opens add O_NOFOLLOW and stats use AT_SYMLINK_NOFOLLOW.
+// Errors come from ErrnoStatus() and carry the errno (see errno_status.h).
+
+#ifndef PERSIST_FSOPS_ENV_H_
+#define PERSIST_FSOPS_ENV_H_
+
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace persist {
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide PosixEnv. Never deleted.
+  static Env* Default();
+
+  // ---- Resolution and reads: never counted as mutations. ----
+
+  // Opens the directory `path` for use as a site root (O_DIRECTORY).
+  virtual absl::StatusOr<int> OpenRoot(const std::string& path) = 0;
+
+  // Opens `rel` beneath `root_fd` without following any symlink in any
+  // component and without leaving the root: openat2(RESOLVE_BENEATH |
+  // RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) where the kernel has it, a
+  // component-by-component O_NOFOLLOW walk where not. `rel` may be "" (the
+  // root itself). O_CREAT is not allowed here; use OpenAt on the parent.
+  virtual absl::StatusOr<int> OpenBeneath(int root_fd, const std::string& rel, int flags) = 0;
+
+  // openat(dir_fd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode). With O_CREAT
+  // this is a mutation.
+  virtual absl::StatusOr<int> OpenAt(int dir_fd, const std::string& name, int flags,
+                                     mode_t mode, const std::string& path) = 0;
+
+  virtual void Close(int fd) = 0;
+
+  // fstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW); name "" stats dir_fd itself.
+  virtual absl::Status StatAt(int dir_fd, const std::string& name, struct stat* st,
+                              const std::string& path) = 0;
+
+  virtual absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
+                                                 const std::string& path) = 0;
+
+  // The names in the directory open at `dir_fd`, without "." and "..", in
+  // no particular order. Does not move dir_fd's offset.
+  virtual absl::StatusOr<std::vector<std::string>> ListDir(int dir_fd,
+                                                           const std::string& path) = 0;
+
+  // Reads up to n bytes; 0 at end of file.
+  virtual absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) = 0;
+
+  virtual absl::Status StatFs(int fd, struct statfs* st, const std::string& path) = 0;
+
+  // flock(fd, operation); LOCK_NB gives EWOULDBLOCK when another holds it.
+  virtual absl::Status Flock(int fd, int operation, const std::string& path) = 0;
+
+  // ---- Mutations: each one is a fault-injection point. ----
+
+  virtual absl::Status MkdirAt(int dir_fd, const std::string& name, mode_t mode,
+                               const std::string& path) = 0;
+
+  virtual absl::Status SymlinkAt(const std::string& target, int dir_fd, const std::string& name,
+                                 const std::string& path) = 0;
+
+  // renameat2 with `flags` (0, RENAME_NOREPLACE or RENAME_EXCHANGE). Where the
+  // kernel or filesystem lacks the flag the call fails with EINVAL or ENOSYS;
+  // callers own the fallback, so that it stays journaled and recoverable.
+  virtual absl::Status RenameAt(int from_dir, const std::string& from_name, int to_dir,
+                                const std::string& to_name, unsigned flags,
+                                const std::string& from_path, const std::string& to_path) = 0;
+
+  // unlinkat(dir_fd, name, flags); AT_REMOVEDIR removes an empty directory.
+  virtual absl::Status UnlinkAt(int dir_fd, const std::string& name, int flags,
+                                const std::string& path) = 0;
+
+  // Writes all n bytes or fails.
+  virtual absl::Status Write(int fd, const char* buf, size_t n, const std::string& path) = 0;
+
+  // copy_file_range from the current offsets; returns bytes copied, 0 at EOF.
+  virtual absl::StatusOr<size_t> CopyFileRange(int in_fd, int out_fd, size_t n,
+                                               const std::string& path) = 0;
+
+  virtual absl::Status Ftruncate(int fd, off_t length, const std::string& path) = 0;
+
+  virtual absl::Status Fchmod(int fd, mode_t mode, const std::string& path) = 0;
+
+  // fchmodat on a non-symlink entry.
+  virtual absl::Status FchmodAt(int dir_fd, const std::string& name, mode_t mode,
+                                const std::string& path) = 0;
+
+  // utimensat(dir_fd, name, times, AT_SYMLINK_NOFOLLOW); name "" sets dir_fd's.
+  virtual absl::Status UtimensAt(int dir_fd, const std::string& name,
+                                 const struct timespec times[2], const std::string& path) = 0;
+
+  virtual absl::Status Fsync(int fd, const std::string& path) = 0;
+
+  // Flushes the whole filesystem holding fd: one call instead of one fsync
+  // per file of a staged tree.
+  virtual absl::Status Syncfs(int fd, const std::string& path) = 0;
+
+  // Called before every journal write (an LMDB commit), which does its own
+  // I/O outside this interface. A fault Env stops the write here.
+  virtual absl::Status BeforeJournalWrite(const std::string& what) = 0;
+};
+
+}  // namespace persist
+
+#endif  // PERSIST_FSOPS_ENV_H_

@@ -1,0 +1,653 @@
+// Copyright persist authors.
+
+#include "fsops/ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "fsops/errno_status.h"
+#include "fsops/fd.h"
+#include "fsops/path.h"
+#include "fsops/path_state.h"
+#include "fsops/tree.h"
+
+namespace persist {
+namespace {
+
+constexpr mode_t kStateDirMode = 0700;
+
+#define PERSIST_RETURN_IF_ERROR(expr)        \
+  do {                                       \
+    absl::Status _status = (expr);           \
+    if (!_status.ok()) return _status;       \
+  } while (0)
+
+bool Exists(const PathState& state) { return state.type() != ABSENT; }
+
+// A path resolved to its open parent directory and last component.
+struct Loc {
+  Fd dir;
+  std::string parent;
+  std::string leaf;
+  std::string path;
+  Entry entry() const { return Entry{dir.get(), leaf, path}; }
+  Entry sibling(const std::string& name) const {
+    return Entry{dir.get(), name, JoinPath(parent, name)};
+  }
+};
+
+absl::StatusOr<Loc> Locate(const Root& root, const std::string& rel) {
+  Loc loc;
+  loc.path = rel;
+  loc.parent = SplitParent(rel).first;
+  absl::StatusOr<Fd> dir = root.OpenParent(rel, &loc.leaf);
+  if (!dir.ok()) return Annotate(dir.status(), "cannot reach " + PrintablePath(rel));
+  loc.dir = std::move(*dir);
+  return loc;
+}
+
+absl::StatusOr<PathState> Stat(Env* env, const Entry& entry) {
+  return ObservePath(env, entry.dir_fd, entry.name, entry.path, false);
+}
+
+std::string TempName(const OpContext& ctx) {
+  return absl::StrCat(".persist-", ctx.run_id, "-", ctx.index, ".tmp");
+}
+
+bool IsFlagUnsupported(const absl::Status& status) {
+  int err = StatusErrno(status);
+  return err == EINVAL || err == ENOSYS;
+}
+
+// rename with RENAME_NOREPLACE; where the flag is missing, a check for the
+// destination and a plain rename (the site lock keeps other persist runs out).
+absl::Status RenameNoReplace(Env* env, const Entry& from, const Entry& to) {
+  absl::Status status =
+      env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, RENAME_NOREPLACE, from.path, to.path);
+  if (status.ok() || !IsFlagUnsupported(status)) return status;
+  absl::StatusOr<PathState> target = Stat(env, to);
+  if (!target.ok()) return target.status();
+  if (Exists(*target)) return ErrnoStatus(EEXIST, "rename", from.path + " -> " + to.path);
+  return env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, 0, from.path, to.path);
+}
+
+// ---- The stash: .persist/stash/<run>/<index>/{old,src} ----
+
+absl::Status StashPut(const OpContext& ctx, const Entry& entry, const std::string& slot) {
+  Env* env = ctx.root->env();
+  const std::string dir = StashDir(ctx.run_id, ctx.index);
+  PERSIST_RETURN_IF_ERROR(ctx.root->MakeDirs(dir, kStateDirMode));
+  absl::StatusOr<Fd> stash = ctx.root->OpenDir(dir);
+  if (!stash.ok()) return stash.status();
+  absl::Status status = RenameNoReplace(env, entry, Entry{stash->get(), slot, JoinPath(dir, slot)});
+  if (StatusErrno(status) == EXDEV) {
+    return Annotate(status, absl::StrCat(PrintablePath(entry.path),
+                                         " is on another filesystem than the site's .persist/; "
+                                         "persist keeps what it replaces on the same filesystem: "
+                                         "move .persist/ or the data so they share one"));
+  }
+  PERSIST_RETURN_IF_ERROR(status);
+  PERSIST_RETURN_IF_ERROR(env->Fsync(stash->get(), dir));
+  return env->Fsync(entry.dir_fd, SplitParent(entry.path).first);
+}
+
+// The stashed object in `slot`, or nullopt when there is none.
+absl::StatusOr<std::optional<Loc>> StashFind(const OpContext& ctx, const std::string& slot) {
+  absl::StatusOr<Loc> loc = Locate(*ctx.root, JoinPath(StashDir(ctx.run_id, ctx.index), slot));
+  if (!loc.ok()) {
+    if (absl::IsNotFound(loc.status())) return std::optional<Loc>();
+    return loc.status();
+  }
+  absl::StatusOr<PathState> state = Stat(ctx.root->env(), loc->entry());
+  if (!state.ok()) return state.status();
+  if (!Exists(*state)) return std::optional<Loc>();
+  return std::optional<Loc>(std::move(*loc));
+}
+
+// ---- Rescue: foreign data found where undo must restore ----
+
+RescueFn MakeRescue(const OpContext& ctx, std::vector<std::string>* rescued) {
+  return [&ctx, rescued](const Entry& entry) -> absl::Status {
+    Env* env = ctx.root->env();
+    const std::string base = JoinPath(JoinPath(kStateDir, "rescued"), ctx.run_id);
+    const std::string wanted = JoinPath(base, entry.path);
+    auto [parent, leaf] = SplitParent(wanted);
+    PERSIST_RETURN_IF_ERROR(ctx.root->MakeDirs(parent, kStateDirMode));
+    absl::StatusOr<Fd> dir = ctx.root->OpenDir(parent);
+    if (!dir.ok()) return dir.status();
+    for (int attempt = 0;; ++attempt) {
+      std::string name = attempt == 0 ? leaf : absl::StrCat(leaf, ".", attempt);
+      absl::Status status = RenameNoReplace(env, entry, Entry{dir->get(), name, JoinPath(parent, name)});
+      if (StatusErrno(status) == EEXIST) continue;
+      PERSIST_RETURN_IF_ERROR(status);
+      rescued->push_back(JoinPath(parent, name));
+      PERSIST_RETURN_IF_ERROR(env->Fsync(dir->get(), parent));
+      return env->Fsync(entry.dir_fd, SplitParent(entry.path).first);
+    }
+  };
+}
+
+absl::Status RemoveCreatedAt(const OpContext& ctx, const Entry& entry, const Created& created,
+                             std::vector<std::string>* rescued) {
+  int count = 0;
+  return RemoveCreated(ctx.root->env(), entry, created, MakeRescue(ctx, rescued), &count);
+}
+
+// ---- Placing new objects ----
+
+using BuildFn = std::function<absl::Status(const Entry& staged)>;
+
+// Puts `staged` where `dest` is, and the object that was at `dest` in the
+// stash. The staged object's identity is journaled first, so that recovery
+// can tell a swapped pair from an unswapped one.
+absl::Status SwapIn(const OpContext& ctx, const Entry& staged, const Loc& dest) {
+  Env* env = ctx.root->env();
+  struct stat st;
+  PERSIST_RETURN_IF_ERROR(env->StatAt(staged.dir_fd, staged.name, &st, staged.path));
+  PERSIST_RETURN_IF_ERROR(ctx.record_swap(st.st_dev, st.st_ino));
+  absl::Status status = env->RenameAt(staged.dir_fd, staged.name, dest.dir.get(), dest.leaf,
+                                      RENAME_EXCHANGE, staged.path, dest.path);
+  if (status.ok()) {
+    PERSIST_RETURN_IF_ERROR(env->Fsync(dest.dir.get(), dest.parent));
+    // The staged name now holds the replaced object.
+    return StashPut(ctx, staged, "old");
+  }
+  if (!IsFlagUnsupported(status)) return status;
+  PERSIST_RETURN_IF_ERROR(StashPut(ctx, dest.entry(), "old"));
+  PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, staged, dest.entry()));
+  return env->Fsync(dest.dir.get(), dest.parent);
+}
+
+// Builds the new object under the op's temporary name beside `dest`, makes it
+// durable, and renames it into place (swapping when `displaces`).
+absl::Status Place(const OpContext& ctx, const std::string& dest, bool displaces, bool sync_tree,
+                   const BuildFn& build) {
+  Env* env = ctx.root->env();
+  absl::StatusOr<Loc> loc = Locate(*ctx.root, dest);
+  if (!loc.ok()) return loc.status();
+  const Entry staged = loc->sibling(TempName(ctx));
+  PERSIST_RETURN_IF_ERROR(build(staged));
+  if (sync_tree) PERSIST_RETURN_IF_ERROR(env->Syncfs(loc->dir.get(), staged.path));
+  if (displaces) return SwapIn(ctx, staged, *loc);
+  PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, staged, loc->entry()));
+  return env->Fsync(loc->dir.get(), loc->parent);
+}
+
+// Reverses Place: removes the staged object, or the placed one if it is still
+// what the op made (rescuing what is not), and puts back what it replaced.
+absl::Status UndoPlace(const OpContext& ctx, const std::string& dest, bool displaced,
+                       const Created& created, std::vector<std::string>* rescued) {
+  Env* env = ctx.root->env();
+  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
+  if (!old.ok()) return old.status();
+  absl::StatusOr<Loc> loc = Locate(*ctx.root, dest);
+  if (!loc.ok()) {
+    if (absl::IsNotFound(loc.status()) && !old->has_value()) return absl::OkStatus();
+    return Annotate(loc.status(), "cannot put back " + PrintablePath(dest) +
+                                      " (restore its directory, then run persist recover again)");
+  }
+  const Entry staged = loc->sibling(TempName(ctx));
+  absl::StatusOr<PathState> staged_state = Stat(env, staged);
+  if (!staged_state.ok()) return staged_state.status();
+  absl::StatusOr<PathState> dest_state = Stat(env, loc->entry());
+  if (!dest_state.ok()) return dest_state.status();
+
+  if (old->has_value()) {
+    if (Exists(*staged_state)) PERSIST_RETURN_IF_ERROR(RemoveTree(env, staged));
+    if (Exists(*dest_state)) {
+      PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, loc->entry(), created, rescued));
+    }
+    PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), loc->entry()));
+  } else if (Exists(*staged_state)) {
+    const bool swapped = ctx.swap_recorded && Exists(*dest_state) &&
+                         dest_state->inode() == ctx.staged_inode &&
+                         dest_state->dev() == ctx.staged_dev;
+    if (swapped) {
+      // The staged name holds the replaced object; the new one is at dest.
+      PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, loc->entry(), created, rescued));
+      PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, staged, loc->entry()));
+    } else {
+      PERSIST_RETURN_IF_ERROR(RemoveTree(env, staged));
+    }
+  } else if (!displaced && Exists(*dest_state)) {
+    PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, loc->entry(), created, rescued));
+  }
+  return env->Fsync(loc->dir.get(), loc->parent);
+}
+
+// ---- Per kind ----
+
+mode_t ModeOr(uint32_t mode, mode_t fallback) { return mode == 0 ? fallback : (mode & 07777); }
+
+absl::Status ApplyMkdir(const MkdirOp& op, const OpContext& ctx) {
+  if (ctx.before[0].type() == DIRECTORY) return absl::OkStatus();
+  Env* env = ctx.root->env();
+  const mode_t mode = ModeOr(op.mode(), 0755);
+  return Place(ctx, op.path(), false, false, [&](const Entry& staged) {
+    PERSIST_RETURN_IF_ERROR(env->MkdirAt(staged.dir_fd, staged.name, 0700, staged.path));
+    return env->FchmodAt(staged.dir_fd, staged.name, mode, staged.path);
+  });
+}
+
+absl::Status ApplyWrite(const WriteOp& op, const OpContext& ctx) {
+  Env* env = ctx.root->env();
+  return Place(ctx, op.path(), Exists(ctx.before[0]), false, [&](const Entry& staged) {
+    absl::StatusOr<int> fd =
+        env->OpenAt(staged.dir_fd, staged.name, O_WRONLY | O_CREAT | O_EXCL, 0600, staged.path);
+    if (!fd.ok()) return fd.status();
+    Fd file(env, *fd, staged.path);
+    PERSIST_RETURN_IF_ERROR(env->Write(file.get(), op.content().data(), op.content().size(),
+                                       staged.path));
+    PERSIST_RETURN_IF_ERROR(env->Fchmod(file.get(), ModeOr(op.mode(), 0644), staged.path));
+    return env->Fsync(file.get(), staged.path);
+  });
+}
+
+absl::Status ApplySymlink(const SymlinkOp& op, const OpContext& ctx) {
+  Env* env = ctx.root->env();
+  return Place(ctx, op.path(), Exists(ctx.before[0]), false, [&](const Entry& staged) {
+    return env->SymlinkAt(op.target(), staged.dir_fd, staged.name, staged.path);
+  });
+}
+
+absl::Status ApplyCopy(const CopyOp& op, const OpContext& ctx) {
+  Env* env = ctx.root->env();
+  absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
+  if (!from.ok()) return from.status();
+  return Place(ctx, op.to(), Exists(ctx.before[1]), true, [&](const Entry& staged) {
+    return CopyTree(env, from->entry(), staged);
+  });
+}
+
+absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
+  Env* env = ctx.root->env();
+  absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
+  if (!from.ok()) return from.status();
+  absl::StatusOr<Loc> to = Locate(*ctx.root, op.to());
+  if (!to.ok()) return to.status();
+  const bool displaces = Exists(ctx.before[1]);
+  absl::Status status;
+  if (displaces) {
+    status = SwapIn(ctx, from->entry(), *to);
+  } else {
+    status = RenameNoReplace(env, from->entry(), to->entry());
+    if (status.ok()) {
+      PERSIST_RETURN_IF_ERROR(env->Fsync(to->dir.get(), to->parent));
+      status = env->Fsync(from->dir.get(), from->parent);
+    }
+  }
+  if (StatusErrno(status) != EXDEV) return status;
+  // Across filesystems: a staged copy at the destination, then the source
+  // goes to the stash.
+  PERSIST_RETURN_IF_ERROR(Place(ctx, op.to(), displaces, true, [&](const Entry& staged) {
+    return CopyTree(env, from->entry(), staged);
+  }));
+  return StashPut(ctx, from->entry(), "src");
+}
+
+absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::string>* rescued) {
+  const MoveOp& op = whole.move();
+  Env* env = ctx.root->env();
+  const bool displaced = Exists(ctx.before[1]);
+  absl::StatusOr<std::optional<Loc>> src = StashFind(ctx, "src");
+  if (!src.ok()) return src.status();
+  if (src->has_value()) {
+    // The cross-filesystem path finished: a copy at `to`, the source stashed.
+    Created copy;
+    copy.source = (*src)->entry();
+    PERSIST_RETURN_IF_ERROR(UndoPlace(ctx, op.to(), displaced, copy, rescued));
+    absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
+    if (!from.ok()) return from.status();
+    PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*src)->entry(), from->entry()));
+    return env->Fsync(from->dir.get(), from->parent);
+  }
+  absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
+  absl::StatusOr<Loc> to = Locate(*ctx.root, op.to());
+  if (!from.ok() || !to.ok()) {
+    absl::Status missing = from.ok() ? to.status() : from.status();
+    absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
+    if (absl::IsNotFound(missing) && old.ok() && !old->has_value()) return absl::OkStatus();
+    return Annotate(missing, "cannot undo " + DescribeOp(whole));
+  }
+  absl::StatusOr<PathState> from_state = Stat(env, from->entry());
+  if (!from_state.ok()) return from_state.status();
+  absl::StatusOr<PathState> to_state = Stat(env, to->entry());
+  if (!to_state.ok()) return to_state.status();
+  absl::StatusOr<PathState> staged_state = Stat(env, to->sibling(TempName(ctx)));
+  if (!staged_state.ok()) return staged_state.status();
+  Created copy_of_from;
+  copy_of_from.source = from->entry();
+
+  if (Exists(*staged_state)) {
+    // The cross-filesystem copy was staged or swapped in; the source is intact.
+    return UndoPlace(ctx, op.to(), displaced, copy_of_from, rescued);
+  }
+  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
+  if (!old.ok()) return old.status();
+  if (old->has_value()) {
+    if (Exists(*to_state)) {
+      if (Exists(*from_state)) {
+        PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, to->entry(), copy_of_from, rescued));
+      } else {
+        PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, to->entry(), from->entry()));
+      }
+    }
+    PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), to->entry()));
+  } else if (displaced && ctx.swap_recorded && Exists(*from_state) && Exists(*to_state) &&
+             to_state->inode() == ctx.staged_inode && to_state->dev() == ctx.staged_dev) {
+    // Swapped, and the replaced object is still under the source's name.
+    PERSIST_RETURN_IF_ERROR(env->RenameAt(from->dir.get(), from->leaf, to->dir.get(), to->leaf,
+                                          RENAME_EXCHANGE, from->path, to->path));
+  } else if (!displaced && Exists(*to_state)) {
+    if (Exists(*from_state)) {
+      PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, to->entry(), copy_of_from, rescued));
+    } else {
+      PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, to->entry(), from->entry()));
+    }
+  } else {
+    return absl::OkStatus();
+  }
+  PERSIST_RETURN_IF_ERROR(env->Fsync(to->dir.get(), to->parent));
+  return env->Fsync(from->dir.get(), from->parent);
+}
+
+absl::Status ApplyRemove(const RemoveOp& op, const OpContext& ctx) {
+  absl::StatusOr<Loc> loc = Locate(*ctx.root, op.path());
+  if (!loc.ok()) return loc.status();
+  return StashPut(ctx, loc->entry(), "old");
+}
+
+absl::Status UndoRemove(const RemoveOp& op, const OpContext& ctx, std::vector<std::string>* rescued) {
+  Env* env = ctx.root->env();
+  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
+  if (!old.ok()) return old.status();
+  if (!old->has_value()) return absl::OkStatus();
+  absl::StatusOr<Loc> loc = Locate(*ctx.root, op.path());
+  if (!loc.ok()) {
+    return Annotate(loc.status(), "cannot put back " + PrintablePath(op.path()) +
+                                      " (restore its directory, then run persist recover again)");
+  }
+  absl::StatusOr<PathState> now = Stat(env, loc->entry());
+  if (!now.ok()) return now.status();
+  if (Exists(*now)) {
+    // Written there after the op removed it: not ours to delete.
+    PERSIST_RETURN_IF_ERROR(MakeRescue(ctx, rescued)(loc->entry()));
+  }
+  PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), loc->entry()));
+  return env->Fsync(loc->dir.get(), loc->parent);
+}
+
+absl::Status ApplyExchange(const ExchangeOp& op, const OpContext& ctx) {
+  Env* env = ctx.root->env();
+  absl::StatusOr<Loc> a = Locate(*ctx.root, op.a());
+  if (!a.ok()) return a.status();
+  absl::StatusOr<Loc> b = Locate(*ctx.root, op.b());
+  if (!b.ok()) return b.status();
+  struct stat st;
+  PERSIST_RETURN_IF_ERROR(env->StatAt(a->dir.get(), a->leaf, &st, a->path));
+  PERSIST_RETURN_IF_ERROR(ctx.record_swap(st.st_dev, st.st_ino));
+  absl::Status status = env->RenameAt(a->dir.get(), a->leaf, b->dir.get(), b->leaf, RENAME_EXCHANGE,
+                                      a->path, b->path);
+  if (IsFlagUnsupported(status)) {
+    return Annotate(status, "this filesystem cannot swap two paths in one step (RENAME_EXCHANGE); "
+                            "use move ops instead of exchange");
+  }
+  PERSIST_RETURN_IF_ERROR(status);
+  PERSIST_RETURN_IF_ERROR(env->Fsync(a->dir.get(), a->parent));
+  return env->Fsync(b->dir.get(), b->parent);
+}
+
+absl::Status UndoExchange(const ExchangeOp& op, const OpContext& ctx) {
+  if (!ctx.swap_recorded) return absl::OkStatus();
+  Env* env = ctx.root->env();
+  absl::StatusOr<Loc> a = Locate(*ctx.root, op.a());
+  if (!a.ok()) return a.status();
+  absl::StatusOr<Loc> b = Locate(*ctx.root, op.b());
+  if (!b.ok()) return b.status();
+  absl::StatusOr<PathState> b_state = Stat(env, b->entry());
+  if (!b_state.ok()) return b_state.status();
+  if (b_state->inode() != ctx.staged_inode || b_state->dev() != ctx.staged_dev) {
+    return absl::OkStatus();
+  }
+  PERSIST_RETURN_IF_ERROR(env->RenameAt(a->dir.get(), a->leaf, b->dir.get(), b->leaf,
+                                        RENAME_EXCHANGE, a->path, b->path));
+  PERSIST_RETURN_IF_ERROR(env->Fsync(a->dir.get(), a->parent));
+  return env->Fsync(b->dir.get(), b->parent);
+}
+
+absl::Status ApplyChmod(const ChmodOp& op, const OpContext& ctx) {
+  absl::StatusOr<Loc> loc = Locate(*ctx.root, op.path());
+  if (!loc.ok()) return loc.status();
+  return ctx.root->env()->FchmodAt(loc->dir.get(), loc->leaf, op.mode() & 07777, op.path());
+}
+
+absl::Status UndoChmod(const ChmodOp& op, const OpContext& ctx) {
+  if (!Exists(ctx.before[0])) return absl::OkStatus();
+  Env* env = ctx.root->env();
+  absl::StatusOr<Loc> loc = Locate(*ctx.root, op.path());
+  if (!loc.ok()) return absl::IsNotFound(loc.status()) ? absl::OkStatus() : loc.status();
+  absl::StatusOr<PathState> now = Stat(env, loc->entry());
+  if (!now.ok()) return now.status();
+  if (!Exists(*now) || now->type() == SYMLINK || now->mode() == ctx.before[0].mode()) {
+    return absl::OkStatus();
+  }
+  return env->FchmodAt(loc->dir.get(), loc->leaf, ctx.before[0].mode(), op.path());
+}
+
+absl::Status Infeasible(const Op& op, const std::string& path, absl::string_view why) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot ", DescribeOp(op), ": ", PrintablePath(path), " ", why));
+}
+
+}  // namespace
+
+std::string StashDir(const std::string& run_id, uint32_t index) {
+  return absl::StrCat(kStateDir, "/stash/", run_id, "/", index);
+}
+
+std::vector<std::string> OpPaths(const Op& op) {
+  switch (op.kind_case()) {
+    case Op::kMkdir:
+      return {op.mkdir().path()};
+    case Op::kCopy:
+      return {op.copy().from(), op.copy().to()};
+    case Op::kMove:
+      return {op.move().from(), op.move().to()};
+    case Op::kSymlink:
+      return {op.symlink().path()};
+    case Op::kRemove:
+      return {op.remove().path()};
+    case Op::kWrite:
+      return {op.write().path()};
+    case Op::kExchange:
+      return {op.exchange().a(), op.exchange().b()};
+    case Op::kChmod:
+      return {op.chmod().path()};
+    case Op::KIND_NOT_SET:
+      break;
+  }
+  return {};
+}
+
+absl::Status ValidateOp(const Op& op) {
+  if (op.kind_case() == Op::KIND_NOT_SET) {
+    return absl::InvalidArgumentError("an op has no kind; give one of mkdir, copy, move, symlink, "
+                                      "remove, write, exchange, chmod");
+  }
+  for (const std::string& path : OpPaths(op)) {
+    absl::Status status = ValidateRelativePath(path);
+    if (!status.ok()) return Annotate(status, DescribeOp(op));
+    if (IsWithin(path, kStateDir)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          DescribeOp(op), ": ", PrintablePath(path),
+          " is inside .persist/, which holds persist's own journal; choose a path outside it"));
+    }
+  }
+  if (op.has_symlink() && op.symlink().target().empty()) {
+    return absl::InvalidArgumentError(DescribeOp(op) + ": the symlink has no target");
+  }
+  if (op.has_symlink() && op.symlink().target().find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(DescribeOp(op) + ": the symlink target holds a NUL byte");
+  }
+  auto paths = OpPaths(op);
+  if (paths.size() == 2 && (IsWithin(paths[1], paths[0]) || IsWithin(paths[0], paths[1]))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(DescribeOp(op), ": one path lies inside the other; give two separate paths"));
+  }
+  return absl::OkStatus();
+}
+
+std::string DescribeOp(const Op& op) {
+  switch (op.kind_case()) {
+    case Op::kMkdir:
+      return "mkdir " + PrintablePath(op.mkdir().path());
+    case Op::kCopy:
+      return absl::StrCat("copy ", PrintablePath(op.copy().from()), " -> ",
+                          PrintablePath(op.copy().to()));
+    case Op::kMove:
+      return absl::StrCat("move ", PrintablePath(op.move().from()), " -> ",
+                          PrintablePath(op.move().to()));
+    case Op::kSymlink:
+      return absl::StrCat("symlink ", PrintablePath(op.symlink().path()), " -> ",
+                          PrintablePath(op.symlink().target()));
+    case Op::kRemove:
+      return "remove " + PrintablePath(op.remove().path());
+    case Op::kWrite:
+      return absl::StrCat("write ", PrintablePath(op.write().path()), " (",
+                          op.write().content().size(), " bytes)");
+    case Op::kExchange:
+      return absl::StrCat("exchange ", PrintablePath(op.exchange().a()), " <-> ",
+                          PrintablePath(op.exchange().b()));
+    case Op::kChmod:
+      return absl::StrFormat("chmod %04o %s", op.chmod().mode() & 07777,
+                             PrintablePath(op.chmod().path()));
+    case Op::KIND_NOT_SET:
+      break;
+  }
+  return "(empty op)";
+}
+
+absl::Status CheckFeasible(const Op& op, const std::vector<PathState>& before) {
+  switch (op.kind_case()) {
+    case Op::kMkdir:
+      if (Exists(before[0]) && before[0].type() != DIRECTORY) {
+        return Infeasible(op, op.mkdir().path(), "exists and is not a directory");
+      }
+      break;
+    case Op::kCopy:
+    case Op::kMove:
+      if (!Exists(before[0])) return Infeasible(op, OpPaths(op)[0], "does not exist");
+      if (before[0].type() == OTHER) {
+        return Infeasible(op, OpPaths(op)[0], "is a fifo, socket or device");
+      }
+      break;
+    case Op::kRemove:
+      if (!Exists(before[0])) return Infeasible(op, op.remove().path(), "does not exist");
+      break;
+    case Op::kExchange:
+      if (!Exists(before[0])) return Infeasible(op, op.exchange().a(), "does not exist");
+      if (!Exists(before[1])) return Infeasible(op, op.exchange().b(), "does not exist");
+      break;
+    case Op::kChmod:
+      if (!Exists(before[0])) return Infeasible(op, op.chmod().path(), "does not exist");
+      if (before[0].type() == SYMLINK) {
+        return Infeasible(op, op.chmod().path(), "is a symlink, which has no mode of its own");
+      }
+      break;
+    default:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPreconditions(const Op& op, const OpContext& ctx) {
+  const std::vector<std::string> paths = OpPaths(op);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    absl::StatusOr<PathState> now = ctx.root->Observe(paths[i], false);
+    if (!now.ok()) return now.status();
+    const PathState& expected = ctx.before[i];
+    const bool replaced = expected.inode() != 0 && Exists(*now) &&
+                          (now->inode() != expected.inode() || now->dev() != expected.dev());
+    if (now->type() != expected.type() || replaced) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          PrintablePath(paths[i]), " changed while the run was under way (expected ",
+          FileTypeName(expected.type()), ", found ", FileTypeName(now->type()),
+          replaced ? ", a different object" : "",
+          "); another process is writing to the site: stop it and run again"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyOp(const Op& op, const OpContext& ctx) {
+  switch (op.kind_case()) {
+    case Op::kMkdir:
+      return ApplyMkdir(op.mkdir(), ctx);
+    case Op::kCopy:
+      return ApplyCopy(op.copy(), ctx);
+    case Op::kMove:
+      return ApplyMove(op.move(), ctx);
+    case Op::kSymlink:
+      return ApplySymlink(op.symlink(), ctx);
+    case Op::kRemove:
+      return ApplyRemove(op.remove(), ctx);
+    case Op::kWrite:
+      return ApplyWrite(op.write(), ctx);
+    case Op::kExchange:
+      return ApplyExchange(op.exchange(), ctx);
+    case Op::kChmod:
+      return ApplyChmod(op.chmod(), ctx);
+    case Op::KIND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("an op has no kind");
+}
+
+absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>* rescued) {
+  switch (op.kind_case()) {
+    case Op::kMkdir: {
+      if (ctx.before[0].type() == DIRECTORY) return absl::OkStatus();
+      Created empty_dir;
+      empty_dir.state.set_type(DIRECTORY);
+      return UndoPlace(ctx, op.mkdir().path(), false, empty_dir, rescued);
+    }
+    case Op::kCopy: {
+      absl::StatusOr<Loc> from = Locate(*ctx.root, op.copy().from());
+      Created copy;
+      if (from.ok()) copy.source = from->entry();  // else: nothing is recognised, all rescued
+      return UndoPlace(ctx, op.copy().to(), Exists(ctx.before[1]), copy, rescued);
+    }
+    case Op::kMove:
+      return UndoMove(op, ctx, rescued);
+    case Op::kSymlink: {
+      Created link;
+      link.state.set_type(SYMLINK);
+      link.state.set_link_target(op.symlink().target());
+      return UndoPlace(ctx, op.symlink().path(), Exists(ctx.before[0]), link, rescued);
+    }
+    case Op::kRemove:
+      return UndoRemove(op.remove(), ctx, rescued);
+    case Op::kWrite: {
+      Created file;
+      file.state.set_type(REGULAR);
+      file.state.set_mode(ModeOr(op.write().mode(), 0644));
+      file.state.set_digest(DigestBytes(op.write().content()));
+      return UndoPlace(ctx, op.write().path(), Exists(ctx.before[0]), file, rescued);
+    }
+    case Op::kExchange:
+      return UndoExchange(op.exchange(), ctx);
+    case Op::kChmod:
+      return UndoChmod(op.chmod(), ctx);
+    case Op::KIND_NOT_SET:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace persist

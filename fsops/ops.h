@@ -1,0 +1,94 @@
+// Copyright persist authors.
+//
+// ops: one Apply and one exact Undo per op kind (mkdir, copy, move, symlink,
+// remove, write, exchange, chmod).
+//
+// Apply makes an op's effect visible through a single rename. New content is
+// staged under a temporary name in the destination's directory
+// (.persist-<run>-<index>.tmp), synced, then renamed into place with
+// RENAME_NOREPLACE, or swapped with RENAME_EXCHANGE when it replaces an
+// existing object. Whatever an op replaces or removes is moved, never deleted,
+// into the run's stash (.persist/stash/<run>/<index>/). Where the kernel or
+// filesystem lacks renameat2's flags (EINVAL, ENOSYS) the object being
+// replaced goes to the stash first and the new one is renamed in after it:
+// still recoverable, but with a moment where the path is missing. A move
+// across filesystems (EXDEV) becomes a staged copy followed by moving the
+// source to the stash.
+//
+// Undo learns how far an op got by looking at the tree: the temporary name,
+// the stash, the destination, and the identity of the staged object that
+// Apply had journaled (through OpContext::record_swap) before any swap. It is
+// idempotent: running it again after it finished, or after it was itself
+// interrupted, does nothing more. Undo never deletes data the op did not
+// create: anything found where it must restore that differs from what the op
+// made is moved to .persist/rescued/<run>/ and reported.
+//
+// Paths under .persist/ are persist's own and never the subject of an op.
+
+#ifndef PERSIST_FSOPS_OPS_H_
+#define PERSIST_FSOPS_OPS_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "fsops/root.h"
+#include "proto/journal.pb.h"
+
+namespace persist {
+
+// The directory holding persist's own state beneath a site root.
+inline constexpr char kStateDir[] = ".persist";
+
+struct OpContext {
+  Root* root = nullptr;
+  std::string run_id;
+  uint32_t index = 0;
+  // The recorded state, before the op, of each path OpPaths() lists, in order.
+  std::vector<PathState> before;
+  // Apply calls this before swapping a staged object with an existing one,
+  // with the staged object's identity; it must be durable when it returns.
+  std::function<absl::Status(uint64_t dev, uint64_t inode)> record_swap;
+  // Undo reads the identity record_swap had stored, if it was called.
+  bool swap_recorded = false;
+  uint64_t staged_dev = 0;
+  uint64_t staged_inode = 0;
+};
+
+// The paths `op` touches, in a fixed order: copy and move: from, to;
+// exchange: a, b; every other kind: its one path.
+std::vector<std::string> OpPaths(const Op& op);
+
+// OK when `op` has a kind and all its paths are valid (see path.h) and
+// outside .persist/; otherwise InvalidArgument saying which field is wrong.
+absl::Status ValidateOp(const Op& op);
+
+// One line for logs and messages, e.g. "copy incoming/v2 -> releases/r2".
+std::string DescribeOp(const Op& op);
+
+// OK when `op` can run on paths in the states `before` (as OpPaths lists
+// them): a copy or move needs its source, a remove its path, a mkdir finds
+// nothing or a directory, a chmod no symlink. FailedPrecondition otherwise.
+absl::Status CheckFeasible(const Op& op, const std::vector<PathState>& before);
+
+// Checks that the tree agrees with what `ctx.before` says the op will find
+// (each path exists, or not, with the recorded type), so that a change made
+// by someone else since the run was planned stops the run before it acts.
+absl::Status CheckPreconditions(const Op& op, const OpContext& ctx);
+
+// Applies `op`. On error the tree may hold part of the op's effect; UndoOp
+// reverses it.
+absl::Status ApplyOp(const Op& op, const OpContext& ctx);
+
+// Reverses whatever part of `op` reached the tree. Root-relative paths of
+// anything moved to .persist/rescued/ are appended to `rescued`.
+absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>* rescued);
+
+// The stash of one op of one run, relative to the root.
+std::string StashDir(const std::string& run_id, uint32_t index);
+
+}  // namespace persist
+
+#endif  // PERSIST_FSOPS_OPS_H_

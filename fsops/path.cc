@@ -1,0 +1,61 @@
+// Copyright persist authors.
+
+#include "fsops/path.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+namespace persist {
+
+absl::Status ValidateRelativePath(absl::string_view path) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("path \"", PrintablePath(path), "\" ", why,
+                     "; give a path relative to the site root, such as shared/.env"));
+  };
+  if (path.empty()) return bad("is empty");
+  if (path.find('\0') != absl::string_view::npos) return bad("holds a NUL byte");
+  if (path.front() == '/') return bad("is absolute");
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (part.empty()) return bad("has an empty component");
+    if (part == "..") return bad("climbs out with \"..\"");
+    if (part == ".") return bad("has a \".\" component");
+    if (part.size() > 255) return bad("has a component longer than 255 bytes");
+  }
+  return absl::OkStatus();
+}
+
+std::pair<std::string, std::string> SplitParent(absl::string_view path) {
+  size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return {"", std::string(path)};
+  return {std::string(path.substr(0, slash)), std::string(path.substr(slash + 1))};
+}
+
+std::string JoinPath(absl::string_view a, absl::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
+  return absl::StrCat(a, "/", b);
+}
+
+bool IsWithin(absl::string_view path, absl::string_view ancestor) {
+  if (ancestor.empty()) return true;
+  if (path.size() < ancestor.size()) return false;
+  if (path.substr(0, ancestor.size()) != ancestor) return false;
+  return path.size() == ancestor.size() || path[ancestor.size()] == '/';
+}
+
+std::string PrintablePath(absl::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (unsigned char c : path) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppendFormat(&out, "\\x%02x", c);
+    }
+  }
+  return out;
+}
+
+}  // namespace persist

@@ -1,0 +1,41 @@
+// Copyright persist authors.
+//
+// path: the shape of the paths persist accepts.
+//
+// Every path that reaches fsops is relative to a site root, uses '/' as its
+// only separator, and names nothing above the root. These checks run before
+// any filesystem access, so a bad path in a plan or profile is refused with
+// nothing touched.
+
+#ifndef PERSIST_FSOPS_PATH_H_
+#define PERSIST_FSOPS_PATH_H_
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace persist {
+
+// OK when `path` is non-empty, relative, free of NUL bytes, of "." and ".."
+// components and of empty components ("a//b", trailing "/"). Otherwise an
+// InvalidArgument naming the path and what is wrong with it.
+absl::Status ValidateRelativePath(absl::string_view path);
+
+// Splits "a/b/c" into {"a/b", "c"} and "c" into {"", "c"}.
+std::pair<std::string, std::string> SplitParent(absl::string_view path);
+
+// Joins two relative paths; either may be empty.
+std::string JoinPath(absl::string_view a, absl::string_view b);
+
+// True when `path` equals `ancestor` or lies beneath it.
+bool IsWithin(absl::string_view path, absl::string_view ancestor);
+
+// Quotes a path for messages: printable ASCII stays as is, everything else
+// (newlines, invalid UTF-8) becomes \xNN, so a message is one line.
+std::string PrintablePath(absl::string_view path);
+
+}  // namespace persist
+
+#endif  // PERSIST_FSOPS_PATH_H_

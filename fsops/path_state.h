@@ -1,0 +1,46 @@
+// Copyright persist authors.
+//
+// path_state: observing a path as a PathState, and comparing two states the
+// way DESIGN.md promise 7 defines exactness.
+
+#ifndef PERSIST_FSOPS_PATH_STATE_H_
+#define PERSIST_FSOPS_PATH_STATE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "fsops/env.h"
+#include "proto/journal.pb.h"
+
+namespace persist {
+
+// The state of `name` in the directory `dir_fd`, recorded under `path`.
+// A missing entry (ENOENT) is an ABSENT state, not an error. With
+// `with_digest`, a regular file's content is read and hashed (SHA-256).
+absl::StatusOr<PathState> ObservePath(Env* env, int dir_fd, const std::string& name,
+                                      const std::string& path, bool with_digest);
+
+// The SHA-256 of everything readable from `fd` from its current offset.
+absl::StatusOr<std::string> DigestFd(Env* env, int fd, const std::string& path);
+
+// SHA-256 of a byte string.
+std::string DigestBytes(const std::string& bytes);
+
+// True when `a` and `b` agree on every field exactness compares: type, mode,
+// size, digest, link target, and mtime except for directories. Paths, inodes
+// and devices are ignored. A field that is empty in either state (a digest not
+// computed) is not compared.
+bool SameObservableState(const PathState& a, const PathState& b);
+
+// Lowercase hex of a digest.
+std::string HexDigest(const std::string& digest);
+
+// "regular", "directory", "symlink", "absent" or "other".
+const char* FileTypeName(FileType type);
+
+// Fills type, mode, size and mtime from a stat buffer.
+void FillFromStat(const struct stat& st, PathState* state);
+
+}  // namespace persist
+
+#endif  // PERSIST_FSOPS_PATH_STATE_H_

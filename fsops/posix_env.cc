@@ -1,0 +1,253 @@
+// Copyright persist authors.
+//
+// PosixEnv: Env on Linux system calls.
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "absl/strings/str_split.h"
+#include "fsops/env.h"
+#include "fsops/errno_status.h"
+
+namespace persist {
+namespace {
+
+template <typename F>
+auto RetryOnEintr(F f) {
+  decltype(f()) rc;
+  do {
+    rc = f();
+  } while (rc < 0 && errno == EINTR);
+  return rc;
+}
+
+class PosixEnv : public Env {
+ public:
+  absl::StatusOr<int> OpenRoot(const std::string& path) override {
+    int fd = RetryOnEintr([&] { return open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) return ErrnoStatus(errno, "open site root", path);
+    return fd;
+  }
+
+  absl::StatusOr<int> OpenBeneath(int root_fd, const std::string& rel, int flags) override {
+    if (flags & O_CREAT) return absl::InvalidArgumentError("OpenBeneath does not create files");
+    if (rel.empty()) {
+      int fd = RetryOnEintr([&] { return openat(root_fd, ".", flags | O_CLOEXEC); });
+      if (fd < 0) return ErrnoStatus(errno, "open", ".");
+      return fd;
+    }
+    if (have_openat2_) {
+      struct open_how how = {};
+      how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
+      how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+      long fd = RetryOnEintr(
+          [&] { return syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how)); });
+      if (fd >= 0) return static_cast<int>(fd);
+      if (errno != ENOSYS) return ErrnoStatus(errno, "open", rel);
+      have_openat2_ = false;
+    }
+    return WalkBeneath(root_fd, rel, flags);
+  }
+
+  absl::StatusOr<int> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode,
+                             const std::string& path) override {
+    int fd = RetryOnEintr(
+        [&] { return openat(dir_fd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode); });
+    if (fd < 0) return ErrnoStatus(errno, (flags & O_CREAT) ? "create" : "open", path);
+    return fd;
+  }
+
+  void Close(int fd) override {
+    if (fd >= 0) close(fd);
+  }
+
+  absl::Status StatAt(int dir_fd, const std::string& name, struct stat* st,
+                      const std::string& path) override {
+    int rc = name.empty() ? fstat(dir_fd, st)
+                          : fstatat(dir_fd, name.c_str(), st, AT_SYMLINK_NOFOLLOW);
+    if (rc < 0) return ErrnoStatus(errno, "stat", path);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
+                                         const std::string& path) override {
+    std::string buf(256, '\0');
+    while (true) {
+      ssize_t n = readlinkat(dir_fd, name.c_str(), buf.data(), buf.size());
+      if (n < 0) return ErrnoStatus(errno, "readlink", path);
+      if (static_cast<size_t>(n) < buf.size()) {
+        buf.resize(n);
+        return buf;
+      }
+      buf.resize(buf.size() * 2);
+    }
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListDir(int dir_fd, const std::string& path) override {
+    int fd = RetryOnEintr([&] { return openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) return ErrnoStatus(errno, "open directory", path);
+    DIR* dir = fdopendir(fd);
+    if (dir == nullptr) {
+      int err = errno;
+      close(fd);
+      return ErrnoStatus(err, "read directory", path);
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* entry = readdir(dir)) {
+      const char* n = entry->d_name;
+      if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
+      names.emplace_back(n);
+    }
+    int err = errno;
+    closedir(dir);
+    if (err != 0) return ErrnoStatus(err, "read directory", path);
+    return names;
+  }
+
+  absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) override {
+    ssize_t got = RetryOnEintr([&] { return read(fd, buf, n); });
+    if (got < 0) return ErrnoStatus(errno, "read", path);
+    return static_cast<size_t>(got);
+  }
+
+  absl::Status StatFs(int fd, struct statfs* st, const std::string& path) override {
+    if (fstatfs(fd, st) < 0) return ErrnoStatus(errno, "statfs", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status Flock(int fd, int operation, const std::string& path) override {
+    if (RetryOnEintr([&] { return flock(fd, operation); }) < 0) {
+      return ErrnoStatus(errno, "lock", path);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Ftruncate(int fd, off_t length, const std::string& path) override {
+    if (ftruncate(fd, length) < 0) return ErrnoStatus(errno, "truncate", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status MkdirAt(int dir_fd, const std::string& name, mode_t mode,
+                       const std::string& path) override {
+    if (mkdirat(dir_fd, name.c_str(), mode) < 0) return ErrnoStatus(errno, "mkdir", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status SymlinkAt(const std::string& target, int dir_fd, const std::string& name,
+                         const std::string& path) override {
+    if (symlinkat(target.c_str(), dir_fd, name.c_str()) < 0) {
+      return ErrnoStatus(errno, "symlink", path);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RenameAt(int from_dir, const std::string& from_name, int to_dir,
+                        const std::string& to_name, unsigned flags, const std::string& from_path,
+                        const std::string& to_path) override {
+    int rc = renameat2(from_dir, from_name.c_str(), to_dir, to_name.c_str(), flags);
+    if (rc < 0) {
+      const char* what = (flags & RENAME_EXCHANGE) ? "exchange" : "rename";
+      return ErrnoStatus(errno, what, from_path + " -> " + to_path);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status UnlinkAt(int dir_fd, const std::string& name, int flags,
+                        const std::string& path) override {
+    if (unlinkat(dir_fd, name.c_str(), flags) < 0) {
+      return ErrnoStatus(errno, (flags & AT_REMOVEDIR) ? "rmdir" : "unlink", path);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Write(int fd, const char* buf, size_t n, const std::string& path) override {
+    while (n > 0) {
+      ssize_t done = RetryOnEintr([&] { return write(fd, buf, n); });
+      if (done < 0) return ErrnoStatus(errno, "write", path);
+      buf += done;
+      n -= static_cast<size_t>(done);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<size_t> CopyFileRange(int in_fd, int out_fd, size_t n,
+                                       const std::string& path) override {
+    ssize_t done =
+        RetryOnEintr([&] { return copy_file_range(in_fd, nullptr, out_fd, nullptr, n, 0); });
+    if (done < 0) return ErrnoStatus(errno, "copy_file_range", path);
+    return static_cast<size_t>(done);
+  }
+
+  absl::Status Fchmod(int fd, mode_t mode, const std::string& path) override {
+    if (fchmod(fd, mode) < 0) return ErrnoStatus(errno, "chmod", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status FchmodAt(int dir_fd, const std::string& name, mode_t mode,
+                        const std::string& path) override {
+    if (fchmodat(dir_fd, name.c_str(), mode, 0) < 0) return ErrnoStatus(errno, "chmod", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status UtimensAt(int dir_fd, const std::string& name, const struct timespec times[2],
+                         const std::string& path) override {
+    int rc = name.empty() ? futimens(dir_fd, times)
+                          : utimensat(dir_fd, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    if (rc < 0) return ErrnoStatus(errno, "set times of", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status Fsync(int fd, const std::string& path) override {
+    if (fsync(fd) < 0) return ErrnoStatus(errno, "fsync", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status Syncfs(int fd, const std::string& path) override {
+    if (syncfs(fd) < 0) return ErrnoStatus(errno, "syncfs", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status BeforeJournalWrite(const std::string& what) override { return absl::OkStatus(); }
+
+ private:
+  // The fallback for kernels without openat2: one component at a time, each
+  // opened with O_NOFOLLOW so that a symlink anywhere fails with ELOOP.
+  absl::StatusOr<int> WalkBeneath(int root_fd, const std::string& rel, int flags) {
+    std::vector<std::string> parts = absl::StrSplit(rel, '/');
+    int dir = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return ErrnoStatus(errno, "open", ".");
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const bool last = i + 1 == parts.size();
+      if (parts[i].empty() || parts[i] == "." || parts[i] == "..") {
+        close(dir);
+        return ErrnoStatus(EXDEV, "open", rel);  // what openat2 says for an escape
+      }
+      int next_flags = last ? (flags | O_NOFOLLOW | O_CLOEXEC)
+                            : (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int next = RetryOnEintr([&] { return openat(dir, parts[i].c_str(), next_flags); });
+      int err = errno;
+      close(dir);
+      if (next < 0) return ErrnoStatus(err, "open", rel);
+      dir = next;
+    }
+    return dir;
+  }
+
+  bool have_openat2_ = true;
+};
+
+}  // namespace
+
+Env* Env::Default() {
+  static Env* env = new PosixEnv;
+  return env;
+}
+
+}  // namespace persist

@@ -1,0 +1,69 @@
+// Copyright persist authors.
+
+#include "fsops/root.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include "fsops/errno_status.h"
+#include "fsops/path.h"
+#include "fsops/path_state.h"
+
+namespace persist {
+
+absl::StatusOr<std::unique_ptr<Root>> Root::Open(Env* env, const std::string& dir) {
+  absl::StatusOr<int> fd = env->OpenRoot(dir);
+  if (!fd.ok()) return fd.status();
+  return std::unique_ptr<Root>(new Root(env, Fd(env, *fd, dir), dir));
+}
+
+absl::StatusOr<Fd> Root::OpenDir(const std::string& rel) const {
+  absl::StatusOr<int> fd = env_->OpenBeneath(fd_.get(), rel, O_RDONLY | O_DIRECTORY);
+  if (!fd.ok()) return fd.status();
+  return Fd(env_, *fd, rel);
+}
+
+absl::StatusOr<Fd> Root::OpenParent(const std::string& rel, std::string* leaf) const {
+  auto [parent, name] = SplitParent(rel);
+  *leaf = name;
+  return OpenDir(parent);
+}
+
+absl::StatusOr<PathState> Root::Observe(const std::string& rel, bool with_digest) const {
+  std::string leaf;
+  absl::StatusOr<Fd> parent = OpenParent(rel, &leaf);
+  if (!parent.ok()) {
+    if (StatusErrno(parent.status()) == ENOENT) {
+      PathState absent;
+      absent.set_path(rel);
+      absent.set_type(ABSENT);
+      return absent;
+    }
+    return Annotate(parent.status(), "cannot reach " + PrintablePath(rel));
+  }
+  return ObservePath(env_, parent->get(), leaf, rel, with_digest);
+}
+
+absl::Status Root::MakeDirs(const std::string& rel, mode_t mode) const {
+  absl::StatusOr<Fd> existing = OpenDir(rel);
+  if (existing.ok()) return absl::OkStatus();
+  if (StatusErrno(existing.status()) != ENOENT) return existing.status();
+  auto [parent, name] = SplitParent(rel);
+  if (!parent.empty()) {
+    absl::Status made = MakeDirs(parent, mode);
+    if (!made.ok()) return made;
+  }
+  absl::StatusOr<Fd> dir = OpenDir(parent);
+  if (!dir.ok()) return dir.status();
+  absl::Status status = env_->MkdirAt(dir->get(), name, mode, rel);
+  if (!status.ok() && StatusErrno(status) != EEXIST) return status;
+  return env_->Fsync(dir->get(), parent);
+}
+
+absl::Status Root::SyncDir(const std::string& rel) const {
+  absl::StatusOr<Fd> dir = OpenDir(rel);
+  if (!dir.ok()) return dir.status();
+  return env_->Fsync(dir->get(), rel);
+}
+
+}  // namespace persist

@@ -1,0 +1,61 @@
+// Copyright persist authors.
+//
+// Root: a site directory, and every path resolved beneath it.
+//
+// A Root holds one directory fd. Paths are relative to it (see path.h) and are
+// resolved afresh for every call through Env::OpenBeneath, which refuses to
+// follow a symlink in any component or to leave the root. A path string is
+// never resolved once and used later, so a symlink planted between two calls
+// cannot redirect the second one.
+
+#ifndef PERSIST_FSOPS_ROOT_H_
+#define PERSIST_FSOPS_ROOT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "fsops/env.h"
+#include "fsops/fd.h"
+#include "proto/journal.pb.h"
+
+namespace persist {
+
+class Root {
+ public:
+  // Opens the directory `dir` as a site root.
+  static absl::StatusOr<std::unique_ptr<Root>> Open(Env* env, const std::string& dir);
+
+  Env* env() const { return env_; }
+  int fd() const { return fd_.get(); }
+  // The root as given on the command line, for messages.
+  const std::string& dir() const { return dir_; }
+
+  // Opens the directory `rel` ("" is the root itself).
+  absl::StatusOr<Fd> OpenDir(const std::string& rel) const;
+
+  // Opens the directory holding `rel`; its last component goes to *leaf.
+  absl::StatusOr<Fd> OpenParent(const std::string& rel, std::string* leaf) const;
+
+  // The state of `rel`. ABSENT when it, or any directory above it, does not
+  // exist; an error when a component above it is a symlink or a file.
+  absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const;
+
+  // Creates `rel` and any missing directories above it with `mode`. Only for
+  // persist's own directories (.persist/...): not journaled.
+  absl::Status MakeDirs(const std::string& rel, mode_t mode) const;
+
+  // fsync of the directory `rel`, making the entries in it durable.
+  absl::Status SyncDir(const std::string& rel) const;
+
+ private:
+  Root(Env* env, Fd fd, std::string dir) : env_(env), fd_(std::move(fd)), dir_(std::move(dir)) {}
+
+  Env* env_;
+  Fd fd_;
+  std::string dir_;
+};
+
+}  // namespace persist
+
+#endif  // PERSIST_FSOPS_ROOT_H_
