@@ -1,0 +1,135 @@
+// Copyright persist authors.
+
+#include "journal/recovery.h"
+
+#include "absl/strings/str_cat.h"
+#include "fsops/errno_status.h"
+#include "fsops/ops.h"
+#include "fsops/path.h"
+#include "fsops/tree.h"
+#include "journal/exit_code.h"
+#include "journal/op_context.h"
+#include "journal/run_info.h"
+#include "spdlog/spdlog.h"
+
+namespace persist {
+namespace {
+
+// Removes the run's stash directory if undo left it empty, as it should.
+void TidyStash(Site& site, const std::string& run_id) {
+  absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
+  if (!stash.ok()) return;
+  bool empty = false;
+  absl::Status status = RemoveEmptyDirs(
+      site.env(), Entry{stash->get(), run_id, ".persist/stash/" + run_id}, &empty);
+  if (!status.ok() || !empty) {
+    spdlog::warn("the stash of run {} is not empty after its undo; it is kept in .persist/stash/{}",
+                 run_id, run_id);
+  }
+}
+
+}  // namespace
+
+absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunState final_state) {
+  Store& store = site.store();
+  if (run.state() != RUN_UNDOING) {
+    run.set_state(RUN_UNDOING);
+    run.set_undo_reason(reason);
+    run.set_undo_start_ns(NowNs());
+    absl::Status status = store.PutRun(run);
+    if (!status.ok()) return status;
+  }
+  absl::StatusOr<std::vector<OpRecord>> ops = store.GetOps(run.id());
+  if (!ops.ok()) return ops.status();
+  for (auto it = ops->rbegin(); it != ops->rend(); ++it) {
+    OpRecord& record = *it;
+    if (record.status() == OP_UNDONE) continue;
+    OpContext ctx = ContextForRecord(site, &record);
+    std::vector<std::string> rescued;
+    absl::Status status = UndoOp(record.op(), ctx, &rescued);
+    if (!status.ok()) {
+      return Annotate(status, absl::StrCat("undo of op ", record.index() + 1, " (",
+                                           DescribeOp(record.op()), ") of run ", run.id()));
+    }
+    for (const std::string& path : rescued) {
+      spdlog::warn("kept {} (found where run {} had to restore; not created by it)",
+                   PrintablePath(path), run.id());
+      run.add_rescued(path);
+    }
+    record.set_status(OP_UNDONE);
+    Store::Batch batch;
+    batch.ops.push_back(record);
+    batch.runs.push_back(run);
+    status = store.Write(batch);
+    if (!status.ok()) return status;
+  }
+  TidyStash(site, run.id());
+  run.set_state(final_state);
+  run.set_undo_end_ns(NowNs());
+  if (run.end_ns() == 0) run.set_end_ns(run.undo_end_ns());
+  return store.PutRun(run);
+}
+
+absl::StatusOr<std::optional<Run>> Recover(Site& site) {
+  absl::StatusOr<std::optional<Run>> interrupted = site.FindInterrupted();
+  if (!interrupted.ok() || !interrupted->has_value()) return interrupted;
+  Run run = **interrupted;
+  const bool was_applying = run.state() == RUN_APPLYING;
+  // An interrupted undo finishes as the undo it was; an interrupted run is
+  // undone by recovery.
+  absl::Status status = ReverseRun(site, run, was_applying ? "recover" : run.undo_reason(),
+                                   run.undo_reason().rfind("failed", 0) == 0 ? RUN_FAILED : RUN_UNDONE);
+  if (!status.ok()) {
+    return Annotate(status, absl::StrCat("recovery of run ", run.id(),
+                                         " stopped; fix the cause, then run persist recover again "
+                                         "(it resumes where it stopped)"));
+  }
+  return std::optional<Run>(run);
+}
+
+absl::StatusOr<Run> UndoLatest(Site& site, const std::string& run_id) {
+  absl::StatusOr<std::optional<Run>> interrupted = site.FindInterrupted();
+  if (!interrupted.ok()) return interrupted.status();
+  if (interrupted->has_value()) return site.NeedsRecovery(**interrupted);
+  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  const Run* latest = nullptr;
+  for (auto it = runs->rbegin(); it != runs->rend(); ++it) {
+    if (it->state() == RUN_COMMITTED) {
+      latest = &*it;
+      break;
+    }
+  }
+  if (latest == nullptr) {
+    return WithExitCode(absl::FailedPreconditionError(
+                            "there is no completed run left to undo; persist log lists the runs"),
+                        kExitUsage);
+  }
+  if (!run_id.empty() && run_id != latest->id()) {
+    absl::StatusOr<Run> named = site.store().GetRun(run_id);
+    if (!named.ok()) return WithExitCode(named.status(), kExitUsage);
+    return WithExitCode(
+        absl::FailedPreconditionError(absl::StrCat(
+            "run ", run_id, " is ", named->state() == RUN_COMMITTED ? "not the latest" : "not undoable",
+            " (", RunState_Name(named->state()), "); runs are undone newest first: undo ",
+            latest->id(), " first")),
+        kExitUsage);
+  }
+  if (latest->stash_purged()) {
+    return WithExitCode(
+        absl::FailedPreconditionError(absl::StrCat(
+            "run ", latest->id(), " has left the undo window (its stash was purged) and cannot be "
+            "undone; roll back with a new run instead")),
+        kExitUsage);
+  }
+  Run run = *latest;
+  absl::Status status = ReverseRun(site, run, "undo", RUN_UNDONE);
+  if (!status.ok()) {
+    return Annotate(status, absl::StrCat("undo of run ", run.id(),
+                                         " stopped; fix the cause, then run persist recover to "
+                                         "finish it"));
+  }
+  return run;
+}
+
+}  // namespace persist

@@ -1,0 +1,66 @@
+// Copyright persist authors.
+//
+// Site: a site root opened for persist: the root fd, persist's own directory
+// (.persist/ with journal/, stash/ and rescued/), the journal, and for
+// commands that change the site, the site lock.
+//
+// The lock is an flock on .persist/lock, held for the whole command; the file
+// records the holder's pid, host, start time and command so that a second
+// run can say who holds it. The kernel drops an flock when its process dies,
+// so a holder that is gone never blocks anyone: what it left half done is
+// found in the journal instead (FindInterrupted), and the next command
+// refuses to act until `persist recover` has undone it.
+
+#ifndef PERSIST_JOURNAL_SITE_H_
+#define PERSIST_JOURNAL_SITE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "fsops/env.h"
+#include "fsops/fd.h"
+#include "fsops/root.h"
+#include "journal/store.h"
+
+namespace persist {
+
+class Site {
+ public:
+  // Opens `root_dir` for a command that may change it, creating .persist/ if
+  // missing and taking the lock. Exit code 4 (see exit_code.h) when another
+  // run holds the lock, naming it.
+  static absl::StatusOr<std::unique_ptr<Site>> OpenForWriting(Env* env, const std::string& root_dir,
+                                                              const std::string& command);
+
+  // Opens `root_dir` to read its journal. No lock is taken; LMDB readers never
+  // block the writer. FailedPrecondition when the site has no journal yet.
+  static absl::StatusOr<std::unique_ptr<Site>> OpenForReading(Env* env, const std::string& root_dir);
+
+  Env* env() const { return root_->env(); }
+  Root& root() const { return *root_; }
+  Store& store() const { return *store_; }
+
+  // The run that a process left half done (APPLYING or UNDOING), if any.
+  absl::StatusOr<std::optional<Run>> FindInterrupted() const;
+
+  // The error for a command refused because `run` was interrupted: exit code
+  // 3, naming the run, its holder and `persist recover`.
+  absl::Status NeedsRecovery(const Run& run) const;
+
+ private:
+  Site(std::unique_ptr<Root> root, std::unique_ptr<Store> store, Fd lock)
+      : root_(std::move(root)), store_(std::move(store)), lock_(std::move(lock)) {}
+
+  std::unique_ptr<Root> root_;
+  std::unique_ptr<Store> store_;
+  Fd lock_;
+};
+
+// The holder line written into .persist/lock: "pid=P host=H start=T command=C".
+std::string LockHolderLine(const std::string& command);
+
+}  // namespace persist
+
+#endif  // PERSIST_JOURNAL_SITE_H_

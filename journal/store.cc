@@ -1,0 +1,213 @@
+// Copyright persist authors.
+
+#include "journal/store.h"
+
+#include <lmdb.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "fsops/path.h"
+
+namespace persist {
+namespace {
+
+constexpr size_t kMapSize = size_t{4} << 30;  // address space, not disk: files grow as needed
+
+absl::Status LmdbError(int rc, absl::string_view what, absl::string_view dir) {
+  absl::string_view next = "check the disk and the journal's permissions";
+  if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
+    next = "the journal is damaged: move it aside (mv .persist/journal .persist/journal.damaged) "
+           "and inspect the site with persist verify";
+  } else if (rc == MDB_MAP_FULL) {
+    next = "the journal is full: prune old releases";
+  }
+  return absl::DataLossError(absl::StrCat(what, " ", dir, "/data.mdb: ", mdb_strerror(rc), "; ", next));
+}
+
+struct FsName {
+  long magic;
+  const char* name;
+};
+
+// Network filesystems LMDB must not be used on.
+constexpr FsName kNetworkFilesystems[] = {
+    {0x6969, "NFS"},           {0x517B, "SMB"},         {static_cast<long>(0xFF534D42), "CIFS"},
+    {static_cast<long>(0xFE534D42), "SMB2"}, {0x5346414F, "AFS"}, {0x00C36400, "Ceph"},
+    {0x01021997, "9p"},        {0x65735546, "FUSE"},
+};
+
+}  // namespace
+
+struct Store::Handles {
+  MDB_env* env = nullptr;
+  MDB_dbi runs = 0;
+  MDB_dbi ops = 0;
+  ~Handles() {
+    if (env != nullptr) mdb_env_close(env);
+  }
+};
+
+std::string OpKey(const std::string& run_id, uint32_t index) {
+  return absl::StrFormat("%s/%08u", run_id, index);
+}
+
+Store::Store(Env* env, std::string dir, std::unique_ptr<Handles> handles)
+    : env_(env), dir_(std::move(dir)), handles_(std::move(handles)) {}
+
+Store::~Store() = default;
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& dir, int dir_fd) {
+  struct statfs fs;
+  absl::Status status = env->StatFs(dir_fd, &fs, dir);
+  if (!status.ok()) return status;
+  for (const FsName& network : kNetworkFilesystems) {
+    if (static_cast<long>(fs.f_type) == network.magic) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          dir, " is on a network filesystem (", network.name,
+          "); the journal needs a local disk: put the site, or at least its .persist/ directory, "
+          "on local storage"));
+    }
+  }
+  auto handles = std::make_unique<Handles>();
+  int rc = mdb_env_create(&handles->env);
+  if (rc != 0) return LmdbError(rc, "create LMDB environment for", dir);
+  mdb_env_set_maxdbs(handles->env, 4);
+  mdb_env_set_mapsize(handles->env, kMapSize);
+  rc = mdb_env_open(handles->env, dir.c_str(), MDB_NOTLS, 0600);
+  if (rc != 0) return LmdbError(rc, "open journal", dir);
+  MDB_txn* txn = nullptr;
+  rc = mdb_txn_begin(handles->env, nullptr, 0, &txn);
+  if (rc != 0) return LmdbError(rc, "read journal", dir);
+  rc = mdb_dbi_open(txn, "runs", MDB_CREATE, &handles->runs);
+  if (rc == 0) rc = mdb_dbi_open(txn, "ops", MDB_CREATE, &handles->ops);
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return LmdbError(rc, "open the journal's tables in", dir);
+  }
+  rc = mdb_txn_commit(txn);
+  if (rc != 0) return LmdbError(rc, "open the journal's tables in", dir);
+  return std::unique_ptr<Store>(new Store(env, dir, std::move(handles)));
+}
+
+absl::Status Store::Write(const Batch& batch) {
+  absl::Status status = env_->BeforeJournalWrite(dir_);
+  if (!status.ok()) return status;
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(handles_->env, nullptr, 0, &txn);
+  if (rc != 0) return LmdbError(rc, "write journal", dir_);
+  auto put = [&](MDB_dbi dbi, const std::string& key, const std::string& value) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val v{value.size(), const_cast<char*>(value.data())};
+    return mdb_put(txn, dbi, &k, &v, 0);
+  };
+  for (const Run& run : batch.runs) {
+    rc = put(handles_->runs, run.id(), run.SerializeAsString());
+    if (rc != 0) break;
+  }
+  for (const OpRecord& op : batch.ops) {
+    if (rc != 0) break;
+    rc = put(handles_->ops, OpKey(op.run_id(), op.index()), op.SerializeAsString());
+  }
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return LmdbError(rc, "write journal", dir_);
+  }
+  rc = mdb_txn_commit(txn);
+  if (rc != 0) return LmdbError(rc, "commit journal", dir_);
+  return absl::OkStatus();
+}
+
+absl::Status Store::PutRun(const Run& run) {
+  Batch batch;
+  batch.runs.push_back(run);
+  return Write(batch);
+}
+
+absl::Status Store::PutOp(const OpRecord& op) {
+  Batch batch;
+  batch.ops.push_back(op);
+  return Write(batch);
+}
+
+absl::StatusOr<Run> Store::GetRun(const std::string& id) const {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) return LmdbError(rc, "read journal", dir_);
+  MDB_val k{id.size(), const_cast<char*>(id.data())};
+  MDB_val v;
+  rc = mdb_get(txn, handles_->runs, &k, &v);
+  Run run;
+  bool parsed = rc == 0 && run.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size));
+  mdb_txn_abort(txn);
+  if (rc == MDB_NOTFOUND) {
+    return absl::NotFoundError(absl::StrCat("no run ", PrintablePath(id),
+                                            " in the journal; persist log lists the runs"));
+  }
+  if (rc != 0) return LmdbError(rc, "read journal", dir_);
+  if (!parsed) return absl::DataLossError(absl::StrCat("run ", id, " in ", dir_, " is garbled"));
+  return run;
+}
+
+absl::StatusOr<std::vector<Run>> Store::ListRuns() const {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) return LmdbError(rc, "read journal", dir_);
+  MDB_cursor* cursor = nullptr;
+  rc = mdb_cursor_open(txn, handles_->runs, &cursor);
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return LmdbError(rc, "read journal", dir_);
+  }
+  std::vector<Run> runs;
+  MDB_val k, v;
+  absl::Status status;
+  for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    Run run;
+    if (!run.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size))) {
+      status = absl::DataLossError(absl::StrCat("a run record in ", dir_, "/data.mdb is garbled"));
+      break;
+    }
+    runs.push_back(std::move(run));
+  }
+  mdb_cursor_close(cursor);
+  mdb_txn_abort(txn);
+  if (!status.ok()) return status;
+  if (rc != MDB_NOTFOUND) return LmdbError(rc, "read journal", dir_);
+  return runs;
+}
+
+absl::StatusOr<std::vector<OpRecord>> Store::GetOps(const std::string& run_id) const {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) return LmdbError(rc, "read journal", dir_);
+  MDB_cursor* cursor = nullptr;
+  rc = mdb_cursor_open(txn, handles_->ops, &cursor);
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return LmdbError(rc, "read journal", dir_);
+  }
+  const std::string prefix = run_id + "/";
+  std::vector<OpRecord> ops;
+  MDB_val k{prefix.size(), const_cast<char*>(prefix.data())};
+  MDB_val v;
+  absl::Status status;
+  for (rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    absl::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
+    if (key.substr(0, prefix.size()) != prefix) break;
+    OpRecord op;
+    if (!op.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size))) {
+      status = absl::DataLossError(absl::StrCat("op record ", key, " in ", dir_, " is garbled"));
+      break;
+    }
+    ops.push_back(std::move(op));
+  }
+  mdb_cursor_close(cursor);
+  mdb_txn_abort(txn);
+  if (!status.ok()) return status;
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "read journal", dir_);
+  return ops;
+}
+
+}  // namespace persist

@@ -1,0 +1,72 @@
+// Copyright persist authors.
+//
+// Store: the journal's LMDB environment at ROOT/.persist/journal/.
+//
+// Two named databases: "runs" (run id -> Run) and "ops" (run id, '/',
+// zero-padded index -> OpRecord), both holding serialized protobufs. Every
+// Write is one LMDB transaction, committed durably (LMDB's default sync) before
+// it returns, so a record written is a record kept. Env::BeforeJournalWrite is
+// called first, which lets a fault Env stop a write the way a crash would.
+//
+// LMDB cannot work on a network filesystem (its lock file relies on local
+// shared memory), so Open refuses NFS, SMB/CIFS, AFS, Ceph, 9p and FUSE.
+
+#ifndef PERSIST_JOURNAL_STORE_H_
+#define PERSIST_JOURNAL_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "fsops/env.h"
+#include "proto/journal.pb.h"
+
+namespace persist {
+
+class Store {
+ public:
+  // A set of records written together in one LMDB transaction.
+  struct Batch {
+    std::vector<Run> runs;
+    std::vector<OpRecord> ops;
+  };
+
+  // Opens the journal in the directory `dir` (a path the process can open;
+  // persist passes ROOT/.persist/journal after checking it is a real
+  // directory beneath the root). `dir_fd` is that directory, for the
+  // filesystem check.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(Env* env, const std::string& dir, int dir_fd);
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  absl::Status Write(const Batch& batch);
+  absl::Status PutRun(const Run& run);
+  absl::Status PutOp(const OpRecord& op);
+
+  // NotFound when there is no such run.
+  absl::StatusOr<Run> GetRun(const std::string& id) const;
+  // Every run, oldest first.
+  absl::StatusOr<std::vector<Run>> ListRuns() const;
+  // The ops of a run, by index.
+  absl::StatusOr<std::vector<OpRecord>> GetOps(const std::string& run_id) const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Handles;
+  Store(Env* env, std::string dir, std::unique_ptr<Handles> handles);
+
+  Env* env_;
+  std::string dir_;
+  std::unique_ptr<Handles> handles_;
+};
+
+// The key of op `index` of run `run_id` in the "ops" database.
+std::string OpKey(const std::string& run_id, uint32_t index);
+
+}  // namespace persist
+
+#endif  // PERSIST_JOURNAL_STORE_H_

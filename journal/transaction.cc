@@ -1,0 +1,197 @@
+// Copyright persist authors.
+
+#include "journal/transaction.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "fsops/errno_status.h"
+#include "fsops/ops.h"
+#include "fsops/path.h"
+#include "fsops/tree.h"
+#include "journal/exit_code.h"
+#include "journal/op_context.h"
+#include "journal/recovery.h"
+#include "journal/run_info.h"
+#include "journal/state_predictor.h"
+#include "spdlog/spdlog.h"
+
+namespace persist {
+namespace {
+
+// Predicts and checks every op's pre-states; nothing is touched.
+absl::StatusOr<std::vector<OpRecord>> PlanIntents(const Site& site, const Plan& plan) {
+  StatePredictor predictor(&site.root());
+  std::vector<OpRecord> records;
+  records.reserve(plan.op_size());
+  for (int i = 0; i < plan.op_size(); ++i) {
+    const Op& op = plan.op(i);
+    OpRecord record;
+    record.set_index(i);
+    *record.mutable_op() = op;
+    record.set_status(OP_INTENDED);
+    std::vector<PathState> before;
+    for (const std::string& path : OpPaths(op)) {
+      absl::StatusOr<PathState> state = predictor.Predict(path);
+      if (!state.ok()) return WithExitCode(Annotate(state.status(), DescribeOp(op)), kExitUsage);
+      before.push_back(*state);
+      *record.add_before() = *state;
+    }
+    absl::Status feasible = CheckFeasible(op, before);
+    if (!feasible.ok()) {
+      return WithExitCode(Annotate(feasible, absl::StrCat("op ", i + 1)), kExitUsage);
+    }
+    absl::Status applied = predictor.Apply(op);
+    if (!applied.ok()) return applied;
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+absl::Status ObserveAfter(const Site& site, OpRecord* record) {
+  record->clear_after();
+  for (const std::string& path : OpPaths(record->op())) {
+    absl::StatusOr<PathState> state = site.root().Observe(path, false);
+    if (!state.ok()) return state.status();
+    *record->add_after() = *state;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ObserveBefore(const Site& site, OpRecord* record) {
+  record->clear_before();
+  for (const std::string& path : OpPaths(record->op())) {
+    absl::StatusOr<PathState> state = site.root().Observe(path, true);
+    if (!state.ok()) return state.status();
+    *record->add_before() = *state;
+  }
+  std::vector<PathState> before(record->before().begin(), record->before().end());
+  return CheckFeasible(record->op(), before);
+}
+
+// Purges the stash of committed runs beyond the undo window.
+void PurgeOldStashes(Site& site, int undo_window) {
+  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
+  if (!runs.ok()) return;
+  int kept = 0;
+  for (auto it = runs->rbegin(); it != runs->rend(); ++it) {
+    if (it->state() != RUN_COMMITTED || it->stash_purged()) continue;
+    if (++kept <= undo_window) continue;
+    absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
+    if (!stash.ok()) return;
+    absl::Status status =
+        RemoveTree(site.env(), Entry{stash->get(), it->id(), ".persist/stash/" + it->id()});
+    if (!status.ok()) {
+      spdlog::warn("could not purge the stash of run {}: {}", it->id(), std::string(status.message()));
+      return;
+    }
+    it->set_stash_purged(true);
+    if (!site.store().PutRun(*it).ok()) return;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NewRunId(const Store& store) {
+  const std::string base = absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
+  for (int n = 1;; ++n) {
+    std::string id = n == 1 ? base : absl::StrCat(base, "-", n);
+    absl::StatusOr<Run> existing = store.GetRun(id);
+    if (absl::IsNotFound(existing.status())) return id;
+    if (!existing.ok()) return existing.status();
+  }
+}
+
+absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& options) {
+  for (int i = 0; i < plan.op_size(); ++i) {
+    absl::Status valid = ValidateOp(plan.op(i));
+    if (!valid.ok()) return WithExitCode(Annotate(valid, absl::StrCat("op ", i + 1)), kExitUsage);
+  }
+  absl::StatusOr<std::optional<Run>> interrupted = site.FindInterrupted();
+  if (!interrupted.ok()) return interrupted.status();
+  if (interrupted->has_value()) return site.NeedsRecovery(**interrupted);
+
+  absl::StatusOr<std::vector<OpRecord>> records = PlanIntents(site, plan);
+  if (!records.ok()) return records.status();
+
+  Store& store = site.store();
+  absl::StatusOr<std::string> id = NewRunId(store);
+  if (!id.ok()) return id.status();
+  Run run;
+  run.set_id(*id);
+  run.set_kind(options.kind);
+  run.set_release(options.release);
+  run.set_state(RUN_APPLYING);
+  run.set_start_ns(NowNs());
+  run.set_user(UserName());
+  run.set_host(HostName());
+  run.set_pid(getpid());
+  run.set_op_count(plan.op_size());
+  for (OpRecord& record : *records) record.set_run_id(run.id());
+
+  Store::Batch intents;
+  intents.runs.push_back(run);
+  if (options.group_intents) intents.ops = *records;
+  absl::Status status = store.Write(intents);
+  if (!status.ok()) {
+    return Annotate(status, "could not record the run's intent; nothing was changed");
+  }
+
+  for (OpRecord& record : *records) {
+    const Op& op = record.op();
+    spdlog::info("[{}/{}] {}", record.index() + 1, plan.op_size(), DescribeOp(op));
+    if (options.group_intents) {
+      OpContext check = ContextForRecord(site, &record);
+      status = CheckPreconditions(op, check);
+    } else {
+      status = ObserveBefore(site, &record);
+      if (status.ok()) status = store.PutOp(record);
+    }
+    if (status.ok()) {
+      OpContext ctx = ContextForRecord(site, &record);
+      status = ApplyOp(op, ctx);
+    }
+    if (status.ok()) status = ObserveAfter(site, &record);
+    if (status.ok()) {
+      record.set_status(OP_APPLIED);
+      continue;
+    }
+    status = Annotate(status, absl::StrCat("op ", record.index() + 1, " (", DescribeOp(op), ")"));
+    break;
+  }
+  if (status.ok()) {
+    run.set_state(RUN_COMMITTED);
+    run.set_end_ns(NowNs());
+    Store::Batch done;
+    done.runs.push_back(run);
+    done.ops = *records;
+    status = store.Write(done);
+  }
+  if (status.ok()) {
+    PurgeOldStashes(site, options.undo_window);
+    return run;
+  }
+
+  // An error (not a crash): undo the run before returning.
+  run.set_error(std::string(status.message()));
+  absl::Status undone = ReverseRun(site, run, absl::StrCat("failed: ", status.message()), RUN_FAILED);
+  if (!undone.ok()) {
+    return WithExitCode(
+        absl::Status(status.code(),
+                     absl::StrCat("run ", run.id(), " failed: ", status.message(),
+                                  "; undoing it failed too: ", undone.message(),
+                                  "; fix the cause, then run persist recover")),
+        kExitFailed);
+  }
+  return WithExitCode(
+      absl::Status(status.code(),
+                   absl::StrCat("run ", run.id(), " failed and was undone, the site is as it was: ",
+                                status.message(), "; fix the cause and run again")),
+      kExitFailed);
+}
+
+}  // namespace persist
