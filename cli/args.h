@@ -1,0 +1,38 @@
+// Copyright persist authors.
+//
+// args: the command line of one subcommand: positionals, and --flags that
+// take a value (--root DIR or --root=DIR) or none (--json).
+
+#ifndef PERSIST_CLI_ARGS_H_
+#define PERSIST_CLI_ARGS_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace persist {
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> values;  // flags that take a value
+  std::set<std::string> switches;             // flags that take none
+
+  bool Has(const std::string& flag) const { return switches.count(flag) > 0; }
+  std::string Get(const std::string& flag, const std::string& fallback) const {
+    auto it = values.find(flag);
+    return it == values.end() ? fallback : it->second;
+  }
+};
+
+// Parses `argv` against the flags `command` accepts. An unknown flag or a
+// missing value is InvalidArgument naming it and `command --help`.
+absl::StatusOr<Args> ParseArgs(const std::string& command, const std::vector<std::string>& argv,
+                               const std::set<std::string>& value_flags,
+                               const std::set<std::string>& switch_flags);
+
+}  // namespace persist
+
+#endif  // PERSIST_CLI_ARGS_H_

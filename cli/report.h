@@ -1,0 +1,32 @@
+// Copyright persist authors.
+//
+// report: runs and ops as people read them, and as JSON.
+
+#ifndef PERSIST_CLI_REPORT_H_
+#define PERSIST_CLI_REPORT_H_
+
+#include <string>
+#include <vector>
+
+#include "proto/journal.pb.h"
+
+namespace persist {
+
+// "committed", "interrupted", "failed (undone)", ...
+std::string RunStateText(const Run& run);
+
+// A table of runs, oldest first, one line each.
+std::string FormatRunTable(const std::vector<Run>& runs);
+
+// One run with every op and its before and after states.
+std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops);
+
+// {"runs": [Run...]}
+std::string RunsJson(const std::vector<Run>& runs);
+
+// {"run": Run, "ops": [OpRecord...]}
+std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops);
+
+}  // namespace persist
+
+#endif  // PERSIST_CLI_REPORT_H_
