@@ -1,0 +1,3 @@
+document.addEventListener('DOMContentLoaded', function () {
+    console.log('Invoicly 2.5.0 ready');
+});

@@ -1,0 +1,11 @@
+<?php
+
+namespace App\Http\Controllers;
+
+class HomeController extends Controller
+{
+    public function index()
+    {
+        return view('welcome', ['version' => config('app.version')]);
+    }
+}
