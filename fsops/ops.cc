@@ -586,6 +586,9 @@ absl::Status CheckPreconditions(const Op& op, const OpContext& ctx) {
 }
 
 absl::Status ApplyOp(const Op& op, const OpContext& ctx) {
+  // The op's stash directory is its durable start mark: recovery leaves alone
+  // every op that has none, whatever the tree looks like where it would act.
+  PERSIST_RETURN_IF_ERROR(ctx.root->MakeDirs(StashDir(ctx.run_id, ctx.index), kStateDirMode));
   switch (op.kind_case()) {
     case Op::kMkdir:
       return ApplyMkdir(op.mkdir(), ctx);
@@ -610,6 +613,9 @@ absl::Status ApplyOp(const Op& op, const OpContext& ctx) {
 }
 
 absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>* rescued) {
+  absl::StatusOr<PathState> started = ctx.root->Observe(StashDir(ctx.run_id, ctx.index), false);
+  if (!started.ok()) return started.status();
+  if (started->type() == ABSENT) return absl::OkStatus();  // never began: nothing to undo
   switch (op.kind_case()) {
     case Op::kMkdir: {
       if (ctx.before[0].type() == DIRECTORY) return absl::OkStatus();

@@ -15,6 +15,11 @@
 // across filesystems (EXDEV) becomes a staged copy followed by moving the
 // source to the stash.
 //
+// Before it touches anything, Apply creates the op's stash directory and
+// syncs its parent: a durable mark that the op began. Undo of an op without
+// that mark does nothing, so an op that never ran cannot mistake a path that
+// an earlier, interrupted op still holds for its own work.
+//
 // Undo learns how far an op got by looking at the tree: the temporary name,
 // the stash, the destination, and the identity of the staged object that
 // Apply had journaled (through OpContext::record_swap) before any swap. It is

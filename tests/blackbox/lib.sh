@@ -1,0 +1,216 @@
+# Shared helpers for the black-box tests of the persist binary.
+#
+# Source it from a test script:   source "$(dirname "$0")/lib.sh"
+# The tests run the real binary and look at the site only from outside:
+# snapshots of every path, exit codes, stdout and stderr.
+
+set -uo pipefail
+
+# ---------------------------------------------------------------- reporting
+
+failures=0
+checks=0
+
+fail() {
+  printf 'FAIL: %s\n' "$*" >&2
+  failures=$((failures + 1))
+}
+
+pass() {
+  checks=$((checks + 1))
+  [[ -n "${VERBOSE:-}" ]] && printf 'ok: %s\n' "$*"
+  return 0
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check() {
+  local what=$1
+  shift
+  checks=$((checks + 1))
+  if "$@"; then
+    [[ -n "${VERBOSE:-}" ]] && printf 'ok: %s\n' "$what"
+    return 0
+  fi
+  fail "$what"
+  return 1
+}
+
+die() {
+  printf 'FATAL: %s\n' "$*" >&2
+  exit 1
+}
+
+# finish: prints the tally and exits non-zero when any check failed.
+finish() {
+  printf '%s: %d checks, %d failed (%ds)\n' "$(basename "$0")" "$checks" "$failures" "$SECONDS"
+  ((failures == 0)) || exit 1
+  exit 0
+}
+
+# ---------------------------------------------------------------- setup
+
+# init_test BINARY: sets PERSIST (absolute path of the binary) and WORK (a
+# fresh directory under $TEST_TMPDIR). Every path a test touches is under WORK.
+init_test() {
+  local bin=${1:-}
+  [[ -n "$bin" ]] || die "usage: $0 PATH_TO_PERSIST (pass \$(location //cli:persist) in args)"
+  [[ -n "${TEST_TMPDIR:-}" ]] || die "TEST_TMPDIR is not set: run this test with bazel test"
+  PERSIST=$(readlink -f "$bin") || die "cannot resolve $bin"
+  [[ -x "$PERSIST" ]] || die "$PERSIST is not an executable"
+  WORK=$(mktemp -d "$TEST_TMPDIR/work.XXXXXX") || die "mktemp failed under $TEST_TMPDIR"
+  export LC_ALL=C
+  SECONDS=0
+}
+
+# require_strace: strace is part of the test's tooling (tools/setup installs
+# it). Its absence is a failure, never a silent skip.
+require_strace() {
+  if ! command -v strace >/dev/null 2>&1; then
+    die "strace is not installed (PATH=$PATH); run tools/setup, which installs it"
+  fi
+  # The checks rely on signal= and delay_enter= injection and on when=N.
+  strace -f -o /dev/null -e trace=getpid -e inject=getpid:delay_enter=1:when=1 true \
+    || die "strace cannot trace here (ptrace refused?): $(strace -o /dev/null true 2>&1)"
+}
+
+# ---------------------------------------------------------------- snapshots
+
+# snapshot DIR OUT: writes to OUT one line per path under DIR except
+# DIR/.persist (the journal, excluded from every comparison, DESIGN.md
+# promise 7), sorted:
+#   type  mode  size  mtime-with-nanoseconds  path        (not a directory)
+#   directory  mode  path                                  (directories)
+# then "link PATH -> TARGET" for each symlink and "sha256 DIGEST PATH" for
+# each regular file. Directory mtimes are excluded by the promise; directory
+# sizes are too, since on ext4 a directory never shrinks once it has grown,
+# and its entries are listed anyway. Symlink mtimes are the link's own
+# (stat without -L).
+snapshot() {
+  local dir=$1 out=$2
+  (
+    cd "$dir" || exit 1
+    find . -path ./.persist -prune -o -print0 | sort -z |
+      xargs -0r stat -c '%F|%a|%s|%.9Y|%n' |
+      awk -F'|' '$1 == "directory" {
+                   line = $0
+                   sub(/^[^|]*[|][^|]*[|][^|]*[|][^|]*[|]/, "", line)
+                   print "directory|" $2 "|" line
+                   next
+                 }
+                 { print }'
+    find . -path ./.persist -prune -o -type l -printf 'link %p -> %l\n' | sort
+    find . -path ./.persist -prune -o -type f -print0 | sort -z |
+      xargs -0r sha256sum | sed 's/^/sha256 /'
+  ) >"$out" || die "snapshot of $dir failed"
+}
+
+# same_snapshot A B: succeeds when the two snapshots are equal, else prints
+# the difference (at most 40 lines) on stderr.
+same_snapshot() {
+  if diff -u "$1" "$2" >"$1.diff" 2>&1; then
+    rm -f "$1.diff"
+    return 0
+  fi
+  head -n 40 "$1.diff" >&2
+  return 1
+}
+
+# mask_mtimes SNAPSHOT PATHS_FILE: prints SNAPSHOT with the mtime of every
+# path listed in PATHS_FILE (one "./path" a line) replaced by "*".
+mask_mtimes() {
+  awk -F'|' 'BEGIN { OFS = "|" }
+             NR == FNR { volatile[$0] = 1; next }
+             NF >= 5 && ($5 in volatile) { $4 = "*" }
+             { print }' "$2" "$1"
+}
+
+# volatile_paths SNAP1 SNAP2: prints the paths whose mtime differs between
+# two snapshots of the same outcome (paths a run creates get the time of the
+# run: a new symlink, a written file).
+volatile_paths() {
+  diff <(grep -v '^link \|^sha256 ' "$1") <(grep -v '^link \|^sha256 ' "$2") |
+    sed -n 's/^[<>] //p' | awk -F'|' 'NF >= 5 { print $5 }' | sort -u
+}
+
+# ---------------------------------------------------------------- sites
+
+# make_site DIR: a small site such as persist deploys into:
+#   current -> releases/v1               the existing switch symlink
+#   releases/v1/...                      nested dirs, files 0600 and 0755,
+#                                        relative symlinks into shared/
+#   shared/.env (0600), shared/storage/  persistent data
+#   incoming/v2/...                      the next release, with a nested tree
+#                                        and a symlink inside it
+#   old/logs/                            a directory the plans move away
+#   config.txt, a.txt, b.txt             files the plans write and exchange
+# mtimes are set to fixed past values so they differ from anything a run
+# writes.
+make_site() {
+  local d=$1
+  mkdir -p "$d"/releases/v1/app/sub/deeper "$d"/releases/v1/public \
+    "$d"/shared/storage/logs "$d"/shared/public/uploads \
+    "$d"/incoming/v2/app/nested/deep "$d"/incoming/v2/public "$d"/old/logs
+  printf '<?php echo "v1";\n' >"$d"/releases/v1/app/index.php
+  printf 'sub file\n' >"$d"/releases/v1/app/sub/a.txt
+  printf 'deeper file\n' >"$d"/releases/v1/app/sub/deeper/b.txt
+  printf '#!/bin/sh\necho v1\n' >"$d"/releases/v1/app/run.sh
+  chmod 0755 "$d"/releases/v1/app/run.sh
+  printf 'secret v1\n' >"$d"/releases/v1/app/secret.key
+  chmod 0600 "$d"/releases/v1/app/secret.key
+  ln -s ../../shared/storage "$d"/releases/v1/storage
+  ln -s ../../../shared/public/uploads "$d"/releases/v1/public/uploads
+  ln -s ../shared/.env "$d"/releases/v1/.env
+  ln -s releases/v1 "$d"/current
+  printf 'APP_KEY=base64:c2VjcmV0\nDB_PASSWORD=hunter2\n' >"$d"/shared/.env
+  chmod 0600 "$d"/shared/.env
+  printf 'log line\n' >"$d"/shared/storage/logs/laravel.log
+  printf 'avatar bytes\n' >"$d"/shared/public/uploads/user-1.png
+  printf '<?php echo "v2";\n' >"$d"/incoming/v2/app/index.php
+  printf 'deep file\n' >"$d"/incoming/v2/app/nested/deep/f.txt
+  printf '#!/bin/sh\necho v2\n' >"$d"/incoming/v2/app/run.sh
+  chmod 0755 "$d"/incoming/v2/app/run.sh
+  printf 'private v2\n' >"$d"/incoming/v2/app/nested/private.txt
+  chmod 0600 "$d"/incoming/v2/app/nested/private.txt
+  ln -s ../index.php "$d"/incoming/v2/app/nested/index-link.php
+  printf 'body {}\n' >"$d"/incoming/v2/public/app.css
+  printf 'old log\n' >"$d"/old/logs/a.log
+  printf 'config v1\n' >"$d"/config.txt
+  printf 'A\n' >"$d"/a.txt
+  printf 'B\n' >"$d"/b.txt
+  # Fixed, distinct past mtimes (nanoseconds included) on every non-directory.
+  local i=0 p
+  while IFS= read -r -d '' p; do
+    i=$((i + 1))
+    touch -h -d "2024-01-02 03:04:$((i % 60)).$((100000000 + i * 1234567)) UTC" "$p"
+  done < <(find "$d" -path "$d/.persist" -prune -o ! -type d -print0 | sort -z)
+}
+
+# write_mixed_plan FILE: eight ops of every kind, against make_site's site.
+write_mixed_plan() {
+  cat >"$1" <<'PLAN'
+# Eight mixed ops against make_site's site.
+op { mkdir    { path: "releases/v2-data" mode: 0750 } }
+op { copy     { from: "incoming/v2" to: "releases/v2" } }
+op { move     { from: "old" to: "releases/v2-data/old" } }
+op { symlink  { target: "releases/v2" path: "current" } }
+op { remove   { path: "releases/v1/app/sub" } }
+op { write    { path: "config.txt" content: "config v2\n" } }
+op { chmod    { path: "releases/v1/app/run.sh" mode: 0700 } }
+op { exchange { a: "a.txt" b: "b.txt" } }
+PLAN
+}
+
+# run_persist OUT_PREFIX ARGS...: runs the binary, stdout to OUT_PREFIX.out,
+# stderr to OUT_PREFIX.err; sets rc.
+run_persist() {
+  local prefix=$1
+  shift
+  rc=0
+  "$PERSIST" "$@" >"$prefix.out" 2>"$prefix.err" || rc=$?
+}
+
+# show_file FILE: prints FILE indented on stderr (for failure context).
+show_file() {
+  [[ -s "$1" ]] && sed 's/^/    | /' "$1" >&2
+  return 0
+}

@@ -1,0 +1,55 @@
+// Copyright persist authors.
+//
+// campaign: running a plan on a fresh sample site through a FaultEnv, for the
+// crash, error and power-cut campaigns.
+
+#ifndef PERSIST_TESTS_CAMPAIGN_H_
+#define PERSIST_TESTS_CAMPAIGN_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "fsops/env.h"
+#include "fsops/fault_env.h"
+#include "journal/site.h"
+#include "proto/journal.pb.h"
+#include "tests/testing/tree_snapshot.h"
+
+namespace persist {
+namespace testing {
+
+// One sample site in its own temporary directory.
+class SampleSite {
+ public:
+  SampleSite() { BuildSampleSite(dir_.path()); }
+  const std::string& root() const { return dir_.path(); }
+  Snapshot Take() const { return TakeSnapshot(dir_.path()); }
+
+  // Runs `plan` with `env`; the Site (lock, journal handle) is closed before
+  // returning, as when the process ends.
+  absl::StatusOr<Run> Execute(Env* env, const Plan& plan, bool group_intents = true) const;
+
+  // Runs recovery with `env` on a fresh journal handle. nullopt: nothing to
+  // recover.
+  absl::StatusOr<std::optional<Run>> RecoverWith(Env* env) const;
+
+  // Undoes the latest committed run with `env`.
+  absl::StatusOr<Run> UndoWith(Env* env) const;
+
+  // Lists the runs through a fresh read-only handle: the journal opens.
+  absl::StatusOr<std::vector<Run>> Runs() const;
+
+ private:
+  TempDir dir_;
+};
+
+// The sample plan, parsed.
+Plan SamplePlan();
+
+}  // namespace testing
+}  // namespace persist
+
+#endif  // PERSIST_TESTS_CAMPAIGN_H_

@@ -1,0 +1,168 @@
+// Copyright persist authors.
+//
+// The crash campaign (DESIGN.md promises 1-7): the sample plan is stopped
+// dead at its Nth mutating call, for every N, through FaultEnv; recovery then
+// runs on a fresh journal handle and the whole tree must be byte for byte as
+// before the run, or as after it when the run had committed. Then recovery
+// itself is stopped at every point, and run again.
+
+#include <set>
+
+#include "fsops/fault_env.h"
+#include "gtest/gtest.h"
+#include "tests/campaign.h"
+
+namespace persist {
+namespace testing {
+namespace {
+
+struct Reference {
+  Snapshot before;
+  Snapshot after;
+  int mutations = 0;
+};
+
+// An uninterrupted run: the before and after trees and how many mutating
+// calls the run makes.
+Reference Measure(bool group_intents) {
+  SampleSite site;
+  Reference ref;
+  ref.before = site.Take();
+  FaultEnv counting(Env::Default());
+  absl::StatusOr<persist::Run> run = site.Execute(&counting, SamplePlan(), group_intents);
+  EXPECT_TRUE(run.ok()) << run.status();
+  ref.after = site.Take();
+  ref.mutations = counting.mutations();
+  return ref;
+}
+
+// Crashes a run at call `n`, recovers, and checks the tree. Returns whether
+// the crash left a run to recover.
+bool CrashThenRecover(const Reference& ref, int n, bool group_intents, SampleSite& site) {
+  FaultEnv crashing(Env::Default());
+  crashing.CrashAt(n);
+  absl::StatusOr<persist::Run> run = site.Execute(&crashing, SamplePlan(), group_intents);
+  EXPECT_TRUE(crashing.crashed());
+  EXPECT_FALSE(run.ok());
+  absl::StatusOr<std::optional<persist::Run>> recovered = site.RecoverWith(Env::Default());
+  EXPECT_TRUE(recovered.ok()) << recovered.status();
+  if (!recovered.ok()) return false;
+  const bool had_run = recovered->has_value();
+  absl::StatusOr<std::vector<persist::Run>> runs = site.Runs();
+  EXPECT_TRUE(runs.ok()) << runs.status();
+  const bool committed = runs.ok() && !runs->empty() && runs->back().state() == RUN_COMMITTED;
+  if (committed) {
+    // Objects the run created carry this run's times; compare the rest.
+    EXPECT_EQ(DiffSnapshots(WithoutMtimes(ref.after), WithoutMtimes(site.Take())), "")
+        << "crash at mutating call " << n << " after the run committed";
+  } else {
+    // Recovered, or stopped before its intent was recorded: as before.
+    EXPECT_EQ(DiffSnapshots(ref.before, site.Take()), "") << "crash at mutating call " << n;
+  }
+  return had_run;
+}
+
+// The undo must leave no stash behind, and rescue nothing: nobody else
+// wrote to the site.
+void ExpectNothingLeftOver(const SampleSite& site, int n) {
+  EXPECT_EQ(TakeSnapshot(site.root() + "/.persist/stash", {}), Snapshot()) << "crash at " << n;
+  EXPECT_EQ(TakeSnapshot(site.root() + "/.persist/rescued", {}), Snapshot()) << "crash at " << n;
+}
+
+void RunCrashCampaign(bool group_intents) {
+  const Reference ref = Measure(group_intents);
+  ASSERT_GT(ref.mutations, 40) << "the sample plan should exercise many calls";
+  ASSERT_NE(DiffSnapshots(ref.before, ref.after), "");
+  int recovered = 0;
+  for (int n = 1; n <= ref.mutations; ++n) {
+    SampleSite site;
+    ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "");
+    if (CrashThenRecover(ref, n, group_intents, site)) {
+      ++recovered;
+      ExpectNothingLeftOver(site, n);
+    }
+    if (::testing::Test::HasFailure()) {
+      FAIL() << "stopped at the first failing crash point, N = " << n << " of " << ref.mutations;
+    }
+  }
+  EXPECT_GT(recovered, ref.mutations / 2);
+}
+
+TEST(CrashCampaignTest, RecoverAfterACrashAtEveryMutatingCallRestoresTheTreeExactly) {
+  RunCrashCampaign(/*group_intents=*/true);
+}
+
+TEST(CrashCampaignTest, RecoverIsExactWithIntentsJournaledOpByOp) {
+  RunCrashCampaign(/*group_intents=*/false);
+}
+
+TEST(CrashCampaignTest, RecoveryCrashedAtEveryPointIsRepairedByRecoveringAgain) {
+  const Reference ref = Measure(true);
+  // Crash points spread over the run: its first ops, the middle, the end.
+  std::set<int> run_points = {ref.mutations / 4, ref.mutations / 2, (3 * ref.mutations) / 4,
+                              ref.mutations - 2};
+  for (int n : run_points) {
+    // How many mutating calls recovery makes from this crash point.
+    int recovery_calls = 0;
+    {
+      SampleSite site;
+      FaultEnv crashing(Env::Default());
+      crashing.CrashAt(n);
+      (void)site.Execute(&crashing, SamplePlan());
+      FaultEnv counting(Env::Default());
+      absl::StatusOr<std::optional<persist::Run>> recovered = site.RecoverWith(&counting);
+      ASSERT_TRUE(recovered.ok()) << recovered.status();
+      ASSERT_TRUE(recovered->has_value()) << "crash point " << n << " left nothing to recover";
+      recovery_calls = counting.mutations();
+      ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "");
+    }
+    ASSERT_GT(recovery_calls, 3);
+    for (int m = 1; m <= recovery_calls; ++m) {
+      SampleSite site;
+      FaultEnv crash_run(Env::Default());
+      crash_run.CrashAt(n);
+      (void)site.Execute(&crash_run, SamplePlan());
+      FaultEnv crash_recovery(Env::Default());
+      crash_recovery.CrashAt(m);
+      absl::StatusOr<std::optional<persist::Run>> first = site.RecoverWith(&crash_recovery);
+      EXPECT_FALSE(first.ok());
+      absl::StatusOr<std::optional<persist::Run>> second = site.RecoverWith(Env::Default());
+      ASSERT_TRUE(second.ok()) << second.status() << " (run crash " << n << ", recovery crash " << m << ")";
+      EXPECT_TRUE(second->has_value());
+      ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "")
+          << "run crashed at " << n << ", recovery crashed at " << m;
+      ASSERT_EQ(TakeSnapshot(site.root() + "/.persist/stash", {}), Snapshot())
+          << "undo left data in the stash; run crashed at " << n << ", recovery crashed at " << m;
+    }
+  }
+}
+
+TEST(CrashCampaignTest, UndoCrashedAtEveryPointIsFinishedByRecover) {
+  const Reference ref = Measure(true);
+  int undo_calls = 0;
+  {
+    SampleSite site;
+    ASSERT_TRUE(site.Execute(Env::Default(), SamplePlan()).ok());
+    FaultEnv counting(Env::Default());
+    ASSERT_TRUE(site.UndoWith(&counting).ok());
+    undo_calls = counting.mutations();
+    ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "");
+  }
+  for (int m = 1; m <= undo_calls; ++m) {
+    SampleSite site;
+    ASSERT_TRUE(site.Execute(Env::Default(), SamplePlan()).ok());
+    const Snapshot after = site.Take();
+    FaultEnv crashing(Env::Default());
+    crashing.CrashAt(m);
+    EXPECT_FALSE(site.UndoWith(&crashing).ok());
+    absl::StatusOr<std::optional<persist::Run>> recovered = site.RecoverWith(Env::Default());
+    ASSERT_TRUE(recovered.ok()) << recovered.status();
+    // A crash before the undo was journaled leaves the run committed.
+    const Snapshot& expected = recovered->has_value() ? ref.before : after;
+    ASSERT_EQ(DiffSnapshots(expected, site.Take()), "") << "undo crashed at " << m;
+  }
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace persist
