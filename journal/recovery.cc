@@ -22,7 +22,9 @@ void TidyStash(Site& site, const std::string& run_id) {
   bool empty = false;
   absl::Status status = RemoveEmptyDirs(
       site.env(), Entry{stash->get(), run_id, ".persist/stash/" + run_id}, &empty);
-  if (!status.ok() || !empty) {
+  if (!status.ok()) {
+    spdlog::warn("could not tidy .persist/stash/{}: {}", run_id, std::string(status.message()));
+  } else if (!empty) {
     spdlog::warn("the stash of run {} is not empty after its undo; it is kept in .persist/stash/{}",
                  run_id, run_id);
   }
