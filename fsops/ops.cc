@@ -145,8 +145,10 @@ using BuildFn = std::function<absl::Status(const Entry& staged)>;
 
 // Puts `staged` where `dest` is, and the object that was at `dest` in the
 // stash. The staged object's identity is journaled first, so that recovery
-// can tell a swapped pair from an unswapped one.
-absl::Status SwapIn(const OpContext& ctx, const Entry& staged, const Loc& dest) {
+// can tell a swapped pair from an unswapped one. *cross_device (when given)
+// is set when the swap failed with EXDEV before anything moved.
+absl::Status SwapIn(const OpContext& ctx, const Entry& staged, const Loc& dest,
+                    bool* cross_device = nullptr) {
   Env* env = ctx.root->env();
   struct stat st;
   PERSIST_RETURN_IF_ERROR(env->StatAt(staged.dir_fd, staged.name, &st, staged.path));
@@ -158,6 +160,7 @@ absl::Status SwapIn(const OpContext& ctx, const Entry& staged, const Loc& dest) 
     // The staged name now holds the replaced object.
     return StashPut(ctx, staged, "old");
   }
+  if (cross_device != nullptr) *cross_device = StatusErrno(status) == EXDEV;
   if (!IsFlagUnsupported(status)) return status;
   PERSIST_RETURN_IF_ERROR(StashPut(ctx, dest.entry(), "old"));
   PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, staged, dest.entry()));
@@ -272,17 +275,21 @@ absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
   absl::StatusOr<Loc> to = Locate(*ctx.root, op.to());
   if (!to.ok()) return to.status();
   const bool displaces = Exists(ctx.before[1]);
-  absl::Status status;
+  // Only a rename refused with EXDEV, before anything moved, takes the
+  // cross-filesystem path; an EXDEV from anything else is an error.
+  bool cross_device = false;
   if (displaces) {
-    status = SwapIn(ctx, from->entry(), *to);
+    absl::Status status = SwapIn(ctx, from->entry(), *to, &cross_device);
+    if (!cross_device) return status;
   } else {
-    status = RenameNoReplace(env, from->entry(), to->entry());
-    if (status.ok()) {
+    absl::Status status = RenameNoReplace(env, from->entry(), to->entry());
+    cross_device = StatusErrno(status) == EXDEV;
+    if (!cross_device) {
+      PERSIST_RETURN_IF_ERROR(status);
       PERSIST_RETURN_IF_ERROR(env->Fsync(to->dir.get(), to->parent));
-      status = env->Fsync(from->dir.get(), from->parent);
+      return env->Fsync(from->dir.get(), from->parent);
     }
   }
-  if (StatusErrno(status) != EXDEV) return status;
   // Across filesystems: a staged copy at the destination, then the source
   // goes to the stash.
   PERSIST_RETURN_IF_ERROR(Place(ctx, op.to(), displaces, true, [&](const Entry& staged) {

@@ -6,6 +6,8 @@
 // before the run, or as after it when the run had committed. Then recovery
 // itself is stopped at every point, and run again.
 
+#include <stdio.h>
+
 #include <set>
 
 #include "fsops/fault_env.h"
@@ -24,11 +26,12 @@ struct Reference {
 
 // An uninterrupted run: the before and after trees and how many mutating
 // calls the run makes.
-Reference Measure(bool group_intents) {
+Reference Measure(bool group_intents, unsigned refused_rename_flags = 0) {
   SampleSite site;
   Reference ref;
   ref.before = site.Take();
   FaultEnv counting(Env::Default());
+  counting.RefuseRenameFlags(refused_rename_flags);
   absl::StatusOr<persist::Run> run = site.Execute(&counting, SamplePlan(), group_intents);
   EXPECT_TRUE(run.ok()) << run.status();
   ref.after = site.Take();
@@ -38,9 +41,11 @@ Reference Measure(bool group_intents) {
 
 // Crashes a run at call `n`, recovers, and checks the tree. Returns whether
 // the crash left a run to recover.
-bool CrashThenRecover(const Reference& ref, int n, bool group_intents, SampleSite& site) {
+bool CrashThenRecover(const Reference& ref, int n, bool group_intents, SampleSite& site,
+                      unsigned refused_rename_flags) {
   FaultEnv crashing(Env::Default());
   crashing.CrashAt(n);
+  crashing.RefuseRenameFlags(refused_rename_flags);
   absl::StatusOr<persist::Run> run = site.Execute(&crashing, SamplePlan(), group_intents);
   EXPECT_TRUE(crashing.crashed());
   EXPECT_FALSE(run.ok());
@@ -69,15 +74,15 @@ void ExpectNothingLeftOver(const SampleSite& site, int n) {
   EXPECT_EQ(TakeSnapshot(site.root() + "/.persist/rescued", {}), Snapshot()) << "crash at " << n;
 }
 
-void RunCrashCampaign(bool group_intents) {
-  const Reference ref = Measure(group_intents);
+void RunCrashCampaign(bool group_intents, unsigned refused_rename_flags = 0) {
+  const Reference ref = Measure(group_intents, refused_rename_flags);
   ASSERT_GT(ref.mutations, 40) << "the sample plan should exercise many calls";
   ASSERT_NE(DiffSnapshots(ref.before, ref.after), "");
   int recovered = 0;
   for (int n = 1; n <= ref.mutations; ++n) {
     SampleSite site;
     ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "");
-    if (CrashThenRecover(ref, n, group_intents, site)) {
+    if (CrashThenRecover(ref, n, group_intents, site, refused_rename_flags)) {
       ++recovered;
       ExpectNothingLeftOver(site, n);
     }
@@ -94,6 +99,14 @@ TEST(CrashCampaignTest, RecoverAfterACrashAtEveryMutatingCallRestoresTheTreeExac
 
 TEST(CrashCampaignTest, RecoverIsExactWithIntentsJournaledOpByOp) {
   RunCrashCampaign(/*group_intents=*/false);
+}
+
+// Filesystems without renameat2's flags take the fallback sequences, which
+// must be just as recoverable. (The exchange op needs the flag, so this plan
+// keeps RENAME_EXCHANGE and refuses RENAME_NOREPLACE; the next test drops
+// exchange.)
+TEST(CrashCampaignTest, RecoverIsExactWhereRenameNoReplaceIsMissing) {
+  RunCrashCampaign(/*group_intents=*/true, RENAME_NOREPLACE);
 }
 
 TEST(CrashCampaignTest, RecoveryCrashedAtEveryPointIsRepairedByRecoveringAgain) {

@@ -107,11 +107,9 @@ snapshot() {
 # same_snapshot A B: succeeds when the two snapshots are equal, else prints
 # the difference (at most 40 lines) on stderr.
 same_snapshot() {
-  if diff -u "$1" "$2" >"$1.diff" 2>&1; then
-    rm -f "$1.diff"
-    return 0
-  fi
-  head -n 40 "$1.diff" >&2
+  local out
+  out=$(diff -u "$1" "$2" 2>&1) && return 0
+  printf '%s\n' "$out" | head -n 40 >&2
   return 1
 }
 
@@ -185,6 +183,53 @@ make_site() {
   done < <(find "$d" -path "$d/.persist" -prune -o ! -type d -print0 | sort -z)
 }
 
+# make_design_site DIR: a site ready for the example plan of DESIGN.md ("A
+# plan file"): releases/r1 live behind `current`, with a tmp/ to remove;
+# shared/ holding .env (0600) and storage/ but no public/ yet; the vendor's
+# r2 unpacked in incoming/v2 with public/uploads (a demo upload, nested), a
+# 0755 artisan, a 0600 file and a symlink into shared/. Fixed past mtimes.
+make_design_site() {
+  local d=$1
+  mkdir -p "$d"/releases/r1/app/Http "$d"/releases/r1/tmp/cache "$d"/releases/r1/public     "$d"/shared/storage/logs     "$d"/incoming/v2/app/Http/Controllers "$d"/incoming/v2/public/uploads/demo     "$d"/incoming/v2/public/css
+  printf '<?php // r1 kernel\n' >"$d"/releases/r1/app/Http/Kernel.php
+  printf '#!/usr/bin/env php\n<?php // r1\n' >"$d"/releases/r1/artisan
+  chmod 0755 "$d"/releases/r1/artisan
+  printf 'compiled view\n' >"$d"/releases/r1/tmp/cache/view.php
+  printf 'r1 index\n' >"$d"/releases/r1/public/index.php
+  ln -s ../../shared/storage "$d"/releases/r1/storage
+  ln -s ../../shared/.env "$d"/releases/r1/.env
+  ln -s releases/r1 "$d"/current
+  printf 'APP_KEY=base64:c2VjcmV0\n' >"$d"/shared/.env
+  chmod 0600 "$d"/shared/.env
+  printf 'r1 log\n' >"$d"/shared/storage/logs/laravel.log
+  printf '<?php // r2 kernel\n' >"$d"/incoming/v2/app/Http/Kernel.php
+  printf '<?php // r2 controller\n' >"$d"/incoming/v2/app/Http/Controllers/Home.php
+  printf '#!/usr/bin/env php\n<?php // r2\n' >"$d"/incoming/v2/artisan
+  chmod 0755 "$d"/incoming/v2/artisan
+  printf 'r2 secret default\n' >"$d"/incoming/v2/app/secret.php
+  chmod 0600 "$d"/incoming/v2/app/secret.php
+  printf 'demo avatar\n' >"$d"/incoming/v2/public/uploads/demo/avatar.png
+  printf 'body{}\n' >"$d"/incoming/v2/public/css/app.css
+  ln -s ../../shared/.env "$d"/incoming/v2/.env
+  local i=0 p
+  while IFS= read -r -d '' p; do
+    i=$((i + 1))
+    touch -h -d "2023-05-06 07:08:$((i % 60)).$((200000000 + i * 7654321)) UTC" "$p"
+  done < <(find "$d" -path "$d/.persist" -prune -o ! -type d -print0 | sort -z)
+}
+
+# write_design_plan FILE: the example plan of DESIGN.md, "A plan file".
+write_design_plan() {
+  cat >"$1" <<'PLAN'
+op { mkdir   { path: "shared/public" } }
+op { copy    { from: "incoming/v2" to: "releases/r2" } }
+op { move    { from: "releases/r2/public/uploads" to: "shared/public/uploads" } }
+op { symlink { target: "../../../shared/public/uploads" path: "releases/r2/public/uploads" } }
+op { remove  { path: "releases/r1/tmp" } }
+op { write   { path: "shared/.deployment-history" content: "r2 deployed\n" } }
+PLAN
+}
+
 # write_mixed_plan FILE: eight ops of every kind, against make_site's site.
 write_mixed_plan() {
   cat >"$1" <<'PLAN'
@@ -207,6 +252,16 @@ run_persist() {
   shift
   rc=0
   "$PERSIST" "$@" >"$prefix.out" 2>"$prefix.err" || rc=$?
+}
+
+# run_quiet OUT ERR COMMAND...: runs COMMAND with stdout to OUT and stderr to
+# ERR and sets rc. Bash's own "Killed" notice for a command that dies of a
+# signal (as strace does when its tracee is killed) is kept out of the log.
+run_quiet() {
+  local out=$1 err=$2
+  shift 2
+  rc=0
+  { "$@" >"$out" 2>"$err"; } 2>/dev/null || rc=$?
 }
 
 # show_file FILE: prints FILE indented on stderr (for failure context).
