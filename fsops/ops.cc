@@ -431,7 +431,9 @@ absl::Status UndoExchange(const ExchangeOp& op, const OpContext& ctx) {
 absl::Status ApplyChmod(const ChmodOp& op, const OpContext& ctx) {
   absl::StatusOr<Loc> loc = Locate(*ctx.root, op.path());
   if (!loc.ok()) return loc.status();
-  return ctx.root->env()->FchmodAt(loc->dir.get(), loc->leaf, op.mode() & 07777, op.path());
+  Env* env = ctx.root->env();
+  PERSIST_RETURN_IF_ERROR(env->FchmodAt(loc->dir.get(), loc->leaf, op.mode() & 07777, op.path()));
+  return env->Fsync(loc->dir.get(), loc->parent);
 }
 
 absl::Status UndoChmod(const ChmodOp& op, const OpContext& ctx) {
@@ -444,7 +446,8 @@ absl::Status UndoChmod(const ChmodOp& op, const OpContext& ctx) {
   if (!Exists(*now) || now->type() == SYMLINK || now->mode() == ctx.before[0].mode()) {
     return absl::OkStatus();
   }
-  return env->FchmodAt(loc->dir.get(), loc->leaf, ctx.before[0].mode(), op.path());
+  PERSIST_RETURN_IF_ERROR(env->FchmodAt(loc->dir.get(), loc->leaf, ctx.before[0].mode(), op.path()));
+  return env->Fsync(loc->dir.get(), loc->parent);
 }
 
 absl::Status Infeasible(const Op& op, const std::string& path, absl::string_view why) {
