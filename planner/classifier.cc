@@ -1,0 +1,91 @@
+// Copyright persist authors.
+
+#include "planner/classifier.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <set>
+
+#include "fsops/errno_status.h"
+#include "fsops/path.h"
+#include "fsops/path_state.h"
+
+namespace persist {
+
+bool GlobMatches(const std::string& pattern, const std::string& path) {
+  return fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0;
+}
+
+Classification Classifier::Classify(const std::string& path, bool is_dir) const {
+  Classification result;
+  result.path = path;
+  result.is_dir = is_dir;
+  const Rule* exact = nullptr;
+  const Rule* app = nullptr;
+  const Rule* persistent = nullptr;
+  for (const Rule& rule : rules_) {
+    if (rule.dir_only && !is_dir) continue;
+    if (rule.is_glob() ? !GlobMatches(rule.pattern, path) : rule.pattern != path) continue;
+    // Later rules (the profile's) override earlier ones of the same kind.
+    if (!rule.is_glob() && rule.from_profile) exact = &rule;
+    if (rule.cls == PathClass::kApp) {
+      app = &rule;
+    } else {
+      persistent = &rule;
+    }
+  }
+  const Rule* decided = exact;
+  if (decided == nullptr) decided = app != nullptr ? app : persistent;
+  if (decided == nullptr) {
+    result.rule = "everything else is application code";
+    return result;
+  }
+  result.cls = decided->cls;
+  result.rule = decided->Describe();
+  if (exact == nullptr && app != nullptr && persistent != nullptr) {
+    result.conflict = persistent->Describe();
+  }
+  return result;
+}
+
+std::vector<Rule> Classifier::ExactPersistentRules() const {
+  std::vector<Rule> exact;
+  for (const Rule& rule : rules_) {
+    if (rule.cls != PathClass::kApp && !rule.is_glob()) exact.push_back(rule);
+  }
+  return exact;
+}
+
+absl::StatusOr<std::vector<Classification>> Classifier::ClassifyTree(const Root& root,
+                                                                     const std::string& dir) const {
+  std::set<std::string> candidates;
+  auto list = [&](const std::string& sub) -> absl::Status {
+    absl::StatusOr<Fd> fd = root.OpenDir(JoinPath(dir, sub));
+    if (!fd.ok()) {
+      int err = StatusErrno(fd.status());
+      return (err == ENOENT || err == ENOTDIR) && !sub.empty() ? absl::OkStatus() : fd.status();
+    }
+    absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), fd->path());
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) candidates.insert(JoinPath(sub, name));
+    return absl::OkStatus();
+  };
+  for (const char* sub : {"", "bootstrap", "public", "storage/app"}) {
+    absl::Status status = list(sub);
+    if (!status.ok()) return status;
+  }
+  for (const Rule& rule : rules_) {
+    if (!rule.is_glob()) candidates.insert(rule.pattern);
+  }
+  std::vector<Classification> out;
+  for (const std::string& path : candidates) {
+    absl::StatusOr<PathState> state = root.Observe(JoinPath(dir, path), false);
+    if (!state.ok()) return state.status();
+    if (state->type() == ABSENT) continue;
+    out.push_back(Classify(path, state->type() == DIRECTORY));
+  }
+  return out;
+}
+
+}  // namespace persist
