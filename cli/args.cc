@@ -49,4 +49,12 @@ absl::StatusOr<Args> ParseArgs(const std::string& command, const std::vector<std
   return args;
 }
 
+absl::Status ExpectPositionals(const std::string& command, const Args& args, size_t min,
+                               size_t max) {
+  if (args.positional.size() >= min && args.positional.size() <= max) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "persist ", command, " takes ", min == max ? absl::StrCat(min) : absl::StrCat(min, " to ", max),
+      " argument(s), got ", args.positional.size(), "; see persist ", command, " --help"));
+}
+
 }  // namespace persist

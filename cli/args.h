@@ -33,6 +33,10 @@ absl::StatusOr<Args> ParseArgs(const std::string& command, const std::vector<std
                                const std::set<std::string>& value_flags,
                                const std::set<std::string>& switch_flags);
 
+// InvalidArgument unless `args` has between `min` and `max` positionals.
+absl::Status ExpectPositionals(const std::string& command, const Args& args, size_t min,
+                               size_t max);
+
 }  // namespace persist
 
 #endif  // PERSIST_CLI_ARGS_H_

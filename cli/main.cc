@@ -14,13 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
-#include "cli/plan_file.h"
-#include "cli/report.h"
-#include "fsops/env.h"
+#include "cli/commands.h"
 #include "journal/exit_code.h"
-#include "journal/recovery.h"
-#include "journal/site.h"
-#include "journal/transaction.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -34,103 +29,6 @@ struct Command {
   std::set<std::string> switch_flags;
   std::function<absl::Status(const Args&)> run;
 };
-
-std::string RootOf(const Args& args) { return args.Get("root", "."); }
-
-absl::Status ExpectPositionals(const std::string& command, const Args& args, size_t min, size_t max) {
-  if (args.positional.size() < min || args.positional.size() > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "persist ", command, " takes ", min == max ? absl::StrCat(min) : absl::StrCat(min, " to ", max),
-        " argument(s), got ", args.positional.size(), "; see persist ", command, " --help"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RunExec(const Args& args) {
-  absl::Status status = ExpectPositionals("exec", args, 1, 1);
-  if (!status.ok()) return status;
-  absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
-  if (!plan.ok()) return plan.status();
-  absl::StatusOr<std::unique_ptr<Site>> site =
-      Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
-  if (!site.ok()) return site.status();
-  RunOptions options;
-  options.kind = "exec";
-  const std::string intents = args.Get("intents", "grouped");
-  if (intents == "per-op") {
-    options.group_intents = false;
-  } else if (intents != "grouped") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--intents takes grouped or per-op, not \"", intents, "\""));
-  }
-  absl::StatusOr<Run> run = ExecutePlan(**site, *plan, options);
-  if (!run.ok()) return run.status();
-  if (args.Has("json")) {
-    std::cout << RunsJson({*run});
-  } else {
-    std::cout << "run " << run->id() << " committed: " << run->op_count()
-              << " ops applied; `persist undo` reverses it\n";
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RunRecover(const Args& args) {
-  absl::Status status = ExpectPositionals("recover", args, 0, 0);
-  if (!status.ok()) return status;
-  absl::StatusOr<std::unique_ptr<Site>> site =
-      Site::OpenForWriting(Env::Default(), RootOf(args), "recover");
-  if (!site.ok()) return site.status();
-  absl::StatusOr<std::optional<Run>> run = Recover(**site);
-  if (!run.ok()) return run.status();
-  if (!run->has_value()) {
-    std::cout << "nothing to recover: no run was interrupted\n";
-    return absl::OkStatus();
-  }
-  std::cout << "run " << (*run)->id() << " undone: the site is as it was before it started\n";
-  for (const std::string& path : (*run)->rescued()) {
-    std::cout << "kept foreign data in " << path << "\n";
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RunUndo(const Args& args) {
-  absl::Status status = ExpectPositionals("undo", args, 0, 1);
-  if (!status.ok()) return status;
-  absl::StatusOr<std::unique_ptr<Site>> site =
-      Site::OpenForWriting(Env::Default(), RootOf(args), "undo");
-  if (!site.ok()) return site.status();
-  absl::StatusOr<Run> run = UndoLatest(**site, args.positional.empty() ? "" : args.positional[0]);
-  if (!run.ok()) return run.status();
-  std::cout << "run " << run->id() << " undone: the site is as it was before it started\n";
-  for (const std::string& path : run->rescued()) {
-    std::cout << "kept foreign data in " << path << "\n";
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RunLog(const Args& args) {
-  absl::Status status = ExpectPositionals("log", args, 0, 0);
-  if (!status.ok()) return status;
-  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
-  if (!site.ok()) return site.status();
-  absl::StatusOr<std::vector<Run>> runs = (*site)->store().ListRuns();
-  if (!runs.ok()) return runs.status();
-  std::cout << (args.Has("json") ? RunsJson(*runs) : FormatRunTable(*runs));
-  return absl::OkStatus();
-}
-
-absl::Status RunShow(const Args& args) {
-  absl::Status status = ExpectPositionals("show", args, 1, 1);
-  if (!status.ok()) return status;
-  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
-  if (!site.ok()) return site.status();
-  absl::StatusOr<Run> run = (*site)->store().GetRun(args.positional[0]);
-  if (!run.ok()) return WithExitCode(run.status(), kExitUsage);
-  absl::StatusOr<std::vector<OpRecord>> ops = (*site)->store().GetOps(run->id());
-  if (!ops.ok()) return ops.status();
-  std::cout << (args.Has("json") ? RunDetailJson(*run, *ops) : FormatRunDetail(*run, *ops));
-  return absl::OkStatus();
-}
 
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
@@ -164,6 +62,39 @@ const std::map<std::string, Command>& Commands() {
         {"root"},
         {"json"},
         RunLog}},
+      {"deploy",
+       {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
+        "                 [--merge-new] [--no-switch] [--dry-run] [--json]",
+        "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
+        "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
+        "into shared/, switches current, prunes releases beyond --keep (default 5) and logs\n"
+        "it in shared/.deployment-history. A first deploy keeps the release's demo content in\n"
+        "shared/; later deploys never overwrite it (--merge-new adds only files shared/ lacks).\n"
+        "--mode accepts the blueprint's true (first) and false (subsequent). --dry-run prints\n"
+        "the classification and the plan and changes nothing. `persist undo` reverses it.",
+        {"root", "mode", "id", "keep"},
+        {"merge-new", "no-switch", "dry-run", "json"},
+        RunDeploy}},
+      {"switch",
+       {"persist switch RELEASE_ID [--root DIR]",
+        "Points current at a prepared release (see deploy --no-switch) as one undoable run.",
+        {"root"},
+        {},
+        RunSwitch}},
+      {"rollback",
+       {"persist rollback [--to RELEASE_ID] [--root DIR]",
+        "Points current at the release before the live one (or RELEASE_ID) as a new,\n"
+        "undoable run. Shared data is not touched.",
+        {"root", "to"},
+        {},
+        RunRollback}},
+      {"classify",
+       {"persist classify [DIR] [--root SITE] [--json]",
+        "Lists each candidate path of an app directory with its class (APP, SHARED, USER,\n"
+        "RUNTIME, CUSTOM) and the rule that decided it, using SITE's profile when given.",
+        {"root"},
+        {"json"},
+        RunClassify}},
       {"show",
        {"persist show RUN_ID [--root DIR] [--json]",
         "Shows one run and each of its ops with the before and after state of every path.",

@@ -117,6 +117,30 @@ std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops) {
   return out;
 }
 
+std::string JsonString(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
 std::string RunsJson(const std::vector<Run>& runs) {
   std::vector<std::string> items;
   for (const Run& run : runs) items.push_back(ToJson(run));

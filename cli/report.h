@@ -27,6 +27,9 @@ std::string RunsJson(const std::vector<Run>& runs);
 // {"run": Run, "ops": [OpRecord...]}
 std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops);
 
+// `text` as a JSON string literal, quotes included.
+std::string JsonString(const std::string& text);
+
 }  // namespace persist
 
 #endif  // PERSIST_CLI_REPORT_H_

@@ -268,6 +268,16 @@ absl::Status ApplyCopy(const CopyOp& op, const OpContext& ctx) {
   });
 }
 
+// The source of an import: an absolute path outside the site, only read.
+Entry ImportSource(const ImportOp& op) { return Entry{AT_FDCWD, op.from(), op.from()}; }
+
+absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
+  Env* env = ctx.root->env();
+  return Place(ctx, op.to(), Exists(ctx.before[0]), true, [&](const Entry& staged) {
+    return CopyTree(env, ImportSource(op), staged);
+  });
+}
+
 absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
   absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
@@ -479,6 +489,8 @@ std::vector<std::string> OpPaths(const Op& op) {
       return {op.exchange().a(), op.exchange().b()};
     case Op::kChmod:
       return {op.chmod().path()};
+    case Op::kImport:
+      return {op.import().to()};
     case Op::KIND_NOT_SET:
       break;
   }
@@ -497,6 +509,15 @@ absl::Status ValidateOp(const Op& op) {
       return absl::InvalidArgumentError(absl::StrCat(
           DescribeOp(op), ": ", PrintablePath(path),
           " is inside .persist/, which holds persist's own journal; choose a path outside it"));
+    }
+  }
+  if (op.has_import()) {
+    const std::string& from = op.import().from();
+    if (from.empty() || from.front() != '/' || from.find('\0') != std::string::npos ||
+        from.find("/../") != std::string::npos || from.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          DescribeOp(op), ": the source must be an absolute path without \"..\", such as "
+                          "/home/user/uploads/app-v2"));
     }
   }
   if (op.has_symlink() && op.symlink().target().empty()) {
@@ -537,6 +558,9 @@ std::string DescribeOp(const Op& op) {
     case Op::kChmod:
       return absl::StrFormat("chmod %04o %s", op.chmod().mode() & 07777,
                              PrintablePath(op.chmod().path()));
+    case Op::kImport:
+      return absl::StrCat("import ", PrintablePath(op.import().from()), " -> ",
+                          PrintablePath(op.import().to()));
     case Op::KIND_NOT_SET:
       break;
   }
@@ -616,6 +640,8 @@ absl::Status ApplyOp(const Op& op, const OpContext& ctx) {
       return ApplyExchange(op.exchange(), ctx);
     case Op::kChmod:
       return ApplyChmod(op.chmod(), ctx);
+    case Op::kImport:
+      return ApplyImport(op.import(), ctx);
     case Op::KIND_NOT_SET:
       break;
   }
@@ -660,6 +686,11 @@ absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>
       return UndoExchange(op.exchange(), ctx);
     case Op::kChmod:
       return UndoChmod(op.chmod(), ctx);
+    case Op::kImport: {
+      Created copy;
+      copy.source = ImportSource(op.import());
+      return UndoPlace(ctx, op.import().to(), Exists(ctx.before[0]), copy, rescued);
+    }
     case Op::KIND_NOT_SET:
       break;
   }

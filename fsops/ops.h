@@ -1,7 +1,7 @@
 // Copyright persist authors.
 //
 // ops: one Apply and one exact Undo per op kind (mkdir, copy, move, symlink,
-// remove, write, exchange, chmod).
+// remove, write, exchange, chmod, import).
 //
 // Apply makes an op's effect visible through a single rename. New content is
 // staged under a temporary name in the destination's directory
@@ -67,7 +67,7 @@ struct OpContext {
 std::vector<std::string> OpPaths(const Op& op);
 
 // OK when `op` has a kind and all its paths are valid (see path.h) and
-// outside .persist/; otherwise InvalidArgument saying which field is wrong.
+// outside .persist/, and an import's source is absolute; otherwise InvalidArgument saying which field is wrong.
 absl::Status ValidateOp(const Op& op);
 
 // One line for logs and messages, e.g. "copy incoming/v2 -> releases/r2".

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
@@ -58,6 +59,27 @@ absl::Status Root::MakeDirs(const std::string& rel, mode_t mode) const {
   absl::Status status = env_->MkdirAt(dir->get(), name, mode, rel);
   if (!status.ok() && StatusErrno(status) != EEXIST) return status;
   return env_->Fsync(dir->get(), parent);
+}
+
+absl::StatusOr<std::string> Root::ReadFile(const std::string& rel, size_t max_bytes) const {
+  std::string leaf;
+  absl::StatusOr<Fd> parent = OpenParent(rel, &leaf);
+  if (!parent.ok()) return parent.status();
+  absl::StatusOr<int> fd = env_->OpenAt(parent->get(), leaf, O_RDONLY, 0, rel);
+  if (!fd.ok()) return fd.status();
+  Fd file(env_, *fd, rel);
+  std::string content;
+  char buf[65536];
+  while (true) {
+    absl::StatusOr<size_t> got = env_->Read(file.get(), buf, sizeof(buf), rel);
+    if (!got.ok()) return got.status();
+    if (*got == 0) return content;
+    content.append(buf, *got);
+    if (content.size() > max_bytes) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          PrintablePath(rel), " is larger than ", max_bytes, " bytes; persist reads it whole"));
+    }
+  }
 }
 
 absl::Status Root::SyncDir(const std::string& rel) const {

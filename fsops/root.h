@@ -45,6 +45,10 @@ class Root {
   // persist's own directories (.persist/...): not journaled.
   absl::Status MakeDirs(const std::string& rel, mode_t mode) const;
 
+  // The content of the regular file `rel`, at most `max_bytes` of it
+  // (FailedPrecondition when larger). NotFound when it does not exist.
+  absl::StatusOr<std::string> ReadFile(const std::string& rel, size_t max_bytes) const;
+
   // fsync of the directory `rel`, making the entries in it durable.
   absl::Status SyncDir(const std::string& rel) const;
 

@@ -170,7 +170,7 @@ absl::Status RemoveEmptyDirs(Env* env, const Entry& entry, bool* empty) {
 
 absl::Status RemoveCreated(Env* env, const Entry& entry, const Created& created,
                            const RescueFn& rescue, int* rescued) {
-  const bool has_source = created.source.dir_fd >= 0;
+  const bool has_source = created.has_source();
   absl::StatusOr<PathState> actual = ObservePath(env, entry.dir_fd, entry.name, entry.path,
                                                  !has_source && created.state.type() == REGULAR);
   if (!actual.ok()) return actual.status();

@@ -43,9 +43,11 @@ using RescueFn = std::function<absl::Status(const Entry& entry)>;
 
 // What an op put at a path, for RemoveCreated to recognise it.
 struct Created {
-  // A tree copied from `source` (source.dir_fd >= 0), compared entry by entry
-  // on type, mode, size, mtime and link target...
+  // A tree copied from `source` (when it has a name; its dir_fd may be
+  // AT_FDCWD for a source outside the site), compared entry by entry on
+  // type, mode, size, mtime and link target...
   Entry source{-1, "", ""};
+  bool has_source() const { return !source.name.empty(); }
   // ...or a single object described by `state`: a regular file (compared by
   // digest and mode), a symlink (by target) or an empty directory.
   PathState state;

@@ -2,6 +2,8 @@
 
 #include "journal/state_predictor.h"
 
+#include <fcntl.h>
+
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 
@@ -44,7 +46,11 @@ absl::StatusOr<PathState> StatePredictor::Predict(const std::string& path) const
       }
       break;
     case Node::kAlias: {
-      absl::StatusOr<PathState> observed = root_->Observe(JoinPath(node.alias, rest), true);
+      const std::string real = JoinPath(node.alias, rest);
+      // An absolute alias is an import's source outside the site.
+      absl::StatusOr<PathState> observed =
+          real.front() == '/' ? ObservePath(root_->env(), AT_FDCWD, real, real, true)
+                              : root_->Observe(real, true);
       if (!observed.ok()) return observed.status();
       state = *observed;
       // Another object than the one observed will stand here.
@@ -126,6 +132,13 @@ absl::Status StatePredictor::Apply(const Op& op) {
     case Op::kCopy:
       Graft(op.copy().to(), NodeFor(op.copy().from()), EntriesBeneath(op.copy().from()));
       break;
+    case Op::kImport: {
+      Node source;
+      source.kind = Node::kAlias;
+      source.alias = op.import().from();
+      Graft(op.import().to(), source, {});
+      break;
+    }
     case Op::kMove: {
       Node base = NodeFor(op.move().from());
       std::map<std::string, Node> beneath = EntriesBeneath(op.move().from());

@@ -38,6 +38,7 @@ class StatePredictor {
   struct Node {
     enum Kind { kAbsent, kAlias, kNew } kind = kAbsent;
     std::string alias;             // kAlias: a real path, as it was before the run
+                                   // (absolute: an import's source)
     PathState state;               // kNew
     std::optional<uint32_t> mode;  // a chmod applied to this very path
   };

@@ -79,11 +79,21 @@ absl::StatusOr<std::vector<Classification>> Classifier::ClassifyTree(const Root&
     if (!rule.is_glob()) candidates.insert(rule.pattern);
   }
   std::vector<Classification> out;
+  out.reserve(candidates.size());
+  const Classification* enclosing = nullptr;  // sorted order: parents come first
   for (const std::string& path : candidates) {
     absl::StatusOr<PathState> state = root.Observe(JoinPath(dir, path), false);
     if (!state.ok()) return state.status();
     if (state->type() == ABSENT) continue;
-    out.push_back(Classify(path, state->type() == DIRECTORY));
+    Classification row = Classify(path, state->type() == DIRECTORY);
+    if (enclosing != nullptr && !IsWithin(path, enclosing->path)) enclosing = nullptr;
+    if (enclosing != nullptr && !row.persistent()) {
+      // Inside a persistent directory: it lives in shared/ with it.
+      row.cls = enclosing->cls;
+      row.rule = "inside " + enclosing->path + "/ (" + PathClassName(enclosing->cls) + ")";
+    }
+    out.push_back(row);
+    if (enclosing == nullptr && out.back().persistent() && out.back().is_dir) enclosing = &out.back();
   }
   return out;
 }

@@ -1,0 +1,33 @@
+// Copyright persist authors.
+//
+// commands: one function per subcommand of the persist binary. Each takes
+// its parsed arguments, prints results on stdout, and returns a Status whose
+// exit code (journal/exit_code.h) main() reports.
+
+#ifndef PERSIST_CLI_COMMANDS_H_
+#define PERSIST_CLI_COMMANDS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "cli/args.h"
+
+namespace persist {
+
+// --root, defaulting to the current directory.
+inline std::string RootOf(const Args& args) { return args.Get("root", "."); }
+
+absl::Status RunExec(const Args& args);
+absl::Status RunRecover(const Args& args);
+absl::Status RunUndo(const Args& args);
+absl::Status RunLog(const Args& args);
+absl::Status RunShow(const Args& args);
+
+absl::Status RunDeploy(const Args& args);
+absl::Status RunSwitch(const Args& args);
+absl::Status RunRollback(const Args& args);
+absl::Status RunClassify(const Args& args);
+
+}  // namespace persist
+
+#endif  // PERSIST_CLI_COMMANDS_H_

@@ -1,0 +1,285 @@
+// Copyright persist authors.
+//
+// The commands that plan changes to a site from the blueprint: deploy,
+// switch, rollback, and classify (which only reads).
+
+#include <stdlib.h>
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "fsops/env.h"
+#include "fsops/errno_status.h"
+#include "fsops/ops.h"
+#include "fsops/path.h"
+#include "journal/exit_code.h"
+#include "journal/run_info.h"
+#include "journal/site.h"
+#include "journal/transaction.h"
+#include "planner/classifier.h"
+#include "planner/deploy_planner.h"
+#include "planner/profile.h"
+
+namespace persist {
+namespace {
+
+// The site opened for a change, refusing while a run is interrupted: a plan
+// made from a half-done tree would be wrong.
+absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std::string& command) {
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), RootOf(args), command);
+  if (!site.ok()) return site.status();
+  absl::StatusOr<std::optional<Run>> interrupted = (*site)->FindInterrupted();
+  if (!interrupted.ok()) return interrupted.status();
+  if (interrupted->has_value()) return (*site)->NeedsRecovery(**interrupted);
+  return site;
+}
+
+absl::StatusOr<Classifier> SiteClassifier(const Root& root) {
+  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
+  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
+  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+  return Classifier(*rules);
+}
+
+std::string HistoryLine(const std::string& what) {
+  return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), " ",
+                      what, " by ", UserName(), "@", HostName());
+}
+
+Op HistoryWrite(const Root& root, const std::string& line, absl::Status* status) {
+  Op op;
+  std::string content;
+  absl::StatusOr<std::string> old = root.ReadFile("shared/.deployment-history", 64 << 20);
+  if (old.ok()) {
+    content = *old;
+  } else if (!absl::IsNotFound(old.status())) {
+    *status = old.status();
+  }
+  op.mutable_write()->set_path("shared/.deployment-history");
+  op.mutable_write()->set_content(content + line + "\n");
+  return op;
+}
+
+std::string ClassificationJson(const std::vector<Classification>& rows) {
+  std::vector<std::string> items;
+  for (const Classification& row : rows) {
+    items.push_back(absl::StrCat("{\"path\": ", JsonString(row.path), ", \"class\": \"",
+                                 PathClassName(row.cls), "\", \"rule\": ", JsonString(row.rule),
+                                 row.conflict.empty() ? "" : ", \"conflict\": " + JsonString(row.conflict),
+                                 "}"));
+  }
+  return absl::StrCat("{\"paths\": [", absl::StrJoin(items, ", "), "]}\n");
+}
+
+std::string ClassificationTable(const std::vector<Classification>& rows) {
+  std::string out;
+  for (const Classification& row : rows) {
+    absl::StrAppend(&out, absl::StrFormat("%-8s %-32s %s", PathClassName(row.cls),
+                                          PrintablePath(row.path) + (row.is_dir ? "/" : ""), row.rule));
+    if (!row.conflict.empty()) absl::StrAppend(&out, "  [overrules ", row.conflict, "]");
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+                            "the release to deploy, ", path,
+                            ", cannot be found; give the directory holding the new release")),
+                        kExitUsage);
+  }
+  std::string out = resolved;
+  free(resolved);
+  return out;
+}
+
+}  // namespace
+
+absl::Status RunDeploy(const Args& args) {
+  absl::Status status = ExpectPositionals("deploy", args, 1, 1);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::string> source = AbsolutePath(args.positional[0]);
+  if (!source.ok()) return source.status();
+  DeployRequest request;
+  request.source = *source;
+  absl::StatusOr<DeployRequest::Mode> mode = ParseDeployMode(args.Get("mode", "auto"));
+  if (!mode.ok()) return mode.status();
+  request.mode = *mode;
+  request.merge_new = args.Has("merge-new");
+  request.switch_current = !args.Has("no-switch");
+
+  absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "deploy");
+  if (!site.ok()) return site.status();
+  Root& root = (*site)->root();
+  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
+  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+  request.keep = KeepReleases(*profile);
+  if (args.values.count("keep")) {
+    int keep = atoi(args.Get("keep", "").c_str());
+    if (keep < 1) {
+      return absl::InvalidArgumentError("--keep takes a whole number of releases, 1 or more");
+    }
+    request.keep = keep;
+  }
+  absl::StatusOr<Classifier> classifier = SiteClassifier(root);
+  if (!classifier.ok()) return classifier.status();
+  absl::StatusOr<std::vector<Run>> runs = (*site)->store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  for (const Run& run : *runs) {
+    if (run.kind() == "deploy" && run.state() == RUN_COMMITTED) request.has_deployed_before = true;
+  }
+  request.release_id = args.Get("id", "");
+  if (request.release_id.empty()) {
+    absl::StatusOr<std::string> id = NewReleaseId(root);
+    if (!id.ok()) return id.status();
+    request.release_id = *id;
+  }
+  const bool first = request.mode == DeployRequest::kFirst ||
+                     (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
+  request.history_line = HistoryLine(absl::StrCat("deploy ", request.release_id, " (",
+                                                  first ? "first" : "subsequent", ") from ",
+                                                  request.source));
+  absl::StatusOr<DeployPlan> planned = PlanDeploy(root, *classifier, request);
+  if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+
+  if (args.Has("dry-run")) {
+    if (args.Has("json")) {
+      std::cout << ClassificationJson(planned->classification);
+      return absl::OkStatus();
+    }
+    std::cout << "classification of " << request.source << ":\n"
+              << ClassificationTable(planned->classification) << "\nplan ("
+              << (planned->first ? "first" : "subsequent") << " deploy of release "
+              << planned->release_id << "), nothing changed:\n";
+    for (int i = 0; i < planned->plan.op_size(); ++i) {
+      std::cout << "  " << i + 1 << ". " << DescribeOp(planned->plan.op(i)) << "\n";
+    }
+    for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
+    return absl::OkStatus();
+  }
+  RunOptions options;
+  options.kind = "deploy";
+  options.release = planned->release_id;
+  absl::StatusOr<Run> run = ExecutePlan(**site, planned->plan, options);
+  if (!run.ok()) return run.status();
+  if (args.Has("json")) {
+    std::cout << RunsJson({*run});
+    return absl::OkStatus();
+  }
+  std::cout << "deployed release " << planned->release_id << " (" << (planned->first ? "first" : "subsequent")
+            << " deploy) as run " << run->id() << "; " << (request.switch_current ? "current points at it" : "not switched: persist switch " + planned->release_id)
+            << "\n";
+  for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
+  std::cout << "`persist undo` reverses this deploy exactly\n";
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Points current at `release` as one run of `kind`.
+absl::Status PointCurrentAt(Site& site, const std::string& release, const std::string& kind) {
+  Root& root = site.root();
+  absl::StatusOr<PathState> target = root.Observe(JoinPath("releases", release), false);
+  if (!target.ok()) return target.status();
+  if (release.empty() || release.find('/') != std::string::npos || target->type() != DIRECTORY) {
+    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+                            "there is no release ", PrintablePath(release),
+                            " under releases/; persist log and ls releases/ show the releases")),
+                        kExitUsage);
+  }
+  absl::StatusOr<std::string> live = CurrentRelease(root);
+  if (!live.ok()) return live.status();
+  if (*live == release) {
+    std::cout << "current already points at release " << release << "; nothing to do\n";
+    return absl::OkStatus();
+  }
+  Plan plan;
+  Op link;
+  link.mutable_symlink()->set_target(JoinPath("releases", release));
+  link.mutable_symlink()->set_path("current");
+  *plan.add_op() = link;
+  absl::Status status;
+  *plan.add_op() = HistoryWrite(root, HistoryLine(absl::StrCat(kind, " to ", release, " from ",
+                                                               live->empty() ? "nothing" : *live)),
+                                &status);
+  if (!status.ok()) return status;
+  RunOptions options;
+  options.kind = kind;
+  options.release = release;
+  absl::StatusOr<Run> run = ExecutePlan(site, plan, options);
+  if (!run.ok()) return run.status();
+  std::cout << "current -> releases/" << release << " (run " << run->id()
+            << "; `persist undo` reverses it)\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunSwitch(const Args& args) {
+  absl::Status status = ExpectPositionals("switch", args, 1, 1);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "switch");
+  if (!site.ok()) return site.status();
+  return PointCurrentAt(**site, args.positional[0], "switch");
+}
+
+absl::Status RunRollback(const Args& args) {
+  absl::Status status = ExpectPositionals("rollback", args, 0, 0);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "rollback");
+  if (!site.ok()) return site.status();
+  std::string target = args.Get("to", "");
+  if (target.empty()) {
+    absl::StatusOr<std::vector<std::string>> releases = ListReleases((*site)->root());
+    if (!releases.ok()) return releases.status();
+    absl::StatusOr<std::string> live = CurrentRelease((*site)->root());
+    if (!live.ok()) return live.status();
+    for (const std::string& release : *releases) {
+      if (release < *live) target = release;
+    }
+    if (target.empty()) {
+      return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
+                              "there is no release older than the live one (",
+                              live->empty() ? "none" : *live,
+                              ") to roll back to; name one with --to")),
+                          kExitUsage);
+    }
+  }
+  return PointCurrentAt(**site, target, "rollback");
+}
+
+absl::Status RunClassify(const Args& args) {
+  absl::Status status = ExpectPositionals("classify", args, 0, 1);
+  if (!status.ok()) return status;
+  const std::string dir = args.positional.empty() ? "." : args.positional[0];
+  absl::StatusOr<std::unique_ptr<Root>> tree = Root::Open(Env::Default(), dir);
+  if (!tree.ok()) {
+    return WithExitCode(Annotate(tree.status(), "cannot classify (give an app directory)"), kExitUsage);
+  }
+  Profile profile;
+  if (args.values.count("root")) {
+    absl::StatusOr<std::unique_ptr<Root>> site = Root::Open(Env::Default(), RootOf(args));
+    if (!site.ok()) return WithExitCode(site.status(), kExitUsage);
+    absl::StatusOr<Profile> loaded = LoadSiteProfile(**site);
+    if (!loaded.ok()) return WithExitCode(loaded.status(), kExitUsage);
+    profile = *loaded;
+  }
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(profile);
+  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+  absl::StatusOr<std::vector<Classification>> rows = Classifier(*rules).ClassifyTree(**tree, "");
+  if (!rows.ok()) return rows.status();
+  std::cout << (args.Has("json") ? ClassificationJson(*rows) : ClassificationTable(*rows));
+  return absl::OkStatus();
+}
+
+}  // namespace persist

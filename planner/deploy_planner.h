@@ -1,0 +1,80 @@
+// Copyright persist authors.
+//
+// deploy_planner: the blueprint's first and subsequent deploys as a Plan.
+//
+// A deploy of SRC as release ID is one run:
+//  1. releases/ and shared/ exist; SRC is copied (imported) to releases/ID.
+//  2. Every persistent path of the release (the classifier's top-most
+//     non-APP paths, and the profile's exact ones such as .env and storage/):
+//     - not in shared/ yet: the release's copy moves there (demo content kept
+//       whole: one rename), and the release gets a relative symlink to it;
+//     - already in shared/: user data is never overwritten; the release's
+//       copy goes to the run's stash (reported: files, bytes), with
+//       --merge-new first copying the files shared/ lacks; then the symlink.
+//     .env missing everywhere is seeded from .env.example (with a warning),
+//     never created empty, and is never left world-readable.
+//  3. current -> releases/ID (unless no_switch); a real public_html
+//     directory becomes public_html -> current/public, its content stashed.
+//  4. Releases beyond `keep` (oldest first, never the live one) are removed
+//     to the stash; shared/.deployment-history gets a line.
+// The planner reads the site and SRC and never writes.
+
+#ifndef PERSIST_PLANNER_DEPLOY_PLANNER_H_
+#define PERSIST_PLANNER_DEPLOY_PLANNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "fsops/root.h"
+#include "planner/classifier.h"
+#include "proto/journal.pb.h"
+
+namespace persist {
+
+struct DeployRequest {
+  std::string source;  // SRC, absolute
+  std::string release_id;  // empty: chosen from the clock
+  enum Mode { kAuto, kFirst, kSubsequent } mode = kAuto;
+  int keep = 5;
+  bool merge_new = false;
+  bool switch_current = true;
+  bool has_deployed_before = false;  // from the journal, for kAuto
+  std::string history_line;          // appended to shared/.deployment-history
+};
+
+struct DeployPlan {
+  Plan plan;
+  std::string release_id;
+  bool first = false;
+  std::vector<Classification> classification;  // of the release
+  std::vector<std::string> notes;              // warnings and reports for the operator
+};
+
+// Parses "auto", "first", "subsequent", and the blueprint's "true"
+// (first) and "false" (subsequent).
+absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text);
+
+absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classifier,
+                                      const DeployRequest& request);
+
+// A release id for now: 20261128T101500Z, with -2, -3... if taken.
+absl::StatusOr<std::string> NewReleaseId(const Root& site);
+
+// The relative symlink target from `link` (a path in the site) to `target`
+// (another path in the site): NOT resolved, computed from the components.
+std::string RelativeTarget(const std::string& link, const std::string& target);
+
+// The site's profile: shared/.persistence-config, or the blueprint's
+// defaults when there is none. Errors name the file and line.
+absl::StatusOr<Profile> LoadSiteProfile(const Root& site);
+
+// The release `current` points at, or "" when there is none.
+absl::StatusOr<std::string> CurrentRelease(const Root& site);
+
+// The release ids under releases/, oldest first.
+absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site);
+
+}  // namespace persist
+
+#endif  // PERSIST_PLANNER_DEPLOY_PLANNER_H_
