@@ -18,11 +18,6 @@ namespace persist {
 absl::Status RunExec(const Args& args) {
   absl::Status status = ExpectPositionals("exec", args, 1, 1);
   if (!status.ok()) return status;
-  absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
-  if (!plan.ok()) return plan.status();
-  absl::StatusOr<std::unique_ptr<Site>> site =
-      Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
-  if (!site.ok()) return site.status();
   RunOptions options;
   options.kind = "exec";
   const std::string intents = args.Get("intents", "grouped");
@@ -32,6 +27,11 @@ absl::Status RunExec(const Args& args) {
     return absl::InvalidArgumentError(
         absl::StrCat("--intents takes grouped or per-op, not \"", intents, "\""));
   }
+  absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
+  if (!plan.ok()) return plan.status();
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
+  if (!site.ok()) return site.status();
   absl::StatusOr<Run> run = ExecutePlan(**site, *plan, options);
   if (!run.ok()) return run.status();
   if (args.Has("json")) {
@@ -84,7 +84,7 @@ absl::Status RunLog(const Args& args) {
   if (!site.ok()) return site.status();
   absl::StatusOr<std::vector<Run>> runs = (*site)->store().ListRuns();
   if (!runs.ok()) return runs.status();
-  std::cout << (args.Has("json") ? RunsJson(*runs) : FormatRunTable(*runs));
+  std::cout << (args.Has("json") ? RunsJson(*runs) : FormatRunTable(*runs, (*site)->LockIsHeld()));
   return absl::OkStatus();
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
+#include "journal/exit_code.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 
@@ -55,7 +56,11 @@ absl::StatusOr<Plan> ParsePlan(const std::string& text, const std::string& name)
 
 absl::StatusOr<Plan> ReadPlanFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return ErrnoStatus(errno, "read plan file", path);
+  if (!in) {
+    return WithExitCode(Annotate(ErrnoStatus(errno, "read plan file", path),
+                                 "give the path of an existing plan file"),
+                        kExitUsage);
+  }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return ErrnoStatus(errno, "read plan file", path);

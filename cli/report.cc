@@ -62,16 +62,16 @@ std::string ToJson(const google::protobuf::Message& message) {
 
 }  // namespace
 
-std::string RunStateText(const Run& run) {
+std::string RunStateText(const Run& run, bool live) {
   switch (run.state()) {
     case RUN_APPLYING:
-      return "interrupted (applying)";
+      return live ? "running" : "interrupted (applying)";
     case RUN_COMMITTED:
       return run.stash_purged() ? "committed (beyond undo)" : "committed";
     case RUN_FAILED:
       return "failed (undone)";
     case RUN_UNDOING:
-      return "interrupted (undoing)";
+      return live ? "undoing" : "interrupted (undoing)";
     case RUN_UNDONE:
       return run.undo_reason() == "recover" ? "recovered (undone)" : "undone";
     default:
@@ -79,13 +79,13 @@ std::string RunStateText(const Run& run) {
   }
 }
 
-std::string FormatRunTable(const std::vector<Run>& runs) {
+std::string FormatRunTable(const std::vector<Run>& runs, bool live) {
   if (runs.empty()) return "no runs yet\n";
   std::string out = absl::StrFormat("%-20s %-9s %-24s %5s  %-23s %s\n", "RUN", "KIND", "STATE",
                                     "OPS", "STARTED", "BY");
   for (const Run& run : runs) {
     absl::StrAppendFormat(&out, "%-20s %-9s %-24s %5u  %-23s %s@%s\n", run.id(), run.kind(),
-                          RunStateText(run), run.op_count(), FormatNs(run.start_ns()), run.user(),
+                          RunStateText(run, live), run.op_count(), FormatNs(run.start_ns()), run.user(),
                           run.host());
   }
   return out;

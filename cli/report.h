@@ -12,11 +12,13 @@
 
 namespace persist {
 
-// "committed", "interrupted", "failed (undone)", ...
-std::string RunStateText(const Run& run);
+// "committed", "interrupted", "failed (undone)", ...; with `live`, a run
+// not finished is "running" rather than "interrupted".
+std::string RunStateText(const Run& run, bool live = false);
 
-// A table of runs, oldest first, one line each.
-std::string FormatRunTable(const std::vector<Run>& runs);
+// A table of runs, oldest first, one line each. `live`: the site lock is held
+// by another process, so an unfinished run is under way.
+std::string FormatRunTable(const std::vector<Run>& runs, bool live = false);
 
 // One run with every op and its before and after states.
 std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops);

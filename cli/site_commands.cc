@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
+#include "cli/deploy_flow.h"
 #include "cli/report.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
@@ -39,19 +40,6 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return (*site)->NeedsRecovery(**interrupted);
   return site;
-}
-
-absl::StatusOr<Classifier> SiteClassifier(const Root& root) {
-  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
-  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
-  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
-  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
-  return Classifier(*rules);
-}
-
-std::string HistoryLine(const std::string& what) {
-  return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), " ",
-                      what, " by ", UserName(), "@", HostName());
 }
 
 Op HistoryWrite(const Root& root, const std::string& line, absl::Status* status) {
@@ -118,39 +106,19 @@ absl::Status RunDeploy(const Args& args) {
   request.merge_new = args.Has("merge-new");
   request.switch_current = !args.Has("no-switch");
 
-  absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "deploy");
-  if (!site.ok()) return site.status();
-  Root& root = (*site)->root();
-  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
-  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
-  request.keep = KeepReleases(*profile);
+  std::optional<int> keep;
   if (args.values.count("keep")) {
-    int keep = atoi(args.Get("keep", "").c_str());
-    if (keep < 1) {
+    int value = atoi(args.Get("keep", "").c_str());
+    if (value < 1) {
       return absl::InvalidArgumentError("--keep takes a whole number of releases, 1 or more");
     }
-    request.keep = keep;
-  }
-  absl::StatusOr<Classifier> classifier = SiteClassifier(root);
-  if (!classifier.ok()) return classifier.status();
-  absl::StatusOr<std::vector<Run>> runs = (*site)->store().ListRuns();
-  if (!runs.ok()) return runs.status();
-  for (const Run& run : *runs) {
-    if (run.kind() == "deploy" && run.state() == RUN_COMMITTED) request.has_deployed_before = true;
+    keep = value;
   }
   request.release_id = args.Get("id", "");
-  if (request.release_id.empty()) {
-    absl::StatusOr<std::string> id = NewReleaseId(root);
-    if (!id.ok()) return id.status();
-    request.release_id = *id;
-  }
-  const bool first = request.mode == DeployRequest::kFirst ||
-                     (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
-  request.history_line = HistoryLine(absl::StrCat("deploy ", request.release_id, " (",
-                                                  first ? "first" : "subsequent", ") from ",
-                                                  request.source));
-  absl::StatusOr<DeployPlan> planned = PlanDeploy(root, *classifier, request);
-  if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+  absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "deploy");
+  if (!site.ok()) return site.status();
+  absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**site, request, keep);
+  if (!planned.ok()) return planned.status();
 
   if (args.Has("dry-run")) {
     if (args.Has("json")) {
@@ -176,8 +144,10 @@ absl::Status RunDeploy(const Args& args) {
     std::cout << RunsJson({*run});
     return absl::OkStatus();
   }
-  std::cout << "deployed release " << planned->release_id << " (" << (planned->first ? "first" : "subsequent")
-            << " deploy) as run " << run->id() << "; " << (request.switch_current ? "current points at it" : "not switched: persist switch " + planned->release_id)
+  std::cout << "deployed release " << planned->release_id << " ("
+            << (planned->first ? "first" : "subsequent") << " deploy) as run " << run->id() << "; "
+            << (request.switch_current ? "current points at it"
+                                       : "not switched: persist switch " + planned->release_id)
             << "\n";
   for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
   std::cout << "`persist undo` reverses this deploy exactly\n";

@@ -47,7 +47,7 @@ absl::StatusOr<Loc> Locate(const Root& root, const std::string& rel) {
   loc.path = rel;
   loc.parent = SplitParent(rel).first;
   absl::StatusOr<Fd> dir = root.OpenParent(rel, &loc.leaf);
-  if (!dir.ok()) return Annotate(dir.status(), "cannot reach " + PrintablePath(rel));
+  if (!dir.ok()) return dir.status();
   loc.dir = std::move(*dir);
   return loc;
 }
@@ -139,6 +139,22 @@ absl::Status RemoveCreatedAt(const OpContext& ctx, const Entry& entry, const Cre
   return RemoveCreated(ctx.root->env(), entry, created, MakeRescue(ctx, rescued), &count);
 }
 
+// True when `state` is the object the op staged and journaled before a swap.
+bool IsStaged(const OpContext& ctx, const PathState& state) {
+  return ctx.swap_recorded && Exists(state) && state.inode() == ctx.staged_inode &&
+         state.dev() == ctx.staged_dev;
+}
+
+// Recovery refuses to guess when neither side of a journaled swap is the
+// object the run staged: the site was copied (new inodes) or changed by hand.
+absl::Status Unrecognised(const OpContext& ctx, const std::string& a, const std::string& b) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot tell which of ", PrintablePath(a), " and ", PrintablePath(b), " run ", ctx.run_id,
+      " put in place: neither is the object it staged (was the site copied, or changed by "
+      "hand?); persist will not guess: compare them, keep the right one at ",
+      PrintablePath(b), ", remove the other, then run persist recover again"));
+}
+
 // ---- Placing new objects ----
 
 using BuildFn = std::function<absl::Status(const Entry& staged)>;
@@ -208,15 +224,23 @@ absl::Status UndoPlace(const OpContext& ctx, const std::string& dest, bool displ
     }
     PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), loc->entry()));
   } else if (Exists(*staged_state)) {
-    const bool swapped = ctx.swap_recorded && Exists(*dest_state) &&
-                         dest_state->inode() == ctx.staged_inode &&
-                         dest_state->dev() == ctx.staged_dev;
-    if (swapped) {
-      // The staged name holds the replaced object; the new one is at dest.
-      PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, loc->entry(), created, rescued));
-      PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, staged, loc->entry()));
-    } else {
+    if (!ctx.swap_recorded) {
+      // Staged, never visible: the swap is journaled before it happens.
       PERSIST_RETURN_IF_ERROR(RemoveTree(env, staged));
+    } else if (IsStaged(ctx, *dest_state)) {
+      // Swapped: the replaced object waits under the staged name. Swap back
+      // in one step, so that no crash can leave the path without it, and
+      // only then remove what the op made.
+      PERSIST_RETURN_IF_ERROR(env->RenameAt(staged.dir_fd, staged.name, loc->dir.get(), loc->leaf,
+                                            RENAME_EXCHANGE, staged.path, dest));
+      PERSIST_RETURN_IF_ERROR(env->Fsync(loc->dir.get(), loc->parent));
+      PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, staged, created, rescued));
+    } else if (IsStaged(ctx, *staged_state)) {
+      // Not swapped yet, or already swapped back: it may have been visible,
+      // so anything in it that the op did not make is rescued.
+      PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, staged, created, rescued));
+    } else {
+      return Unrecognised(ctx, staged.path, dest);
     }
   } else if (!displaced && Exists(*dest_state)) {
     PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, loc->entry(), created, rescued));
@@ -356,8 +380,7 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
       }
     }
     PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), to->entry()));
-  } else if (displaced && ctx.swap_recorded && Exists(*from_state) && Exists(*to_state) &&
-             to_state->inode() == ctx.staged_inode && to_state->dev() == ctx.staged_dev) {
+  } else if (displaced && Exists(*from_state) && IsStaged(ctx, *to_state)) {
     // Swapped, and the replaced object is still under the source's name.
     PERSIST_RETURN_IF_ERROR(env->RenameAt(from->dir.get(), from->leaf, to->dir.get(), to->leaf,
                                           RENAME_EXCHANGE, from->path, to->path));
@@ -427,11 +450,12 @@ absl::Status UndoExchange(const ExchangeOp& op, const OpContext& ctx) {
   if (!a.ok()) return a.status();
   absl::StatusOr<Loc> b = Locate(*ctx.root, op.b());
   if (!b.ok()) return b.status();
+  absl::StatusOr<PathState> a_state = Stat(env, a->entry());
+  if (!a_state.ok()) return a_state.status();
   absl::StatusOr<PathState> b_state = Stat(env, b->entry());
   if (!b_state.ok()) return b_state.status();
-  if (b_state->inode() != ctx.staged_inode || b_state->dev() != ctx.staged_dev) {
-    return absl::OkStatus();
-  }
+  if (IsStaged(ctx, *a_state)) return absl::OkStatus();  // not exchanged, or exchanged back
+  if (!IsStaged(ctx, *b_state)) return Unrecognised(ctx, op.a(), op.b());
   PERSIST_RETURN_IF_ERROR(env->RenameAt(a->dir.get(), a->leaf, b->dir.get(), b->leaf,
                                         RENAME_EXCHANGE, a->path, b->path));
   PERSIST_RETURN_IF_ERROR(env->Fsync(a->dir.get(), a->parent));

@@ -20,7 +20,17 @@ absl::StatusOr<std::unique_ptr<Root>> Root::Open(Env* env, const std::string& di
 
 absl::StatusOr<Fd> Root::OpenDir(const std::string& rel) const {
   absl::StatusOr<int> fd = env_->OpenBeneath(fd_.get(), rel, O_RDONLY | O_DIRECTORY);
-  if (!fd.ok()) return fd.status();
+  if (!fd.ok()) {
+    const int err = StatusErrno(fd.status());
+    if (err == ELOOP || err == ENOTDIR || err == EXDEV) {
+      return Annotate(fd.status(),
+                      absl::StrCat("cannot reach ", PrintablePath(rel), " in ", dir_,
+                                   ": a part of it is a symlink or not a directory, and persist "
+                                   "never follows symlinks inside a site; make it a real directory "
+                                   "or use another path"));
+    }
+    return fd.status();
+  }
   return Fd(env_, *fd, rel);
 }
 
@@ -40,7 +50,7 @@ absl::StatusOr<PathState> Root::Observe(const std::string& rel, bool with_digest
       absent.set_type(ABSENT);
       return absent;
     }
-    return Annotate(parent.status(), "cannot reach " + PrintablePath(rel));
+    return parent.status();
   }
   return ObservePath(env_, parent->get(), leaf, rel, with_digest);
 }

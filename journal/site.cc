@@ -114,6 +114,18 @@ absl::StatusOr<std::optional<Run>> Site::FindInterrupted() const {
   return std::optional<Run>();
 }
 
+bool Site::LockIsHeld() const {
+  if (lock_.valid()) return false;  // we hold it
+  absl::StatusOr<Fd> state_dir = root_->OpenDir(".persist");
+  if (!state_dir.ok()) return false;
+  Env* env = root_->env();
+  absl::StatusOr<int> fd = env->OpenAt(state_dir->get(), "lock", O_RDONLY, 0, ".persist/lock");
+  if (!fd.ok()) return false;
+  Fd lock(env, *fd, ".persist/lock");
+  absl::Status shared = env->Flock(lock.get(), LOCK_SH | LOCK_NB, lock.path());
+  return StatusErrno(shared) == EWOULDBLOCK;
+}
+
 absl::Status Site::NeedsRecovery(const Run& run) const {
   return WithExitCode(
       absl::FailedPreconditionError(absl::StrCat(

@@ -45,6 +45,10 @@ class Site {
   // The run that a process left half done (APPLYING or UNDOING), if any.
   absl::StatusOr<std::optional<Run>> FindInterrupted() const;
 
+  // True when another process holds the site lock right now: a run found
+  // APPLYING or UNDOING is then under way, not interrupted.
+  bool LockIsHeld() const;
+
   // The error for a command refused because `run` was interrupted: exit code
   // 3, naming the run, its holder and `persist recover`.
   absl::Status NeedsRecovery(const Run& run) const;

@@ -55,7 +55,7 @@ absl::StatusOr<std::vector<OpRecord>> PlanIntents(const Site& site, const Plan& 
 absl::Status ObserveAfter(const Site& site, OpRecord* record) {
   record->clear_after();
   for (const std::string& path : OpPaths(record->op())) {
-    absl::StatusOr<PathState> state = site.root().Observe(path, false);
+    absl::StatusOr<PathState> state = site.root().Observe(path, true);
     if (!state.ok()) return state.status();
     *record->add_after() = *state;
   }

@@ -111,9 +111,11 @@ TEST(CrashCampaignTest, RecoverIsExactWhereRenameNoReplaceIsMissing) {
 
 TEST(CrashCampaignTest, RecoveryCrashedAtEveryPointIsRepairedByRecoveringAgain) {
   const Reference ref = Measure(true);
-  // Crash points spread over the run: its first ops, the middle, the end.
-  std::set<int> run_points = {ref.mutations / 4, ref.mutations / 2, (3 * ref.mutations) / 4,
-                              ref.mutations - 2};
+  // Every fourth crash point of the run, and its last ones, where the swaps
+  // of existing paths happen; recovery is then crashed at each of its calls.
+  std::set<int> run_points;
+  for (int n = 2; n < ref.mutations; n += 4) run_points.insert(n);
+  for (int n = ref.mutations - 12; n < ref.mutations; ++n) run_points.insert(n);
   for (int n : run_points) {
     // How many mutating calls recovery makes from this crash point.
     int recovery_calls = 0;
@@ -125,11 +127,11 @@ TEST(CrashCampaignTest, RecoveryCrashedAtEveryPointIsRepairedByRecoveringAgain) 
       FaultEnv counting(Env::Default());
       absl::StatusOr<std::optional<persist::Run>> recovered = site.RecoverWith(&counting);
       ASSERT_TRUE(recovered.ok()) << recovered.status();
-      ASSERT_TRUE(recovered->has_value()) << "crash point " << n << " left nothing to recover";
-      recovery_calls = counting.mutations();
+      // Crashes before the intent commit leave nothing to recover.
+      recovery_calls = recovered->has_value() ? counting.mutations() : 0;
       ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "");
     }
-    ASSERT_GT(recovery_calls, 3);
+    if (recovery_calls == 0) continue;  // crashed before anything needed undoing
     for (int m = 1; m <= recovery_calls; ++m) {
       SampleSite site;
       FaultEnv crash_run(Env::Default());

@@ -268,9 +268,7 @@ check "(f) missing root: stderr names it" stderr_has f_root "$WORK/no-such-site"
 check "(f) missing root: says to give an existing directory" stderr_has f_root "--root"
 persist_cmd f_plan exec plans/no-such.plan --root site
 check "(f) missing plan file: stderr names it" stderr_has f_plan "plans/no-such.plan"
-# KNOWN BUG: a plan file that does not exist exits 1 ("failed"), not 2 (a
-# usage error, nothing touched), and the message gives no next step.
-# expect_rc 2 "(f) exec of a plan file that does not exist"
-echo "(f) exec of a plan file that does not exist exits $rc (KNOWN BUG when 1: should be 2)"
+expect_rc 2 "(f) exec of a plan file that does not exist"
+check "(f) missing plan file: says what to do" stderr_has f_plan "give the path of an existing plan file"
 
 finish

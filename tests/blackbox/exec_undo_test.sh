@@ -117,11 +117,9 @@ run_quiet show2.json show2.err "$PERSIST" show "$r2" --root site --json
 check "persist show --json: the write op's before state has a SHA-256" json_check show2.json "
 w = d['ops'][1]
 assert w['before'][0]['type'] == 'REGULAR' and w['before'][0].get('digest'), w['before']"
-# KNOWN BUG: the after state of a regular file has no digest (write, chmod,
-# exchange ops); README "Audit" promises the SHA-256 after as well.
-# check "persist show --json: the write op's after state has a SHA-256" json_check show2.json "
-# w = d['ops'][1]
-# assert w['after'][0].get('digest'), w['after']"
+check "persist show --json: the write op's after state has a SHA-256" json_check show2.json "
+w = d['ops'][1]
+assert w['after'][0].get('digest'), w['after']"
 
 runs_json log2
 check "both runs are RUN_COMMITTED" \

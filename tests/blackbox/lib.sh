@@ -117,7 +117,7 @@ same_snapshot() {
 # path listed in PATHS_FILE (one "./path" a line) replaced by "*".
 mask_mtimes() {
   awk -F'|' 'BEGIN { OFS = "|" }
-             NR == FNR { volatile[$0] = 1; next }
+             FILENAME == ARGV[1] { volatile[$0] = 1; next }
              NF >= 5 && ($5 in volatile) { $4 = "*" }
              { print }' "$2" "$1"
 }

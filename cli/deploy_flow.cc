@@ -1,0 +1,49 @@
+// Copyright persist authors.
+
+#include "cli/deploy_flow.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "journal/exit_code.h"
+#include "journal/run_info.h"
+#include "planner/classifier.h"
+#include "planner/profile.h"
+
+namespace persist {
+
+std::string HistoryLine(const std::string& what) {
+  return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), " ",
+                      what, " by ", UserName(), "@", HostName());
+}
+
+absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
+                                          std::optional<int> keep) {
+  Root& root = site.root();
+  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
+  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
+  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+  request.keep = keep.has_value() ? *keep : KeepReleases(*profile);
+
+  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  for (const Run& run : *runs) {
+    if (run.kind() == "deploy" && run.state() == RUN_COMMITTED) request.has_deployed_before = true;
+  }
+  if (request.release_id.empty()) {
+    absl::StatusOr<std::string> id = NewReleaseId(root);
+    if (!id.ok()) return id.status();
+    request.release_id = *id;
+  }
+  const bool first = request.mode == DeployRequest::kFirst ||
+                     (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
+  request.history_line =
+      HistoryLine(absl::StrCat("deploy ", request.release_id, " (", first ? "first" : "subsequent",
+                               ") from ", request.source));
+  absl::StatusOr<DeployPlan> planned = PlanDeploy(root, Classifier(*rules), request);
+  if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+  return planned;
+}
+
+}  // namespace persist

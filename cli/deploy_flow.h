@@ -1,0 +1,31 @@
+// Copyright persist authors.
+//
+// deploy_flow: everything a deploy decides before it runs, from the site's
+// journal and profile: first or subsequent, how many releases to keep, the
+// release id, the history line, and the plan.
+
+#ifndef PERSIST_CLI_DEPLOY_FLOW_H_
+#define PERSIST_CLI_DEPLOY_FLOW_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "journal/site.h"
+#include "planner/deploy_planner.h"
+
+namespace persist {
+
+// Plans the deploy of `request.source` on `site`. Fills in what `request`
+// leaves open: has_deployed_before (from the journal), keep (the profile's,
+// unless `keep` is given), release_id and history_line. Exit code 2 for bad
+// input, with nothing touched.
+absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
+                                          std::optional<int> keep);
+
+// The line a run of `what` adds to shared/.deployment-history.
+std::string HistoryLine(const std::string& what);
+
+}  // namespace persist
+
+#endif  // PERSIST_CLI_DEPLOY_FLOW_H_
