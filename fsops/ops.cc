@@ -223,6 +223,7 @@ absl::Status UndoPlace(const OpContext& ctx, const std::string& dest, bool displ
       PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, loc->entry(), created, rescued));
     }
     PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), loc->entry()));
+    PERSIST_RETURN_IF_ERROR(env->Fsync((*old)->dir.get(), (*old)->parent));
   } else if (Exists(*staged_state)) {
     if (!ctx.swap_recorded) {
       // Staged, never visible: the swap is journaled before it happens.
@@ -346,6 +347,7 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
     absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
     if (!from.ok()) return from.status();
     PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*src)->entry(), from->entry()));
+    PERSIST_RETURN_IF_ERROR(env->Fsync((*src)->dir.get(), (*src)->parent));
     return env->Fsync(from->dir.get(), from->parent);
   }
   absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
@@ -380,6 +382,7 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
       }
     }
     PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), to->entry()));
+    PERSIST_RETURN_IF_ERROR(env->Fsync((*old)->dir.get(), (*old)->parent));
   } else if (displaced && Exists(*from_state) && IsStaged(ctx, *to_state)) {
     // Swapped, and the replaced object is still under the source's name.
     PERSIST_RETURN_IF_ERROR(env->RenameAt(from->dir.get(), from->leaf, to->dir.get(), to->leaf,
@@ -420,6 +423,7 @@ absl::Status UndoRemove(const RemoveOp& op, const OpContext& ctx, std::vector<st
     PERSIST_RETURN_IF_ERROR(MakeRescue(ctx, rescued)(loc->entry()));
   }
   PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), loc->entry()));
+  PERSIST_RETURN_IF_ERROR(env->Fsync((*old)->dir.get(), (*old)->parent));
   return env->Fsync(loc->dir.get(), loc->parent);
 }
 

@@ -1,0 +1,148 @@
+// Copyright persist authors.
+//
+// persist deploy, stopped dead at every mutating call: a first deploy, and a
+// vendor update over a live site with user uploads, a real public_html
+// directory and a release to prune. After `recover` on a fresh journal
+// handle the site must be byte for byte as before the deploy.
+
+#include <optional>
+
+#include "cli/deploy_flow.h"
+#include "fsops/fault_env.h"
+#include "gtest/gtest.h"
+#include "journal/recovery.h"
+#include "journal/transaction.h"
+#include "spdlog/spdlog.h"
+#include "tests/testing/tree_snapshot.h"
+
+namespace persist {
+namespace testing {
+namespace {
+
+// A small CodeCanyon-style Laravel release; `version` changes app code and
+// the demo upload the vendor ships.
+void WriteRelease(const std::string& dir, const std::string& version) {
+  WriteFile(dir + "/.env.example", "APP_NAME=Invoicly\nAPP_KEY=\n");
+  WriteFile(dir + "/artisan", "#!/usr/bin/env php\n", 0755);
+  WriteFile(dir + "/app/Http/Controllers/HomeController.php", "<?php // " + version + "\n");
+  WriteFile(dir + "/vendor/laravel/framework/src/Application.php", "<?php // " + version + "\n");
+  WriteFile(dir + "/public/index.php", "<?php require '../vendor/autoload.php';\n");
+  WriteFile(dir + "/public/css/app.css", "body{color:" + version + "}\n");
+  WriteFile(dir + "/public/flags/us.svg", "<svg/>\n");
+  WriteFile(dir + "/public/templates/invoice.html", "<html>" + version + "</html>\n");
+  WriteFile(dir + "/public/uploads/demo/avatar.txt", "demo avatar " + version + "\n");
+  MakeDir(dir + "/public/qrcodes");
+  WriteFile(dir + "/storage/logs/.gitignore", "*\n");
+  MakeDir(dir + "/storage/app/public");
+  WriteFile(dir + "/bootstrap/cache/.gitignore", "*\n");
+  int64_t t = 1700000000;
+  for (const auto& [rel, desc] : TakeSnapshot(dir)) {
+    if (desc.rfind("dir ", 0) != 0) SetMtime(dir + "/" + rel, t++);
+  }
+}
+
+absl::StatusOr<persist::Run> Deploy(Env* env, const std::string& site, const std::string& source,
+                                    const std::string& id) {
+  absl::StatusOr<std::unique_ptr<Site>> opened = Site::OpenForWriting(env, site, "deploy");
+  if (!opened.ok()) return opened.status();
+  DeployRequest request;
+  request.source = source;
+  request.release_id = id;
+  absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**opened, request, /*keep=*/2);
+  if (!planned.ok()) return planned.status();
+  RunOptions options;
+  options.kind = "deploy";
+  options.release = id;
+  return ExecutePlan(**opened, planned->plan, options);
+}
+
+absl::StatusOr<std::optional<persist::Run>> RecoverSite(const std::string& site) {
+  absl::StatusOr<std::unique_ptr<Site>> opened = Site::OpenForWriting(Env::Default(), site, "recover");
+  if (!opened.ok()) return opened.status();
+  return Recover(**opened);
+}
+
+// A temporary directory holding the site and the uploaded releases.
+class Workspace {
+ public:
+  Workspace() {
+    spdlog::set_level(spdlog::level::warn);
+    MakeDir(site());
+    WriteRelease(dir_.Sub("upload-v1"), "v1");
+    WriteRelease(dir_.Sub("upload-v2"), "v2");
+    WriteRelease(dir_.Sub("upload-v3"), "v3");
+  }
+  std::string site() const { return dir_.Sub("site"); }
+  std::string upload(const std::string& v) const { return dir_.Sub("upload-" + v); }
+
+  // Two deploys, user data, and a shared-hosting public_html directory.
+  void MakeLive() {
+    ASSERT_TRUE(Deploy(Env::Default(), site(), upload("v1"), "v1").ok());
+    WriteFile(site() + "/shared/public/uploads/user-42.jpg", "a user's photo");
+    WriteFile(site() + "/shared/.env", "APP_KEY=base64:secret\n", 0600);
+    ASSERT_TRUE(Deploy(Env::Default(), site(), upload("v2"), "v2").ok());
+    WriteFile(site() + "/shared/public/qrcodes/order-7.png", "qr");
+    WriteFile(site() + "/public_html/index.html", "hosting panel placeholder");
+  }
+
+ private:
+  TempDir dir_;
+};
+
+int CountMutations(bool live) {
+  Workspace ws;
+  if (live) ws.MakeLive();
+  FaultEnv counting(Env::Default());
+  absl::StatusOr<persist::Run> run = Deploy(&counting, ws.site(), ws.upload("v3"), "v3");
+  EXPECT_TRUE(run.ok()) << run.status();
+  return counting.mutations();
+}
+
+void CrashEveryCall(bool live) {
+  const int mutations = CountMutations(live);
+  ASSERT_GT(mutations, 30);
+  for (int n = 1; n <= mutations; ++n) {
+    Workspace ws;
+    if (live) ws.MakeLive();
+    const Snapshot before = TakeSnapshot(ws.site());
+    FaultEnv crashing(Env::Default());
+    crashing.CrashAt(n);
+    EXPECT_FALSE(Deploy(&crashing, ws.site(), ws.upload("v3"), "v3").ok());
+    absl::StatusOr<std::optional<persist::Run>> recovered = RecoverSite(ws.site());
+    ASSERT_TRUE(recovered.ok()) << "crash at call " << n << ": " << recovered.status();
+    ASSERT_EQ(DiffSnapshots(before, TakeSnapshot(ws.site())), "") << "deploy crashed at call " << n;
+    ASSERT_EQ(TakeSnapshot(ws.site() + "/.persist/rescued", {}), Snapshot()) << "call " << n;
+  }
+}
+
+TEST(DeployCampaignTest, AFirstDeployCrashedAnywhereRecoversToTheEmptySite) {
+  CrashEveryCall(/*live=*/false);
+}
+
+TEST(DeployCampaignTest, AVendorUpdateCrashedAnywhereRecoversTheLiveSiteExactly) {
+  CrashEveryCall(/*live=*/true);
+}
+
+TEST(DeployCampaignTest, AVendorUpdateKeepsUserDataAndUndoRestoresTheSiteExactly) {
+  Workspace ws;
+  ws.MakeLive();
+  const Snapshot before = TakeSnapshot(ws.site());
+  ASSERT_TRUE(Deploy(Env::Default(), ws.site(), ws.upload("v3"), "v3").ok());
+  EXPECT_EQ(ReadFile(ws.site() + "/shared/public/uploads/user-42.jpg"), "a user's photo");
+  EXPECT_EQ(ReadFile(ws.site() + "/shared/public/uploads/demo/avatar.txt"), "demo avatar v1\n")
+      << "the vendor's demo content must not overwrite what the first deploy kept";
+  EXPECT_EQ(ReadFile(ws.site() + "/shared/.env"), "APP_KEY=base64:secret\n");
+  EXPECT_EQ(ReadFile(ws.site() + "/current/public/css/app.css"), "body{color:v3}\n");
+  EXPECT_EQ(ReadFile(ws.site() + "/public_html/css/app.css"), "body{color:v3}\n")
+      << "public_html must serve the live release";
+  EXPECT_FALSE(PathExists(ws.site() + "/releases/v1")) << "keep=2 prunes the oldest release";
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(Env::Default(), ws.site(), "undo");
+  ASSERT_TRUE(site.ok());
+  absl::StatusOr<persist::Run> undone = UndoLatest(**site, "");
+  ASSERT_TRUE(undone.ok()) << undone.status();
+  EXPECT_EQ(DiffSnapshots(before, TakeSnapshot(ws.site())), "");
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace persist
