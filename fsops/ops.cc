@@ -366,6 +366,20 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
   if (!staged_state.ok()) return staged_state.status();
   Created copy_of_from;
   copy_of_from.source = from->entry();
+  // What is at `to` goes back to `from`. Where `from` exists again, it is
+  // either the source of an unfinished cross-filesystem copy (then `to` is
+  // the copy: remove it) or something written there after the move (then
+  // `to` is the moved original, known by its journaled inode: rescue the
+  // newcomer and put the original back).
+  auto PutMovedBack = [&]() -> absl::Status {
+    if (!Exists(*from_state)) return RenameNoReplace(env, to->entry(), from->entry());
+    const PathState& moved = ctx.before[0];
+    const bool original = moved.inode() != 0 && to_state->inode() == moved.inode() &&
+                          to_state->dev() == moved.dev();
+    if (!original) return RemoveCreatedAt(ctx, to->entry(), copy_of_from, rescued);
+    PERSIST_RETURN_IF_ERROR(MakeRescue(ctx, rescued)(from->entry()));
+    return RenameNoReplace(env, to->entry(), from->entry());
+  };
 
   if (Exists(*staged_state)) {
     // The cross-filesystem copy was staged or swapped in; the source is intact.
@@ -374,13 +388,7 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
   absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
   if (!old.ok()) return old.status();
   if (old->has_value()) {
-    if (Exists(*to_state)) {
-      if (Exists(*from_state)) {
-        PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, to->entry(), copy_of_from, rescued));
-      } else {
-        PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, to->entry(), from->entry()));
-      }
-    }
+    if (Exists(*to_state)) PERSIST_RETURN_IF_ERROR(PutMovedBack());
     PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, (*old)->entry(), to->entry()));
     PERSIST_RETURN_IF_ERROR(env->Fsync((*old)->dir.get(), (*old)->parent));
   } else if (displaced && Exists(*from_state) && IsStaged(ctx, *to_state)) {
@@ -388,11 +396,7 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
     PERSIST_RETURN_IF_ERROR(env->RenameAt(from->dir.get(), from->leaf, to->dir.get(), to->leaf,
                                           RENAME_EXCHANGE, from->path, to->path));
   } else if (!displaced && Exists(*to_state)) {
-    if (Exists(*from_state)) {
-      PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, to->entry(), copy_of_from, rescued));
-    } else {
-      PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, to->entry(), from->entry()));
-    }
+    PERSIST_RETURN_IF_ERROR(PutMovedBack());
   } else {
     return absl::OkStatus();
   }

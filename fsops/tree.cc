@@ -84,6 +84,13 @@ absl::Status CopyDirectory(Env* env, const Entry& from, const Entry& to, const s
   return SetTimes(env, dst_fd.get(), "", st, to.path);
 }
 
+// A directory being emptied must be writable by its owner, or an ordinary
+// user cannot remove what is in it (a release can ship 0555 directories).
+absl::Status MakeWritable(Env* env, int dir_fd, const struct stat& st, const std::string& path) {
+  if ((st.st_mode & S_IWUSR) != 0) return absl::OkStatus();
+  return env->Fchmod(dir_fd, (st.st_mode & 07777) | S_IRWXU, path);
+}
+
 bool SameEntry(const PathState& a, const PathState& b) {
   if (a.type() != b.type()) return false;
   switch (a.type()) {
@@ -128,6 +135,8 @@ absl::Status RemoveTree(Env* env, const Entry& entry) {
         env->OpenAt(entry.dir_fd, entry.name, O_RDONLY | O_DIRECTORY, 0, entry.path);
     if (!dir.ok()) return dir.status();
     Fd dir_fd(env, *dir, entry.path);
+    status = MakeWritable(env, dir_fd.get(), st, entry.path);
+    if (!status.ok()) return status;
     absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir_fd.get(), entry.path);
     if (!names.ok()) return names.status();
     for (const std::string& name : *names) {
@@ -206,6 +215,10 @@ absl::Status RemoveCreated(Env* env, const Entry& entry, const Created& created,
                                         entry.path);
   if (!dir.ok()) return dir.status();
   Fd dir_fd(env, *dir, entry.path);
+  struct stat st;
+  absl::Status writable = env->StatAt(dir_fd.get(), "", &st, entry.path);
+  if (writable.ok()) writable = MakeWritable(env, dir_fd.get(), st, entry.path);
+  if (!writable.ok()) return writable;
   Fd source_fd;
   if (has_source) {
     absl::StatusOr<int> src = env->OpenAt(created.source.dir_fd, created.source.name,

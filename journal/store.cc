@@ -4,6 +4,8 @@
 
 #include <lmdb.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "fsops/path.h"
@@ -75,17 +77,31 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
   mdb_env_set_mapsize(handles->env, kMapSize);
   rc = mdb_env_open(handles->env, dir.c_str(), MDB_NOTLS, 0600);
   if (rc != 0) return LmdbError(rc, "open journal", dir);
-  MDB_txn* txn = nullptr;
-  rc = mdb_txn_begin(handles->env, nullptr, 0, &txn);
-  if (rc != 0) return LmdbError(rc, "read journal", dir);
-  rc = mdb_dbi_open(txn, "runs", MDB_CREATE, &handles->runs);
-  if (rc == 0) rc = mdb_dbi_open(txn, "ops", MDB_CREATE, &handles->ops);
-  if (rc != 0) {
-    mdb_txn_abort(txn);
-    return LmdbError(rc, "open the journal's tables in", dir);
+  // The tables are opened read-only when they exist: LMDB asserts on some
+  // damaged pages inside a write transaction, where a read reports them.
+  for (unsigned flags : {static_cast<unsigned>(MDB_RDONLY), 0u}) {
+    MDB_txn* txn = nullptr;
+    rc = mdb_txn_begin(handles->env, nullptr, flags, &txn);
+    if (rc != 0) return LmdbError(rc, "read journal", dir);
+    const unsigned create = flags == MDB_RDONLY ? 0 : MDB_CREATE;
+    rc = mdb_dbi_open(txn, "runs", create, &handles->runs);
+    if (rc == 0) rc = mdb_dbi_open(txn, "ops", create, &handles->ops);
+    if (rc == MDB_NOTFOUND && flags == MDB_RDONLY) {
+      mdb_txn_abort(txn);
+      MDB_envinfo info;
+      mdb_env_info(handles->env, &info);
+      // Tables missing from a journal that has committed before: damaged.
+      if (info.me_last_txnid != 0) return LmdbError(MDB_CORRUPTED, "open", dir);
+      continue;  // a new journal: create the tables
+    }
+    if (rc != 0) {
+      mdb_txn_abort(txn);
+      return LmdbError(rc, "open the journal's tables in", dir);
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc != 0) return LmdbError(rc, "open the journal's tables in", dir);
+    break;
   }
-  rc = mdb_txn_commit(txn);
-  if (rc != 0) return LmdbError(rc, "open the journal's tables in", dir);
   return std::unique_ptr<Store>(new Store(env, dir, std::move(handles)));
 }
 
@@ -174,6 +190,10 @@ absl::StatusOr<std::vector<Run>> Store::ListRuns() const {
   mdb_txn_abort(txn);
   if (!status.ok()) return status;
   if (rc != MDB_NOTFOUND) return LmdbError(rc, "read journal", dir_);
+  // Start order, not key order: "...Z-10" sorts before "...Z-2" as bytes.
+  std::stable_sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+    return a.start_ns() < b.start_ns();
+  });
   return runs;
 }
 

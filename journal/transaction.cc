@@ -23,6 +23,25 @@
 namespace persist {
 namespace {
 
+// The directory each new path of `op` goes into must exist when it runs.
+absl::Status CheckParentsExist(const Op& op, const StatePredictor& predictor) {
+  std::vector<std::string> paths = OpPaths(op);
+  if (op.has_copy() || op.has_move() || op.has_exchange()) paths.erase(paths.begin());
+  for (const std::string& path : paths) {
+    const std::string parent = SplitParent(path).first;
+    if (parent.empty()) continue;
+    absl::StatusOr<PathState> state = predictor.Predict(parent);
+    if (!state.ok()) return state.status();
+    if (state->type() != DIRECTORY) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot ", DescribeOp(op), ": its directory ", PrintablePath(parent),
+          state->type() == ABSENT ? " does not exist" : " is not a directory",
+          " when the op runs; add a mkdir op before it"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Predicts and checks every op's pre-states; nothing is touched.
 absl::StatusOr<std::vector<OpRecord>> PlanIntents(const Site& site, const Plan& plan) {
   StatePredictor predictor(&site.root());
@@ -42,6 +61,7 @@ absl::StatusOr<std::vector<OpRecord>> PlanIntents(const Site& site, const Plan& 
       *record.add_before() = *state;
     }
     absl::Status feasible = CheckFeasible(op, before);
+    if (feasible.ok()) feasible = CheckParentsExist(op, predictor);
     if (!feasible.ok()) {
       return WithExitCode(Annotate(feasible, absl::StrCat("op ", i + 1)), kExitUsage);
     }
@@ -87,7 +107,7 @@ void PurgeOldStashes(Site& site, int undo_window) {
         RemoveTree(site.env(), Entry{stash->get(), it->id(), ".persist/stash/" + it->id()});
     if (!status.ok()) {
       spdlog::warn("could not purge the stash of run {}: {}", it->id(), std::string(status.message()));
-      return;
+      continue;
     }
     it->set_stash_purged(true);
     if (!site.store().PutRun(*it).ok()) return;

@@ -1,0 +1,153 @@
+// Copyright persist authors.
+
+#include "fsops/path.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace persist {
+namespace {
+
+TEST(ValidateRelativePathTest, AcceptsOrdinaryRelativePaths) {
+  EXPECT_TRUE(ValidateRelativePath("shared/.env").ok());
+  EXPECT_TRUE(ValidateRelativePath("a").ok());
+  EXPECT_TRUE(ValidateRelativePath("releases/r1/public/uploads").ok());
+  EXPECT_TRUE(ValidateRelativePath("...").ok());
+  EXPECT_TRUE(ValidateRelativePath("a/..b/c..").ok());
+  EXPECT_TRUE(ValidateRelativePath(std::string(255, 'x')).ok());
+}
+
+TEST(ValidateRelativePathTest, RejectsTheEmptyPath) {
+  absl::Status status = ValidateRelativePath("");
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_NE(status.message().find("empty"), absl::string_view::npos) << status;
+}
+
+TEST(ValidateRelativePathTest, RejectsAbsolutePaths) {
+  absl::Status status = ValidateRelativePath("/etc/passwd");
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_NE(status.message().find("absolute"), absl::string_view::npos) << status;
+  EXPECT_NE(status.message().find("/etc/passwd"), absl::string_view::npos) << status;
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateRelativePath("/")));
+}
+
+TEST(ValidateRelativePathTest, RejectsDotDotAnywhere) {
+  for (const char* path : {"..", "../x", "a/..", "a/../b", "a/b/.."}) {
+    absl::Status status = ValidateRelativePath(path);
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << path;
+    EXPECT_NE(status.message().find(".."), absl::string_view::npos) << status;
+  }
+}
+
+TEST(ValidateRelativePathTest, RejectsDotComponents) {
+  for (const char* path : {".", "./a", "a/.", "a/./b"}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ValidateRelativePath(path))) << path;
+  }
+}
+
+TEST(ValidateRelativePathTest, RejectsEmptyComponents) {
+  for (const char* path : {"a//b", "a/", "a/b/", "//"}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ValidateRelativePath(path))) << path;
+  }
+  EXPECT_NE(ValidateRelativePath("a//b").message().find("empty component"),
+            absl::string_view::npos);
+}
+
+TEST(ValidateRelativePathTest, RejectsNulBytes) {
+  std::string path("shared/.env\0.bak", 16);
+  absl::Status status = ValidateRelativePath(path);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_NE(status.message().find("NUL"), absl::string_view::npos) << status;
+  // The message itself stays printable: the NUL is escaped.
+  EXPECT_EQ(status.message().find('\0'), absl::string_view::npos);
+}
+
+TEST(ValidateRelativePathTest, RejectsComponentsLongerThan255Bytes) {
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateRelativePath(std::string(256, 'x'))));
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateRelativePath("a/" + std::string(256, 'x') + "/b")));
+  // Long paths made of short components are fine.
+  std::string long_path;
+  for (int i = 0; i < 40; ++i) long_path += std::string(100, 'a' + i % 26) + "/";
+  long_path += "leaf";
+  EXPECT_TRUE(ValidateRelativePath(long_path).ok());
+}
+
+TEST(SplitParentTest, SplitsAtTheLastSlash) {
+  EXPECT_EQ(SplitParent("a/b/c"), std::make_pair(std::string("a/b"), std::string("c")));
+  EXPECT_EQ(SplitParent("a/b"), std::make_pair(std::string("a"), std::string("b")));
+}
+
+TEST(SplitParentTest, GivesAnEmptyParentForATopLevelName) {
+  EXPECT_EQ(SplitParent("c"), std::make_pair(std::string(""), std::string("c")));
+  EXPECT_EQ(SplitParent(""), std::make_pair(std::string(""), std::string("")));
+}
+
+TEST(JoinPathTest, JoinsWithOneSlash) {
+  EXPECT_EQ(JoinPath("a/b", "c"), "a/b/c");
+  EXPECT_EQ(JoinPath("a", "b/c"), "a/b/c");
+}
+
+TEST(JoinPathTest, EitherSideMayBeEmpty) {
+  EXPECT_EQ(JoinPath("", "c"), "c");
+  EXPECT_EQ(JoinPath("a", ""), "a");
+  EXPECT_EQ(JoinPath("", ""), "");
+}
+
+TEST(JoinPathTest, UndoesSplitParent) {
+  for (const char* path : {"a", "a/b", "a/b/c"}) {
+    auto [parent, leaf] = SplitParent(path);
+    EXPECT_EQ(JoinPath(parent, leaf), path);
+  }
+}
+
+TEST(IsWithinTest, APathIsWithinItself) {
+  EXPECT_TRUE(IsWithin("a/b", "a/b"));
+}
+
+TEST(IsWithinTest, APathIsWithinItsAncestors) {
+  EXPECT_TRUE(IsWithin("a/b/c", "a/b"));
+  EXPECT_TRUE(IsWithin("a/b/c", "a"));
+}
+
+TEST(IsWithinTest, ASiblingSharingAPrefixIsNotWithin) {
+  EXPECT_FALSE(IsWithin("a/bc", "a/b"));
+  EXPECT_FALSE(IsWithin("a/b-x/c", "a/b"));
+  EXPECT_FALSE(IsWithin(".persistent", ".persist"));
+}
+
+TEST(IsWithinTest, AnAncestorIsNotWithinItsDescendant) {
+  EXPECT_FALSE(IsWithin("a", "a/b"));
+  EXPECT_FALSE(IsWithin("x/y", "a"));
+}
+
+TEST(IsWithinTest, EverythingIsWithinTheRoot) {
+  EXPECT_TRUE(IsWithin("a/b", ""));
+  EXPECT_TRUE(IsWithin("", ""));
+}
+
+TEST(PrintablePathTest, LeavesPrintableAsciiAlone) {
+  EXPECT_EQ(PrintablePath("shared/public/uploads-2024 (copy).jpg"),
+            "shared/public/uploads-2024 (copy).jpg");
+}
+
+TEST(PrintablePathTest, EscapesNewlinesSoAMessageStaysOneLine) {
+  std::string printable = PrintablePath("evil\nname");
+  EXPECT_EQ(printable, "evil\\x0aname");
+  EXPECT_EQ(printable.find('\n'), std::string::npos);
+}
+
+TEST(PrintablePathTest, EscapesInvalidUtf8AndControlBytes) {
+  EXPECT_EQ(PrintablePath(std::string("a\xff\xfe" "b", 4)), "a\\xff\\xfeb");
+  EXPECT_EQ(PrintablePath(std::string("\x01\x7f", 2)), "\\x01\\x7f");
+  EXPECT_EQ(PrintablePath(std::string("a\0b", 3)), "a\\x00b");
+}
+
+TEST(PrintablePathTest, EscapesBackslashSoEscapesAreUnambiguous) {
+  // Otherwise a name holding the four characters \x0a would print like a
+  // name holding a newline.
+  EXPECT_NE(PrintablePath("\\x0a"), PrintablePath("\n"));
+}
+
+}  // namespace
+}  // namespace persist

@@ -1,0 +1,262 @@
+// Copyright persist authors.
+
+#include "journal/site.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "fsops/env.h"
+#include "fsops/fault_env.h"
+#include "gtest/gtest.h"
+#include "journal/exit_code.h"
+#include "journal/run_info.h"
+#include "journal/store.h"
+#include "proto/journal.pb.h"
+#include "tests/testing/tree_snapshot.h"
+
+namespace persist {
+namespace {
+
+using ::persist::testing::MakeDir;
+using ::persist::testing::MakeSymlink;
+using ::persist::testing::PathExists;
+using ::persist::testing::ReadFile;
+using ::persist::testing::TakeSnapshot;
+using ::persist::testing::TempDir;
+using ::persist::testing::WriteFile;
+
+// The content of `path`, or a marker when it is missing (the fixture's
+// ReadFile would stop the whole test binary).
+std::string Content(const std::string& path) {
+  return ::persist::testing::PathExists(path) ? ::persist::testing::ReadFile(path)
+                                               : "<missing " + path + ">";
+}
+
+bool Contains(absl::string_view text, absl::string_view part) {
+  return text.find(part) != absl::string_view::npos;
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(SiteTest, OpenForWritingCreatesPersistsOwnDirectories) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+  ASSERT_TRUE(site.ok()) << site.status();
+  for (const char* rel : {".persist", ".persist/journal", ".persist/stash", ".persist/rescued"}) {
+    struct stat st;
+    ASSERT_EQ(lstat(dir.Sub(rel).c_str(), &st), 0) << rel;
+    EXPECT_TRUE(S_ISDIR(st.st_mode)) << rel;
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << rel;
+  }
+  EXPECT_TRUE(PathExists(dir.Sub(".persist/journal/data.mdb")));
+  EXPECT_EQ(ModeOf(dir.Sub(".persist/lock")), 0600u);
+  // Nothing outside .persist/.
+  EXPECT_TRUE(TakeSnapshot(dir.path()).empty());
+}
+
+TEST(SiteTest, TheLockFileNamesTheHolder) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "deploy");
+  ASSERT_TRUE(site.ok()) << site.status();
+  std::string holder = ReadFile(dir.Sub(".persist/lock"));
+  EXPECT_TRUE(Contains(holder, absl::StrCat("pid=", getpid()))) << holder;
+  EXPECT_TRUE(Contains(holder, "host=" + HostName())) << holder;
+  EXPECT_TRUE(Contains(holder, "start=")) << holder;
+  EXPECT_TRUE(Contains(holder, "command=deploy")) << holder;
+}
+
+TEST(SiteTest, ASecondWriterIsRefusedWhileTheFirstHoldsTheLock) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Site>> first =
+      Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::unique_ptr<Site>> second =
+      Site::OpenForWriting(Env::Default(), dir.path(), "undo");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(ExitCodeOf(second.status()), kExitLocked) << second.status();
+  EXPECT_TRUE(Contains(second.status().message(), absl::StrCat("pid=", getpid())))
+      << second.status();
+  EXPECT_TRUE(Contains(second.status().message(), "host=" + HostName())) << second.status();
+  EXPECT_TRUE(Contains(second.status().message(), dir.path())) << second.status();
+  // The refused writer did not overwrite the holder line.
+  EXPECT_TRUE(Contains(Content(dir.Sub(".persist/lock")), "command=exec"));
+}
+
+TEST(SiteTest, TheLockIsFreeOnceTheFirstWriterIsGone) {
+  TempDir dir;
+  {
+    absl::StatusOr<std::unique_ptr<Site>> first =
+        Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+    ASSERT_TRUE(first.ok()) << first.status();
+  }
+  absl::StatusOr<std::unique_ptr<Site>> second =
+      Site::OpenForWriting(Env::Default(), dir.path(), "undo");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(Contains(Content(dir.Sub(".persist/lock")), "command=undo"));
+}
+
+TEST(SiteTest, AStaleHolderLineDoesNotBlock) {
+  // A process that died keeps no flock: its line in the lock file is old news.
+  TempDir dir;
+  WriteFile(dir.Sub(".persist/lock"), "pid=999999 host=gone start=2020-01-01T00:00:00Z command=exec\n",
+            0600);
+  ::chmod(dir.Sub(".persist").c_str(), 0700);
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "recover");
+  ASSERT_TRUE(site.ok()) << site.status();
+  std::string holder = ReadFile(dir.Sub(".persist/lock"));
+  EXPECT_TRUE(Contains(holder, "command=recover")) << holder;
+  EXPECT_FALSE(Contains(holder, "pid=999999")) << holder;
+}
+
+TEST(SiteTest, OpenForReadingWithoutAJournalIsAUsageError) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), dir.path());
+  ASSERT_FALSE(site.ok());
+  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_TRUE(Contains(site.status().message(), dir.path())) << site.status();
+  // Reading creates nothing.
+  EXPECT_FALSE(PathExists(dir.Sub(".persist")));
+}
+
+TEST(SiteTest, OpenForReadingSeesWhatAWriterRecorded) {
+  TempDir dir;
+  {
+    absl::StatusOr<std::unique_ptr<Site>> writer =
+        Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    ::persist::Run run;
+    run.set_id("r1");
+    run.set_state(RUN_COMMITTED);
+    ASSERT_TRUE((*writer)->store().PutRun(run).ok());
+  }
+  absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), dir.path());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  absl::StatusOr<::persist::Run> run = (*reader)->store().GetRun("r1");
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->state(), RUN_COMMITTED);
+}
+
+TEST(SiteTest, AMissingRootIsAUsageError) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.Sub("no-such-site"), "exec");
+  ASSERT_FALSE(site.ok());
+  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_TRUE(Contains(site.status().message(), "no-such-site")) << site.status();
+  EXPECT_FALSE(PathExists(dir.Sub("no-such-site")));
+}
+
+TEST(SiteTest, APersistDirectoryThatIsASymlinkIsRefused) {
+  TempDir dir, elsewhere;
+  MakeDir(elsewhere.Sub("state"), 0700);
+  MakeSymlink(elsewhere.Sub("state"), dir.Sub(".persist"));
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+  EXPECT_FALSE(site.ok());
+  EXPECT_TRUE(TakeSnapshot(elsewhere.Sub("state"), {}).empty()) << "wrote through the symlink";
+  absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), dir.path());
+  EXPECT_FALSE(reader.ok());
+}
+
+TEST(SiteTest, AJournalDirectoryThatIsASymlinkIsRefused) {
+  TempDir dir, elsewhere;
+  MakeDir(dir.Sub(".persist"), 0700);
+  MakeDir(elsewhere.Sub("journal"), 0700);
+  MakeSymlink(elsewhere.Sub("journal"), dir.Sub(".persist/journal"));
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+  EXPECT_FALSE(site.ok());
+  EXPECT_FALSE(PathExists(elsewhere.Sub("journal/data.mdb")));
+}
+
+TEST(SiteTest, ALockFileThatIsASymlinkIsNotFollowed) {
+  TempDir dir, elsewhere;
+  MakeDir(dir.Sub(".persist"), 0700);
+  WriteFile(elsewhere.Sub("victim"), "precious");
+  MakeSymlink(elsewhere.Sub("victim"), dir.Sub(".persist/lock"));
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+  EXPECT_FALSE(site.ok());
+  EXPECT_EQ(Content(elsewhere.Sub("victim")), "precious");
+}
+
+TEST(SiteTest, APersistPathThatIsAFileIsRefused) {
+  TempDir dir;
+  WriteFile(dir.Sub(".persist"), "not a directory");
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+  EXPECT_FALSE(site.ok());
+  EXPECT_EQ(Content(dir.Sub(".persist")), "not a directory");
+}
+
+TEST(SiteTest, AJournalOnNfsIsRefused) {
+  TempDir dir;
+  FaultEnv nfs(Env::Default());
+  nfs.FakeFilesystemType(0x6969);
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(&nfs, dir.path(), "exec");
+  ASSERT_FALSE(site.ok());
+  EXPECT_TRUE(Contains(site.status().message(), "NFS")) << site.status();
+}
+
+TEST(SiteTest, FindInterruptedFindsARunLeftApplyingOrUndoing) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "exec");
+  ASSERT_TRUE(site.ok()) << site.status();
+  absl::StatusOr<std::optional<::persist::Run>> none = (*site)->FindInterrupted();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  ::persist::Run done;
+  done.set_id("r1");
+  done.set_state(RUN_COMMITTED);
+  ASSERT_TRUE((*site)->store().PutRun(done).ok());
+  none = (*site)->FindInterrupted();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  for (RunState state : {RUN_APPLYING, RUN_UNDOING}) {
+    ::persist::Run half;
+    half.set_id("r2");
+    half.set_kind("deploy");
+    half.set_state(state);
+    half.set_pid(4242);
+    half.set_host("web-1");
+    ASSERT_TRUE((*site)->store().PutRun(half).ok());
+    absl::StatusOr<std::optional<::persist::Run>> found = (*site)->FindInterrupted();
+    ASSERT_TRUE(found.ok());
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->id(), "r2");
+    absl::Status refusal = (*site)->NeedsRecovery(**found);
+    EXPECT_EQ(ExitCodeOf(refusal), kExitNeedsRecovery);
+    EXPECT_TRUE(Contains(refusal.message(), "r2")) << refusal;
+    EXPECT_TRUE(Contains(refusal.message(), "4242")) << refusal;
+    EXPECT_TRUE(Contains(refusal.message(), "web-1")) << refusal;
+    EXPECT_TRUE(Contains(refusal.message(), "persist recover")) << refusal;
+  }
+}
+
+TEST(ExitCodeTest, MapsTaggedAndUntaggedStatuses) {
+  EXPECT_EQ(ExitCodeOf(absl::OkStatus()), kExitOk);
+  EXPECT_EQ(ExitCodeOf(absl::InvalidArgumentError("x")), kExitUsage);
+  EXPECT_EQ(ExitCodeOf(absl::InternalError("x")), kExitFailed);
+  EXPECT_EQ(ExitCodeOf(WithExitCode(absl::InternalError("x"), kExitLocked)), kExitLocked);
+  EXPECT_EQ(ExitCodeOf(WithExitCode(absl::InvalidArgumentError("x"), kExitNeedsRecovery)),
+            kExitNeedsRecovery);
+  EXPECT_TRUE(WithExitCode(absl::OkStatus(), kExitFailed).ok());
+}
+
+}  // namespace
+}  // namespace persist

@@ -1,0 +1,369 @@
+// Copyright persist authors.
+
+#include "journal/store.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fsops/env.h"
+#include "fsops/fault_env.h"
+#include "gtest/gtest.h"
+#include "proto/journal.pb.h"
+#include "tests/testing/tree_snapshot.h"
+
+namespace persist {
+namespace {
+
+using ::persist::testing::MakeDir;
+using ::persist::testing::ReadFile;
+using ::persist::testing::TempDir;
+using ::persist::testing::WriteFile;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  // The journal's Run, not ::testing::Test::Run.
+  using Run = ::persist::Run;
+
+  void SetUp() override { MakeDir(Dir(), 0700); }
+  ~StoreTest() override {
+    store_.reset();
+    if (dir_fd_ >= 0) close(dir_fd_);
+  }
+
+  std::string Dir() const { return tmp_.Sub("journal"); }
+
+  absl::StatusOr<std::unique_ptr<Store>> OpenWith(Env* env) {
+    if (dir_fd_ < 0) dir_fd_ = open(Dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    EXPECT_GE(dir_fd_, 0);
+    return Store::Open(env, Dir(), dir_fd_);
+  }
+
+  void MustOpen() {
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(Env::Default());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+
+  static Run MakeRun(const std::string& id, int64_t start_ns = 1) {
+    Run run;
+    run.set_id(id);
+    run.set_kind("exec");
+    run.set_state(RUN_COMMITTED);
+    run.set_start_ns(start_ns);
+    return run;
+  }
+
+  static OpRecord MakeOp(const std::string& run_id, uint32_t index) {
+    OpRecord op;
+    op.set_run_id(run_id);
+    op.set_index(index);
+    op.mutable_op()->mutable_remove()->set_path("p" + std::to_string(index));
+    op.set_status(OP_INTENDED);
+    return op;
+  }
+
+  TempDir tmp_;
+  int dir_fd_ = -1;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, ARunRoundTripsWithEveryField) {
+  MustOpen();
+  Run run;
+  run.set_id("20261128T101500Z");
+  run.set_kind("deploy");
+  run.set_state(RUN_FAILED);
+  run.set_start_ns(1764324900000000001);
+  run.set_end_ns(1764324901000000002);
+  run.set_user("deploy");
+  run.set_host("web-1");
+  run.set_pid(4242);
+  run.set_op_count(12);
+  run.set_error("op 3 failed");
+  run.set_release("20261128T101500Z");
+  run.set_exit_code(1);
+  run.set_undo_reason("failed: ENOSPC");
+  run.add_rescued(".persist/rescued/x/a");
+  run.add_rescued(".persist/rescued/x/b");
+  run.set_stash_purged(true);
+  ASSERT_TRUE(store_->PutRun(run).ok());
+  absl::StatusOr<Run> back = store_->GetRun(run.id());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->SerializeAsString(), run.SerializeAsString());
+}
+
+TEST_F(StoreTest, AnOpRoundTripsWithItsStates) {
+  MustOpen();
+  OpRecord op = MakeOp("r1", 7);
+  *op.mutable_op() = Op();
+  op.mutable_op()->mutable_write()->set_path("shared/.env");
+  op.mutable_op()->mutable_write()->set_content(std::string("bin\0ary", 7));
+  PathState* before = op.add_before();
+  before->set_path("shared/.env");
+  before->set_type(REGULAR);
+  before->set_mode(0600);
+  before->set_digest(std::string(32, '\xab'));
+  before->set_inode(99);
+  op.set_swap_recorded(true);
+  op.set_staged_inode(123);
+  op.set_staged_dev(45);
+  ASSERT_TRUE(store_->PutOp(op).ok());
+  absl::StatusOr<std::vector<OpRecord>> ops = store_->GetOps("r1");
+  ASSERT_TRUE(ops.ok()) << ops.status();
+  ASSERT_EQ(ops->size(), 1u);
+  EXPECT_EQ((*ops)[0].SerializeAsString(), op.SerializeAsString());
+}
+
+TEST_F(StoreTest, RecordsOutliveTheStore) {
+  MustOpen();
+  ASSERT_TRUE(store_->PutRun(MakeRun("r1")).ok());
+  ASSERT_TRUE(store_->PutOp(MakeOp("r1", 0)).ok());
+  store_.reset();
+  MustOpen();
+  EXPECT_TRUE(store_->GetRun("r1").ok());
+  absl::StatusOr<std::vector<OpRecord>> ops = store_->GetOps("r1");
+  ASSERT_TRUE(ops.ok());
+  EXPECT_EQ(ops->size(), 1u);
+}
+
+TEST_F(StoreTest, GetRunOfAnUnknownIdIsNotFound) {
+  MustOpen();
+  absl::StatusOr<Run> run = store_->GetRun("nope");
+  EXPECT_TRUE(absl::IsNotFound(run.status())) << run.status();
+  EXPECT_NE(run.status().message().find("nope"), absl::string_view::npos);
+}
+
+TEST_F(StoreTest, ARewrittenRunReplacesTheOldRecord) {
+  MustOpen();
+  Run run = MakeRun("r1");
+  ASSERT_TRUE(store_->PutRun(run).ok());
+  run.set_state(RUN_UNDONE);
+  ASSERT_TRUE(store_->PutRun(run).ok());
+  absl::StatusOr<std::vector<Run>> runs = store_->ListRuns();
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].state(), RUN_UNDONE);
+}
+
+TEST_F(StoreTest, ListRunsGivesTheRunsOldestFirst) {
+  MustOpen();
+  for (const char* id : {"20261128T101502Z", "20261128T101500Z", "20261128T101500Z-2",
+                         "20261127T235959Z", "20261128T101501Z"}) {
+    ASSERT_TRUE(store_->PutRun(MakeRun(id)).ok());
+  }
+  absl::StatusOr<std::vector<Run>> runs = store_->ListRuns();
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  std::vector<std::string> ids;
+  for (const Run& run : *runs) ids.push_back(run.id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"20261127T235959Z", "20261128T101500Z",
+                                           "20261128T101500Z-2", "20261128T101501Z",
+                                           "20261128T101502Z"}));
+}
+
+// Run ids get a -2, -3, ... suffix when several start in one second
+// (transaction.h). The tenth such run must still list after the ninth.
+TEST_F(StoreTest, ListRunsKeepsTheOrderOfTenOrMoreRunsStartedInOneSecond) {
+  MustOpen();
+  std::vector<std::string> created;
+  for (int n = 1; n <= 12; ++n) {
+    std::string id = n == 1 ? "20261128T101500Z" : "20261128T101500Z-" + std::to_string(n);
+    created.push_back(id);
+    ASSERT_TRUE(store_->PutRun(MakeRun(id, 1000 + n)).ok());
+  }
+  absl::StatusOr<std::vector<Run>> runs = store_->ListRuns();
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  std::vector<std::string> listed;
+  for (const Run& run : *runs) listed.push_back(run.id());
+  EXPECT_EQ(listed, created);
+}
+
+TEST_F(StoreTest, ListRunsOfAnEmptyJournalIsEmpty) {
+  MustOpen();
+  absl::StatusOr<std::vector<Run>> runs = store_->ListRuns();
+  ASSERT_TRUE(runs.ok());
+  EXPECT_TRUE(runs->empty());
+}
+
+TEST_F(StoreTest, GetOpsReturnsOnlyThatRunsOpsInIndexOrder) {
+  MustOpen();
+  // Interleaved writes, indexes past 9 (so that "10" must sort after "9"),
+  // and run ids that share a prefix.
+  for (uint32_t index : {11u, 0u, 9u, 2u, 10u, 1u}) {
+    ASSERT_TRUE(store_->PutOp(MakeOp("r1", index)).ok());
+    ASSERT_TRUE(store_->PutOp(MakeOp("r1-2", index)).ok());
+  }
+  ASSERT_TRUE(store_->PutOp(MakeOp("r", 0)).ok());
+  ASSERT_TRUE(store_->PutOp(MakeOp("r10", 0)).ok());
+  ASSERT_TRUE(store_->PutOp(MakeOp("r0", 3)).ok());
+  absl::StatusOr<std::vector<OpRecord>> ops = store_->GetOps("r1");
+  ASSERT_TRUE(ops.ok()) << ops.status();
+  std::vector<uint32_t> indexes;
+  for (const OpRecord& op : *ops) {
+    EXPECT_EQ(op.run_id(), "r1");
+    indexes.push_back(op.index());
+  }
+  EXPECT_EQ(indexes, (std::vector<uint32_t>{0, 1, 2, 9, 10, 11}));
+  absl::StatusOr<std::vector<OpRecord>> other = store_->GetOps("r1-2");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->size(), 6u);
+  for (const OpRecord& op : *other) EXPECT_EQ(op.run_id(), "r1-2");
+  absl::StatusOr<std::vector<OpRecord>> short_id = store_->GetOps("r");
+  ASSERT_TRUE(short_id.ok());
+  ASSERT_EQ(short_id->size(), 1u);
+  EXPECT_EQ((*short_id)[0].run_id(), "r");
+}
+
+TEST_F(StoreTest, GetOpsOfARunWithoutOpsIsEmpty) {
+  MustOpen();
+  ASSERT_TRUE(store_->PutOp(MakeOp("r1", 0)).ok());
+  absl::StatusOr<std::vector<OpRecord>> ops = store_->GetOps("r2");
+  ASSERT_TRUE(ops.ok()) << ops.status();
+  EXPECT_TRUE(ops->empty());
+  absl::StatusOr<std::vector<OpRecord>> last = store_->GetOps("zzz");
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_TRUE(last->empty());
+}
+
+TEST_F(StoreTest, ABatchIsWrittenWhole) {
+  MustOpen();
+  Store::Batch batch;
+  batch.runs.push_back(MakeRun("r1"));
+  for (uint32_t i = 0; i < 3; ++i) batch.ops.push_back(MakeOp("r1", i));
+  ASSERT_TRUE(store_->Write(batch).ok());
+  EXPECT_TRUE(store_->GetRun("r1").ok());
+  absl::StatusOr<std::vector<OpRecord>> ops = store_->GetOps("r1");
+  ASSERT_TRUE(ops.ok());
+  EXPECT_EQ(ops->size(), 3u);
+}
+
+TEST_F(StoreTest, AWriteStoppedBeforeItStartsLeavesNothing) {
+  FaultEnv fault(Env::Default());
+  fault.FailAt(1, EIO, FaultEnv::Kind::kJournal);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(&fault);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Store::Batch batch;
+  batch.runs.push_back(MakeRun("r1"));
+  batch.ops.push_back(MakeOp("r1", 0));
+  EXPECT_FALSE((*store)->Write(batch).ok());
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetRun("r1").status()));
+  absl::StatusOr<std::vector<OpRecord>> ops = (*store)->GetOps("r1");
+  ASSERT_TRUE(ops.ok());
+  EXPECT_TRUE(ops->empty());
+  // The next write goes through.
+  EXPECT_TRUE((*store)->Write(batch).ok());
+  EXPECT_TRUE((*store)->GetRun("r1").ok());
+}
+
+TEST_F(StoreTest, OpenRefusesNfsNamingIt) {
+  FaultEnv fault(Env::Default());
+  fault.FakeFilesystemType(0x6969);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(&fault);
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
+  EXPECT_NE(store.status().message().find("NFS"), absl::string_view::npos) << store.status();
+  EXPECT_NE(store.status().message().find(Dir()), absl::string_view::npos) << store.status();
+  // Nothing was created in the directory.
+  EXPECT_FALSE(::persist::testing::PathExists(Dir() + "/data.mdb"));
+}
+
+TEST_F(StoreTest, OpenRefusesOtherNetworkFilesystems) {
+  for (long magic : {0xFF534D42L, 0x517BL, 0x65735546L, 0x00C36400L, 0x01021997L}) {
+    FaultEnv fault(Env::Default());
+    fault.FakeFilesystemType(magic);
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(&fault);
+    EXPECT_FALSE(store.ok()) << std::hex << magic;
+  }
+  // A local filesystem (ext4) is fine.
+  FaultEnv ext4(Env::Default());
+  ext4.FakeFilesystemType(0xEF53);
+  EXPECT_TRUE(OpenWith(&ext4).ok());
+}
+
+// Writes twenty runs of ten ops each.
+void WriteSampleJournal(Store* store) {
+  for (int r = 0; r < 20; ++r) {
+    Store::Batch batch;
+    Run run;
+    run.set_id("run" + std::to_string(r));
+    run.set_error(std::string(300, 'e'));
+    batch.runs.push_back(run);
+    for (uint32_t i = 0; i < 10; ++i) {
+      OpRecord op;
+      op.set_run_id(run.id());
+      op.set_index(i);
+      op.mutable_op()->mutable_write()->set_path("p");
+      op.mutable_op()->mutable_write()->set_content(std::string(200, 'c'));
+      batch.ops.push_back(op);
+    }
+    EXPECT_TRUE(store->Write(batch).ok());
+  }
+}
+
+void Garble(const std::string& path, size_t from) {
+  std::string bytes = ReadFile(path);
+  std::mt19937 random(20261128);
+  for (size_t i = from; i < bytes.size(); ++i) bytes[i] = static_cast<char>(random());
+  WriteFile(path, bytes, 0600);
+}
+
+TEST_F(StoreTest, AJournalOverwrittenWithRandomBytesIsRefusedWithAnError) {
+  MustOpen();
+  WriteSampleJournal(store_.get());
+  store_.reset();
+  Garble(Dir() + "/data.mdb", 0);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(Env::Default());
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(absl::IsDataLoss(store.status())) << store.status();
+  EXPECT_NE(store.status().message().find("data.mdb"), absl::string_view::npos) << store.status();
+  EXPECT_NE(store.status().message().find("damaged"), absl::string_view::npos) << store.status();
+}
+
+// Random bytes over the data pages, with LMDB's meta pages intact. Opening
+// must give an error or a journal, never kill the process; run in a child
+// process so that a crash is this test's failure, not the test binary's.
+TEST_F(StoreTest, OpeningAJournalWithGarbledDataPagesGivesAnErrorNotACrash) {
+  MustOpen();
+  WriteSampleJournal(store_.get());
+  store_.reset();
+  Garble(Dir() + "/data.mdb", 2 * 4096);
+  EXPECT_EXIT(
+      {
+        absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(Env::Default());
+        fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
+        exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// The same journal read through an environment that opened before the damage
+// (a reader that was running when the disk went bad): reads give records or
+// errors.
+TEST_F(StoreTest, ReadingAJournalGarbledUnderneathGivesErrorsNotACrash) {
+  MustOpen();
+  WriteSampleJournal(store_.get());
+  Garble(Dir() + "/data.mdb", 2 * 4096);
+  EXPECT_EXIT(
+      {
+        absl::StatusOr<std::vector<::persist::Run>> runs = store_->ListRuns();
+        fprintf(stderr, "list: %s\n", runs.status().ToString().c_str());
+        for (int r = 0; r < 20; ++r) store_->GetOps("run" + std::to_string(r)).IgnoreError();
+        store_->GetRun("run3").IgnoreError();
+        exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST(OpKeyTest, ZeroPadsTheIndexSoKeysSortByIndex) {
+  EXPECT_EQ(OpKey("r1", 7), "r1/00000007");
+  EXPECT_LT(OpKey("r1", 9), OpKey("r1", 10));
+}
+
+}  // namespace
+}  // namespace persist
