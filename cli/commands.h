@@ -27,6 +27,7 @@ absl::Status RunDeploy(const Args& args);
 absl::Status RunSwitch(const Args& args);
 absl::Status RunRollback(const Args& args);
 absl::Status RunClassify(const Args& args);
+absl::Status RunVerify(const Args& args);
 
 }  // namespace persist
 

@@ -95,6 +95,15 @@ const std::map<std::string, Command>& Commands() {
         {"root"},
         {"json"},
         RunClassify}},
+      {"verify",
+       {"persist verify [--root DIR] [--json]",
+        "Checks the site's health: current and every shared link resolve inside the site,\n"
+        "public_html serves current/public, no run is left interrupted, the journal reads,\n"
+        "shared/.env is not world-readable, storage/ and bootstrap/cache/ are writable.\n"
+        "Exit 1 naming each problem and the command that fixes it.",
+        {"root"},
+        {"json"},
+        RunVerify}},
       {"show",
        {"persist show RUN_ID [--root DIR] [--json]",
         "Shows one run and each of its ops with the before and after state of every path.",

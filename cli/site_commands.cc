@@ -25,6 +25,7 @@
 #include "journal/transaction.h"
 #include "planner/classifier.h"
 #include "planner/deploy_planner.h"
+#include "planner/health.h"
 #include "planner/profile.h"
 
 namespace persist {
@@ -226,6 +227,76 @@ absl::Status RunRollback(const Args& args) {
     }
   }
   return PointCurrentAt(**site, target, "rollback");
+}
+
+absl::Status RunVerify(const Args& args) {
+  absl::Status status = ExpectPositionals("verify", args, 0, 0);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), RootOf(args));
+  if (!root.ok()) {
+    return WithExitCode(Annotate(root.status(), "cannot verify (give the site with --root)"), kExitUsage);
+  }
+  Health health;
+  // The journal: readable, and no run left half done.
+  absl::StatusOr<PathState> journal = (*root)->Observe(".persist/journal/data.mdb", false);
+  if (!journal.ok()) return journal.status();
+  if (journal->type() != ABSENT) {
+    absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
+    absl::StatusOr<std::optional<Run>> interrupted =
+        site.ok() ? (*site)->FindInterrupted() : absl::StatusOr<std::optional<Run>>(site.status());
+    if (!interrupted.ok()) {
+      health.problems.push_back(Problem{".persist/journal", std::string(interrupted.status().message()),
+                                        "move the journal aside and inspect the site; runs in it "
+                                        "can no longer be undone"});
+    } else if (interrupted->has_value() && (*site)->LockIsHeld()) {
+      health.problems.push_back(Problem{".persist/journal", absl::StrCat("run ", (*interrupted)->id(),
+                                        " is under way right now"), "run persist verify when it ends"});
+    } else if (interrupted->has_value()) {
+      health.problems.push_back(Problem{".persist/journal",
+                                        absl::StrCat("run ", (*interrupted)->id(), " (", (*interrupted)->kind(),
+                                                     ") was interrupted and left the site half changed"),
+                                        "persist recover --root " + RootOf(args)});
+    } else {
+      health.ok.push_back("journal readable, no interrupted run");
+    }
+  }
+  absl::StatusOr<Profile> profile = LoadSiteProfile(**root);
+  absl::StatusOr<std::vector<Rule>> rules =
+      profile.ok() ? RulesOf(*profile) : absl::StatusOr<std::vector<Rule>>(profile.status());
+  if (!rules.ok()) {
+    health.problems.push_back(Problem{kProfilePath, std::string(rules.status().message()),
+                                      "fix the profile; until then the blueprint's defaults apply"});
+    rules = BlueprintRules();
+  }
+  absl::StatusOr<Health> tree = CheckSiteHealth(**root, Classifier(*rules));
+  if (!tree.ok()) return tree.status();
+  health.ok.insert(health.ok.end(), tree->ok.begin(), tree->ok.end());
+  health.problems.insert(health.problems.end(), tree->problems.begin(), tree->problems.end());
+
+  if (args.Has("json")) {
+    std::vector<std::string> problems, oks;
+    for (const Problem& p : health.problems) {
+      problems.push_back(absl::StrCat("{\"path\": ", JsonString(p.path), ", \"problem\": ",
+                                      JsonString(p.what), ", \"fix\": ", JsonString(p.fix), "}"));
+    }
+    for (const std::string& ok : health.ok) oks.push_back(JsonString(ok));
+    std::cout << "{\"healthy\": " << (health.problems.empty() ? "true" : "false")
+              << ", \"problems\": [" << absl::StrJoin(problems, ", ") << "], \"ok\": ["
+              << absl::StrJoin(oks, ", ") << "]}\n";
+  } else {
+    for (const std::string& ok : health.ok) std::cout << "ok: " << ok << "\n";
+    for (const Problem& p : health.problems) {
+      std::cout << "problem: " << PrintablePath(p.path) << ": " << p.what << "\n  fix: " << p.fix << "\n";
+    }
+    std::cout << (health.problems.empty()
+                      ? std::string("the site is healthy\n")
+                      : absl::StrCat(health.problems.size(), " problem",
+                                     health.problems.size() == 1 ? "" : "s", " found\n"));
+  }
+  if (health.problems.empty()) return absl::OkStatus();
+  return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
+                          "the site has ", health.problems.size(), " problem(s); see the fixes above")),
+                      kExitFailed);
 }
 
 absl::Status RunClassify(const Args& args) {
