@@ -43,6 +43,8 @@ absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
                                ") from ", request.source));
   absl::StatusOr<DeployPlan> planned = PlanDeploy(root, Classifier(*rules), request);
   if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+  planned->before_switch.assign(profile->before_switch().begin(), profile->before_switch().end());
+  planned->after_switch.assign(profile->after_switch().begin(), profile->after_switch().end());
   return planned;
 }
 

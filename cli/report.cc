@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "fsops/ops.h"
 #include "fsops/path.h"
@@ -103,6 +104,12 @@ std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops) {
   }
   for (const std::string& path : run.rescued()) {
     absl::StrAppend(&out, "  rescued: ", PrintablePath(path), "\n");
+  }
+  for (const HookResult& hook : run.hooks()) {
+    absl::StrAppend(&out, "  hook (", hook.phase(), ") `", hook.command(), "`: exit ", hook.exit_code(), "\n");
+    for (absl::string_view line : absl::StrSplit(hook.output(), '\n', absl::SkipEmpty())) {
+      absl::StrAppend(&out, "    | ", line, "\n");
+    }
   }
   for (const OpRecord& op : ops) {
     absl::StrAppendFormat(&out, "  [%u] %s: %s\n", op.index() + 1, DescribeOp(op.op()),

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/deploy_flow.h"
+#include "cli/hooks.h"
 #include "cli/report.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
@@ -92,6 +93,39 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
   return out;
 }
 
+void ReportHook(const HookResult& hook) {
+  std::cerr << "persist: hook (" << hook.phase() << ") `" << hook.command() << "` exited "
+            << hook.exit_code() << "\n";
+  if (!hook.output().empty()) std::cerr << hook.output() << (hook.output().back() == '\n' ? "" : "\n");
+}
+
+// After the switch the release is live: a failing hook is reported, and the
+// deploy stays (persist undo reverses it). Hook output joins the run's record.
+absl::Status RunAfterSwitchHooks(Site& site, const DeployPlan& planned, const std::string& release_dir,
+                                 const std::string& root_dir, Run* run) {
+  if (planned.switch_index < 0 || planned.after_switch.empty()) return absl::OkStatus();
+  absl::Status failed;
+  for (const std::string& command : planned.after_switch) {
+    absl::StatusOr<HookResult> hook =
+        RunHook("after_switch", command, release_dir, root_dir, planned.release_id);
+    if (!hook.ok()) {
+      failed = hook.status();
+      break;
+    }
+    *run->add_hooks() = *hook;
+    ReportHook(*hook);
+    if (hook->exit_code() != 0) {
+      failed = absl::AbortedError(absl::StrCat(
+          "after-switch hook `", command, "` failed with exit ", hook->exit_code(),
+          "; release ", planned.release_id, " is live: fix the cause, or run persist undo to go back"));
+      break;
+    }
+  }
+  absl::Status recorded = site.store().PutRun(*run);
+  if (!failed.ok()) return failed;
+  return recorded;
+}
+
 }  // namespace
 
 absl::Status RunDeploy(const Args& args) {
@@ -105,6 +139,8 @@ absl::Status RunDeploy(const Args& args) {
   if (!mode.ok()) return mode.status();
   request.mode = *mode;
   request.merge_new = args.Has("merge-new");
+  absl::StatusOr<std::string> self = AbsolutePath("/proc/self/exe");
+  if (self.ok()) request.persist_binary = *self;
   request.switch_current = !args.Has("no-switch");
 
   std::optional<int> keep;
@@ -139,11 +175,35 @@ absl::Status RunDeploy(const Args& args) {
   RunOptions options;
   options.kind = "deploy";
   options.release = planned->release_id;
+  absl::StatusOr<std::string> root_dir = AbsolutePath(RootOf(args));
+  if (!root_dir.ok()) return root_dir.status();
+  const std::string release_dir = absl::StrCat(*root_dir, "/releases/", planned->release_id);
+  // Before-switch hooks run in the new release just before current moves to
+  // it (at the end when there is no switch); one that fails undoes the run.
+  const int hook_point =
+      planned->switch_index >= 0 ? planned->switch_index : planned->plan.op_size();
+  options.before_op = [&](int index, Run* run) -> absl::Status {
+    if (index != hook_point) return absl::OkStatus();
+    for (const std::string& command : planned->before_switch) {
+      absl::StatusOr<HookResult> hook =
+          RunHook("before_switch", command, release_dir, *root_dir, planned->release_id);
+      if (!hook.ok()) return hook.status();
+      *run->add_hooks() = *hook;
+      ReportHook(*hook);
+      if (hook->exit_code() != 0) {
+        return absl::AbortedError(absl::StrCat("before-switch hook `", command, "` failed with exit ",
+                                               hook->exit_code(), " in ", release_dir,
+                                               " (its output is above and in persist show)"));
+      }
+    }
+    return absl::OkStatus();
+  };
   absl::StatusOr<Run> run = ExecutePlan(**site, planned->plan, options);
   if (!run.ok()) return run.status();
+  absl::Status after = RunAfterSwitchHooks(**site, *planned, release_dir, *root_dir, &*run);
   if (args.Has("json")) {
     std::cout << RunsJson({*run});
-    return absl::OkStatus();
+    return after;
   }
   std::cout << "deployed release " << planned->release_id << " ("
             << (planned->first ? "first" : "subsequent") << " deploy) as run " << run->id() << "; "
@@ -152,7 +212,7 @@ absl::Status RunDeploy(const Args& args) {
             << "\n";
   for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
   std::cout << "`persist undo` reverses this deploy exactly\n";
-  return absl::OkStatus();
+  return after;
 }
 
 namespace {

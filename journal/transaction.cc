@@ -163,6 +163,10 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
 
   for (OpRecord& record : *records) {
     const Op& op = record.op();
+    if (options.before_op) {
+      status = options.before_op(record.index(), &run);
+      if (!status.ok()) break;
+    }
     spdlog::info("[{}/{}] {}", record.index() + 1, plan.op_size(), DescribeOp(op));
     if (options.group_intents) {
       OpContext check = ContextForRecord(site, &record);
@@ -183,6 +187,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     status = Annotate(status, absl::StrCat("op ", record.index() + 1, " (", DescribeOp(op), ")"));
     break;
   }
+  if (status.ok() && options.before_op) status = options.before_op(plan.op_size(), &run);
   if (status.ok()) {
     run.set_state(RUN_COMMITTED);
     run.set_end_ns(NowNs());

@@ -21,6 +21,7 @@
 #ifndef PERSIST_JOURNAL_TRANSACTION_H_
 #define PERSIST_JOURNAL_TRANSACTION_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -36,6 +37,10 @@ struct RunOptions {
   // How many of the latest committed runs keep their stash, and so can
   // still be undone. Older stashes are purged after a run commits.
   int undo_window = 5;
+  // Called before op `index` is applied (index == op count: after the last,
+  // before the run commits); may add to the run's record (hook output). An
+  // error fails the run, which is then undone.
+  std::function<absl::Status(int index, Run* run)> before_op;
 };
 
 // Applies `plan` to `site` as one run. Returns the committed run. Errors:

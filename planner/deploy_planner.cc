@@ -386,7 +386,27 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     *plan.add_op() = SymlinkOf(RelativeTarget(in_release, in_shared), in_release);
   }
 
+  // The blueprint's maintenance scripts, as wrappers of persist.
+  for (const auto& [name, command] :
+       {std::pair<std::string, std::string>{"health-check.sh", "verify"},
+        std::pair<std::string, std::string>{"emergency-recovery.sh", "recover"}}) {
+    const std::string path = JoinPath("shared", name);
+    absl::StatusOr<PathState> state = site.Observe(path, false);
+    if (!state.ok()) return state.status();
+    if (state->type() != ABSENT) continue;
+    Op write;
+    write.mutable_write()->set_path(path);
+    write.mutable_write()->set_mode(0755);
+    write.mutable_write()->set_content(absl::StrCat(
+        "#!/bin/sh\n# ", command == "verify" ? "Health check" : "Emergency recovery",
+        " of this site: persist ", command, " on the site this file's directory belongs to.\n",
+        "persist=$(command -v persist || echo '", request.persist_binary, "')\n",
+        "cd \"$(dirname \"$0\")/..\" && exec \"$persist\" ", command, " --root . \"$@\"\n"));
+    *plan.add_op() = write;
+  }
+
   if (request.switch_current) {
+    result.switch_index = plan.op_size();
     *plan.add_op() = SymlinkOf(release, "current");
     absl::StatusOr<PathState> public_html = site.Observe("public_html", false);
     if (!public_html.ok()) return public_html.status();

@@ -15,7 +15,10 @@
 //     never created empty, and is never left world-readable.
 //  3. current -> releases/ID (unless no_switch); a real public_html
 //     directory becomes public_html -> current/public, its content stashed.
-//  4. Releases beyond `keep` (oldest first, never the live one) are removed
+//  4. shared/health-check.sh and shared/emergency-recovery.sh, small
+//     wrappers of `persist verify` and `persist recover`, are installed
+//     where missing (never overwritten).
+//  5. Releases beyond `keep` (oldest first, never the live one) are removed
 //     to the stash; shared/.deployment-history gets a line.
 // The planner reads the site and SRC and never writes.
 
@@ -41,6 +44,9 @@ struct DeployRequest {
   bool switch_current = true;
   bool has_deployed_before = false;  // from the journal, for kAuto
   std::string history_line;          // appended to shared/.deployment-history
+  // The persist binary the helper scripts fall back on when persist is not
+  // on PATH (e.g. /proc/self/exe resolved).
+  std::string persist_binary = "persist";
 };
 
 struct DeployPlan {
@@ -49,6 +55,10 @@ struct DeployPlan {
   bool first = false;
   std::vector<Classification> classification;  // of the release
   std::vector<std::string> notes;              // warnings and reports for the operator
+  int switch_index = -1;  // the op that switches current, -1 without one
+  // The profile's commands to run in the release around the switch.
+  std::vector<std::string> before_switch;
+  std::vector<std::string> after_switch;
 };
 
 // Parses "auto", "first", "subsequent", and the blueprint's "true"
