@@ -28,6 +28,7 @@ absl::Status RunSwitch(const Args& args);
 absl::Status RunRollback(const Args& args);
 absl::Status RunClassify(const Args& args);
 absl::Status RunVerify(const Args& args);
+absl::Status RunLink(const Args& args);
 
 }  // namespace persist
 

@@ -56,6 +56,17 @@ const std::map<std::string, Command>& Commands() {
         {"root"},
         {},
         RunUndo}},
+      {"link",
+       {"persist link APP_DIR SHARED_DIR [MODE] [ENV]",
+        "The blueprint's in-place form (ultimate-persistence.sh APP_DIR SHARED_DIR MODE ENV)\n"
+        "for an app directory that is not a persist release. MODE: first, subsequent, auto\n"
+        "(default), verify, custom; true and false mean first and subsequent. ENV: server\n"
+        "(default) links every persistent path into SHARED_DIR as a deploy does; local makes\n"
+        "sure every persistent directory exists in the app, without links. One journaled run,\n"
+        "kept in the .persist/ of the directory holding both; running it again changes nothing.",
+        {},
+        {},
+        RunLink}},
       {"log",
        {"persist log [--root DIR] [--json]",
         "Lists every run: id, kind, state, op count, start, user and host.",
@@ -118,7 +129,7 @@ void PrintUsage(std::ostream& out) {
   out << "persist: deploys that keep user data and can always be undone\n\nusage:\n";
   for (const auto& [name, command] : Commands()) out << "  " << command.usage << "\n";
   out << "\n`persist COMMAND --help` explains one command. --root defaults to the current\n"
-         "directory. Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
+         "directory; --quiet keeps the progress log off stderr. Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
          "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n";
 }
 
@@ -155,7 +166,7 @@ int Main(int argc, char** argv) {
     status = command.run(*args);
   }
   if (!status.ok()) {
-    std::cerr << "persist: error: " << status.message() << "\n";
+    if (!status.message().empty()) std::cerr << "persist: error: " << status.message() << "\n";
     return ExitCodeOf(status);
   }
   return kExitOk;

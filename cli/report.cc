@@ -82,12 +82,12 @@ std::string RunStateText(const Run& run, bool live) {
 
 std::string FormatRunTable(const std::vector<Run>& runs, bool live) {
   if (runs.empty()) return "no runs yet\n";
-  std::string out = absl::StrFormat("%-20s %-9s %-24s %5s  %-23s %s\n", "RUN", "KIND", "STATE",
-                                    "OPS", "STARTED", "BY");
+  std::string out = absl::StrFormat("%-20s %-9s %-24s %-18s %5s  %-23s %s\n", "RUN", "KIND",
+                                    "STATE", "RELEASE", "OPS", "STARTED", "BY");
   for (const Run& run : runs) {
-    absl::StrAppendFormat(&out, "%-20s %-9s %-24s %5u  %-23s %s@%s\n", run.id(), run.kind(),
-                          RunStateText(run, live), run.op_count(), FormatNs(run.start_ns()), run.user(),
-                          run.host());
+    absl::StrAppendFormat(&out, "%-20s %-9s %-24s %-18s %5u  %-23s %s@%s\n", run.id(), run.kind(),
+                          RunStateText(run, live), run.release().empty() ? "-" : run.release(),
+                          run.op_count(), FormatNs(run.start_ns()), run.user(), run.host());
   }
   return out;
 }

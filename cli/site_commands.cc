@@ -27,6 +27,7 @@
 #include "planner/classifier.h"
 #include "planner/deploy_planner.h"
 #include "planner/health.h"
+#include "planner/link_planner.h"
 #include "planner/profile.h"
 
 namespace persist {
@@ -276,7 +277,7 @@ absl::Status RunRollback(const Args& args) {
     absl::StatusOr<std::string> live = CurrentRelease((*site)->root());
     if (!live.ok()) return live.status();
     for (const std::string& release : *releases) {
-      if (release < *live) target = release;
+      if (ReleaseIdLess(release, *live)) target = release;
     }
     if (target.empty()) {
       return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
@@ -354,9 +355,138 @@ absl::Status RunVerify(const Args& args) {
                                      health.problems.size() == 1 ? "" : "s", " found\n"));
   }
   if (health.problems.empty()) return absl::OkStatus();
-  return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
-                          "the site has ", health.problems.size(), " problem(s); see the fixes above")),
-                      kExitFailed);
+  // Reported above: exit 1 with nothing more to say.
+  return WithExitCode(absl::FailedPreconditionError(""), kExitFailed);
+}
+
+namespace {
+
+// The absolute form of a directory that may not exist yet (its parent must).
+absl::StatusOr<std::string> AbsoluteMaybeMissing(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  if (resolved != nullptr) {
+    std::string out = resolved;
+    free(resolved);
+    return out;
+  }
+  auto [parent, name] = SplitParent(path);
+  char* parent_resolved = realpath(parent.empty() ? "." : parent.c_str(), nullptr);
+  if (parent_resolved == nullptr || name.empty() || name == "." || name == "..") {
+    free(parent_resolved);
+    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+                            path, " cannot be found, nor the directory it would go in; create it")),
+                        kExitUsage);
+  }
+  std::string out = JoinPath(parent_resolved, name);
+  free(parent_resolved);
+  return out;
+}
+
+// The path of `path` below `root`, both absolute.
+std::string Below(const std::string& root, const std::string& path) {
+  return root == "/" ? path.substr(1) : path.substr(std::min(path.size(), root.size() + 1));
+}
+
+}  // namespace
+
+absl::Status RunLink(const Args& args) {
+  absl::Status status = ExpectPositionals("link", args, 2, 4);
+  if (!status.ok()) return status;
+  absl::StatusOr<LinkRequest::Mode> mode =
+      ParseLinkMode(args.positional.size() > 2 ? args.positional[2] : "auto");
+  if (!mode.ok()) return mode.status();
+  absl::StatusOr<bool> local =
+      ParseLinkEnvIsLocal(args.positional.size() > 3 ? args.positional[3] : "server");
+  if (!local.ok()) return local.status();
+  absl::StatusOr<std::string> app = AbsolutePath(args.positional[0]);
+  if (!app.ok()) {
+    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+                            "the app directory ", args.positional[0],
+                            " cannot be found; give the directory of the app")),
+                        kExitUsage);
+  }
+  absl::StatusOr<std::string> shared = AbsoluteMaybeMissing(args.positional[1]);
+  if (!shared.ok()) return shared.status();
+  // The site is the deepest directory holding both: its .persist/ keeps the
+  // journal of these changes.
+  std::string root = *app;
+  while (!IsWithin(*shared, root)) root = SplitParent(root).first.empty() ? "/" : SplitParent(root).first;
+  if (root == "/" || root == *app || root == *shared) {
+    return WithExitCode(
+        absl::InvalidArgumentError(absl::StrCat(
+            "cannot link ", *app, " to ", *shared,
+            ": they must be two separate directories under one site directory (such as "
+            "/home/user/site/app and /home/user/site/shared), which holds persist's journal")),
+        kExitUsage);
+  }
+  LinkRequest request;
+  request.app_dir = Below(root, *app);
+  request.shared_dir = Below(root, *shared);
+  request.app_source = *app;
+  request.mode = *mode;
+  request.local = *local;
+
+  std::unique_ptr<Site> site;
+  std::unique_ptr<Root> read_only;
+  const Root* tree = nullptr;
+  if (request.mode == LinkRequest::kVerify) {
+    absl::StatusOr<std::unique_ptr<Root>> opened = Root::Open(Env::Default(), root);
+    if (!opened.ok()) return opened.status();
+    read_only = std::move(*opened);
+    tree = read_only.get();
+  } else {
+    Args with_root = args;
+    with_root.values["root"] = root;
+    absl::StatusOr<std::unique_ptr<Site>> opened = OpenForChange(with_root, "link");
+    if (!opened.ok()) return opened.status();
+    site = std::move(*opened);
+    tree = &site->root();
+  }
+  absl::StatusOr<Profile> profile = LoadSiteProfile(*tree, JoinPath(request.shared_dir, ".persistence-config"));
+  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
+  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+  absl::StatusOr<LinkPlan> planned = PlanLink(*tree, Classifier(*rules), request);
+  if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+
+  if (request.mode == LinkRequest::kVerify) {
+    for (const Problem& p : planned->problems) {
+      std::cout << "problem: " << PrintablePath(p.path) << ": " << p.what << "\n  fix: " << p.fix << "\n";
+    }
+    if (planned->problems.empty()) {
+      std::cout << "every persistent path of " << *app << " is in place\n";
+      return absl::OkStatus();
+    }
+    return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
+                            planned->problems.size(), " persistent path(s) not in place; see above")),
+                        kExitFailed);
+  }
+  for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
+  if (planned->plan.op_size() == 0) {
+    std::cout << "nothing to change: every persistent path of " << *app << " is in place\n";
+    return absl::OkStatus();
+  }
+  if (!request.local) {
+    absl::Status history;
+    Op line = HistoryWrite(*tree, HistoryLine(absl::StrCat("link ", request.app_dir, " (",
+                                                           planned->first ? "first" : "subsequent", ")")),
+                           &history);
+    if (!history.ok()) return history;
+    line.mutable_write()->set_path(JoinPath(request.shared_dir, ".deployment-history"));
+    absl::StatusOr<std::string> old = tree->ReadFile(line.write().path(), 64 << 20);
+    line.mutable_write()->set_content((old.ok() ? *old : "") +
+                                      HistoryLine(absl::StrCat("link ", request.app_dir)) + "\n");
+    *planned->plan.add_op() = line;
+  }
+  RunOptions options;
+  options.kind = "link";
+  absl::StatusOr<Run> run = ExecutePlan(*site, planned->plan, options);
+  if (!run.ok()) return run.status();
+  std::cout << (request.local ? "persistent directories of " : "persistent paths of ") << *app
+            << (request.local ? " are in place" : " are linked into ") << (request.local ? "" : *shared)
+            << " (run " << run->id() << " in " << root << "/.persist; `persist undo --root " << root
+            << "` reverses it)\n";
+  return absl::OkStatus();
 }
 
 absl::Status RunClassify(const Args& args) {

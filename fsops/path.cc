@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace persist {
@@ -56,6 +57,21 @@ std::string PrintablePath(absl::string_view path) {
     }
   }
   return out;
+}
+
+std::string ResolveLexically(const std::string& link, const std::string& target) {
+  if (target.empty() || target.front() == '/') return "";
+  std::vector<std::string> parts = absl::StrSplit(SplitParent(link).first, '/', absl::SkipEmpty());
+  for (absl::string_view part : absl::StrSplit(target, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == "..") {
+      if (parts.empty()) return "";
+      parts.pop_back();
+    } else {
+      parts.emplace_back(part);
+    }
+  }
+  return absl::StrJoin(parts, "/");
 }
 
 }  // namespace persist

@@ -32,6 +32,11 @@ std::string JoinPath(absl::string_view a, absl::string_view b);
 // True when `path` equals `ancestor` or lies beneath it.
 bool IsWithin(absl::string_view path, absl::string_view ancestor);
 
+// Where the symlink `link` (a root-relative path) leads when its `target`
+// is followed lexically, ".." by "..": "" when the target is absolute or
+// climbs out of the root. Symlinks along the way are not looked at.
+std::string ResolveLexically(const std::string& link, const std::string& target);
+
 // Quotes a path for messages: printable ASCII stays as is, everything else
 // (newlines, invalid UTF-8) becomes \xNN, so a message is one line.
 std::string PrintablePath(absl::string_view path);

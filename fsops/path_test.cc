@@ -149,5 +149,13 @@ TEST(PrintablePathTest, EscapesBackslashSoEscapesAreUnambiguous) {
   EXPECT_NE(PrintablePath("\\x0a"), PrintablePath("\n"));
 }
 
+TEST(ResolveLexicallyTest, FollowsDotDotWithoutLeavingTheSite) {
+  EXPECT_EQ(ResolveLexically("releases/r1/public/uploads", "../../../shared/public/uploads"),
+            "shared/public/uploads");
+  EXPECT_EQ(ResolveLexically("current", "releases/r1"), "releases/r1");
+  EXPECT_EQ(ResolveLexically("a/b", "../../../x"), "");
+  EXPECT_EQ(ResolveLexically("a/b", "/etc"), "");
+}
+
 }  // namespace
 }  // namespace persist

@@ -63,8 +63,11 @@ absl::StatusOr<std::vector<Classification>> Classifier::ClassifyTree(const Root&
   auto list = [&](const std::string& sub) -> absl::Status {
     absl::StatusOr<Fd> fd = root.OpenDir(JoinPath(dir, sub));
     if (!fd.ok()) {
+      // Not there, or not a real directory (a link into shared/ in a deployed
+      // release): nothing beneath it to classify.
       int err = StatusErrno(fd.status());
-      return (err == ENOENT || err == ENOTDIR) && !sub.empty() ? absl::OkStatus() : fd.status();
+      const bool skip = err == ENOENT || err == ENOTDIR || err == ELOOP || err == EXDEV;
+      return skip && !sub.empty() ? absl::OkStatus() : fd.status();
     }
     absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), fd->path());
     if (!names.ok()) return names.status();
@@ -83,9 +86,17 @@ absl::StatusOr<std::vector<Classification>> Classifier::ClassifyTree(const Root&
   const Classification* enclosing = nullptr;  // sorted order: parents come first
   for (const std::string& path : candidates) {
     absl::StatusOr<PathState> state = root.Observe(JoinPath(dir, path), false);
-    if (!state.ok()) return state.status();
+    if (!state.ok()) {
+      // Beneath a symlink or a file (a profile path inside a linked dir).
+      const int err = StatusErrno(state.status());
+      if (err == ELOOP || err == ENOTDIR || err == EXDEV) continue;
+      return state.status();
+    }
     if (state->type() == ABSENT) continue;
-    Classification row = Classify(path, state->type() == DIRECTORY);
+    // A symlink is classified as the directory it may stand for: in a linked
+    // app, public/uploads is a link into shared/ and must still be USER.
+    Classification row =
+        Classify(path, state->type() == DIRECTORY || state->type() == SYMLINK);
     if (enclosing != nullptr && !IsWithin(path, enclosing->path)) enclosing = nullptr;
     if (enclosing != nullptr && !row.persistent()) {
       // Inside a persistent directory: it lives in shared/ with it.

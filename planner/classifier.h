@@ -40,13 +40,15 @@ class Classifier {
 
   // The candidate paths of a release at `dir` beneath `root`, classified:
   // every top-level entry, and every entry of bootstrap/, public/ and
-  // storage/app/, plus every exact profile path that exists. Paths are
-  // relative to `dir`. Sorted by path.
+  // storage/app/, plus every exact profile path that exists. A symlink is
+  // classified as a directory would be (in a linked app it stands for one).
+  // Paths are relative to `dir`. Sorted by path.
   absl::StatusOr<std::vector<Classification>> ClassifyTree(const Root& root,
                                                            const std::string& dir) const;
 
-  // The exact (non-glob) persistent paths of the rules: each is made to
-  // exist on deploy even when the release lacks it (storage/, .env, ...).
+  // The exact (non-glob) persistent paths of the rules (storage/, .env, ...):
+  // a deploy links each one that shared/ holds even when the release lacks it,
+  // and seeds .env from .env.example.
   std::vector<Rule> ExactPersistentRules() const;
 
  private:

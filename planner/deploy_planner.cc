@@ -1,10 +1,13 @@
 // Copyright persist authors.
 
 #include "planner/deploy_planner.h"
+#include "planner/shared_links.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+
+#include <ctype.h>
 
 #include <algorithm>
 #include <set>
@@ -19,133 +22,6 @@
 #include "fsops/path_state.h"
 
 namespace persist {
-namespace {
-
-absl::Status Refuse(absl::string_view message) {
-  return absl::InvalidArgumentError(message);
-}
-
-Op MkdirOf(const std::string& path) {
-  Op op;
-  op.mutable_mkdir()->set_path(path);
-  return op;
-}
-
-Op SymlinkOf(const std::string& target, const std::string& path) {
-  Op op;
-  op.mutable_symlink()->set_target(target);
-  op.mutable_symlink()->set_path(path);
-  return op;
-}
-
-Op MoveOf(const std::string& from, const std::string& to) {
-  Op op;
-  op.mutable_move()->set_from(from);
-  op.mutable_move()->set_to(to);
-  return op;
-}
-
-Op CopyOf(const std::string& from, const std::string& to) {
-  Op op;
-  op.mutable_copy()->set_from(from);
-  op.mutable_copy()->set_to(to);
-  return op;
-}
-
-Op RemoveOf(const std::string& path) {
-  Op op;
-  op.mutable_remove()->set_path(path);
-  return op;
-}
-
-// The state of `rel` inside SRC (an absolute directory), symlinks unfollowed.
-absl::StatusOr<PathState> ObserveSource(Env* env, const std::string& source, const std::string& rel) {
-  const std::string path = rel.empty() ? source : source + "/" + rel;
-  return ObservePath(env, AT_FDCWD, path, path, false);
-}
-
-struct TreeSize {
-  int files = 0;
-  uint64_t bytes = 0;
-};
-
-absl::Status MeasureTree(Env* env, const std::string& path, TreeSize* size) {
-  absl::StatusOr<PathState> state = ObservePath(env, AT_FDCWD, path, path, false);
-  if (!state.ok()) return state.status();
-  if (state->type() != DIRECTORY) {
-    ++size->files;
-    size->bytes += state->size();
-    return absl::OkStatus();
-  }
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0, path);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, path);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), path);
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    absl::Status status = MeasureTree(env, path + "/" + name, size);
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
-}
-
-// For --merge-new: copy ops for every entry of SRC/rel that shared/rel lacks.
-absl::Status PlanMergeNew(const Root& site, const std::string& source, const std::string& rel,
-                          const std::string& release_dir, Plan* plan, int* added) {
-  Env* env = site.env();
-  const std::string src = source + "/" + rel;
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, src, O_RDONLY | O_DIRECTORY, 0, src);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, src);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), src);
-  if (!names.ok()) return names.status();
-  std::sort(names->begin(), names->end());
-  for (const std::string& name : *names) {
-    const std::string child = JoinPath(rel, name);
-    absl::StatusOr<PathState> in_shared = site.Observe(JoinPath("shared", child), false);
-    if (!in_shared.ok()) return in_shared.status();
-    absl::StatusOr<PathState> in_source = ObserveSource(env, source, child);
-    if (!in_source.ok()) return in_source.status();
-    if (in_shared->type() == ABSENT) {
-      *plan->add_op() = CopyOf(JoinPath(release_dir, child), JoinPath("shared", child));
-      ++*added;
-    } else if (in_shared->type() == DIRECTORY && in_source->type() == DIRECTORY) {
-      absl::Status status = PlanMergeNew(site, source, child, release_dir, plan, added);
-      if (!status.ok()) return status;
-    }
-  }
-  return absl::OkStatus();
-}
-
-// The persistent paths to link: the top-most persistent candidates of the
-// release, and the exact persistent rules (which may be absent from it).
-std::vector<Classification> PersistentRoots(const std::vector<Classification>& rows,
-                                            const Classifier& classifier) {
-  std::vector<Classification> wanted;
-  for (const Classification& row : rows) {
-    if (row.persistent()) wanted.push_back(row);
-  }
-  for (const Rule& rule : classifier.ExactPersistentRules()) {
-    bool listed = std::any_of(wanted.begin(), wanted.end(),
-                              [&](const Classification& c) { return c.path == rule.pattern; });
-    if (!listed) {
-      Classification absent = classifier.Classify(rule.pattern, rule.dir_only);
-      absent.is_dir = rule.dir_only;
-      if (absent.persistent()) wanted.push_back(absent);
-    }
-  }
-  std::sort(wanted.begin(), wanted.end(),
-            [](const Classification& a, const Classification& b) { return a.path < b.path; });
-  std::vector<Classification> roots;
-  for (const Classification& row : wanted) {
-    bool nested = std::any_of(roots.begin(), roots.end(),
-                              [&](const Classification& r) { return IsWithin(row.path, r.path); });
-    if (!nested) roots.push_back(row);
-  }
-  return roots;
-}
-
-}  // namespace
 
 absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text) {
   if (text == "auto") return DeployRequest::kAuto;
@@ -167,6 +43,31 @@ std::string RelativeTarget(const std::string& link, const std::string& target) {
   return out;
 }
 
+bool ReleaseIdLess(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (isdigit(static_cast<unsigned char>(a[i])) && isdigit(static_cast<unsigned char>(b[j]))) {
+      size_t i_end = i, j_end = j;
+      while (i_end < a.size() && isdigit(static_cast<unsigned char>(a[i_end]))) ++i_end;
+      while (j_end < b.size() && isdigit(static_cast<unsigned char>(b[j_end]))) ++j_end;
+      // Compare the numbers by value: strip leading zeros, then by length.
+      size_t i_nz = i, j_nz = j;
+      while (i_nz + 1 < i_end && a[i_nz] == '0') ++i_nz;
+      while (j_nz + 1 < j_end && b[j_nz] == '0') ++j_nz;
+      if (i_end - i_nz != j_end - j_nz) return i_end - i_nz < j_end - j_nz;
+      int cmp = a.compare(i_nz, i_end - i_nz, b, j_nz, j_end - j_nz);
+      if (cmp != 0) return cmp < 0;
+      i = i_end;
+      j = j_end;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
 absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site) {
   absl::StatusOr<Fd> dir = site.OpenDir("releases");
   if (!dir.ok()) {
@@ -180,17 +81,17 @@ absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site) {
     if (name.empty() || name[0] == '.') continue;  // staging names of runs
     releases.push_back(name);
   }
-  std::sort(releases.begin(), releases.end());
+  std::sort(releases.begin(), releases.end(), ReleaseIdLess);
   return releases;
 }
 
-absl::StatusOr<Profile> LoadSiteProfile(const Root& site) {
-  absl::StatusOr<std::string> text = site.ReadFile(kProfilePath, 1 << 20);
+absl::StatusOr<Profile> LoadSiteProfile(const Root& site, const std::string& path) {
+  absl::StatusOr<std::string> text = site.ReadFile(path, 1 << 20);
   if (!text.ok()) {
     if (StatusErrno(text.status()) == ENOENT) return Profile();
     return text.status();
   }
-  return ParseProfile(*text, kProfilePath);
+  return ParseProfile(*text, path);
 }
 
 absl::StatusOr<std::string> CurrentRelease(const Root& site) {
@@ -263,27 +164,10 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   result.first = request.mode == DeployRequest::kFirst ||
                  (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
 
-  Plan& plan = result.plan;
-  std::set<std::string> made;  // directories this plan creates
-  auto ensure_dir = [&](const std::string& path) -> absl::Status {
-    std::vector<std::string> chain;
-    for (std::string p = path; !p.empty(); p = SplitParent(p).first) chain.insert(chain.begin(), p);
-    for (const std::string& p : chain) {
-      if (made.count(p)) continue;
-      absl::StatusOr<PathState> state = site.Observe(p, false);
-      if (!state.ok()) return state.status();
-      if (state->type() == ABSENT) {
-        *plan.add_op() = MkdirOf(p);
-      } else if (state->type() != DIRECTORY) {
-        return Refuse(absl::StrCat(PrintablePath(p), " in the site is a ", FileTypeName(state->type()),
-                                   " where persist needs a directory; move it away and deploy again"));
-      }
-      made.insert(p);
-    }
-    return absl::OkStatus();
-  };
+  PlanBuilder builder(site);
+  Plan& plan = builder.plan();
   for (const char* dir : {"releases", "shared"}) {
-    absl::Status status = ensure_dir(dir);
+    absl::Status status = builder.EnsureDir(dir);
     if (!status.ok()) return status;
   }
   Op import;
@@ -291,100 +175,21 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   import.mutable_import()->set_to(release);
   *plan.add_op() = import;
 
-  // Classify the release as shipped (SRC: the copy is identical).
+  // Classify the release as shipped (SRC: the copy is identical), then seed
+  // or stash and link every persistent path.
   absl::StatusOr<std::unique_ptr<Root>> src_root = Root::Open(env, request.source);
   if (!src_root.ok()) return src_root.status();
   absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(**src_root, "");
   if (!rows.ok()) return rows.status();
   result.classification = *rows;
-
-  for (const Classification& row : PersistentRoots(*rows, classifier)) {
-    const std::string in_release = JoinPath(release, row.path);
-    const std::string in_shared = JoinPath("shared", row.path);
-    absl::StatusOr<PathState> shipped = ObserveSource(env, request.source, row.path);
-    if (!shipped.ok()) return shipped.status();
-    absl::StatusOr<PathState> kept = site.Observe(in_shared, false);
-    if (!kept.ok()) return kept.status();
-    if (shipped->type() == SYMLINK) {
-      return Refuse(absl::StrCat(
-          row.path, " in the release is a symlink (-> ", PrintablePath(shipped->link_target()),
-          "), where persist expects ", row.is_dir ? "a directory" : "a file",
-          " to keep in shared/; persist never follows it: replace it with the real ",
-          row.is_dir ? "directory" : "file", " in ", request.source));
-    }
-    if (shipped->type() == OTHER || kept->type() == OTHER || kept->type() == SYMLINK) {
-      return Refuse(absl::StrCat(kept->type() == SYMLINK ? in_shared : row.path,
-                                 " is a symlink, fifo, socket or device; persist keeps only files "
-                                 "and directories in shared/: replace it and deploy again"));
-    }
-    if (shipped->type() != ABSENT && kept->type() != ABSENT && shipped->type() != kept->type()) {
-      return Refuse(absl::StrCat(in_shared, " is a ", FileTypeName(kept->type()), " but the release ships ",
-                                 row.path, " as a ", FileTypeName(shipped->type()),
-                                 "; make them agree (or set the path in ", kProfilePath,
-                                 ") and deploy again"));
-    }
-    const bool is_env = row.path == ".env";
-    bool will_exist = kept->type() != ABSENT;
-    if (kept->type() == ABSENT && shipped->type() != ABSENT) {
-      // Seed shared/ with what the release ships: demo content, whole.
-      absl::Status status = ensure_dir(SplitParent(in_shared).first);
-      if (!status.ok()) return status;
-      *plan.add_op() = MoveOf(in_release, in_shared);
-      if (is_env && (shipped->mode() & 0007) != 0) {
-        Op chmod;
-        chmod.mutable_chmod()->set_path(in_shared);
-        chmod.mutable_chmod()->set_mode(shipped->mode() & 0770);
-        *plan.add_op() = chmod;
-        result.notes.push_back(".env was world-readable in the release; shared/.env is not");
-      }
-      if (!result.first) result.notes.push_back(absl::StrCat("new persistent path ", row.path, " seeded from the release"));
-      will_exist = true;
-    } else if (kept->type() != ABSENT && shipped->type() != ABSENT) {
-      // Never overwrite user data: the release's copy goes to the stash.
-      TreeSize size;
-      absl::Status status = MeasureTree(env, request.source + "/" + row.path, &size);
-      if (!status.ok()) return status;
-      if (request.merge_new && shipped->type() == DIRECTORY) {
-        int added = 0;
-        status = PlanMergeNew(site, request.source, row.path, release, &plan, &added);
-        if (!status.ok()) return status;
-        result.notes.push_back(absl::StrCat("--merge-new: ", added, " new entr",
-                                            added == 1 ? "y" : "ies", " of ", row.path, " added to shared/"));
-      }
-      result.notes.push_back(absl::StrCat("the release ships ", row.path, " (", size.files, " file",
-                                          size.files == 1 ? "" : "s", ", ", size.bytes, " bytes); ",
-                                          in_shared, " is kept as it is",
-                                          request.merge_new ? "" : " (--merge-new adds files it lacks)"));
-      *plan.add_op() = RemoveOf(in_release);
-    } else if (is_env && kept->type() == ABSENT) {
-      absl::StatusOr<PathState> example = ObserveSource(env, request.source, ".env.example");
-      if (!example.ok()) return example.status();
-      if (example->type() == REGULAR) {
-        absl::Status status = ensure_dir("shared");
-        if (!status.ok()) return status;
-        *plan.add_op() = CopyOf(JoinPath(release, ".env.example"), in_shared);
-        Op chmod;
-        chmod.mutable_chmod()->set_path(in_shared);
-        chmod.mutable_chmod()->set_mode(0600);
-        *plan.add_op() = chmod;
-        result.notes.push_back("warning: shared/.env was seeded from .env.example: set APP_KEY "
-                               "(php artisan key:generate) and the database settings in it");
-        will_exist = true;
-      } else {
-        result.notes.push_back("warning: neither the release nor shared/ has a .env, and there is no "
-                               ".env.example to seed one: create shared/.env");
-      }
-    }
-    if (!will_exist) continue;
-    absl::StatusOr<PathState> parent_in_source =
-        ObserveSource(env, request.source, SplitParent(row.path).first);
-    if (!parent_in_source.ok()) return parent_in_source.status();
-    if (parent_in_source->type() != DIRECTORY) {
-      absl::Status status = ensure_dir(SplitParent(in_release).first);
-      if (!status.ok()) return status;
-    }
-    *plan.add_op() = SymlinkOf(RelativeTarget(in_release, in_shared), in_release);
-  }
+  SharedLinkOptions links;
+  links.source = request.source;
+  links.app_dir = release;
+  links.shared_dir = "shared";
+  links.first = result.first;
+  links.merge_new = request.merge_new;
+  absl::Status linked = PlanSharedLinks(builder, classifier, *rows, links);
+  if (!linked.ok()) return linked;
 
   // The blueprint's maintenance scripts, as wrappers of persist.
   for (const auto& [name, command] :
@@ -449,6 +254,8 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     write.mutable_write()->set_content(content + request.history_line + "\n");
     *plan.add_op() = write;
   }
+  result.plan = builder.plan();
+  result.notes.insert(result.notes.begin(), builder.notes().begin(), builder.notes().end());
   return result;
 }
 

@@ -77,12 +77,16 @@ std::string RelativeTarget(const std::string& link, const std::string& target);
 
 // The site's profile: shared/.persistence-config, or the blueprint's
 // defaults when there is none. Errors name the file and line.
-absl::StatusOr<Profile> LoadSiteProfile(const Root& site);
+absl::StatusOr<Profile> LoadSiteProfile(const Root& site, const std::string& path = kProfilePath);
 
 // The release `current` points at, or "" when there is none.
 absl::StatusOr<std::string> CurrentRelease(const Root& site);
 
-// The release ids under releases/, oldest first.
+// Release order: numbers inside ids compare by value (v9 before v10), so
+// time-based ids sort by time and hand-given ones as people expect.
+bool ReleaseIdLess(const std::string& a, const std::string& b);
+
+// The release ids under releases/, oldest first (ReleaseIdLess).
 absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site);
 
 }  // namespace persist

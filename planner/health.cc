@@ -14,21 +14,6 @@
 
 namespace persist {
 
-std::string ResolveLexically(const std::string& link, const std::string& target) {
-  if (target.empty() || target.front() == '/') return "";
-  std::vector<std::string> parts = absl::StrSplit(SplitParent(link).first, '/', absl::SkipEmpty());
-  for (absl::string_view part : absl::StrSplit(target, '/', absl::SkipEmpty())) {
-    if (part == ".") continue;
-    if (part == "..") {
-      if (parts.empty()) return "";
-      parts.pop_back();
-    } else {
-      parts.emplace_back(part);
-    }
-  }
-  return absl::StrJoin(parts, "/");
-}
-
 absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier) {
   Health health;
   auto problem = [&](std::string path, std::string what, std::string fix) {

@@ -37,10 +37,6 @@ struct Health {
 // Checks the site at `site`. An error only when the tree cannot be read.
 absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier);
 
-// Where `link` (a path in the site) leads when its target `target` is
-// followed lexically: "" when it climbs out of the site or is absolute.
-std::string ResolveLexically(const std::string& link, const std::string& target);
-
 }  // namespace persist
 
 #endif  // PERSIST_PLANNER_HEALTH_H_

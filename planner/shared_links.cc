@@ -1,0 +1,270 @@
+// Copyright persist authors.
+
+#include "planner/shared_links.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "fsops/errno_status.h"
+#include "fsops/fd.h"
+#include "fsops/path.h"
+#include "fsops/path_state.h"
+#include "planner/deploy_planner.h"
+#include "planner/profile.h"
+
+namespace persist {
+
+absl::Status Refuse(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+Op MkdirOf(const std::string& path) {
+  Op op;
+  op.mutable_mkdir()->set_path(path);
+  return op;
+}
+
+Op SymlinkOf(const std::string& target, const std::string& path) {
+  Op op;
+  op.mutable_symlink()->set_target(target);
+  op.mutable_symlink()->set_path(path);
+  return op;
+}
+
+Op MoveOf(const std::string& from, const std::string& to) {
+  Op op;
+  op.mutable_move()->set_from(from);
+  op.mutable_move()->set_to(to);
+  return op;
+}
+
+Op CopyOf(const std::string& from, const std::string& to) {
+  Op op;
+  op.mutable_copy()->set_from(from);
+  op.mutable_copy()->set_to(to);
+  return op;
+}
+
+Op RemoveOf(const std::string& path) {
+  Op op;
+  op.mutable_remove()->set_path(path);
+  return op;
+}
+
+// The state of `rel` inside SRC (an absolute directory), symlinks unfollowed.
+absl::StatusOr<PathState> ObserveSource(Env* env, const std::string& source, const std::string& rel) {
+  const std::string path = rel.empty() ? source : source + "/" + rel;
+  return ObservePath(env, AT_FDCWD, path, path, false);
+}
+
+namespace {
+
+struct TreeSize {
+  int files = 0;
+  uint64_t bytes = 0;
+};
+
+absl::Status MeasureTree(Env* env, const std::string& path, TreeSize* size) {
+  absl::StatusOr<PathState> state = ObservePath(env, AT_FDCWD, path, path, false);
+  if (!state.ok()) return state.status();
+  if (state->type() != DIRECTORY) {
+    ++size->files;
+    size->bytes += state->size();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0, path);
+  if (!fd.ok()) return fd.status();
+  Fd dir(env, *fd, path);
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), path);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    absl::Status status = MeasureTree(env, path + "/" + name, size);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+// For --merge-new: copy ops for every entry of SRC/rel that shared/rel lacks.
+absl::Status PlanMergeNew(const Root& site, const SharedLinkOptions& options, const std::string& rel,
+                          Plan* plan, int* added) {
+  const std::string& source = options.source;
+  Env* env = site.env();
+  const std::string src = source + "/" + rel;
+  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, src, O_RDONLY | O_DIRECTORY, 0, src);
+  if (!fd.ok()) return fd.status();
+  Fd dir(env, *fd, src);
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), src);
+  if (!names.ok()) return names.status();
+  std::sort(names->begin(), names->end());
+  for (const std::string& name : *names) {
+    const std::string child = JoinPath(rel, name);
+    absl::StatusOr<PathState> in_shared = site.Observe(JoinPath(options.shared_dir, child), false);
+    if (!in_shared.ok()) return in_shared.status();
+    absl::StatusOr<PathState> in_source = ObserveSource(env, source, child);
+    if (!in_source.ok()) return in_source.status();
+    if (in_shared->type() == ABSENT) {
+      *plan->add_op() = CopyOf(JoinPath(options.app_dir, child), JoinPath(options.shared_dir, child));
+      ++*added;
+    } else if (in_shared->type() == DIRECTORY && in_source->type() == DIRECTORY) {
+      absl::Status status = PlanMergeNew(site, options, child, plan, added);
+      if (!status.ok()) return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The persistent paths to link: the top-most persistent candidates of the
+// release, and the exact persistent rules (which may be absent from it).
+}  // namespace
+
+std::vector<Classification> PersistentRoots(const std::vector<Classification>& rows,
+                                            const Classifier& classifier) {
+  std::vector<Classification> wanted;
+  for (const Classification& row : rows) {
+    if (row.persistent()) wanted.push_back(row);
+  }
+  for (const Rule& rule : classifier.ExactPersistentRules()) {
+    bool listed = std::any_of(wanted.begin(), wanted.end(),
+                              [&](const Classification& c) { return c.path == rule.pattern; });
+    if (!listed) {
+      Classification absent = classifier.Classify(rule.pattern, rule.dir_only);
+      absent.is_dir = rule.dir_only;
+      if (absent.persistent()) wanted.push_back(absent);
+    }
+  }
+  std::sort(wanted.begin(), wanted.end(),
+            [](const Classification& a, const Classification& b) { return a.path < b.path; });
+  std::vector<Classification> roots;
+  for (const Classification& row : wanted) {
+    bool nested = std::any_of(roots.begin(), roots.end(),
+                              [&](const Classification& r) { return IsWithin(row.path, r.path); });
+    if (!nested) roots.push_back(row);
+  }
+  return roots;
+}
+
+
+absl::Status PlanBuilder::EnsureDir(const std::string& path) {
+  std::vector<std::string> chain;
+  for (std::string p = path; !p.empty(); p = SplitParent(p).first) chain.insert(chain.begin(), p);
+  for (const std::string& p : chain) {
+    if (made_.count(p)) continue;
+    absl::StatusOr<PathState> state = site_.Observe(p, false);
+    if (!state.ok()) return state.status();
+    if (state->type() == ABSENT) {
+      *plan_.add_op() = MkdirOf(p);
+    } else if (state->type() != DIRECTORY) {
+      return Refuse(absl::StrCat(PrintablePath(p), " in the site is a ", FileTypeName(state->type()),
+                                 " where persist needs a directory; move it away and run again"));
+    }
+    made_.insert(p);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
+                             const std::vector<Classification>& rows,
+                             const SharedLinkOptions& options) {
+  const Root& site = builder.site();
+  Env* env = site.env();
+  for (const Classification& row : PersistentRoots(rows, classifier)) {
+    if (options.only.has_value() && row.cls != *options.only) continue;
+    const std::string in_release = JoinPath(options.app_dir, row.path);
+    const std::string in_shared = JoinPath(options.shared_dir, row.path);
+    absl::StatusOr<PathState> shipped = ObserveSource(env, options.source, row.path);
+    if (!shipped.ok()) return shipped.status();
+    absl::StatusOr<PathState> kept = site.Observe(in_shared, false);
+    if (!kept.ok()) return kept.status();
+    if (options.in_place && shipped->type() == SYMLINK &&
+        ResolveLexically(in_release, shipped->link_target()) == in_shared) {
+      builder.notes().push_back(absl::StrCat(row.path, " is already linked to ", in_shared));
+      continue;
+    }
+    if (shipped->type() == SYMLINK) {
+      return Refuse(absl::StrCat(
+          row.path, " in the release is a symlink (-> ", PrintablePath(shipped->link_target()),
+          "), where persist expects ", row.is_dir ? "a directory" : "a file",
+          " to keep in shared/; persist never follows it: replace it with the real ",
+          row.is_dir ? "directory" : "file", " in ", options.source));
+    }
+    if (shipped->type() == OTHER || kept->type() == OTHER || kept->type() == SYMLINK) {
+      return Refuse(absl::StrCat(kept->type() == SYMLINK ? in_shared : row.path,
+                                 " is a symlink, fifo, socket or device; persist keeps only files "
+                                 "and directories in shared/: replace it and deploy again"));
+    }
+    if (shipped->type() != ABSENT && kept->type() != ABSENT && shipped->type() != kept->type()) {
+      return Refuse(absl::StrCat(in_shared, " is a ", FileTypeName(kept->type()), " but the release ships ",
+                                 row.path, " as a ", FileTypeName(shipped->type()),
+                                 "; make them agree (or set the path in ", kProfilePath,
+                                 ") and deploy again"));
+    }
+    const bool is_env = row.path == ".env";
+    bool will_exist = kept->type() != ABSENT;
+    if (kept->type() == ABSENT && shipped->type() != ABSENT) {
+      // Seed shared/ with what the release ships: demo content, whole.
+      absl::Status status = builder.EnsureDir(SplitParent(in_shared).first);
+      if (!status.ok()) return status;
+      *builder.plan().add_op() = MoveOf(in_release, in_shared);
+      if (is_env && (shipped->mode() & 0007) != 0) {
+        Op chmod;
+        chmod.mutable_chmod()->set_path(in_shared);
+        chmod.mutable_chmod()->set_mode(shipped->mode() & 0770);
+        *builder.plan().add_op() = chmod;
+        builder.notes().push_back(".env was world-readable in the release; shared/.env is not");
+      }
+      if (!options.first) builder.notes().push_back(absl::StrCat("new persistent path ", row.path, " seeded from the release"));
+      will_exist = true;
+    } else if (kept->type() != ABSENT && shipped->type() != ABSENT) {
+      // Never overwrite user data: the release's copy goes to the stash.
+      TreeSize size;
+      absl::Status status = MeasureTree(env, options.source + "/" + row.path, &size);
+      if (!status.ok()) return status;
+      if (options.merge_new && shipped->type() == DIRECTORY) {
+        int added = 0;
+        status = PlanMergeNew(site, options, row.path, &builder.plan(), &added);
+        if (!status.ok()) return status;
+        builder.notes().push_back(absl::StrCat("--merge-new: ", added, " new entr",
+                                            added == 1 ? "y" : "ies", " of ", row.path, " added to shared/"));
+      }
+      builder.notes().push_back(absl::StrCat("the release ships ", row.path, " (", size.files, " file",
+                                          size.files == 1 ? "" : "s", ", ", size.bytes, " bytes); ",
+                                          in_shared, " is kept as it is",
+                                          options.merge_new ? "" : " (--merge-new adds files it lacks)"));
+      *builder.plan().add_op() = RemoveOf(in_release);
+    } else if (is_env && kept->type() == ABSENT) {
+      absl::StatusOr<PathState> example = ObserveSource(env, options.source, ".env.example");
+      if (!example.ok()) return example.status();
+      if (example->type() == REGULAR) {
+        absl::Status status = builder.EnsureDir(options.shared_dir);
+        if (!status.ok()) return status;
+        *builder.plan().add_op() = CopyOf(JoinPath(options.app_dir, ".env.example"), in_shared);
+        Op chmod;
+        chmod.mutable_chmod()->set_path(in_shared);
+        chmod.mutable_chmod()->set_mode(0600);
+        *builder.plan().add_op() = chmod;
+        builder.notes().push_back("warning: shared/.env was seeded from .env.example: set APP_KEY "
+                               "(php artisan key:generate) and the database settings in it");
+        will_exist = true;
+      } else {
+        builder.notes().push_back("warning: neither the release nor shared/ has a .env, and there is no "
+                               ".env.example to seed one: create shared/.env");
+      }
+    }
+    if (!will_exist) continue;
+    absl::StatusOr<PathState> parent_in_source =
+        ObserveSource(env, options.source, SplitParent(row.path).first);
+    if (!parent_in_source.ok()) return parent_in_source.status();
+    if (parent_in_source->type() != DIRECTORY) {
+      absl::Status status = builder.EnsureDir(SplitParent(in_release).first);
+      if (!status.ok()) return status;
+    }
+    *builder.plan().add_op() = SymlinkOf(RelativeTarget(in_release, in_shared), in_release);
+  }
+
+  return absl::OkStatus();
+}
+
+}  // namespace persist
