@@ -29,6 +29,7 @@ absl::Status RunRollback(const Args& args);
 absl::Status RunClassify(const Args& args);
 absl::Status RunVerify(const Args& args);
 absl::Status RunLink(const Args& args);
+absl::Status RunCustom(const Args& args);
 
 }  // namespace persist
 

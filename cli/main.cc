@@ -73,6 +73,15 @@ const std::map<std::string, Command>& Commands() {
         {"root"},
         {"json"},
         RunLog}},
+      {"custom",
+       {"persist custom add PATH_OR_GLOB [--root DIR]",
+        "Makes a path persistent (the blueprint's E-Customize-App): adds it to the profile's\n"
+        "custom list in shared/.persistence-config, so every later deploy keeps it in shared/,\n"
+        "and moves it into shared/ and links it in the live release now: one undoable run.\n"
+        "A trailing / matches directories only; * stays within one path component.",
+        {"root"},
+        {},
+        RunCustom}},
       {"deploy",
        {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
         "                 [--merge-new] [--no-switch] [--dry-run] [--json]",

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +29,7 @@
 #include "planner/deploy_planner.h"
 #include "planner/health.h"
 #include "planner/link_planner.h"
+#include "planner/shared_links.h"
 #include "planner/profile.h"
 
 namespace persist {
@@ -486,6 +488,88 @@ absl::Status RunLink(const Args& args) {
             << (request.local ? " are in place" : " are linked into ") << (request.local ? "" : *shared)
             << " (run " << run->id() << " in " << root << "/.persist; `persist undo --root " << root
             << "` reverses it)\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunCustom(const Args& args) {
+  absl::Status status = ExpectPositionals("custom", args, 2, 2);
+  if (!status.ok()) return status;
+  if (args.positional[0] != "add") {
+    return absl::InvalidArgumentError(absl::StrCat("persist custom knows only `add`, not \"",
+                                                   args.positional[0], "\"; see persist custom --help"));
+  }
+  const std::string pattern = args.positional[1];
+  absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "custom");
+  if (!site.ok()) return site.status();
+  Root& root = (*site)->root();
+  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
+  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+  const bool known = std::find(profile->custom().begin(), profile->custom().end(), pattern) !=
+                     profile->custom().end();
+  Profile updated = *profile;
+  if (!known) updated.add_custom(pattern);
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(updated);
+  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+  Classifier classifier(*rules);
+
+  Plan plan;
+  std::vector<std::string> notes;
+  if (!known) {
+    // Appended, so that the operator's comments and layout stay.
+    absl::StatusOr<std::string> text = root.ReadFile(kProfilePath, 1 << 20);
+    if (!text.ok() && !absl::IsNotFound(text.status())) return text.status();
+    std::string content = text.ok() ? *text : "# persist profile (protobuf text format)\n";
+    if (!content.empty() && content.back() != '\n') content += "\n";
+    absl::StrAppend(&content, "custom: ", JsonString(pattern), "\n");
+    PlanBuilder builder(root);
+    status = builder.EnsureDir("shared");
+    if (!status.ok()) return WithExitCode(status, kExitUsage);
+    plan = builder.plan();
+    Op write;
+    write.mutable_write()->set_path(kProfilePath);
+    write.mutable_write()->set_content(content);
+    *plan.add_op() = write;
+  } else {
+    notes.push_back(absl::StrCat(pattern, " is in the profile already"));
+  }
+  // The live release, if there is one, gets it now.
+  absl::StatusOr<std::string> live = CurrentRelease(root);
+  if (!live.ok()) return live.status();
+  if (!live->empty()) {
+    absl::StatusOr<std::string> root_dir = AbsolutePath(RootOf(args));
+    if (!root_dir.ok()) return root_dir.status();
+    const std::string release = JoinPath("releases", *live);
+    const std::string source = absl::StrCat(*root_dir, "/", release);
+    absl::StatusOr<std::unique_ptr<Root>> release_root = Root::Open(Env::Default(), source);
+    if (!release_root.ok()) return release_root.status();
+    absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(**release_root, "");
+    if (!rows.ok()) return rows.status();
+    PlanBuilder builder(root);
+    SharedLinkOptions options;
+    options.source = source;
+    options.app_dir = release;
+    options.shared_dir = "shared";
+    options.in_place = true;
+    options.app_holds_live_data = true;
+    options.only = PathClass::kCustom;
+    status = PlanSharedLinks(builder, classifier, *rows, options);
+    if (!status.ok()) return WithExitCode(status, kExitUsage);
+    for (const Op& op : builder.plan().op()) *plan.add_op() = op;
+    notes.insert(notes.end(), builder.notes().begin(), builder.notes().end());
+  }
+  for (const std::string& note : notes) std::cout << "note: " << note << "\n";
+  if (plan.op_size() == 0) {
+    std::cout << "nothing to change: " << pattern << " is persistent already\n";
+    return absl::OkStatus();
+  }
+  RunOptions options;
+  options.kind = "custom";
+  options.release = *live;
+  absl::StatusOr<Run> run = ExecutePlan(**site, plan, options);
+  if (!run.ok()) return run.status();
+  std::cout << pattern << " is persistent: in " << kProfilePath << " for every deploy"
+            << (live->empty() ? "" : ", and linked into shared/ in the live release") << " (run "
+            << run->id() << "; `persist undo` reverses it)\n";
   return absl::OkStatus();
 }
 

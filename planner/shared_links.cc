@@ -217,6 +217,10 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       }
       if (!options.first) builder.notes().push_back(absl::StrCat("new persistent path ", row.path, " seeded from the release"));
       will_exist = true;
+    } else if (kept->type() != ABSENT && shipped->type() != ABSENT && options.app_holds_live_data) {
+      return Refuse(absl::StrCat(
+          "both ", in_release, " and ", in_shared, " hold data; persist will not hide either: "
+          "merge them by hand into ", in_shared, ", remove ", in_release, ", and run again"));
     } else if (kept->type() != ABSENT && shipped->type() != ABSENT) {
       // Never overwrite user data: the release's copy goes to the stash.
       TreeSize size;

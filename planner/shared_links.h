@@ -53,6 +53,9 @@ struct SharedLinkOptions {
   bool in_place = false;
   // Only paths of this class (the blueprint's custom mode).
   std::optional<PathClass> only;
+  // Live data (custom add on the live release): where both the app and the
+  // shared directory hold a path, refuse rather than stash the app's copy.
+  bool app_holds_live_data = false;
 };
 
 // Adds to `builder` the ops that seed or stash and link every persistent
