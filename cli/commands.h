@@ -30,6 +30,7 @@ absl::Status RunClassify(const Args& args);
 absl::Status RunVerify(const Args& args);
 absl::Status RunLink(const Args& args);
 absl::Status RunCustom(const Args& args);
+absl::Status RunDiff(const Args& args);
 
 }  // namespace persist
 

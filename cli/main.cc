@@ -32,6 +32,13 @@ struct Command {
 
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
+      {"diff",
+       {"persist diff RELEASE_A RELEASE_B [--root DIR] [--json]",
+        "Lists what changed from one release to another, from the manifests made while each\n"
+        "was staged: added, removed, modified (content), mode and type changes.",
+        {"root"},
+        {"json"},
+        RunDiff}},
       {"exec",
        {"persist exec PLAN_FILE [--root DIR] [--json] [--intents grouped|per-op]",
         "Applies an explicit plan (a persist.Plan in protobuf text format, one `op` per change,\n"
@@ -116,13 +123,15 @@ const std::map<std::string, Command>& Commands() {
         {"json"},
         RunClassify}},
       {"verify",
-       {"persist verify [--root DIR] [--json]",
+       {"persist verify [--root DIR] [--quick] [--json]",
         "Checks the site's health: current and every shared link resolve inside the site,\n"
         "public_html serves current/public, no run is left interrupted, the journal reads,\n"
-        "shared/.env is not world-readable, storage/ and bootstrap/cache/ are writable.\n"
-        "Exit 1 naming each problem and the command that fixes it.",
+        "shared/.env is not world-readable, storage/ and bootstrap/cache/ are writable, and\n"
+        "the live release is what was deployed: every file changed since (by SHA-256; --quick\n"
+        "compares size and mtime) and every file written into application code (drift) is\n"
+        "named. Exit 1 naming each problem and the command that fixes it.",
         {"root"},
-        {"json"},
+        {"json", "quick"},
         RunVerify}},
       {"show",
        {"persist show RUN_ID [--root DIR] [--json]",

@@ -25,6 +25,7 @@
 #include "journal/run_info.h"
 #include "journal/site.h"
 #include "journal/transaction.h"
+#include "planner/audit.h"
 #include "planner/classifier.h"
 #include "planner/deploy_planner.h"
 #include "planner/health.h"
@@ -336,6 +337,27 @@ absl::Status RunVerify(const Args& args) {
   health.ok.insert(health.ok.end(), tree->ok.begin(), tree->ok.end());
   health.problems.insert(health.problems.end(), tree->problems.begin(), tree->problems.end());
 
+  // The live release against its manifest: tampering and drift.
+  absl::StatusOr<std::string> live = CurrentRelease(**root);
+  if (live.ok() && !live->empty() && journal->type() != ABSENT) {
+    absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
+    absl::StatusOr<Manifest> manifest =
+        site.ok() ? (*site)->store().GetManifest(JoinPath("releases", *live))
+                  : absl::StatusOr<Manifest>(site.status());
+    if (manifest.ok()) {
+      absl::StatusOr<ReleaseCheck> check = CheckRelease(**root, *manifest, args.Has("quick"));
+      if (!check.ok()) return check.status();
+      health.ok.push_back(absl::StrCat(check->checked, " paths of release ", *live,
+                                       " checked against its manifest",
+                                       args.Has("quick") ? " (size and mtime)" : " (SHA-256)"));
+      health.problems.insert(health.problems.end(), check->tampered.begin(), check->tampered.end());
+      health.problems.insert(health.problems.end(), check->drifted.begin(), check->drifted.end());
+    } else if (absl::IsNotFound(manifest.status())) {
+      health.ok.push_back(absl::StrCat("release ", *live, " has no manifest to check against (",
+                                       manifest.status().message(), ")"));
+    }
+  }
+
   if (args.Has("json")) {
     std::vector<std::string> problems, oks;
     for (const Problem& p : health.problems) {
@@ -570,6 +592,36 @@ absl::Status RunCustom(const Args& args) {
   std::cout << pattern << " is persistent: in " << kProfilePath << " for every deploy"
             << (live->empty() ? "" : ", and linked into shared/ in the live release") << " (run "
             << run->id() << "; `persist undo` reverses it)\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunDiff(const Args& args) {
+  absl::Status status = ExpectPositionals("diff", args, 2, 2);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
+  if (!site.ok()) return site.status();
+  Manifest manifests[2];
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<Manifest> manifest =
+        (*site)->store().GetManifest(JoinPath("releases", args.positional[i]));
+    if (!manifest.ok()) return WithExitCode(manifest.status(), kExitUsage);
+    manifests[i] = *manifest;
+  }
+  std::vector<Change> changes = DiffManifests(manifests[0], manifests[1]);
+  if (args.Has("json")) {
+    std::vector<std::string> items;
+    for (const Change& change : changes) {
+      items.push_back(absl::StrCat("{\"path\": ", JsonString(change.path), ", \"change\": \"",
+                                   ChangeName(change.kind), "\"}"));
+    }
+    std::cout << "{\"changes\": [" << absl::StrJoin(items, ", ") << "]}\n";
+    return absl::OkStatus();
+  }
+  for (const Change& change : changes) {
+    std::cout << absl::StrFormat("%-9s %s\n", ChangeName(change.kind), PrintablePath(change.path));
+  }
+  std::cout << changes.size() << " change" << (changes.size() == 1 ? "" : "s") << " from "
+            << args.positional[0] << " to " << args.positional[1] << "\n";
   return absl::OkStatus();
 }
 

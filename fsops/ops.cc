@@ -289,7 +289,8 @@ absl::Status ApplyCopy(const CopyOp& op, const OpContext& ctx) {
   absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
   if (!from.ok()) return from.status();
   return Place(ctx, op.to(), Exists(ctx.before[1]), true, [&](const Entry& staged) {
-    return CopyTree(env, from->entry(), staged);
+    if (ctx.manifest != nullptr) ctx.manifest->clear();
+    return CopyTree(env, from->entry(), staged, ctx.manifest);
   });
 }
 
@@ -299,7 +300,8 @@ Entry ImportSource(const ImportOp& op) { return Entry{AT_FDCWD, op.from(), op.fr
 absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
   return Place(ctx, op.to(), Exists(ctx.before[0]), true, [&](const Entry& staged) {
-    return CopyTree(env, ImportSource(op), staged);
+    if (ctx.manifest != nullptr) ctx.manifest->clear();
+    return CopyTree(env, ImportSource(op), staged, ctx.manifest);
   });
 }
 

@@ -56,6 +56,9 @@ struct OpContext {
   // Apply calls this before swapping a staged object with an existing one,
   // with the staged object's identity; it must be durable when it returns.
   std::function<absl::Status(uint64_t dev, uint64_t inode)> record_swap;
+  // When set, a copy or import records every path it stages here
+  // (tree.h CopyTree), hashing files in the same pass.
+  std::vector<ManifestEntry>* manifest = nullptr;
   // Undo reads the identity record_swap had stored, if it was called.
   bool swap_recorded = false;
   uint64_t staged_dev = 0;

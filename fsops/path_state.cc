@@ -118,7 +118,7 @@ const char* FileTypeName(FileType type) {
     case ABSENT:
       return "absent";
     case REGULAR:
-      return "regular";
+      return "file";
     case DIRECTORY:
       return "directory";
     case SYMLINK:

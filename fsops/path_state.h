@@ -35,7 +35,7 @@ bool SameObservableState(const PathState& a, const PathState& b);
 // Lowercase hex of a digest.
 std::string HexDigest(const std::string& digest);
 
-// "regular", "directory", "symlink", "absent" or "other".
+// "file", "directory", "symlink", "absent" or "other".
 const char* FileTypeName(FileType type);
 
 // Fills type, mode, size and mtime from a stat buffer.

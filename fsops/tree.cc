@@ -4,6 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
@@ -47,7 +51,49 @@ absl::Status CopyFileContent(Env* env, int in, int out, const std::string& path)
   }
 }
 
-absl::Status CopyRegular(Env* env, const Entry& from, const Entry& to, const struct stat& st) {
+// Copies and hashes in one pass.
+absl::Status CopyAndDigest(Env* env, int in, int out, const std::string& path, std::string* digest) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    return absl::InternalError("OpenSSL could not start a SHA-256 digest");
+  }
+  std::string buf(1 << 17, '\0');
+  while (true) {
+    absl::StatusOr<size_t> got = env->Read(in, buf.data(), buf.size(), path);
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), *got);
+    absl::Status wrote = env->Write(out, buf.data(), *got, path);
+    if (!wrote.ok()) return wrote;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  digest->assign(reinterpret_cast<char*>(md), len);
+  return absl::OkStatus();
+}
+
+// The path of `entry` relative to the root of the copy being recorded.
+struct Recorder {
+  std::vector<ManifestEntry>* manifest;
+  std::string rel;
+  ManifestEntry* Add(const struct stat& st) {
+    ManifestEntry& e = manifest->emplace_back();
+    e.set_path(rel);
+    PathState state;
+    FillFromStat(st, &state);
+    e.set_type(state.type());
+    e.set_mode(state.mode());
+    e.set_size(state.size());
+    e.set_mtime_ns(state.mtime_ns());
+    return &e;
+  }
+};
+
+absl::Status CopyTreeRecorded(Env* env, const Entry& from, const Entry& to, Recorder* recorder);
+
+absl::Status CopyRegular(Env* env, const Entry& from, const Entry& to, const struct stat& st,
+                         Recorder* recorder) {
   absl::StatusOr<int> in = env->OpenAt(from.dir_fd, from.name, O_RDONLY, 0, from.path);
   if (!in.ok()) return in.status();
   Fd in_fd(env, *in, from.path);
@@ -55,13 +101,22 @@ absl::Status CopyRegular(Env* env, const Entry& from, const Entry& to, const str
       env->OpenAt(to.dir_fd, to.name, O_WRONLY | O_CREAT | O_EXCL, 0600, to.path);
   if (!out.ok()) return out.status();
   Fd out_fd(env, *out, to.path);
-  absl::Status status = CopyFileContent(env, in_fd.get(), out_fd.get(), to.path);
+  absl::Status status;
+  if (recorder != nullptr) {
+    std::string digest;
+    status = CopyAndDigest(env, in_fd.get(), out_fd.get(), to.path, &digest);
+    recorder->Add(st)->set_digest(digest);
+  } else {
+    status = CopyFileContent(env, in_fd.get(), out_fd.get(), to.path);
+  }
   if (status.ok()) status = env->Fchmod(out_fd.get(), st.st_mode & 07777, to.path);
   if (status.ok()) status = SetTimes(env, out_fd.get(), "", st, to.path);
   return status;
 }
 
-absl::Status CopyDirectory(Env* env, const Entry& from, const Entry& to, const struct stat& st) {
+absl::Status CopyDirectory(Env* env, const Entry& from, const Entry& to, const struct stat& st,
+                           Recorder* recorder) {
+  if (recorder != nullptr) recorder->Add(st);
   absl::Status status = env->MkdirAt(to.dir_fd, to.name, 0700, to.path);
   if (!status.ok()) return status;
   absl::StatusOr<int> src = env->OpenAt(from.dir_fd, from.name, O_RDONLY | O_DIRECTORY, 0, from.path);
@@ -72,9 +127,16 @@ absl::Status CopyDirectory(Env* env, const Entry& from, const Entry& to, const s
   Fd dst_fd(env, *dst, to.path);
   absl::StatusOr<std::vector<std::string>> names = env->ListDir(src_fd.get(), from.path);
   if (!names.ok()) return names.status();
+  if (recorder != nullptr) std::sort(names->begin(), names->end());
   for (const std::string& name : *names) {
-    status = CopyTree(env, Entry{src_fd.get(), name, JoinPath(from.path, name)},
-                      Entry{dst_fd.get(), name, JoinPath(to.path, name)});
+    const Entry child_from{src_fd.get(), name, JoinPath(from.path, name)};
+    const Entry child_to{dst_fd.get(), name, JoinPath(to.path, name)};
+    if (recorder != nullptr) {
+      Recorder child{recorder->manifest, JoinPath(recorder->rel, name)};
+      status = CopyTreeRecorded(env, child_from, child_to, &child);
+    } else {
+      status = CopyTreeRecorded(env, child_from, child_to, nullptr);
+    }
     if (!status.ok()) return status;
   }
   // Mode and times last: a read-only directory must still take its entries,
@@ -107,23 +169,35 @@ bool SameEntry(const PathState& a, const PathState& b) {
 
 }  // namespace
 
-absl::Status CopyTree(Env* env, const Entry& from, const Entry& to) {
+namespace {
+
+absl::Status CopyTreeRecorded(Env* env, const Entry& from, const Entry& to, Recorder* recorder) {
   struct stat st;
   absl::Status status = env->StatAt(from.dir_fd, from.name, &st, from.path);
   if (!status.ok()) return status;
-  if (S_ISREG(st.st_mode)) return CopyRegular(env, from, to, st);
-  if (S_ISDIR(st.st_mode)) return CopyDirectory(env, from, to, st);
+  if (S_ISREG(st.st_mode)) return CopyRegular(env, from, to, st, recorder);
+  if (S_ISDIR(st.st_mode)) return CopyDirectory(env, from, to, st, recorder);
   if (S_ISLNK(st.st_mode)) {
     absl::StatusOr<std::string> target = env->ReadLinkAt(from.dir_fd, from.name, from.path);
     if (!target.ok()) return target.status();
     status = env->SymlinkAt(*target, to.dir_fd, to.name, to.path);
     if (!status.ok()) return status;
+    if (recorder != nullptr) recorder->Add(st)->set_link_target(*target);
     return SetTimes(env, to.dir_fd, to.name, st, to.path);
   }
   return absl::FailedPreconditionError(
       absl::StrCat(PrintablePath(from.path),
                    " is a fifo, socket or device; persist copies only files, directories and "
                    "symlinks: remove it from the source and run again"));
+}
+
+}  // namespace
+
+absl::Status CopyTree(Env* env, const Entry& from, const Entry& to,
+                      std::vector<ManifestEntry>* manifest) {
+  if (manifest == nullptr) return CopyTreeRecorded(env, from, to, nullptr);
+  Recorder recorder{manifest, ""};
+  return CopyTreeRecorded(env, from, to, &recorder);
 }
 
 absl::Status RemoveTree(Env* env, const Entry& entry) {

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "fsops/env.h"
@@ -28,7 +29,13 @@ struct Entry {
 // devices are refused with FailedPrecondition naming them. Nothing is synced:
 // the caller syncs the staged tree once (Env::Syncfs). On error, what was
 // created so far stays for the caller to remove.
-absl::Status CopyTree(Env* env, const Entry& from, const Entry& to);
+//
+// With `manifest`, every copied path is recorded there (relative to `to`,
+// "" for `to` itself), regular files with the SHA-256 of their content,
+// computed while they are copied: one read of each file, through user
+// space instead of copy_file_range.
+absl::Status CopyTree(Env* env, const Entry& from, const Entry& to,
+                      std::vector<ManifestEntry>* manifest = nullptr);
 
 // Removes `entry` and everything beneath it. A missing entry is OK.
 absl::Status RemoveTree(Env* env, const Entry& entry);

@@ -69,7 +69,17 @@ absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunStat
   run.set_state(final_state);
   run.set_undo_end_ns(NowNs());
   if (run.end_ns() == 0) run.set_end_ns(run.undo_end_ns());
-  return store.PutRun(run);
+  Store::Batch done;
+  done.runs.push_back(run);
+  // The manifests of the releases this run staged go with them.
+  for (const OpRecord& record : *ops) {
+    if (!record.op().has_import()) continue;
+    absl::StatusOr<Manifest> manifest = store.GetManifest(record.op().import().to());
+    if (manifest.ok() && manifest->run_id() == run.id()) {
+      done.deleted_manifests.push_back(manifest->release_path());
+    }
+  }
+  return store.Write(done);
 }
 
 absl::StatusOr<std::optional<Run>> Recover(Site& site) {

@@ -44,6 +44,7 @@ struct Store::Handles {
   MDB_env* env = nullptr;
   MDB_dbi runs = 0;
   MDB_dbi ops = 0;
+  MDB_dbi manifests = 0;
   ~Handles() {
     if (env != nullptr) mdb_env_close(env);
   }
@@ -79,28 +80,49 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
   if (rc != 0) return LmdbError(rc, "open journal", dir);
   // The tables are opened read-only when they exist: LMDB asserts on some
   // damaged pages inside a write transaction, where a read reports them.
-  for (unsigned flags : {static_cast<unsigned>(MDB_RDONLY), 0u}) {
-    MDB_txn* txn = nullptr;
-    rc = mdb_txn_begin(handles->env, nullptr, flags, &txn);
-    if (rc != 0) return LmdbError(rc, "read journal", dir);
-    const unsigned create = flags == MDB_RDONLY ? 0 : MDB_CREATE;
-    rc = mdb_dbi_open(txn, "runs", create, &handles->runs);
-    if (rc == 0) rc = mdb_dbi_open(txn, "ops", create, &handles->ops);
-    if (rc == MDB_NOTFOUND && flags == MDB_RDONLY) {
-      mdb_txn_abort(txn);
-      MDB_envinfo info;
-      mdb_env_info(handles->env, &info);
-      // Tables missing from a journal that has committed before: damaged.
-      if (info.me_last_txnid != 0) return LmdbError(MDB_CORRUPTED, "open", dir);
-      continue;  // a new journal: create the tables
-    }
-    if (rc != 0) {
+  // Missing ones are created together in one write transaction: all of them
+  // in a new journal, or one that a journal from an earlier version lacks.
+  struct Table {
+    const char* name;
+    MDB_dbi* dbi;
+    bool found;
+  };
+  Table tables[] = {{"runs", &handles->runs, false},
+                    {"ops", &handles->ops, false},
+                    {"manifests", &handles->manifests, false}};
+  MDB_txn* txn = nullptr;
+  rc = mdb_txn_begin(handles->env, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) return LmdbError(rc, "read journal", dir);
+  bool missing = false;
+  for (Table& table : tables) {
+    rc = mdb_dbi_open(txn, table.name, 0, table.dbi);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
       mdb_txn_abort(txn);
       return LmdbError(rc, "open the journal's tables in", dir);
     }
+    table.found = rc == 0;
+    missing = missing || !table.found;
+  }
+  rc = mdb_txn_commit(txn);
+  if (rc != 0) return LmdbError(rc, "read journal", dir);
+  if (missing) {
+    MDB_envinfo info;
+    mdb_env_info(handles->env, &info);
+    // Runs are written by a journal's first commit that does anything; a used
+    // journal without them is damaged.
+    if (info.me_last_txnid != 0 && !tables[0].found) return LmdbError(MDB_CORRUPTED, "open", dir);
+    rc = mdb_txn_begin(handles->env, nullptr, 0, &txn);
+    if (rc != 0) return LmdbError(rc, "write journal", dir);
+    for (Table& table : tables) {
+      if (table.found) continue;
+      rc = mdb_dbi_open(txn, table.name, MDB_CREATE, table.dbi);
+      if (rc != 0) {
+        mdb_txn_abort(txn);
+        return LmdbError(rc, "create the journal's tables in", dir);
+      }
+    }
     rc = mdb_txn_commit(txn);
-    if (rc != 0) return LmdbError(rc, "open the journal's tables in", dir);
-    break;
+    if (rc != 0) return LmdbError(rc, "create the journal's tables in", dir);
   }
   return std::unique_ptr<Store>(new Store(env, dir, std::move(handles)));
 }
@@ -123,6 +145,16 @@ absl::Status Store::Write(const Batch& batch) {
   for (const OpRecord& op : batch.ops) {
     if (rc != 0) break;
     rc = put(handles_->ops, OpKey(op.run_id(), op.index()), op.SerializeAsString());
+  }
+  for (const Manifest& manifest : batch.manifests) {
+    if (rc != 0) break;
+    rc = put(handles_->manifests, manifest.release_path(), manifest.SerializeAsString());
+  }
+  for (const std::string& key : batch.deleted_manifests) {
+    if (rc != 0) break;
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    rc = mdb_del(txn, handles_->manifests, &k, nullptr);
+    if (rc == MDB_NOTFOUND) rc = 0;
   }
   if (rc != 0) {
     mdb_txn_abort(txn);
@@ -195,6 +227,47 @@ absl::StatusOr<std::vector<Run>> Store::ListRuns() const {
     return a.start_ns() < b.start_ns();
   });
   return runs;
+}
+
+absl::StatusOr<Manifest> Store::GetManifest(const std::string& release_path) const {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) return LmdbError(rc, "read journal", dir_);
+  MDB_val k{release_path.size(), const_cast<char*>(release_path.data())};
+  MDB_val v;
+  rc = mdb_get(txn, handles_->manifests, &k, &v);
+  Manifest manifest;
+  bool parsed = rc == 0 && manifest.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size));
+  mdb_txn_abort(txn);
+  if (rc == MDB_NOTFOUND) {
+    return absl::NotFoundError(absl::StrCat("the journal has no manifest of ", release_path,
+                                            " (it was not deployed by persist, or its deploy was undone)"));
+  }
+  if (rc != 0) return LmdbError(rc, "read journal", dir_);
+  if (!parsed) return absl::DataLossError(absl::StrCat("the manifest of ", release_path, " in ", dir_, " is garbled"));
+  return manifest;
+}
+
+absl::StatusOr<std::vector<std::string>> Store::ListManifests() const {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) return LmdbError(rc, "read journal", dir_);
+  MDB_cursor* cursor = nullptr;
+  rc = mdb_cursor_open(txn, handles_->manifests, &cursor);
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return LmdbError(rc, "read journal", dir_);
+  }
+  std::vector<std::string> keys;
+  MDB_val k, v;
+  for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    keys.emplace_back(static_cast<const char*>(k.mv_data), k.mv_size);
+  }
+  mdb_cursor_close(cursor);
+  mdb_txn_abort(txn);
+  if (rc != MDB_NOTFOUND) return LmdbError(rc, "read journal", dir_);
+  return keys;
 }
 
 absl::StatusOr<std::vector<OpRecord>> Store::GetOps(const std::string& run_id) const {

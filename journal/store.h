@@ -2,8 +2,9 @@
 //
 // Store: the journal's LMDB environment at ROOT/.persist/journal/.
 //
-// Two named databases: "runs" (run id -> Run) and "ops" (run id, '/',
-// zero-padded index -> OpRecord), both holding serialized protobufs. Every
+// Three named databases holding serialized protobufs: "runs" (run id ->
+// Run), "ops" (run id, '/', zero-padded index -> OpRecord) and "manifests"
+// (release path, such as releases/20261128T101500Z -> Manifest). Every
 // Write is one LMDB transaction, committed durably (LMDB's default sync) before
 // it returns, so a record written is a record kept. Env::BeforeJournalWrite is
 // called first, which lets a fault Env stop a write the way a crash would.
@@ -30,6 +31,8 @@ class Store {
   struct Batch {
     std::vector<Run> runs;
     std::vector<OpRecord> ops;
+    std::vector<Manifest> manifests;
+    std::vector<std::string> deleted_manifests;  // release paths
   };
 
   // Opens the journal in the directory `dir` (a path the process can open;
@@ -52,6 +55,11 @@ class Store {
   absl::StatusOr<std::vector<Run>> ListRuns() const;
   // The ops of a run, by index.
   absl::StatusOr<std::vector<OpRecord>> GetOps(const std::string& run_id) const;
+
+  // The manifest of the release at `release_path`; NotFound when none.
+  absl::StatusOr<Manifest> GetManifest(const std::string& release_path) const;
+  // The release paths that have a manifest, sorted.
+  absl::StatusOr<std::vector<std::string>> ListManifests() const;
 
   const std::string& dir() const { return dir_; }
 

@@ -161,6 +161,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     return Annotate(status, "could not record the run's intent; nothing was changed");
   }
 
+  std::vector<Manifest> manifests;
   for (OpRecord& record : *records) {
     const Op& op = record.op();
     if (options.before_op) {
@@ -175,9 +176,17 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
       status = ObserveBefore(site, &record);
       if (status.ok()) status = store.PutOp(record);
     }
+    std::vector<ManifestEntry> entries;
     if (status.ok()) {
       OpContext ctx = ContextForRecord(site, &record);
+      if (options.record_manifests && op.has_import()) ctx.manifest = &entries;
       status = ApplyOp(op, ctx);
+    }
+    if (status.ok() && options.record_manifests && op.has_import()) {
+      Manifest& manifest = manifests.emplace_back();
+      manifest.set_release_path(op.import().to());
+      manifest.set_run_id(run.id());
+      for (ManifestEntry& entry : entries) *manifest.add_entry() = std::move(entry);
     }
     if (status.ok()) status = ObserveAfter(site, &record);
     if (status.ok()) {
@@ -194,6 +203,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     Store::Batch done;
     done.runs.push_back(run);
     done.ops = *records;
+    done.manifests = std::move(manifests);
     status = store.Write(done);
   }
   if (status.ok()) {

@@ -37,6 +37,9 @@ struct RunOptions {
   // How many of the latest committed runs keep their stash, and so can
   // still be undone. Older stashes are purged after a run commits.
   int undo_window = 5;
+  // Record the manifest of every imported tree (a release) in the journal,
+  // at the commit that completes the run.
+  bool record_manifests = true;
   // Called before op `index` is applied (index == op count: after the last,
   // before the run commits); may add to the run's record (hook output). An
   // error fails the run, which is then undone.

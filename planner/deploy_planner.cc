@@ -174,6 +174,7 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   import.mutable_import()->set_from(request.source);
   import.mutable_import()->set_to(release);
   *plan.add_op() = import;
+  builder.AssumeDir(release);
 
   // Classify the release as shipped (SRC: the copy is identical), then seed
   // or stash and link every persistent path.

@@ -35,6 +35,9 @@ class PlanBuilder {
   // InvalidArgument when one of them exists and is not a directory.
   absl::Status EnsureDir(const std::string& path);
 
+  // Records that an op of the plan creates the directory `path`.
+  void AssumeDir(const std::string& path) { made_.insert(path); }
+
  private:
   const Root& site_;
   Plan plan_;

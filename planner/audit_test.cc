@@ -1,0 +1,134 @@
+// Copyright persist authors.
+
+#include "planner/audit.h"
+
+#include <fcntl.h>
+
+#include "fsops/env.h"
+#include "fsops/tree.h"
+#include "gtest/gtest.h"
+#include "tests/testing/tree_snapshot.h"
+
+namespace persist {
+namespace {
+
+using testing::MakeDir;
+using testing::MakeSymlink;
+using testing::WriteFile;
+
+// Copies `from` (absolute) to site/releases/<id> recording the manifest, as
+// an import does.
+Manifest Stage(const Root& site, const std::string& from, const std::string& id) {
+  std::vector<ManifestEntry> entries;
+  absl::StatusOr<Fd> releases = site.OpenDir("releases");
+  EXPECT_TRUE(releases.ok());
+  absl::Status status = CopyTree(Env::Default(), Entry{AT_FDCWD, from, from},
+                                 Entry{releases->get(), id, "releases/" + id}, &entries);
+  EXPECT_TRUE(status.ok()) << status;
+  Manifest manifest;
+  manifest.set_release_path("releases/" + id);
+  for (auto& e : entries) *manifest.add_entry() = e;
+  return manifest;
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(dir_.Sub("v1/app/Controller.php"), "<?php // v1\n");
+    WriteFile(dir_.Sub("v1/public/css/app.css"), "body{}\n");
+    WriteFile(dir_.Sub("v1/legacy.js"), "old\n");
+    WriteFile(dir_.Sub("v1/artisan"), "#!php\n", 0755);
+    MakeSymlink("app/Controller.php", dir_.Sub("v1/link"));
+    WriteFile(dir_.Sub("v1/public/uploads/demo.jpg"), "demo");
+    WriteFile(dir_.Sub("v2/app/Controller.php"), "<?php // v2\n");
+    WriteFile(dir_.Sub("v2/public/css/app.css"), "body{}\n");
+    WriteFile(dir_.Sub("v2/artisan"), "#!php\n", 0700);
+    MakeDir(dir_.Sub("v2/legacy.js"));
+    MakeSymlink("app/Other.php", dir_.Sub("v2/link"));
+    WriteFile(dir_.Sub("v2/app/New.php"), "<?php\n");
+    WriteFile(dir_.Sub("v2/public/uploads/demo.jpg"), "demo");
+    MakeDir(dir_.Sub("site/releases"));
+    MakeDir(dir_.Sub("site/shared/public/uploads"));
+    root_ = *Root::Open(Env::Default(), dir_.Sub("site"));
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Root> root_;
+};
+
+TEST_F(AuditTest, DiffNamesExactlyWhatChangedBetweenTwoReleases) {
+  Manifest a = Stage(*root_, dir_.Sub("v1"), "r1");
+  Manifest b = Stage(*root_, dir_.Sub("v2"), "r2");
+  std::vector<std::string> got;
+  for (const Change& c : DiffManifests(a, b)) got.push_back(std::string(ChangeName(c.kind)) + " " + c.path);
+  EXPECT_EQ(got, (std::vector<std::string>{"modified app/Controller.php", "added app/New.php",
+                                           "mode artisan", "type legacy.js", "modified link"}));
+  EXPECT_TRUE(DiffManifests(a, a).empty());
+}
+
+TEST_F(AuditTest, AnUntouchedReleaseMatchesItsManifest) {
+  Manifest m = Stage(*root_, dir_.Sub("v1"), "r1");
+  absl::StatusOr<ReleaseCheck> check = CheckRelease(*root_, m, false);
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_TRUE(check->tampered.empty()) << check->tampered[0].path << " " << check->tampered[0].what;
+  EXPECT_TRUE(check->drifted.empty());
+  EXPECT_EQ(check->checked, m.entry_size());
+}
+
+TEST_F(AuditTest, ATamperedFileIsFoundEvenWhenItsSizeAndMtimeAreKept) {
+  Manifest m = Stage(*root_, dir_.Sub("v1"), "r1");
+  const std::string file = dir_.Sub("site/releases/r1/app/Controller.php");
+  struct stat before;
+  ASSERT_EQ(lstat(file.c_str(), &before), 0);
+  WriteFile(file, "<?php // v9\n");  // same length
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  utimensat(AT_FDCWD, file.c_str(), times, 0);
+  absl::StatusOr<ReleaseCheck> full = CheckRelease(*root_, m, false);
+  ASSERT_TRUE(full.ok());
+  ASSERT_EQ(full->tampered.size(), 1u);
+  EXPECT_EQ(full->tampered[0].path, "releases/r1/app/Controller.php");
+  EXPECT_NE(full->tampered[0].what.find("SHA-256"), std::string::npos);
+  absl::StatusOr<ReleaseCheck> quick = CheckRelease(*root_, m, true);
+  ASSERT_TRUE(quick.ok());
+  EXPECT_TRUE(quick->tampered.empty()) << "--quick trusts size and mtime, as documented";
+}
+
+TEST_F(AuditTest, MissingAndModeChangedFilesAreTampering) {
+  Manifest m = Stage(*root_, dir_.Sub("v1"), "r1");
+  unlink(dir_.Sub("site/releases/r1/legacy.js").c_str());
+  chmod(dir_.Sub("site/releases/r1/artisan").c_str(), 0777);
+  absl::StatusOr<ReleaseCheck> check = CheckRelease(*root_, m, false);
+  ASSERT_TRUE(check.ok());
+  ASSERT_EQ(check->tampered.size(), 2u);
+  EXPECT_EQ(check->tampered[0].path, "releases/r1/artisan");
+  EXPECT_NE(check->tampered[0].what.find("mode"), std::string::npos);
+  EXPECT_EQ(check->tampered[1].path, "releases/r1/legacy.js");
+  EXPECT_NE(check->tampered[1].what.find("missing"), std::string::npos);
+}
+
+TEST_F(AuditTest, DriftIsNamedAtItsTopWithTheCommandThatProtectsIt) {
+  Manifest m = Stage(*root_, dir_.Sub("v1"), "r1");
+  WriteFile(dir_.Sub("site/releases/r1/public/gallery/a.jpg"), "a");
+  WriteFile(dir_.Sub("site/releases/r1/public/gallery/b.jpg"), "b");
+  WriteFile(dir_.Sub("site/releases/r1/app/shell.php"), "<?php system($_GET['c']);");
+  absl::StatusOr<ReleaseCheck> check = CheckRelease(*root_, m, false);
+  ASSERT_TRUE(check.ok());
+  ASSERT_EQ(check->drifted.size(), 2u);
+  EXPECT_EQ(check->drifted[0].path, "releases/r1/app/shell.php");
+  EXPECT_EQ(check->drifted[1].path, "releases/r1/public/gallery");
+  EXPECT_NE(check->drifted[1].fix.find("persist custom add public/gallery/"), std::string::npos);
+}
+
+TEST_F(AuditTest, PathsLinkedIntoSharedAreSharedDataNotDrift) {
+  Manifest m = Stage(*root_, dir_.Sub("v1"), "r1");
+  testing::RemoveAll(dir_.Sub("site/releases/r1/public/uploads"));
+  MakeSymlink("../../../shared/public/uploads", dir_.Sub("site/releases/r1/public/uploads"));
+  WriteFile(dir_.Sub("site/shared/public/uploads/user.jpg"), "u");
+  absl::StatusOr<ReleaseCheck> check = CheckRelease(*root_, m, false);
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->tampered.empty()) << check->tampered[0].path;
+  EXPECT_TRUE(check->drifted.empty()) << check->drifted[0].path;
+}
+
+}  // namespace
+}  // namespace persist
