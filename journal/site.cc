@@ -56,8 +56,14 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForWriting(Env* env, const std::
   for (const char* dir : {".persist", ".persist/journal", ".persist/stash", ".persist/rescued"}) {
     absl::Status made = (*root)->MakeDirs(dir, kStateMode);
     if (!made.ok()) {
-      return Annotate(made, absl::StrCat("cannot prepare ", root_dir, "/", dir,
-                                         " (the site must be writable by this user)"));
+      // A site this user cannot write to is a configuration error: nothing
+      // was touched.
+      const int err = StatusErrno(made);
+      const bool config = err == EACCES || err == EPERM || err == EROFS;
+      made = Annotate(made, absl::StrCat("cannot prepare ", root_dir, "/", dir,
+                                         " (the site must be writable by the user running persist: "
+                                         "run as the site's owner, or fix its permissions)"));
+      return config ? WithExitCode(made, kExitUsage) : made;
     }
   }
   absl::StatusOr<Fd> state_dir = (*root)->OpenDir(".persist");

@@ -158,6 +158,22 @@ TEST(SiteTest, AMissingRootIsAUsageError) {
   EXPECT_FALSE(PathExists(dir.Sub("no-such-site")));
 }
 
+TEST(SiteTest, ASiteThisUserCannotWriteIsAUsageErrorAndStaysUntouched) {
+  for (int err : {EACCES, EROFS}) {
+    testing::TempDir dir;
+    FaultEnv read_only(Env::Default());
+    read_only.FailAt(1, err, FaultEnv::Kind::kMkdir);
+    absl::StatusOr<std::unique_ptr<Site>> site =
+        Site::OpenForWriting(&read_only, dir.path(), "deploy");
+    ASSERT_FALSE(site.ok());
+    EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+    EXPECT_NE(site.status().message().find("writable by the user running persist"),
+              absl::string_view::npos)
+        << site.status();
+    EXPECT_EQ(testing::TakeSnapshot(dir.path(), {}), testing::Snapshot());
+  }
+}
+
 TEST(SiteTest, APersistDirectoryThatIsASymlinkIsRefused) {
   TempDir dir, elsewhere;
   MakeDir(elsewhere.Sub("state"), 0700);
