@@ -21,12 +21,15 @@
 #include "fsops/errno_status.h"
 #include "fsops/path_state.h"
 #include "gtest/gtest.h"
+#include "tests/testing/as_ordinary_user.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
 namespace {
 
+using ::persist::testing::ChildResult;
 using ::persist::testing::DiffSnapshots;
+using ::persist::testing::RunWithoutPermissionOverride;
 using ::persist::testing::MakeDir;
 using ::persist::testing::MakeSymlink;
 using ::persist::testing::PathExists;
@@ -79,45 +82,6 @@ mode_t ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-struct ChildResult {
-  bool skipped = false;
-  bool ok = false;
-  std::string message;
-};
-
-// Runs `fn` in a child process without CAP_DAC_OVERRIDE and
-// CAP_DAC_READ_SEARCH, so that permission bits apply to it as they do to an
-// ordinary user.
-ChildResult RunWithoutPermissionOverride(const std::function<absl::Status()>& fn) {
-  ChildResult result;
-  int pipe_fds[2];
-  EXPECT_EQ(pipe(pipe_fds), 0);
-  pid_t pid = fork();
-  EXPECT_GE(pid, 0);
-  if (pid == 0) {
-    close(pipe_fds[0]);
-    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2] = {};
-    if (syscall(SYS_capget, &header, data) != 0) _exit(77);
-    data[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
-    if (syscall(SYS_capset, &header, data) != 0) _exit(77);
-    absl::Status status = fn();
-    std::string message(status.message());
-    if (write(pipe_fds[1], message.data(), message.size()) < 0) _exit(2);
-    _exit(status.ok() ? 0 : 1);
-  }
-  close(pipe_fds[1]);
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(pipe_fds[0], buf, sizeof(buf))) > 0) result.message.append(buf, n);
-  close(pipe_fds[0]);
-  int wstatus = 0;
-  EXPECT_EQ(waitpid(pid, &wstatus, 0), pid);
-  EXPECT_TRUE(WIFEXITED(wstatus));
-  result.skipped = WEXITSTATUS(wstatus) == 77;
-  result.ok = WEXITSTATUS(wstatus) == 0;
-  return result;
-}
 
 // A source tree with everything CopyTree must keep.
 void BuildSource(const std::string& src, const std::string& outside) {

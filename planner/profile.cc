@@ -5,27 +5,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fsops/path.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
+#include "proto/text_format.h"
 
 namespace persist {
 namespace {
-
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, int column, const std::string& message) override {
-    if (found) return;
-    found = true;
-    this->line = line;
-    this->column = column;
-    this->message = message;
-  }
-  void AddWarning(int, int, const std::string&) override {}
-  bool found = false;
-  int line = 0;
-  int column = 0;
-  std::string message;
-};
 
 absl::StatusOr<Rule> MakeRule(const std::string& written, PathClass cls, bool from_profile) {
   Rule rule;
@@ -131,16 +114,12 @@ absl::StatusOr<std::vector<Rule>> RulesOf(const Profile& profile) {
 
 absl::StatusOr<Profile> ParseProfile(const std::string& text, const std::string& name) {
   Profile profile;
-  FirstError errors;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &profile)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ":", errors.line + 1, ":", errors.column + 1, ": ",
-        errors.found ? errors.message : "not a profile in protobuf text format",
-        "; fix the profile (fields: shared, user, runtime, custom, app, keep_releases, "
-        "before_switch, after_switch) and run again"));
-  }
+  absl::Status parsed = ParseTextProto(
+      text, name,
+      "fix the profile (fields: shared, user, runtime, custom, app, keep_releases, before_switch, "
+      "after_switch) and run again",
+      &profile);
+  if (!parsed.ok()) return parsed;
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(profile);
   if (!rules.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", rules.status().message()));
   return profile;
