@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/drift_guard.h"
 #include "cli/plan_file.h"
 #include "cli/report.h"
 #include "fsops/env.h"
@@ -32,6 +33,7 @@ absl::Status RunExec(const Args& args) {
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
   if (!site.ok()) return site.status();
+  (*site)->set_purge_guard(RescueDriftBeforePurge);
   absl::StatusOr<Run> run = ExecutePlan(**site, *plan, options);
   if (!run.ok()) return run.status();
   if (args.Has("json")) {

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/deploy_flow.h"
+#include "cli/drift_guard.h"
 #include "cli/hooks.h"
 #include "cli/report.h"
 #include "fsops/env.h"
@@ -42,6 +43,7 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), command);
   if (!site.ok()) return site.status();
+  (*site)->set_purge_guard(RescueDriftBeforePurge);
   absl::StatusOr<std::optional<Run>> interrupted = (*site)->FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return (*site)->NeedsRecovery(**interrupted);
@@ -160,6 +162,17 @@ absl::Status RunDeploy(const Args& args) {
   if (!site.ok()) return site.status();
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**site, request, keep);
   if (!planned.ok()) return planned.status();
+  for (const Op& op : planned->plan.op()) {
+    if (!op.has_remove() || SplitParent(op.remove().path()).first != "releases") continue;
+    absl::StatusOr<std::vector<std::string>> drift = DriftOf(**site, op.remove().path());
+    if (!drift.ok()) return drift.status();
+    for (const std::string& path : *drift) {
+      planned->notes.push_back(absl::StrCat(
+          path, " was written into a release this deploy prunes; it waits in the stash and is moved "
+                "to .persist/rescued/",
+          SplitParent(op.remove().path()).second, "/ when this run leaves the undo window"));
+    }
+  }
 
   if (args.Has("dry-run")) {
     if (args.Has("json")) {

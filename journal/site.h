@@ -14,6 +14,7 @@
 #ifndef PERSIST_JOURNAL_SITE_H_
 #define PERSIST_JOURNAL_SITE_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,13 @@ class Site {
   // The run that a process left half done (APPLYING or UNDOING), if any.
   absl::StatusOr<std::optional<Run>> FindInterrupted() const;
 
+  // Called with a committed run just before its stash is purged (it leaves
+  // the undo window and what it replaced is gone for good), so that data
+  // worth keeping can be moved out first. A failure keeps the stash.
+  using PurgeGuard = std::function<absl::Status(Site& site, const Run& run)>;
+  void set_purge_guard(PurgeGuard guard) { purge_guard_ = std::move(guard); }
+  const PurgeGuard& purge_guard() const { return purge_guard_; }
+
   // True when another process holds the site lock right now: a run found
   // APPLYING or UNDOING is then under way, not interrupted.
   bool LockIsHeld() const;
@@ -60,6 +68,7 @@ class Site {
   std::unique_ptr<Root> root_;
   std::unique_ptr<Store> store_;
   Fd lock_;
+  PurgeGuard purge_guard_;
 };
 
 // The holder line written into .persist/lock: "pid=P host=H start=T command=C".

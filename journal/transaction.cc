@@ -101,10 +101,14 @@ void PurgeOldStashes(Site& site, int undo_window) {
   for (auto it = runs->rbegin(); it != runs->rend(); ++it) {
     if (it->state() != RUN_COMMITTED || it->stash_purged()) continue;
     if (++kept <= undo_window) continue;
+    absl::Status status = site.purge_guard() ? site.purge_guard()(site, *it) : absl::OkStatus();
+    if (!status.ok()) {
+      spdlog::warn("the stash of run {} is kept: {}", it->id(), std::string(status.message()));
+      continue;
+    }
     absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
     if (!stash.ok()) return;
-    absl::Status status =
-        RemoveTree(site.env(), Entry{stash->get(), it->id(), ".persist/stash/" + it->id()});
+    status = RemoveTree(site.env(), Entry{stash->get(), it->id(), ".persist/stash/" + it->id()});
     if (!status.ok()) {
       spdlog::warn("could not purge the stash of run {}: {}", it->id(), std::string(status.message()));
       continue;
