@@ -290,7 +290,7 @@ absl::Status ApplyCopy(const CopyOp& op, const OpContext& ctx) {
   if (!from.ok()) return from.status();
   return Place(ctx, op.to(), Exists(ctx.before[1]), true, [&](const Entry& staged) {
     if (ctx.manifest != nullptr) ctx.manifest->clear();
-    return CopyTree(env, from->entry(), staged, ctx.manifest);
+    return CopyTree(env, from->entry(), staged, CopyOptions{ctx.manifest, ctx.progress});
   });
 }
 
@@ -301,7 +301,7 @@ absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
   return Place(ctx, op.to(), Exists(ctx.before[0]), true, [&](const Entry& staged) {
     if (ctx.manifest != nullptr) ctx.manifest->clear();
-    return CopyTree(env, ImportSource(op), staged, ctx.manifest);
+    return CopyTree(env, ImportSource(op), staged, CopyOptions{ctx.manifest, ctx.progress});
   });
 }
 

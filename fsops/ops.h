@@ -59,6 +59,8 @@ struct OpContext {
   // When set, a copy or import records every path it stages here
   // (tree.h CopyTree), hashing files in the same pass.
   std::vector<ManifestEntry>* manifest = nullptr;
+  // When set, a copy or import reports its running totals after each file.
+  std::function<void(uint64_t files, uint64_t bytes)> progress;
   // Undo reads the identity record_swap had stored, if it was called.
   bool swap_recorded = false;
   uint64_t staged_dev = 0;

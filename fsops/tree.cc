@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -75,10 +76,19 @@ absl::Status CopyAndDigest(Env* env, int in, int out, const std::string& path, s
 
 // The path of `entry` relative to the root of the copy being recorded.
 struct Recorder {
-  std::vector<ManifestEntry>* manifest;
+  const CopyOptions* options;
   std::string rel;
+  uint64_t* files;
+  uint64_t* bytes;
+  void Copied(const struct stat& st) {
+    ++*files;
+    *bytes += static_cast<uint64_t>(st.st_size);
+    if (options->on_file) options->on_file(*files, *bytes);
+  }
+  // Records `st` at rel in the manifest; nullptr when none is kept.
   ManifestEntry* Add(const struct stat& st) {
-    ManifestEntry& e = manifest->emplace_back();
+    if (options->manifest == nullptr) return nullptr;
+    ManifestEntry& e = options->manifest->emplace_back();
     e.set_path(rel);
     PathState state;
     FillFromStat(st, &state);
@@ -102,13 +112,14 @@ absl::Status CopyRegular(Env* env, const Entry& from, const Entry& to, const str
   if (!out.ok()) return out.status();
   Fd out_fd(env, *out, to.path);
   absl::Status status;
-  if (recorder != nullptr) {
+  if (recorder != nullptr && recorder->options->manifest != nullptr) {
     std::string digest;
     status = CopyAndDigest(env, in_fd.get(), out_fd.get(), to.path, &digest);
     recorder->Add(st)->set_digest(digest);
   } else {
     status = CopyFileContent(env, in_fd.get(), out_fd.get(), to.path);
   }
+  if (status.ok() && recorder != nullptr) recorder->Copied(st);
   if (status.ok()) status = env->Fchmod(out_fd.get(), st.st_mode & 07777, to.path);
   if (status.ok()) status = SetTimes(env, out_fd.get(), "", st, to.path);
   return status;
@@ -132,7 +143,7 @@ absl::Status CopyDirectory(Env* env, const Entry& from, const Entry& to, const s
     const Entry child_from{src_fd.get(), name, JoinPath(from.path, name)};
     const Entry child_to{dst_fd.get(), name, JoinPath(to.path, name)};
     if (recorder != nullptr) {
-      Recorder child{recorder->manifest, JoinPath(recorder->rel, name)};
+      Recorder child{recorder->options, JoinPath(recorder->rel, name), recorder->files, recorder->bytes};
       status = CopyTreeRecorded(env, child_from, child_to, &child);
     } else {
       status = CopyTreeRecorded(env, child_from, child_to, nullptr);
@@ -182,7 +193,8 @@ absl::Status CopyTreeRecorded(Env* env, const Entry& from, const Entry& to, Reco
     if (!target.ok()) return target.status();
     status = env->SymlinkAt(*target, to.dir_fd, to.name, to.path);
     if (!status.ok()) return status;
-    if (recorder != nullptr) recorder->Add(st)->set_link_target(*target);
+    ManifestEntry* entry = recorder != nullptr ? recorder->Add(st) : nullptr;
+    if (entry != nullptr) entry->set_link_target(*target);
     return SetTimes(env, to.dir_fd, to.name, st, to.path);
   }
   return absl::FailedPreconditionError(
@@ -193,10 +205,13 @@ absl::Status CopyTreeRecorded(Env* env, const Entry& from, const Entry& to, Reco
 
 }  // namespace
 
-absl::Status CopyTree(Env* env, const Entry& from, const Entry& to,
-                      std::vector<ManifestEntry>* manifest) {
-  if (manifest == nullptr) return CopyTreeRecorded(env, from, to, nullptr);
-  Recorder recorder{manifest, ""};
+absl::Status CopyTree(Env* env, const Entry& from, const Entry& to) {
+  return CopyTreeRecorded(env, from, to, nullptr);
+}
+
+absl::Status CopyTree(Env* env, const Entry& from, const Entry& to, const CopyOptions& options) {
+  uint64_t files = 0, bytes = 0;
+  Recorder recorder{&options, "", &files, &bytes};
   return CopyTreeRecorded(env, from, to, &recorder);
 }
 

@@ -29,13 +29,19 @@ struct Entry {
 // devices are refused with FailedPrecondition naming them. Nothing is synced:
 // the caller syncs the staged tree once (Env::Syncfs). On error, what was
 // created so far stays for the caller to remove.
-//
-// With `manifest`, every copied path is recorded there (relative to `to`,
-// "" for `to` itself), regular files with the SHA-256 of their content,
-// computed while they are copied: one read of each file, through user
-// space instead of copy_file_range.
-absl::Status CopyTree(Env* env, const Entry& from, const Entry& to,
-                      std::vector<ManifestEntry>* manifest = nullptr);
+absl::Status CopyTree(Env* env, const Entry& from, const Entry& to);
+
+struct CopyOptions {
+  // Every copied path is recorded here (relative to `to`, "" for `to`
+  // itself), regular files with the SHA-256 of their content, computed while
+  // they are copied: one read of each file, through user space instead of
+  // copy_file_range.
+  std::vector<ManifestEntry>* manifest = nullptr;
+  // Called after each regular file with the running totals.
+  std::function<void(uint64_t files, uint64_t bytes)> on_file;
+};
+
+absl::Status CopyTree(Env* env, const Entry& from, const Entry& to, const CopyOptions& options);
 
 // Removes `entry` and everything beneath it. A missing entry is OK.
 absl::Status RemoveTree(Env* env, const Entry& entry);

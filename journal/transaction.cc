@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -118,6 +120,17 @@ void PurgeOldStashes(Site& site, int undo_window) {
   }
 }
 
+// Reports a copy's running totals at most once a second.
+std::function<void(uint64_t, uint64_t)> CopyProgress(int step, int steps) {
+  auto last = std::make_shared<absl::Time>(absl::Now());
+  return [last, step, steps](uint64_t files, uint64_t bytes) {
+    const absl::Time now = absl::Now();
+    if (now - *last < absl::Seconds(1)) return;
+    *last = now;
+    spdlog::info("[{}/{}] copied {} files, {:.1f} MB", step, steps, files, bytes / 1048576.0);
+  };
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> NewRunId(const Store& store) {
@@ -166,6 +179,8 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   }
 
   std::vector<Manifest> manifests;
+  // A tree copy of a large release takes a while: on a terminal, say how far.
+  const bool show_progress = isatty(STDERR_FILENO) && spdlog::should_log(spdlog::level::info);
   for (OpRecord& record : *records) {
     const Op& op = record.op();
     if (options.before_op) {
@@ -184,6 +199,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     if (status.ok()) {
       OpContext ctx = ContextForRecord(site, &record);
       if (options.record_manifests && op.has_import()) ctx.manifest = &entries;
+      if (show_progress) ctx.progress = CopyProgress(record.index() + 1, plan.op_size());
       status = ApplyOp(op, ctx);
     }
     if (status.ok() && options.record_manifests && op.has_import()) {
