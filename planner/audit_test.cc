@@ -23,7 +23,7 @@ Manifest Stage(const Root& site, const std::string& from, const std::string& id)
   absl::StatusOr<Fd> releases = site.OpenDir("releases");
   EXPECT_TRUE(releases.ok());
   absl::Status status = CopyTree(Env::Default(), Entry{AT_FDCWD, from, from},
-                                 Entry{releases->get(), id, "releases/" + id}, &entries);
+                                 Entry{releases->get(), id, "releases/" + id}, CopyOptions{&entries, nullptr});
   EXPECT_TRUE(status.ok()) << status;
   Manifest manifest;
   manifest.set_release_path("releases/" + id);
