@@ -73,7 +73,7 @@ absl::StatusOr<int> PowerCutEnv::OpenAt(int dir_fd, const std::string& name, int
   const bool creates = (flags & O_CREAT) && IdOf(dir_fd, name).ino == 0;
   absl::StatusOr<int> fd = base_->OpenAt(dir_fd, name, flags, mode, path);
   if (fd.ok() && creates) {
-    Change change{Change::kCreate};
+    Change change(Change::kCreate);
     change.dir1 = IdOfFd(dir_fd);
     change.path1 = path;
     changes_.push_back(change);
@@ -85,7 +85,7 @@ absl::Status PowerCutEnv::MkdirAt(int dir_fd, const std::string& name, mode_t mo
                                   const std::string& path) {
   absl::Status status = base_->MkdirAt(dir_fd, name, mode, path);
   if (status.ok()) {
-    Change change{Change::kCreate};
+    Change change(Change::kCreate);
     change.dir1 = IdOfFd(dir_fd);
     change.path1 = path;
     changes_.push_back(change);
@@ -97,7 +97,7 @@ absl::Status PowerCutEnv::SymlinkAt(const std::string& target, int dir_fd, const
                                     const std::string& path) {
   absl::Status status = base_->SymlinkAt(target, dir_fd, name, path);
   if (status.ok()) {
-    Change change{Change::kCreate};
+    Change change(Change::kCreate);
     change.dir1 = IdOfFd(dir_fd);
     change.path1 = path;
     changes_.push_back(change);
@@ -111,7 +111,7 @@ absl::Status PowerCutEnv::RenameAt(int from_dir, const std::string& from_name, i
   absl::Status status =
       base_->RenameAt(from_dir, from_name, to_dir, to_name, flags, from_path, to_path);
   if (status.ok()) {
-    Change change{(flags & RENAME_EXCHANGE) ? Change::kExchange : Change::kRename};
+    Change change((flags & RENAME_EXCHANGE) ? Change::kExchange : Change::kRename);
     change.dir1 = IdOfFd(from_dir);
     change.dir2 = IdOfFd(to_dir);
     change.path1 = from_path;
@@ -150,7 +150,7 @@ absl::Status PowerCutEnv::UnlinkAt(int dir_fd, const std::string& name, int flag
   if (renameat(dir_fd, name.c_str(), AT_FDCWD, buried.c_str()) != 0) {
     return ErrnoStatus(errno, "unlink", path);
   }
-  Change change{Change::kUnlink};
+  Change change(Change::kUnlink);
   change.dir1 = IdOfFd(dir_fd);
   change.path1 = path;
   change.buried = buried;
@@ -160,7 +160,7 @@ absl::Status PowerCutEnv::UnlinkAt(int dir_fd, const std::string& name, int flag
 
 absl::Status PowerCutEnv::Write(int fd, const char* buf, size_t n, const std::string& path) {
   absl::Status status = base_->Write(fd, buf, n, path);
-  Change change{Change::kData};
+  Change change(Change::kData);
   change.object = IdOfFd(fd);
   changes_.push_back(change);
   return status;
@@ -169,7 +169,7 @@ absl::Status PowerCutEnv::Write(int fd, const char* buf, size_t n, const std::st
 absl::StatusOr<size_t> PowerCutEnv::CopyFileRange(int in_fd, int out_fd, size_t n,
                                                   const std::string& path) {
   absl::StatusOr<size_t> done = base_->CopyFileRange(in_fd, out_fd, n, path);
-  Change change{Change::kData};
+  Change change(Change::kData);
   change.object = IdOfFd(out_fd);
   changes_.push_back(change);
   return done;
@@ -177,14 +177,14 @@ absl::StatusOr<size_t> PowerCutEnv::CopyFileRange(int in_fd, int out_fd, size_t 
 
 absl::Status PowerCutEnv::Ftruncate(int fd, off_t length, const std::string& path) {
   absl::Status status = base_->Ftruncate(fd, length, path);
-  Change change{Change::kData};
+  Change change(Change::kData);
   change.object = IdOfFd(fd);
   changes_.push_back(change);
   return status;
 }
 
 void PowerCutEnv::RecordMeta(int dir_fd, const std::string& name, int fd) {
-  Change change{Change::kMeta};
+  Change change(Change::kMeta);
   if (fd >= 0) {
     fstat(fd, &change.old_stat);
   } else {

@@ -103,7 +103,9 @@ class PowerCutEnv : public Env {
     bool operator==(const Id& o) const { return dev == o.dev && ino == o.ino; }
   };
   struct Change {
-    enum Kind { kCreate, kRename, kExchange, kUnlink, kData, kMeta } kind;
+    enum Kind { kCreate, kRename, kExchange, kUnlink, kData, kMeta };
+    explicit Change(Kind k) : kind(k) {}
+    Kind kind;
     Id dir1, dir2;            // the directories an entry change touches
     bool synced1 = false, synced2 = false;
     Id object;                // kData, kMeta: the inode changed

@@ -87,7 +87,9 @@ TEST_P(ErrorCampaignTest, AnErrorAtEveryCallIsUndoneOrAbsorbed) {
     InjectAt(n, err, FaultEnv::Kind::kAny, *after_, &totals);
   }
   EXPECT_GT(totals.failed, 0);
-  if (err != EXDEV) EXPECT_EQ(totals.absorbed, 0) << "only EXDEV has a fallback";
+  if (err != EXDEV) {
+    EXPECT_EQ(totals.absorbed, 0) << "only EXDEV has a fallback";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Errnos, ErrorCampaignTest, ::testing::Values(ENOSPC, EIO, EXDEV, EACCES),
