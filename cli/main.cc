@@ -98,8 +98,9 @@ const std::map<std::string, Command>& Commands() {
         "it in shared/.deployment-history. A first deploy keeps the release's demo content in\n"
         "shared/; later deploys never overwrite it (--merge-new adds only files shared/ lacks).\n"
         "--mode accepts the blueprint's true (first) and false (subsequent). --dry-run prints\n"
-        "the classification and the plan and changes nothing. `persist undo` reverses it.",
-        {"root", "mode", "id", "keep"},
+        "the classification and the plan and changes nothing. `persist undo` reverses it.\n"
+        "--manifest off skips the release's manifest (and so diff and verify's file checks).",
+        {"root", "mode", "id", "keep", "manifest"},
         {"merge-new", "no-switch", "dry-run", "json"},
         RunDeploy}},
       {"switch",

@@ -192,6 +192,12 @@ absl::Status RunDeploy(const Args& args) {
   RunOptions options;
   options.kind = "deploy";
   options.release = planned->release_id;
+  const std::string manifest = args.Get("manifest", "on");
+  if (manifest != "on" && manifest != "off") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--manifest takes on or off, not \"", manifest, "\""));
+  }
+  options.record_manifests = manifest == "on";
   absl::StatusOr<std::string> root_dir = AbsolutePath(RootOf(args));
   if (!root_dir.ok()) return root_dir.status();
   const std::string release_dir = absl::StrCat(*root_dir, "/releases/", planned->release_id);
