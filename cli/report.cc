@@ -94,8 +94,12 @@ std::string FormatRunTable(const std::vector<Run>& runs, bool live) {
 
 std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops) {
   std::string out = absl::StrFormat("run %s (%s): %s\n", run.id(), run.kind(), RunStateText(run));
-  absl::StrAppendFormat(&out, "  started %s by %s@%s (pid %d), ended %s\n", FormatNs(run.start_ns()),
+  absl::StrAppendFormat(&out, "  started %s by %s@%s (pid %d), ended %s", FormatNs(run.start_ns()),
                         run.user(), run.host(), run.pid(), FormatNs(run.end_ns()));
+  if (run.state() == RUN_COMMITTED || run.state() == RUN_FAILED || run.end_ns() != 0) {
+    absl::StrAppend(&out, ", exit ", run.exit_code());
+  }
+  absl::StrAppend(&out, "\n");
   if (!run.release().empty()) absl::StrAppend(&out, "  release ", run.release(), "\n");
   if (!run.error().empty()) absl::StrAppend(&out, "  error: ", run.error(), "\n");
   if (!run.undo_reason().empty()) {

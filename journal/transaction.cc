@@ -219,6 +219,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   if (status.ok() && options.before_op) status = options.before_op(plan.op_size(), &run);
   if (status.ok()) {
     run.set_state(RUN_COMMITTED);
+    run.set_exit_code(kExitOk);
     run.set_end_ns(NowNs());
     Store::Batch done;
     done.runs.push_back(run);
@@ -233,6 +234,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
 
   // An error (not a crash): undo the run before returning.
   run.set_error(std::string(status.message()));
+  run.set_exit_code(kExitFailed);
   absl::Status undone = ReverseRun(site, run, absl::StrCat("failed: ", status.message()), RUN_FAILED);
   if (!undone.ok()) {
     return WithExitCode(
