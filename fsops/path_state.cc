@@ -89,18 +89,6 @@ std::string DigestBytes(const std::string& bytes) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-bool SameObservableState(const PathState& a, const PathState& b) {
-  if (a.type() != b.type()) return false;
-  if (a.type() == ABSENT) return true;
-  if (a.mode() != b.mode()) return false;
-  if (a.type() == REGULAR) {
-    if (a.size() != b.size()) return false;
-    if (!a.digest().empty() && !b.digest().empty() && a.digest() != b.digest()) return false;
-  }
-  if (a.type() == SYMLINK && a.link_target() != b.link_target()) return false;
-  if (a.type() != DIRECTORY && a.mtime_ns() != b.mtime_ns()) return false;
-  return true;
-}
 
 std::string HexDigest(const std::string& digest) {
   static const char kHex[] = "0123456789abcdef";

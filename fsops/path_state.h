@@ -1,7 +1,6 @@
 // Copyright persist authors.
 //
-// path_state: observing a path as a PathState, and comparing two states the
-// way DESIGN.md promise 7 defines exactness.
+// path_state: observing a path as a PathState.
 
 #ifndef PERSIST_FSOPS_PATH_STATE_H_
 #define PERSIST_FSOPS_PATH_STATE_H_
@@ -25,12 +24,6 @@ absl::StatusOr<std::string> DigestFd(Env* env, int fd, const std::string& path);
 
 // SHA-256 of a byte string.
 std::string DigestBytes(const std::string& bytes);
-
-// True when `a` and `b` agree on every field exactness compares: type, mode,
-// size, digest, link target, and mtime except for directories. Paths, inodes
-// and devices are ignored. A field that is empty in either state (a digest not
-// computed) is not compared.
-bool SameObservableState(const PathState& a, const PathState& b);
 
 // Lowercase hex of a digest.
 std::string HexDigest(const std::string& digest);

@@ -92,10 +92,5 @@ absl::StatusOr<std::string> Root::ReadFile(const std::string& rel, size_t max_by
   }
 }
 
-absl::Status Root::SyncDir(const std::string& rel) const {
-  absl::StatusOr<Fd> dir = OpenDir(rel);
-  if (!dir.ok()) return dir.status();
-  return env_->Fsync(dir->get(), rel);
-}
 
 }  // namespace persist

@@ -49,8 +49,6 @@ class Root {
   // (FailedPrecondition when larger). NotFound when it does not exist.
   absl::StatusOr<std::string> ReadFile(const std::string& rel, size_t max_bytes) const;
 
-  // fsync of the directory `rel`, making the entries in it durable.
-  absl::Status SyncDir(const std::string& rel) const;
 
  private:
   Root(Env* env, Fd fd, std::string dir) : env_(env), fd_(std::move(fd)), dir_(std::move(dir)) {}

@@ -248,27 +248,6 @@ absl::StatusOr<Manifest> Store::GetManifest(const std::string& release_path) con
   return manifest;
 }
 
-absl::StatusOr<std::vector<std::string>> Store::ListManifests() const {
-  MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
-  if (rc != 0) return LmdbError(rc, "read journal", dir_);
-  MDB_cursor* cursor = nullptr;
-  rc = mdb_cursor_open(txn, handles_->manifests, &cursor);
-  if (rc != 0) {
-    mdb_txn_abort(txn);
-    return LmdbError(rc, "read journal", dir_);
-  }
-  std::vector<std::string> keys;
-  MDB_val k, v;
-  for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0;
-       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
-    keys.emplace_back(static_cast<const char*>(k.mv_data), k.mv_size);
-  }
-  mdb_cursor_close(cursor);
-  mdb_txn_abort(txn);
-  if (rc != MDB_NOTFOUND) return LmdbError(rc, "read journal", dir_);
-  return keys;
-}
 
 absl::StatusOr<std::vector<OpRecord>> Store::GetOps(const std::string& run_id) const {
   MDB_txn* txn = nullptr;

@@ -58,8 +58,6 @@ class Store {
 
   // The manifest of the release at `release_path`; NotFound when none.
   absl::StatusOr<Manifest> GetManifest(const std::string& release_path) const;
-  // The release paths that have a manifest, sorted.
-  absl::StatusOr<std::vector<std::string>> ListManifests() const;
 
   const std::string& dir() const { return dir_; }
 
