@@ -41,6 +41,17 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(Env* env, const Root& root) {
   return Store::Open(env, JoinPath(root.dir(), dir), fd->get());
 }
 
+// An error while preparing .persist/. One this user may not do is a
+// configuration error (exit 2): the site is as it was but for .persist/.
+absl::Status PreparationError(const absl::Status& status, const std::string& root_dir) {
+  const int err = StatusErrno(status);
+  absl::Status annotated = Annotate(
+      status, absl::StrCat("cannot prepare ", root_dir, "/.persist (the site must be writable by the "
+                           "user running persist: run as the site's owner, or fix its permissions)"));
+  const bool config = err == EACCES || err == EPERM || err == EROFS;
+  return config ? WithExitCode(annotated, kExitUsage) : annotated;
+}
+
 }  // namespace
 
 std::string LockHolderLine(const std::string& command) {
@@ -55,22 +66,13 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForWriting(Env* env, const std::
   if (!root.ok()) return root.status();
   for (const char* dir : {".persist", ".persist/journal", ".persist/stash", ".persist/rescued"}) {
     absl::Status made = (*root)->MakeDirs(dir, kStateMode);
-    if (!made.ok()) {
-      // A site this user cannot write to is a configuration error: nothing
-      // was touched.
-      const int err = StatusErrno(made);
-      const bool config = err == EACCES || err == EPERM || err == EROFS;
-      made = Annotate(made, absl::StrCat("cannot prepare ", root_dir, "/", dir,
-                                         " (the site must be writable by the user running persist: "
-                                         "run as the site's owner, or fix its permissions)"));
-      return config ? WithExitCode(made, kExitUsage) : made;
-    }
+    if (!made.ok()) return PreparationError(made, root_dir);
   }
   absl::StatusOr<Fd> state_dir = (*root)->OpenDir(".persist");
   if (!state_dir.ok()) return state_dir.status();
   absl::StatusOr<int> fd =
       env->OpenAt(state_dir->get(), "lock", O_RDWR | O_CREAT, 0600, ".persist/lock");
-  if (!fd.ok()) return fd.status();
+  if (!fd.ok()) return PreparationError(fd.status(), root_dir);
   Fd lock(env, *fd, ".persist/lock");
   absl::Status locked = env->Flock(lock.get(), LOCK_EX | LOCK_NB, lock.path());
   if (!locked.ok()) {
@@ -88,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForWriting(Env* env, const std::
   const std::string line = LockHolderLine(command);
   absl::Status status = env->Ftruncate(lock.get(), 0, lock.path());
   if (status.ok()) status = env->Write(lock.get(), line.data(), line.size(), lock.path());
-  if (!status.ok()) return status;
+  if (!status.ok()) return PreparationError(status, root_dir);
   absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(env, **root);
   if (!store.ok()) return store.status();
   return std::unique_ptr<Site>(new Site(std::move(*root), std::move(*store), std::move(lock)));
