@@ -32,6 +32,9 @@ absl::Status RunLink(const Args& args);
 absl::Status RunCustom(const Args& args);
 absl::Status RunDiff(const Args& args);
 
+absl::Status RunBackup(const Args& args);
+absl::Status RunRestore(const Args& args);
+
 }  // namespace persist
 
 #endif  // PERSIST_CLI_COMMANDS_H_

@@ -32,6 +32,28 @@ struct Command {
 
 const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
+      {"backup",
+       {"persist backup [--out FILE] [--root DIR]",
+        "Writes shared/ (the site's data, its profile .persistence-config included) to FILE\n"
+        "as a pax tar archive, mode 0600: mtimes to the nanosecond, modes, symlinks as\n"
+        "symlinks (never followed), directories with their modes. Fifos, sockets and devices\n"
+        "are skipped and named. FILE defaults to persist-backup-<site dir name>-<UTC time>.tar\n"
+        "in the current directory and is never overwritten. Only reads the site; refused\n"
+        "while a run is interrupted.",
+        {"root", "out"},
+        {},
+        RunBackup}},
+      {"restore",
+       {"persist restore FILE [--root DIR]",
+        "Brings shared/ back exactly as FILE (an archive persist backup wrote) holds it, in\n"
+        "one journaled run: the archive is checked and extracted under TMPDIR first (a bad\n"
+        "one changes nothing), then swapped in for shared/, whose old copy goes to the run's\n"
+        "stash, so `persist undo` puts it back exactly. What the old shared/ held that the\n"
+        "archive does not is also copied to .persist/rescued/restore-RUN/shared/, so it\n"
+        "outlives the stash.",
+        {"root"},
+        {},
+        RunRestore}},
       {"diff",
        {"persist diff RELEASE_A RELEASE_B [--root DIR] [--json]",
         "Lists what changed from one release to another, from the manifests made while each\n"
