@@ -33,6 +33,7 @@ namespace {
 using ::persist::testing::BuildSampleSite;
 using ::persist::testing::ChildResult;
 using ::persist::testing::DiffSnapshots;
+using ::persist::testing::WithoutMtimes;
 using ::persist::testing::RunWithoutPermissionOverride;
 using ::persist::testing::MakeDir;
 using ::persist::testing::MakeSymlink;
@@ -77,20 +78,6 @@ Snapshot FilesBeneath(const std::string& dir) {
   return files;
 }
 
-// `snapshot` with the mtimes taken out of every description.
-Snapshot WithoutMtimes(const Snapshot& snapshot) {
-  Snapshot out;
-  for (const auto& [path, desc] : snapshot) {
-    std::string stripped = desc;
-    size_t at = stripped.find(" mtime=");
-    if (at != std::string::npos) {
-      size_t end = stripped.find(' ', at + 1);
-      stripped.erase(at, end == std::string::npos ? std::string::npos : end - at);
-    }
-    out[path] = stripped;
-  }
-  return out;
-}
 
 // A sample site (tests/testing) with one op about to run on it: the op's
 // context built the way the journal builds it, with record_swap storing the

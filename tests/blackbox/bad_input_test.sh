@@ -11,19 +11,7 @@ require_strace
 cd "$WORK" || die "cd $WORK"
 mkdir plans
 
-# expect_rc WANT WHAT: checks the rc of the last run_persist/run_quiet,
-# showing its stderr when it differs.
-expect_rc() {
-  local want=$1 what=$2
-  check "$what: exit $want (got $rc)" test "$rc" -eq "$want" || show_file "$last.err"
-}
 
-# persist_cmd NAME ARGS...: runs persist with output in NAME.out/NAME.err.
-persist_cmd() {
-  last=$1
-  shift
-  run_persist "$last" "$@"
-}
 
 # stderr_has NAME TEXT: NAME.err contains TEXT (fixed string).
 stderr_has() {

@@ -51,19 +51,7 @@ make_release() {
   done < <(find "$d" ! -type d -print0 | sort -z)
 }
 
-# expect_rc WANT WHAT: checks the rc of the last persist_cmd, showing its
-# stderr when it differs.
-expect_rc() {
-  local want=$1 what=$2
-  check "$what: exit $want (got $rc)" test "$rc" -eq "$want" || show_file "$last.err"
-}
 
-# persist_cmd NAME ARGS...: runs persist with output in NAME.out/NAME.err.
-persist_cmd() {
-  last=$1
-  shift
-  run_persist "$last" "$@"
-}
 
 # has NAME.EXT TEXT: the file contains TEXT (fixed string); else shows it.
 has() {
