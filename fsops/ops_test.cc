@@ -44,14 +44,9 @@ using ::persist::testing::SetMtime;
 using ::persist::testing::Snapshot;
 using ::persist::testing::TakeSnapshot;
 using ::persist::testing::TempDir;
+using ::persist::testing::ContentOrMissing;
 using ::persist::testing::WriteFile;
 
-// The content of `path`, or a marker when it is missing (the fixture's
-// ReadFile would stop the whole test binary).
-std::string Content(const std::string& path) {
-  return ::persist::testing::PathExists(path) ? ::persist::testing::ReadFile(path)
-                                               : "<missing " + path + ">";
-}
 
 constexpr char kStash[] = ".persist/stash/testrun/0";
 
@@ -433,7 +428,7 @@ TEST_F(OpsTest, UndoOfCopyRescuesFilesWrittenIntoTheCopy) {
   Op op = MustApply(R"(copy { from: "incoming/v2" to: "releases/r2" })");
   WriteFile(site_.Sub("releases/r2/public/uploads/user-upload.jpg"), "user data");
   UndoAndExpectRestored(op, {".persist/rescued/testrun/releases/r2/public/uploads/user-upload.jpg"});
-  EXPECT_EQ(Content(site_.Sub(".persist/rescued/testrun/releases/r2/public/uploads/user-upload.jpg")),
+  EXPECT_EQ(ContentOrMissing(site_.Sub(".persist/rescued/testrun/releases/r2/public/uploads/user-upload.jpg")),
             "user data");
 }
 
@@ -441,7 +436,7 @@ TEST_F(OpsTest, UndoOfCopyRescuesAFileChangedInTheCopy) {
   Op op = MustApply(R"(copy { from: "incoming/v2" to: "releases/r2" })");
   WriteFile(site_.Sub("releases/r2/index.php"), "<?php echo 'hot fix';\n");
   UndoAndExpectRestored(op, {".persist/rescued/testrun/releases/r2/index.php"});
-  EXPECT_EQ(Content(site_.Sub(".persist/rescued/testrun/releases/r2/index.php")),
+  EXPECT_EQ(ContentOrMissing(site_.Sub(".persist/rescued/testrun/releases/r2/index.php")),
             "<?php echo 'hot fix';\n");
 }
 
@@ -456,8 +451,8 @@ TEST_F(OpsTest, MoveOfADirectoryMovesItWhole) {
 TEST_F(OpsTest, MoveOverAFilePutsTheOldOneInTheStash) {
   Op op = MustApply(R"(move { from: "incoming/v2/index.php" to: "releases/r1/index.php" })");
   EXPECT_FALSE(PathExists(site_.Sub("incoming/v2/index.php")));
-  EXPECT_EQ(Content(site_.Sub("releases/r1/index.php")), "<?php echo 'v2';\n");
-  EXPECT_EQ(Content(Stashed("old")), "<?php echo 'r1';\n");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("releases/r1/index.php")), "<?php echo 'v2';\n");
+  EXPECT_EQ(ContentOrMissing(Stashed("old")), "<?php echo 'r1';\n");
   UndoAndExpectRestored(op);
 }
 
@@ -469,7 +464,7 @@ TEST_F(OpsTest, UndoOfMoveCarriesBackFilesAddedToTheMovedDirectory) {
   std::vector<std::string> rescued;
   ASSERT_TRUE(site_.Undo(op, &rescued).ok());
   EXPECT_TRUE(rescued.empty());
-  EXPECT_EQ(Content(site_.Sub("releases/r1/public/uploads/new.jpg")), "new upload");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("releases/r1/public/uploads/new.jpg")), "new upload");
   EXPECT_FALSE(PathExists(site_.Sub("shared/uploads")));
 }
 
@@ -482,9 +477,9 @@ TEST_F(OpsTest, UndoOfMovePutsTheDataBackWhenTheSourceWasRecreated) {
   std::vector<std::string> rescued;
   ASSERT_TRUE(site_.Undo(op, &rescued).ok());
   EXPECT_EQ(rescued, std::vector<std::string>{".persist/rescued/testrun/releases/r1/public/uploads"});
-  EXPECT_EQ(Content(site_.Sub("releases/r1/public/uploads/demo.jpg")), "demo-image-bytes");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("releases/r1/public/uploads/demo.jpg")), "demo-image-bytes");
   EXPECT_FALSE(PathExists(site_.Sub("releases/r1/public/uploads/after-deploy.jpg")));
-  EXPECT_EQ(Content(site_.Sub(".persist/rescued/testrun/releases/r1/public/uploads/after-deploy.jpg")),
+  EXPECT_EQ(ContentOrMissing(site_.Sub(".persist/rescued/testrun/releases/r1/public/uploads/after-deploy.jpg")),
             "uploaded after the move");
   EXPECT_FALSE(PathExists(site_.Sub("shared/uploads")));
 }
@@ -495,8 +490,8 @@ TEST_F(OpsTest, UndoOfMoveOverAFilePutsTheDataBackWhenTheSourceWasRecreated) {
   std::vector<std::string> rescued;
   ASSERT_TRUE(site_.Undo(op, &rescued).ok());
   EXPECT_EQ(rescued, std::vector<std::string>{".persist/rescued/testrun/incoming/v2/index.php"});
-  EXPECT_EQ(Content(site_.Sub("incoming/v2/index.php")), "<?php echo 'v2';\n");
-  EXPECT_EQ(Content(site_.Sub("releases/r1/index.php")), "<?php echo 'r1';\n");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("incoming/v2/index.php")), "<?php echo 'v2';\n");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("releases/r1/index.php")), "<?php echo 'r1';\n");
 }
 
 TEST_F(OpsTest, SymlinkReplacingASymlinkStashesTheOldOne) {
@@ -511,7 +506,7 @@ TEST_F(OpsTest, SymlinkReplacingADirectoryStashesTheDirectory) {
   Op op = MustApply(
       R"(symlink { target: "../../../shared/public/uploads" path: "releases/r1/public/uploads" })");
   EXPECT_EQ(LinkTarget(site_.Sub("releases/r1/public/uploads")), "../../../shared/public/uploads");
-  EXPECT_EQ(Content(Stashed("old/demo.jpg")), "demo-image-bytes");
+  EXPECT_EQ(ContentOrMissing(Stashed("old/demo.jpg")), "demo-image-bytes");
   UndoAndExpectRestored(op);
 }
 
@@ -529,7 +524,7 @@ TEST_F(OpsTest, UndoOfSymlinkRescuesALinkSomeoneElseRetargeted) {
 TEST_F(OpsTest, RemovePutsThePathInTheStash) {
   Op op = MustApply(R"(remove { path: "releases/r1/tmp" })");
   EXPECT_FALSE(PathExists(site_.Sub("releases/r1/tmp")));
-  EXPECT_EQ(Content(Stashed("old/cache.bin")), std::string(5000, 'c'));
+  EXPECT_EQ(ContentOrMissing(Stashed("old/cache.bin")), std::string(5000, 'c'));
   UndoAndExpectRestored(op);
 }
 
@@ -537,15 +532,15 @@ TEST_F(OpsTest, UndoOfRemoveRescuesWhatWasCreatedAtThePathSince) {
   Op op = MustApply(R"(remove { path: "shared/.env" })");
   WriteFile(site_.Sub("shared/.env"), "APP_KEY=written-by-someone-else\n");
   UndoAndExpectRestored(op, {".persist/rescued/testrun/shared/.env"});
-  EXPECT_EQ(Content(site_.Sub(".persist/rescued/testrun/shared/.env")),
+  EXPECT_EQ(ContentOrMissing(site_.Sub(".persist/rescued/testrun/shared/.env")),
             "APP_KEY=written-by-someone-else\n");
 }
 
 TEST_F(OpsTest, WriteGivesTheFileItsContentAndModeBeforeItAppears) {
   Op op = MustApply(R"(write { path: "shared/.env" content: "APP_KEY=new\n" mode: 0600 })");
-  EXPECT_EQ(Content(site_.Sub("shared/.env")), "APP_KEY=new\n");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("shared/.env")), "APP_KEY=new\n");
   EXPECT_EQ(ModeOf("shared/.env"), 0600u);
-  EXPECT_EQ(Content(Stashed("old")), "APP_KEY=base64:abc\n");
+  EXPECT_EQ(ContentOrMissing(Stashed("old")), "APP_KEY=base64:abc\n");
   UndoAndExpectRestored(op);
 }
 
@@ -559,8 +554,8 @@ TEST_F(OpsTest, UndoOfAWriteRescuesTheFileModifiedSinceAndRestoresTheOldOne) {
   Op op = MustApply(R"(write { path: "shared/.env" content: "APP_KEY=new\n" mode: 0600 })");
   WriteFile(site_.Sub("shared/.env"), "APP_KEY=new\nEDITED=1\n", 0600);
   UndoAndExpectRestored(op, {".persist/rescued/testrun/shared/.env"});
-  EXPECT_EQ(Content(site_.Sub(".persist/rescued/testrun/shared/.env")), "APP_KEY=new\nEDITED=1\n");
-  EXPECT_EQ(Content(site_.Sub("shared/.env")), "APP_KEY=base64:abc\n");
+  EXPECT_EQ(ContentOrMissing(site_.Sub(".persist/rescued/testrun/shared/.env")), "APP_KEY=new\nEDITED=1\n");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("shared/.env")), "APP_KEY=base64:abc\n");
 }
 
 TEST_F(OpsTest, UndoOfANewFileRescuesItWhenItWasModifiedSince) {
@@ -578,8 +573,8 @@ TEST_F(OpsTest, RescuingTwiceKeepsBothCopies) {
   std::vector<std::string> rescued;
   ASSERT_TRUE(site_.Undo(op, &rescued).ok());
   EXPECT_EQ(rescued, std::vector<std::string>{".persist/rescued/testrun/shared/.env.1"});
-  EXPECT_EQ(Content(site_.Sub(".persist/rescued/testrun/shared/.env")), "earlier rescue");
-  EXPECT_EQ(Content(site_.Sub(".persist/rescued/testrun/shared/.env.1")), "changed");
+  EXPECT_EQ(ContentOrMissing(site_.Sub(".persist/rescued/testrun/shared/.env")), "earlier rescue");
+  EXPECT_EQ(ContentOrMissing(site_.Sub(".persist/rescued/testrun/shared/.env.1")), "changed");
 }
 
 TEST_F(OpsTest, UndoOfMkdirRescuesWhatWasPutInTheNewDirectory) {
@@ -590,8 +585,8 @@ TEST_F(OpsTest, UndoOfMkdirRescuesWhatWasPutInTheNewDirectory) {
 
 TEST_F(OpsTest, ExchangeSwapsTwoPaths) {
   Op op = MustApply(R"(exchange { a: "releases/r1/index.php" b: "incoming/v2/index.php" })");
-  EXPECT_EQ(Content(site_.Sub("releases/r1/index.php")), "<?php echo 'v2';\n");
-  EXPECT_EQ(Content(site_.Sub("incoming/v2/index.php")), "<?php echo 'r1';\n");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("releases/r1/index.php")), "<?php echo 'v2';\n");
+  EXPECT_EQ(ContentOrMissing(site_.Sub("incoming/v2/index.php")), "<?php echo 'r1';\n");
   EXPECT_EQ(site_.swaps_recorded(), 1);
   UndoAndExpectRestored(op);
 }

@@ -38,14 +38,9 @@ using ::persist::testing::SetMtime;
 using ::persist::testing::Snapshot;
 using ::persist::testing::TakeSnapshot;
 using ::persist::testing::TempDir;
+using ::persist::testing::ContentOrMissing;
 using ::persist::testing::WriteFile;
 
-// The content of `path`, or a marker when it is missing (the fixture's
-// ReadFile would stop the whole test binary).
-std::string Content(const std::string& path) {
-  return ::persist::testing::PathExists(path) ? ::persist::testing::ReadFile(path)
-                                               : "<missing " + path + ">";
-}
 
 // A directory fd opened with plain POSIX, closed at the end of the scope.
 class DirFd {
@@ -114,7 +109,7 @@ TEST(CopyTreeTest, CopiesATreeExactly) {
                        Entry{top.get(), "dst", "dst"}).ok());
   EXPECT_EQ(DiffSnapshots(TakeSnapshot(dir.Sub("src")), TakeSnapshot(dir.Sub("dst"))), "");
   // The source is untouched.
-  EXPECT_EQ(Content(dir.Sub("src/index.php")), "<?php echo 1;\n");
+  EXPECT_EQ(ContentOrMissing(dir.Sub("src/index.php")), "<?php echo 1;\n");
 }
 
 TEST(CopyTreeTest, KeepsModesOfFilesAndDirectories) {
@@ -184,7 +179,7 @@ TEST(CopyTreeTest, CopiesASingleFileOrSymlink) {
   DirFd top(dir.path());
   ASSERT_TRUE(CopyTree(Env::Default(), Entry{top.get(), "f", "f"}, Entry{top.get(), "g", "g"}).ok());
   ASSERT_TRUE(CopyTree(Env::Default(), Entry{top.get(), "l", "l"}, Entry{top.get(), "m", "m"}).ok());
-  EXPECT_EQ(Content(dir.Sub("g")), "content");
+  EXPECT_EQ(ContentOrMissing(dir.Sub("g")), "content");
   EXPECT_EQ(ModeOf(dir.Sub("g")), 0604u);
   EXPECT_EQ(MtimeNs(dir.Sub("g")), MtimeNs(dir.Sub("f")));
   struct stat st;
@@ -214,7 +209,7 @@ TEST(CopyTreeTest, RefusesAnExistingDestination) {
   absl::Status status =
       CopyTree(Env::Default(), Entry{top.get(), "src", "src"}, Entry{top.get(), "dst", "dst"});
   EXPECT_EQ(StatusErrno(status), EEXIST) << status;
-  EXPECT_EQ(Content(dir.Sub("dst/keep")), "keep");
+  EXPECT_EQ(ContentOrMissing(dir.Sub("dst/keep")), "keep");
   EXPECT_FALSE(PathExists(dir.Sub("dst/a")));
 }
 
@@ -300,7 +295,7 @@ TEST(RemoveEmptyDirsTest, LeavesADirectoryHoldingAFile) {
   bool empty = true;
   ASSERT_TRUE(RemoveEmptyDirs(Env::Default(), Entry{top.get(), "d", "d"}, &empty).ok());
   EXPECT_FALSE(empty);
-  EXPECT_EQ(Content(dir.Sub("d/a/b/keep.txt")), "keep");
+  EXPECT_EQ(ContentOrMissing(dir.Sub("d/a/b/keep.txt")), "keep");
   EXPECT_TRUE(PathExists(dir.Sub("d/link-dir/link")));
 }
 
@@ -400,8 +395,8 @@ TEST_F(RemoveCreatedTest, RescuesFilesAddedOrModifiedInTheCopyAndDeletesTheRest)
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(count, 2);
   EXPECT_EQ(rescued_, (std::set<std::string>{"copy/nested/deeper/upload.jpg", "copy/index.php"}));
-  EXPECT_EQ(Content(dir_.Sub("rescued/copy_nested_deeper_upload.jpg")), "a user's upload");
-  EXPECT_EQ(Content(dir_.Sub("rescued/copy_index.php")), "<?php echo 'edited live';\n");
+  EXPECT_EQ(ContentOrMissing(dir_.Sub("rescued/copy_nested_deeper_upload.jpg")), "a user's upload");
+  EXPECT_EQ(ContentOrMissing(dir_.Sub("rescued/copy_index.php")), "<?php echo 'edited live';\n");
   EXPECT_FALSE(PathExists(dir_.Sub("copy")));
 }
 
@@ -456,7 +451,7 @@ TEST_F(RemoveCreatedTest, RescuesAFileWhoseContentChanged) {
   int count = 0;
   ASSERT_TRUE(RemoveCreated(Env::Default(), Entry{top.get(), "f", "f"}, created, Rescue(), &count).ok());
   EXPECT_EQ(count, 1);
-  EXPECT_EQ(Content(dir_.Sub("rescued/f")), "WRITTEN");
+  EXPECT_EQ(ContentOrMissing(dir_.Sub("rescued/f")), "WRITTEN");
 }
 
 TEST_F(RemoveCreatedTest, RescuesADirectoryWhereAFileWasWritten) {

@@ -28,14 +28,9 @@ using ::persist::testing::PathExists;
 using ::persist::testing::ReadFile;
 using ::persist::testing::TakeSnapshot;
 using ::persist::testing::TempDir;
+using ::persist::testing::ContentOrMissing;
 using ::persist::testing::WriteFile;
 
-// The content of `path`, or a marker when it is missing (the fixture's
-// ReadFile would stop the whole test binary).
-std::string Content(const std::string& path) {
-  return ::persist::testing::PathExists(path) ? ::persist::testing::ReadFile(path)
-                                               : "<missing " + path + ">";
-}
 
 bool Contains(absl::string_view text, absl::string_view part) {
   return text.find(part) != absl::string_view::npos;
@@ -90,7 +85,7 @@ TEST(SiteTest, ASecondWriterIsRefusedWhileTheFirstHoldsTheLock) {
   EXPECT_TRUE(Contains(second.status().message(), "host=" + HostName())) << second.status();
   EXPECT_TRUE(Contains(second.status().message(), dir.path())) << second.status();
   // The refused writer did not overwrite the holder line.
-  EXPECT_TRUE(Contains(Content(dir.Sub(".persist/lock")), "command=exec"));
+  EXPECT_TRUE(Contains(ContentOrMissing(dir.Sub(".persist/lock")), "command=exec"));
 }
 
 TEST(SiteTest, TheLockIsFreeOnceTheFirstWriterIsGone) {
@@ -103,7 +98,7 @@ TEST(SiteTest, TheLockIsFreeOnceTheFirstWriterIsGone) {
   absl::StatusOr<std::unique_ptr<Site>> second =
       Site::OpenForWriting(Env::Default(), dir.path(), "undo");
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_TRUE(Contains(Content(dir.Sub(".persist/lock")), "command=undo"));
+  EXPECT_TRUE(Contains(ContentOrMissing(dir.Sub(".persist/lock")), "command=undo"));
 }
 
 TEST(SiteTest, AStaleHolderLineDoesNotBlock) {
@@ -205,7 +200,7 @@ TEST(SiteTest, ALockFileThatIsASymlinkIsNotFollowed) {
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), dir.path(), "exec");
   EXPECT_FALSE(site.ok());
-  EXPECT_EQ(Content(elsewhere.Sub("victim")), "precious");
+  EXPECT_EQ(ContentOrMissing(elsewhere.Sub("victim")), "precious");
 }
 
 TEST(SiteTest, APersistPathThatIsAFileIsRefused) {
@@ -214,7 +209,7 @@ TEST(SiteTest, APersistPathThatIsAFileIsRefused) {
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), dir.path(), "exec");
   EXPECT_FALSE(site.ok());
-  EXPECT_EQ(Content(dir.Sub(".persist")), "not a directory");
+  EXPECT_EQ(ContentOrMissing(dir.Sub(".persist")), "not a directory");
 }
 
 TEST(SiteTest, AJournalOnNfsIsRefused) {

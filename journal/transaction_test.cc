@@ -45,14 +45,9 @@ using ::persist::testing::SamplePlanText;
 using ::persist::testing::Snapshot;
 using ::persist::testing::TakeSnapshot;
 using ::persist::testing::TempDir;
+using ::persist::testing::ContentOrMissing;
 using ::persist::testing::WriteFile;
 
-// The content of `path`, or a marker when it is missing (the fixture's
-// ReadFile would stop the whole test binary).
-std::string Content(const std::string& path) {
-  return ::persist::testing::PathExists(path) ? ::persist::testing::ReadFile(path)
-                                               : "<missing " + path + ">";
-}
 
 Plan ParsePlanText(const std::string& text) {
   Plan plan;
@@ -112,8 +107,8 @@ TEST_F(TransactionTest, TheSamplePlanCommitsAndUndoLatestRestoresTheTreeExactly)
   EXPECT_EQ(run->pid(), getpid());
   EXPECT_GT(run->end_ns(), run->start_ns());
   // The tree changed as planned.
-  EXPECT_EQ(Content(dir_.Sub("shared/.env")), "APP_KEY=base64:new\n");
-  EXPECT_EQ(Content(dir_.Sub("releases/r1/index.php")), "<?php echo 'v2';\n");
+  EXPECT_EQ(ContentOrMissing(dir_.Sub("shared/.env")), "APP_KEY=base64:new\n");
+  EXPECT_EQ(ContentOrMissing(dir_.Sub("releases/r1/index.php")), "<?php echo 'v2';\n");
   EXPECT_FALSE(PathExists(dir_.Sub("incoming/v2")));
   // The journal holds the committed run and every op, applied.
   absl::StatusOr<Run> stored = site->store().GetRun(run->id());
@@ -338,7 +333,7 @@ TEST_F(TransactionTest, AChangeMadeBySomeoneElseAfterPlanningStopsTheRun) {
   expected["releases/r2"] = TakeSnapshot(dir_.path())["releases/r2"];
   expected["releases/r2/theirs.txt"] = TakeSnapshot(dir_.path())["releases/r2/theirs.txt"];
   EXPECT_EQ(DiffSnapshots(expected, Take()), "");
-  EXPECT_EQ(Content(dir_.Sub("releases/r2/theirs.txt")), "someone else's");
+  EXPECT_EQ(ContentOrMissing(dir_.Sub("releases/r2/theirs.txt")), "someone else's");
 }
 
 TEST_F(TransactionTest, RunsAreUndoneNewestFirst) {
@@ -357,7 +352,7 @@ TEST_F(TransactionTest, RunsAreUndoneNewestFirst) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(ExitCodeOf(refused.status()), kExitUsage) << refused.status();
   EXPECT_TRUE(Contains(refused.status().message(), second->id())) << refused.status();
-  EXPECT_EQ(Content(dir_.Sub("shared/.env")), "APP_KEY=third\n");
+  EXPECT_EQ(ContentOrMissing(dir_.Sub("shared/.env")), "APP_KEY=third\n");
 
   absl::StatusOr<Run> unknown = UndoLatest(*site, "20000101T000000Z");
   ASSERT_FALSE(unknown.ok());
@@ -391,7 +386,7 @@ TEST_F(TransactionTest, UndoOfACommittedRunKeepsAFileAddedInsideACopiedDirectory
       ".persist/rescued/" + run->id() + "/releases/r2/storage/framework/cache/session.dat";
   EXPECT_EQ(std::vector<std::string>(undone->rescued().begin(), undone->rescued().end()),
             std::vector<std::string>{kept});
-  EXPECT_EQ(Content(dir_.Sub(kept)), "a user's session");
+  EXPECT_EQ(ContentOrMissing(dir_.Sub(kept)), "a user's session");
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
   absl::StatusOr<Run> stored = site->store().GetRun(run->id());
   ASSERT_TRUE(stored.ok());

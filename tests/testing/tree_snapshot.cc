@@ -141,6 +141,10 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
+std::string ContentOrMissing(const std::string& path) {
+  return PathExists(path) ? ReadFile(path) : "<missing " + path + ">";
+}
+
 bool PathExists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;

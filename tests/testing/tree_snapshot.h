@@ -43,6 +43,9 @@ void MakeDir(const std::string& path, mode_t mode = 0755);
 void MakeSymlink(const std::string& target, const std::string& path);
 void SetMtime(const std::string& path, int64_t seconds);  // lutimes: symlinks too
 std::string ReadFile(const std::string& path);
+// The content of `path`, or "<missing PATH>": for expectations, where
+// ReadFile would stop the whole test binary.
+std::string ContentOrMissing(const std::string& path);
 bool PathExists(const std::string& path);  // lstat
 void RemoveAll(const std::string& path);
 
