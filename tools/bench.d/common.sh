@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by tools/bench and its scenarios (sourced): output, the clock,
 # snapshots and comparisons, medians.
 

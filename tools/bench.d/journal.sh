@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The journal scenario of tools/bench (sourced): what persist exec costs next
 # to the same changes made by a shell sequence, and what undo costs.
 
