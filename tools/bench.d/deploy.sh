@@ -153,9 +153,25 @@ target() {
 }
 target_missing() { printf '%s\t%s\t%s\n' "$1" "not measured" "$2" >>"$work/targets.tsv"; }
 
+# crash_deploy SITE ROUND: a fourth deploy of the release on SITE, killed
+# (SIGKILL) at its first syncfs; checks that the whole release was staged by
+# then.
+crash_deploy() {
+  local site=$1 r=$2 rc=0 staged n
+  # In a subshell, whose report of the kill goes to the log too.
+  (strace -f -o /dev/null -e trace=syncfs -e inject=syncfs:signal=KILL \
+    persist deploy "$rel" --root "$site" --id 4 --quiet) >>"$work/log.txt" 2>&1 || rc=$?
+  ((rc == 137)) || die "the deploy to crash ended with $rc, not 137 (SIGKILL) (see $work/log.txt)"
+  staged=$(find "$site/releases" -mindepth 1 -maxdepth 1 -name '.persist-*' | head -n 1)
+  [[ -n "$staged" ]] || die "the killed deploy left no staged release in $site/releases"
+  n=$(find "$staged" -type f | wc -l)
+  ((n == rel_files)) || die "the killed deploy had staged $n files of $rel_files at its first syncfs"
+  ((r != 1)) || ok "killed at its first syncfs, with all $n files of the release staged in $staged"
+}
+
 deploy_bench() {
   rel=$work/release upd=$work/update
-  local r c phase src id line order i n cmd
+  local r c phase src id line order i n cmd label
 
   # -------------------------------------------------------------- modes
 
@@ -287,19 +303,19 @@ deploy_bench() {
 
   # -------------------------------------------------------------- syscalls
 
-  step "Syscalls: one extra run of each deploy under strace -f -c"
+  step "Syscalls: one extra run of each deploy under strace -f -c -w"
   local traced=(persist)
   [[ " ${chains[*]} " != *" hardlink "* ]] || traced+=(hardlink)
   traced+=(deployer)
   say "Chains ${traced[*]}, each on its own site, all three phases; cp -a once. Not timed."
   mkdir -p "$work/sites/trace-cp"
-  strace -f -c -o "$work/strace/cp.first.c" cp -a "$rel" "$work/sites/trace-cp/x" || die "cp -a failed under strace"
+  strace -f -c -w -o "$work/strace/cp.first.c" cp -a "$rel" "$work/sites/trace-cp/x" || die "cp -a failed under strace"
   for c in "${traced[@]}"; do
     mkdir -p "$work/sites/trace-$c"
     for phase in first again update; do
       case $phase in first) src=$rel id=1 ;; again) src=$rel id=2 ;; update) src=$upd id=3 ;; esac
       chain_cmd "$c" "$src" "$work/sites/trace-$c" "$id"
-      strace -f -c -o "$work/strace/$c.$phase.c" "${cmd[@]}" >>"$work/log.txt" 2>&1 ||
+      strace -f -c -w -o "$work/strace/$c.$phase.c" "${cmd[@]}" >>"$work/log.txt" 2>&1 ||
         die "$c, $phase failed under strace (see $work/log.txt)"
     done
   done
@@ -312,18 +328,7 @@ deploy_bench() {
   for ((r = 1; r <= rounds; r++)); do
     site=$work/sites/$r-persist
     ((r > 1)) || snapshot "$site" "$work/snap/recover-before.txt" mtime
-    sync
-    local rc=0
-    # In a subshell, whose report of the kill goes to the log too.
-    (strace -f -o /dev/null -e trace=syncfs -e inject=syncfs:signal=KILL \
-      persist deploy "$rel" --root "$site" --id 4 --quiet) >>"$work/log.txt" 2>&1 || rc=$?
-    ((rc == 137)) || die "the deploy to crash ended with $rc, not 137 (SIGKILL) (see $work/log.txt)"
-    local staged
-    staged=$(find "$site/releases" -mindepth 1 -maxdepth 1 -name '.persist-*' | head -n 1)
-    [[ -n "$staged" ]] || die "the killed deploy left no staged release in $site/releases"
-    n=$(find "$staged" -type f | wc -l)
-    ((n == rel_files)) || die "the killed deploy had staged $n files of $rel_files at its first syncfs"
-    ((r > 1)) || ok "killed at its first syncfs, with all $n files of the release staged in $staged"
+    crash_deploy "$site" "$r"
     sync
     timed_cpu "$work/times/recover" persist recover --root "$site" || die "persist recover failed in round $r (see $work/log.txt)"
     if ((r == 1)); then
@@ -332,6 +337,11 @@ deploy_bench() {
         "$work/snap/recover-before.txt" "$work/snap/recover-after.txt"
     fi
   done
+  # One more, under strace -c, on the site of the syscall counts.
+  crash_deploy "$work/sites/trace-persist" 0
+  sync
+  strace -f -c -w -o "$work/strace/recover.c" persist recover --root "$work/sites/trace-persist" >>"$work/log.txt" 2>&1 ||
+    die "persist recover failed under strace (see $work/log.txt)"
 
   # -------------------------------------------------------------- results
 
@@ -373,16 +383,21 @@ deploy_bench() {
     row 'persist deploy, same release again' "$t/persist.again" "$t/persist.again"
     row '`persist recover` of a deploy killed at its first syncfs' "$t/recover" "$t/persist.again"
     echo
-    echo "Syscalls of one run each (strace -f -c; the five most frequent):"
+    echo "Syscalls of one run each (strace -f -c -w: wall-clock time in the calls; the five most frequent, the three longest):"
     echo
-    echo "| run | syscalls | errors | most frequent |"
-    echo "| --- | ---: | ---: | --- |"
+    echo "| run | syscalls | errors | s in syscalls | most frequent | most time (s) |"
+    echo "| --- | ---: | ---: | ---: | --- | --- |"
     local f
-    for f in cp.first $(for c in "${traced[@]}"; do printf '%s ' "$c.first" "$c.again" "$c.update"; done); do
+    for f in cp.first $(for c in "${traced[@]}"; do printf '%s ' "$c.first" "$c.again" "$c.update"; done) recover; do
       c=${f%.*} phase=${f##*.}
-      awk -v label="$(chain_label "$c")$([[ $c == cp ]] || echo ", $(phase_label "$phase")")" '
-        $NF == "total" { calls = $4; errors = ($5 ~ /^[0-9]+$/) ? $5 : 0; next }
-        $4 ~ /^[0-9]+$/ && $NF != "syscall" { n[$NF] = $4 }
+      case $f in
+        cp.first) label=$(chain_label cp) ;;
+        recover) label='`persist recover` of a deploy killed at its first syncfs' ;;
+        *) label="$(chain_label "$c"), $(phase_label "$phase")" ;;
+      esac
+      awk -v label="$label" '
+        $NF == "total" { calls = $4; errors = ($5 ~ /^[0-9]+$/) ? $5 : 0; secs = $2; next }
+        $4 ~ /^[0-9]+$/ && $NF != "syscall" { n[$NF] = $4; t[$NF] = $2 }
         END {
           top = ""
           for (k = 0; k < 5; k++) {
@@ -390,7 +405,13 @@ deploy_bench() {
             if (best == "") break
             top = top (top == "" ? "" : ", ") best " " n[best]; delete n[best]
           }
-          printf "| %s | %d | %d | %s |\n", label, calls, errors, top }' "$work/strace/$f.c"
+          long = ""
+          for (k = 0; k < 3; k++) {
+            best = ""; for (s in t) if (best == "" || t[s] > t[best]) best = s
+            if (best == "") break
+            long = long (long == "" ? "" : ", ") best " " t[best]; delete t[best]
+          }
+          printf "| %s | %d | %d | %.2f | %s | %s |\n", label, calls, errors, secs, top, long }' "$work/strace/$f.c"
     done
     echo
     echo "Wall clock from bash's clock; user and system CPU from bash's time (the command and its"
