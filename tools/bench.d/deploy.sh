@@ -268,11 +268,13 @@ deploy_bench() {
   # -------------------------------------------------------------- diff
 
   step "persist diff against diff -rq: $rounds round(s), alternating"
-  say "persist diff 1 3 on the persist site (the release and its vendor update), diff -rq releases/1 releases/3 on the deployer site of the same round: two full copies, both in the page cache."
+  say "persist diff 1 3 on the persist site (the release and its vendor update), diff -rq releases/1 releases/3 on the deployer site of the same round: two full copies, both in the page cache. persist --help is timed beside them: what starting persist costs."
   for ((r = 1; r <= rounds; r++)); do
     sync
     timed_cpu "$work/times/diff.persist" persist diff 1 3 --root "$work/sites/$r-persist" ||
       die "persist diff failed in round $r (see $work/log.txt)"
+    sync
+    timed_cpu "$work/times/start" persist --help || die "persist --help failed (see $work/log.txt)"
     sync
     timed_cpu "$work/times/diff.diff-rq" diff_rq "$work/sites/$r-deployer/releases/1" "$work/sites/$r-deployer/releases/3" "$work/diff-rq.txt" ||
       die "diff -rq failed in round $r (see $work/log.txt)"
@@ -378,12 +380,13 @@ deploy_bench() {
     echo "| --- | ---: | ---: | ---: | ---: |"
     row '`diff -rq releases/1 releases/3` (Deployer site)' "$t/diff.diff-rq" "$t/diff.diff-rq"
     row '`persist diff 1 3`' "$t/diff.persist" "$t/diff.diff-rq"
+    row "\`persist --help\`: persist's start ($(ldd "$work/bin/persist" | wc -l) shared libraries loaded)" "$t/start" "$t/diff.diff-rq"
     row '`sha256sum -c` of the live release' "$t/verify.sha256sum" "$t/verify.sha256sum"
     row '`persist verify`' "$t/verify.persist" "$t/verify.sha256sum"
     row 'persist deploy, same release again' "$t/persist.again" "$t/persist.again"
     row '`persist recover` of a deploy killed at its first syncfs' "$t/recover" "$t/persist.again"
     echo
-    echo "Syscalls of one run each (strace -f -c -w: wall-clock time in the calls; the five most frequent, the three longest):"
+    echo "Syscalls of one run each (strace -f -c -w: wall-clock time in the calls, a shell's wait4 for its children left out; the five most frequent, the three longest):"
     echo
     echo "| run | syscalls | errors | s in syscalls | most frequent | most time (s) |"
     echo "| --- | ---: | ---: | ---: | --- | --- |"
@@ -397,6 +400,7 @@ deploy_bench() {
       esac
       awk -v label="$label" '
         $NF == "total" { calls = $4; errors = ($5 ~ /^[0-9]+$/) ? $5 : 0; secs = $2; next }
+        $NF == "wait4" { waited = $2; next }
         $4 ~ /^[0-9]+$/ && $NF != "syscall" { n[$NF] = $4; t[$NF] = $2 }
         END {
           top = ""
@@ -411,7 +415,7 @@ deploy_bench() {
             if (best == "") break
             long = long (long == "" ? "" : ", ") best " " t[best]; delete t[best]
           }
-          printf "| %s | %d | %d | %.2f | %s | %s |\n", label, calls, errors, secs, top, long }' "$work/strace/$f.c"
+          printf "| %s | %d | %d | %.2f | %s | %s |\n", label, calls, errors, secs - waited, top, long }' "$work/strace/$f.c"
     done
     echo
     echo "Wall clock from bash's clock; user and system CPU from bash's time (the command and its"
