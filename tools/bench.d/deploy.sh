@@ -158,9 +158,13 @@ target_missing() { printf '%s\t%s\t%s\n' "$1" "not measured" "$2" >>"$work/targe
 # then.
 crash_deploy() {
   local site=$1 r=$2 rc=0 staged n
-  # In a subshell, whose report of the kill goes to the log too.
-  (strace -f -o /dev/null -e trace=syncfs -e inject=syncfs:signal=KILL \
-    persist deploy "$rel" --root "$site" --id 4 --quiet) >>"$work/log.txt" 2>&1 || rc=$?
+  # In a subshell that waits for it (the exit keeps bash from exec'ing
+  # strace in its place), whose report of the kill goes to the log.
+  (
+    strace -f -o /dev/null -e trace=syncfs -e inject=syncfs:signal=KILL \
+      persist deploy "$rel" --root "$site" --id 4 --quiet
+    exit $?
+  ) >>"$work/log.txt" 2>&1 || rc=$?
   ((rc == 137)) || die "the deploy to crash ended with $rc, not 137 (SIGKILL) (see $work/log.txt)"
   staged=$(find "$site/releases" -mindepth 1 -maxdepth 1 -name '.persist-*' | head -n 1)
   [[ -n "$staged" ]] || die "the killed deploy left no staged release in $site/releases"
