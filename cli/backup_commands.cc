@@ -36,6 +36,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/commands.h"
+#include "cli/root_guard.h"
 #include "cli/drift_guard.h"
 #include "fsops/archive.h"
 #include "fsops/env.h"
@@ -44,6 +45,7 @@
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/root.h"
+#include "fsops/copy_tree.h"
 #include "fsops/tree.h"
 #include "fsops/tree_diff.h"
 #include "journal/exit_code.h"
@@ -469,6 +471,8 @@ absl::Status RunRestore(const Args& args) {
   absl::StatusOr<Fd> in = OpenArchive(env, file);
   if (!in.ok()) return in.status();
 
+  status = CheckRootOnSite(root_dir, "restore", args.Has("allow-root"));
+  if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(env, root_dir, "restore");
   if (!site.ok()) return site.status();
   (*site)->set_purge_guard(RescueDriftBeforePurge);

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/root_guard.h"
 #include "cli/drift_guard.h"
 #include "cli/plan_file.h"
 #include "cli/report.h"
@@ -30,6 +31,8 @@ absl::Status RunExec(const Args& args) {
   }
   absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
   if (!plan.ok()) return plan.status();
+  absl::Status allowed = CheckRootOnSite(RootOf(args), "exec", args.Has("allow-root"));
+  if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
   if (!site.ok()) return site.status();
@@ -48,6 +51,8 @@ absl::Status RunExec(const Args& args) {
 absl::Status RunRecover(const Args& args) {
   absl::Status status = ExpectPositionals("recover", args, 0, 0);
   if (!status.ok()) return status;
+  absl::Status allowed = CheckRootOnSite(RootOf(args), "recover", args.Has("allow-root"));
+  if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "recover");
   if (!site.ok()) return site.status();
@@ -67,6 +72,8 @@ absl::Status RunRecover(const Args& args) {
 absl::Status RunUndo(const Args& args) {
   absl::Status status = ExpectPositionals("undo", args, 0, 1);
   if (!status.ok()) return status;
+  absl::Status allowed = CheckRootOnSite(RootOf(args), "undo", args.Has("allow-root"));
+  if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "undo");
   if (!site.ok()) return site.status();

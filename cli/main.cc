@@ -113,7 +113,8 @@ const std::map<std::string, Command>& Commands() {
         RunCustom}},
       {"deploy",
        {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
-        "                 [--merge-new] [--no-switch] [--dry-run] [--json]",
+        "                 [--merge-new] [--no-switch] [--dry-run] [--json]\n"
+        "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off]",
         "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
         "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
         "into shared/, switches current, prunes releases beyond --keep (default 5) and logs\n"
@@ -121,8 +122,12 @@ const std::map<std::string, Command>& Commands() {
         "shared/; later deploys never overwrite it (--merge-new adds only files shared/ lacks).\n"
         "--mode accepts the blueprint's true (first) and false (subsequent). --dry-run prints\n"
         "the classification and the plan and changes nothing. `persist undo` reverses it.\n"
-        "--manifest off skips the release's manifest (and so diff and verify's file checks).",
-        {"root", "mode", "id", "keep", "manifest"},
+        "--manifest off skips the release's manifest (and so diff and verify's file checks).\n"
+        "--dedupe: a file the live release holds byte for byte is reflinked to it (auto, the\n"
+        "default, where the filesystem can; reflink: or fail), hard-linked to it (hardlink:\n"
+        "when mode, mtime and owner agree too; the releases then share that file, see the\n"
+        "README), or copied (off).",
+        {"root", "mode", "id", "keep", "manifest", "dedupe"},
         {"merge-new", "no-switch", "dry-run", "json"},
         RunDeploy}},
       {"switch",
@@ -200,6 +205,7 @@ int Main(int argc, char** argv) {
   }
   std::set<std::string> switches = command.switch_flags;
   switches.insert("quiet");
+  switches.insert("allow-root");
   absl::StatusOr<Args> args = ParseArgs(it->first, rest, command.value_flags, switches);
   absl::Status status = args.status();
   if (status.ok()) {

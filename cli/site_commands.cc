@@ -18,6 +18,7 @@
 #include "cli/drift_guard.h"
 #include "cli/hooks.h"
 #include "cli/report.h"
+#include "cli/root_guard.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
 #include "fsops/ops.h"
@@ -40,6 +41,8 @@ namespace {
 // The site opened for a change, refusing while a run is interrupted: a plan
 // made from a half-done tree would be wrong.
 absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std::string& command) {
+  absl::Status allowed = CheckRootOnSite(RootOf(args), command, args.Has("allow-root"));
+  if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), command);
   if (!site.ok()) return site.status();
@@ -158,6 +161,12 @@ absl::Status RunDeploy(const Args& args) {
     keep = value;
   }
   request.release_id = args.Get("id", "");
+  absl::StatusOr<Dedupe> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
+  if (!dedupe.ok()) return WithExitCode(dedupe.status(), kExitUsage);
+  request.dedupe = *dedupe == Dedupe::kHardlink  ? DEDUPE_HARDLINK
+                   : *dedupe == Dedupe::kReflink ? DEDUPE_REFLINK
+                   : *dedupe == Dedupe::kAuto    ? DEDUPE_AUTO
+                                                 : DEDUPE_OFF;
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "deploy");
   if (!site.ok()) return site.status();
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**site, request, keep);
@@ -198,6 +207,8 @@ absl::Status RunDeploy(const Args& args) {
         absl::StrCat("--manifest takes on or off, not \"", manifest, "\""));
   }
   options.record_manifests = manifest == "on";
+  CopyStats copied;
+  options.copy_stats = &copied;
   absl::StatusOr<std::string> root_dir = AbsolutePath(RootOf(args));
   if (!root_dir.ok()) return root_dir.status();
   const std::string release_dir = absl::StrCat(*root_dir, "/releases/", planned->release_id);
@@ -233,6 +244,12 @@ absl::Status RunDeploy(const Args& args) {
             << (request.switch_current ? "current points at it"
                                        : "not switched: persist switch " + planned->release_id)
             << "\n";
+  if (copied.linked + copied.cloned > 0) {
+    std::cout << copied.linked + copied.cloned << " of " << copied.files
+              << " files unchanged since the live release were "
+              << (copied.linked > 0 ? "hard-linked" : "reflinked")
+              << " to it instead of copied (--dedupe " << args.Get("dedupe", "auto") << ")\n";
+  }
   for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
   std::cout << "`persist undo` reverses this deploy exactly\n";
   return after;

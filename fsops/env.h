@@ -11,6 +11,8 @@
 // argument, where there is one, is only used in error messages. Nothing here
 // follows a symlink: opens add O_NOFOLLOW and stats use AT_SYMLINK_NOFOLLOW.
 // Errors come from ErrnoStatus() and carry the errno (see errno_status.h).
+// Every method may be called from several threads at once: a tree copy runs
+// its files on a pool of workers.
 
 #ifndef PERSIST_FSOPS_ENV_H_
 #define PERSIST_FSOPS_ENV_H_
@@ -99,7 +101,22 @@ class Env {
   virtual absl::StatusOr<size_t> CopyFileRange(int in_fd, int out_fd, size_t n,
                                                const std::string& path) = 0;
 
+  // linkat(from_dir, from_name, to_dir, to_name, 0): a second name for a
+  // file, never for a symlink's target.
+  virtual absl::Status LinkAt(int from_dir, const std::string& from_name, int to_dir,
+                              const std::string& to_name, const std::string& path) = 0;
+
+  // ioctl(out_fd, FICLONE, in_fd): out_fd's content becomes in_fd's, sharing
+  // its blocks copy-on-write. EOPNOTSUPP, EXDEV or EINVAL where the
+  // filesystem cannot.
+  virtual absl::Status CloneFile(int in_fd, int out_fd, const std::string& path) = 0;
+
   virtual absl::Status Ftruncate(int fd, off_t length, const std::string& path) = 0;
+
+  // fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW); name "" changes
+  // dir_fd's own owner.
+  virtual absl::Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
+                               const std::string& path) = 0;
 
   virtual absl::Status Fchmod(int fd, mode_t mode, const std::string& path) = 0;
 

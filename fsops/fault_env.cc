@@ -11,24 +11,29 @@
 namespace persist {
 
 absl::Status FaultEnv::Alive(const std::string& path) const {
-  if (crashed_) return ErrnoStatus(ECANCELED, "crashed before", path);
+  if (crashed_.load()) return ErrnoStatus(ECANCELED, "crashed before", path);
   return absl::OkStatus();
 }
 
 absl::Status FaultEnv::Mutation(Kind kind, const char* what, const std::string& path) {
   absl::Status alive = Alive(path);
   if (!alive.ok()) return alive;
-  ++count_;
-  int& of_kind = kind_counts_[static_cast<int>(kind)];
-  ++of_kind;
-  if (hook_) hook_(count_, kind);
-  if (crash_at_ > 0 && count_ >= crash_at_) {
+  int n, n_of_kind;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    n = ++count_;
+    n_of_kind = ++kind_counts_[static_cast<int>(kind)];
+  }
+  // Outside the lock: a race test's hook may change the tree through this Env.
+  if (hook_) hook_(n, kind);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (crash_at_ > 0 && n >= crash_at_) {
     crashed_ = true;
     return Alive(path);
   }
   if (fail_at_ > 0 && !injected_) {
-    const int n = fail_kind_ == Kind::kAny ? count_ : of_kind;
-    if ((fail_kind_ == Kind::kAny || fail_kind_ == kind) && n == fail_at_) {
+    const int nth = fail_kind_ == Kind::kAny ? n : n_of_kind;
+    if ((fail_kind_ == Kind::kAny || fail_kind_ == kind) && nth == fail_at_) {
       injected_ = true;
       return ErrnoStatus(fail_errno_, what, path);
     }
@@ -139,6 +144,23 @@ absl::StatusOr<size_t> FaultEnv::CopyFileRange(int in_fd, int out_fd, size_t n,
                                                const std::string& path) {
   PERSIST_FAULT(Kind::kCopyRange, "copy_file_range", path);
   return base_->CopyFileRange(in_fd, out_fd, n, path);
+}
+
+absl::Status FaultEnv::LinkAt(int from_dir, const std::string& from_name, int to_dir,
+                              const std::string& to_name, const std::string& path) {
+  PERSIST_FAULT(Kind::kLink, "link", path);
+  return base_->LinkAt(from_dir, from_name, to_dir, to_name, path);
+}
+
+absl::Status FaultEnv::CloneFile(int in_fd, int out_fd, const std::string& path) {
+  PERSIST_FAULT(Kind::kClone, "reflink", path);
+  return base_->CloneFile(in_fd, out_fd, path);
+}
+
+absl::Status FaultEnv::ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
+                               const std::string& path) {
+  PERSIST_FAULT(Kind::kChown, "chown", path);
+  return base_->ChownAt(dir_fd, name, uid, gid, path);
 }
 
 absl::Status FaultEnv::Ftruncate(int fd, off_t length, const std::string& path) {

@@ -14,7 +14,9 @@
 #ifndef PERSIST_FSOPS_FAULT_ENV_H_
 #define PERSIST_FSOPS_FAULT_ENV_H_
 
+#include <atomic>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "fsops/env.h"
@@ -26,7 +28,7 @@ class FaultEnv : public Env {
   // Which mutating calls count toward N; kAny counts them all.
   enum class Kind {
     kAny, kCreate, kMkdir, kSymlink, kRename, kUnlink, kWrite, kCopyRange, kTruncate,
-    kChmod, kUtimens, kFsync, kSyncfs, kJournal,
+    kChmod, kUtimens, kFsync, kSyncfs, kJournal, kLink, kClone, kChown,
   };
 
   explicit FaultEnv(Env* base) : base_(base) {}
@@ -47,10 +49,19 @@ class FaultEnv : public Env {
   // Answers fstatfs with this f_type (0: the real one).
   void FakeFilesystemType(long type) { fake_fs_type_ = type; }
 
-  int mutations() const { return count_; }
-  int count_of(Kind kind) const { return kind_counts_[static_cast<int>(kind)]; }
-  bool crashed() const { return crashed_; }
-  bool injected() const { return injected_; }
+  int mutations() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return count_;
+  }
+  int count_of(Kind kind) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return kind_counts_[static_cast<int>(kind)];
+  }
+  bool crashed() const { return crashed_.load(); }
+  bool injected() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return injected_;
+  }
 
   absl::StatusOr<int> OpenRoot(const std::string& path) override;
   absl::StatusOr<int> OpenBeneath(int root_fd, const std::string& rel, int flags) override;
@@ -77,7 +88,12 @@ class FaultEnv : public Env {
   absl::Status Write(int fd, const char* buf, size_t n, const std::string& path) override;
   absl::StatusOr<size_t> CopyFileRange(int in_fd, int out_fd, size_t n,
                                        const std::string& path) override;
+  absl::Status LinkAt(int from_dir, const std::string& from_name, int to_dir,
+                      const std::string& to_name, const std::string& path) override;
+  absl::Status CloneFile(int in_fd, int out_fd, const std::string& path) override;
   absl::Status Ftruncate(int fd, off_t length, const std::string& path) override;
+  absl::Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
+                       const std::string& path) override;
   absl::Status Fchmod(int fd, mode_t mode, const std::string& path) override;
   absl::Status FchmodAt(int dir_fd, const std::string& name, mode_t mode,
                         const std::string& path) override;
@@ -94,13 +110,16 @@ class FaultEnv : public Env {
   absl::Status Alive(const std::string& path) const;
 
   Env* base_;
+  // Workers of a tree copy count their calls from several threads; which of
+  // them is call N can differ from run to run, never how many calls there are.
+  mutable std::mutex mu_;
   int count_ = 0;
-  int kind_counts_[14] = {};
+  int kind_counts_[17] = {};
   int crash_at_ = 0;
   int fail_at_ = 0;
   int fail_errno_ = 0;
   Kind fail_kind_ = Kind::kAny;
-  bool crashed_ = false;
+  std::atomic<bool> crashed_{false};
   bool injected_ = false;
   unsigned refused_rename_flags_ = 0;
   long fake_fs_type_ = 0;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <optional>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/copy_tree.h"
 #include "fsops/tree.h"
 
 namespace persist {
@@ -157,7 +159,32 @@ absl::Status Unrecognised(const OpContext& ctx, const std::string& a, const std:
 
 // ---- Placing new objects ----
 
-using BuildFn = std::function<absl::Status(const Entry& staged)>;
+// Who owns what an op creates.
+struct Owner {
+  uid_t uid = static_cast<uid_t>(-1);  // -1: the creating process
+  gid_t gid = static_cast<gid_t>(-1);
+  bool set() const { return uid != static_cast<uid_t>(-1); }
+};
+
+// What root creates takes the owner of the directory it is created in: a
+// deploy run as root must leave a site its web server's user can still write.
+absl::StatusOr<Owner> OwnerIn(Env* env, const Loc& loc) {
+  Owner owner;
+  if (geteuid() != 0) return owner;
+  struct stat st;
+  PERSIST_RETURN_IF_ERROR(env->StatAt(loc.dir.get(), "", &st, loc.parent));
+  if (st.st_uid == 0 && st.st_gid == 0) return owner;
+  owner.uid = st.st_uid;
+  owner.gid = st.st_gid;
+  return owner;
+}
+
+absl::Status ChownCreated(Env* env, const Entry& entry, const Owner& owner) {
+  if (!owner.set()) return absl::OkStatus();
+  return env->ChownAt(entry.dir_fd, entry.name, owner.uid, owner.gid, entry.path);
+}
+
+using BuildFn = std::function<absl::Status(const Entry& staged, const Owner& owner)>;
 
 // Puts `staged` where `dest` is, and the object that was at `dest` in the
 // stash. The staged object's identity is journaled first, so that recovery
@@ -191,7 +218,9 @@ absl::Status Place(const OpContext& ctx, const std::string& dest, bool displaces
   absl::StatusOr<Loc> loc = Locate(*ctx.root, dest);
   if (!loc.ok()) return loc.status();
   const Entry staged = loc->sibling(TempName(ctx));
-  PERSIST_RETURN_IF_ERROR(build(staged));
+  absl::StatusOr<Owner> owner = OwnerIn(env, *loc);
+  if (!owner.ok()) return owner.status();
+  PERSIST_RETURN_IF_ERROR(build(staged, *owner));
   if (sync_tree) PERSIST_RETURN_IF_ERROR(env->Syncfs(loc->dir.get(), staged.path));
   if (displaces) return SwapIn(ctx, staged, *loc);
   PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, staged, loc->entry()));
@@ -257,21 +286,25 @@ absl::Status ApplyMkdir(const MkdirOp& op, const OpContext& ctx) {
   if (ctx.before[0].type() == DIRECTORY) return absl::OkStatus();
   Env* env = ctx.root->env();
   const mode_t mode = ModeOr(op.mode(), 0755);
-  return Place(ctx, op.path(), false, false, [&](const Entry& staged) {
+  return Place(ctx, op.path(), false, false, [&](const Entry& staged, const Owner& owner) {
     PERSIST_RETURN_IF_ERROR(env->MkdirAt(staged.dir_fd, staged.name, 0700, staged.path));
+    PERSIST_RETURN_IF_ERROR(ChownCreated(env, staged, owner));
     return env->FchmodAt(staged.dir_fd, staged.name, mode, staged.path);
   });
 }
 
 absl::Status ApplyWrite(const WriteOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
-  return Place(ctx, op.path(), Exists(ctx.before[0]), false, [&](const Entry& staged) {
+  return Place(ctx, op.path(), Exists(ctx.before[0]), false, [&](const Entry& staged,
+                                                                  const Owner& owner) {
     absl::StatusOr<int> fd =
         env->OpenAt(staged.dir_fd, staged.name, O_WRONLY | O_CREAT | O_EXCL, 0600, staged.path);
     if (!fd.ok()) return fd.status();
     Fd file(env, *fd, staged.path);
     PERSIST_RETURN_IF_ERROR(env->Write(file.get(), op.content().data(), op.content().size(),
                                        staged.path));
+    // Owner before mode: a change of owner clears the set-user-ID bit.
+    PERSIST_RETURN_IF_ERROR(ChownCreated(env, Entry{file.get(), "", staged.path}, owner));
     PERSIST_RETURN_IF_ERROR(env->Fchmod(file.get(), ModeOr(op.mode(), 0644), staged.path));
     return env->Fsync(file.get(), staged.path);
   });
@@ -279,29 +312,68 @@ absl::Status ApplyWrite(const WriteOp& op, const OpContext& ctx) {
 
 absl::Status ApplySymlink(const SymlinkOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
-  return Place(ctx, op.path(), Exists(ctx.before[0]), false, [&](const Entry& staged) {
-    return env->SymlinkAt(op.target(), staged.dir_fd, staged.name, staged.path);
+  return Place(ctx, op.path(), Exists(ctx.before[0]), false, [&](const Entry& staged,
+                                                                  const Owner& owner) {
+    PERSIST_RETURN_IF_ERROR(env->SymlinkAt(op.target(), staged.dir_fd, staged.name, staged.path));
+    return ChownCreated(env, staged, owner);
   });
+}
+
+// Options for copying a tree in place of `staged`.
+CopyOptions TreeOptions(const OpContext& ctx, const Owner& owner) {
+  CopyOptions options;
+  if (ctx.manifest != nullptr) ctx.manifest->clear_entry();
+  options.manifest = ctx.manifest;
+  options.on_file = ctx.progress;
+  options.uid = owner.uid;
+  options.gid = owner.gid;
+  return options;
 }
 
 absl::Status ApplyCopy(const CopyOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
   absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
   if (!from.ok()) return from.status();
-  return Place(ctx, op.to(), Exists(ctx.before[1]), true, [&](const Entry& staged) {
-    if (ctx.manifest != nullptr) ctx.manifest->clear();
-    return CopyTree(env, from->entry(), staged, CopyOptions{ctx.manifest, ctx.progress});
+  return Place(ctx, op.to(), Exists(ctx.before[1]), true, [&](const Entry& staged,
+                                                               const Owner& owner) {
+    return CopyTree(env, from->entry(), staged, TreeOptions(ctx, owner));
   });
 }
 
 // The source of an import: an absolute path outside the site, only read.
 Entry ImportSource(const ImportOp& op) { return Entry{AT_FDCWD, op.from(), op.from()}; }
 
+Dedupe DedupeOf(DedupeMode mode) {
+  switch (mode) {
+    case DEDUPE_AUTO:
+      return Dedupe::kAuto;
+    case DEDUPE_REFLINK:
+      return Dedupe::kReflink;
+    case DEDUPE_HARDLINK:
+      return Dedupe::kHardlink;
+    default:
+      return Dedupe::kOff;
+  }
+}
+
 absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
-  return Place(ctx, op.to(), Exists(ctx.before[0]), true, [&](const Entry& staged) {
-    if (ctx.manifest != nullptr) ctx.manifest->clear();
-    return CopyTree(env, ImportSource(op), staged, CopyOptions{ctx.manifest, ctx.progress});
+  // The release to take unchanged files from; gone or unreadable, the
+  // import copies everything.
+  std::optional<Loc> previous;
+  if (!op.dedupe_from().empty() && op.dedupe() != DEDUPE_OFF) {
+    absl::StatusOr<Loc> loc = Locate(*ctx.root, op.dedupe_from());
+    if (loc.ok()) previous = std::move(*loc);
+  }
+  return Place(ctx, op.to(), Exists(ctx.before[0]), true, [&](const Entry& staged,
+                                                               const Owner& owner) {
+    CopyOptions options = TreeOptions(ctx, owner);
+    if (previous.has_value()) {
+      options.previous = previous->entry();
+      options.dedupe = DedupeOf(op.dedupe());
+    }
+    options.stats = ctx.copy_stats;
+    return CopyTree(env, ImportSource(op), staged, options);
   });
 }
 
@@ -329,8 +401,12 @@ absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
   }
   // Across filesystems: a staged copy at the destination, then the source
   // goes to the stash.
-  PERSIST_RETURN_IF_ERROR(Place(ctx, op.to(), displaces, true, [&](const Entry& staged) {
-    return CopyTree(env, from->entry(), staged);
+  PERSIST_RETURN_IF_ERROR(Place(ctx, op.to(), displaces, true, [&](const Entry& staged,
+                                                                    const Owner& owner) {
+    CopyOptions options;
+    options.uid = owner.uid;
+    options.gid = owner.gid;
+    return CopyTree(env, from->entry(), staged, options);
   }));
   return StashPut(ctx, from->entry(), "src");
 }
@@ -553,6 +629,15 @@ absl::Status ValidateOp(const Op& op) {
           DescribeOp(op), ": the source must be an absolute path without \"..\", such as "
                           "/home/user/uploads/app-v2"));
     }
+    const std::string& dedupe_from = op.import().dedupe_from();
+    if (!dedupe_from.empty()) {
+      absl::Status status = ValidateRelativePath(dedupe_from);
+      if (!status.ok()) return Annotate(status, DescribeOp(op) + ": dedupe_from");
+      if (IsWithin(dedupe_from, kStateDir)) {
+        return absl::InvalidArgumentError(
+            DescribeOp(op) + ": dedupe_from must be a release, not inside .persist/");
+      }
+    }
   }
   if (op.has_symlink() && op.symlink().target().empty()) {
     return absl::InvalidArgumentError(DescribeOp(op) + ": the symlink has no target");
@@ -592,9 +677,15 @@ std::string DescribeOp(const Op& op) {
     case Op::kChmod:
       return absl::StrFormat("chmod %04o %s", op.chmod().mode() & 07777,
                              PrintablePath(op.chmod().path()));
-    case Op::kImport:
-      return absl::StrCat("import ", PrintablePath(op.import().from()), " -> ",
-                          PrintablePath(op.import().to()));
+    case Op::kImport: {
+      std::string line = absl::StrCat("import ", PrintablePath(op.import().from()), " -> ",
+                                      PrintablePath(op.import().to()));
+      if (op.import().dedupe() != DEDUPE_OFF && !op.import().dedupe_from().empty()) {
+        absl::StrAppend(&line, " (", DedupeName(DedupeOf(op.import().dedupe())),
+                        " from ", PrintablePath(op.import().dedupe_from()), ")");
+      }
+      return line;
+    }
     case Op::KIND_NOT_SET:
       break;
   }

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "fsops/copy_tree.h"
 #include "fsops/root.h"
 #include "proto/journal.pb.h"
 
@@ -57,8 +58,10 @@ struct OpContext {
   // with the staged object's identity; it must be durable when it returns.
   std::function<absl::Status(uint64_t dev, uint64_t inode)> record_swap;
   // When set, a copy or import records every path it stages here
-  // (tree.h CopyTree), hashing files in the same pass.
-  std::vector<ManifestEntry>* manifest = nullptr;
+  // (copy_tree.h CopyTree), hashing files in the same pass.
+  Manifest* manifest = nullptr;
+  // When set, an import tells here how it made its files.
+  CopyStats* copy_stats = nullptr;
   // When set, a copy or import reports its running totals after each file.
   std::function<void(uint64_t files, uint64_t bytes)> progress;
   // Undo reads the identity record_swap had stored, if it was called.

@@ -5,9 +5,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -126,6 +128,27 @@ class PosixEnv : public Env {
     if (RetryOnEintr([&] { return flock(fd, operation); }) < 0) {
       return ErrnoStatus(errno, "lock", path);
     }
+    return absl::OkStatus();
+  }
+
+  absl::Status LinkAt(int from_dir, const std::string& from_name, int to_dir,
+                      const std::string& to_name, const std::string& path) override {
+    if (linkat(from_dir, from_name.c_str(), to_dir, to_name.c_str(), 0) < 0) {
+      return ErrnoStatus(errno, "link", path);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CloneFile(int in_fd, int out_fd, const std::string& path) override {
+    if (ioctl(out_fd, FICLONE, in_fd) < 0) return ErrnoStatus(errno, "reflink", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
+                       const std::string& path) override {
+    int rc = name.empty() ? fchown(dir_fd, uid, gid)
+                          : fchownat(dir_fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
+    if (rc < 0) return ErrnoStatus(errno, "chown", path);
     return absl::OkStatus();
   }
 

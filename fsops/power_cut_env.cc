@@ -70,6 +70,7 @@ std::string PowerCutEnv::Find(const Id& id) const {
 
 absl::StatusOr<int> PowerCutEnv::OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode,
                                         const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   const bool creates = (flags & O_CREAT) && IdOf(dir_fd, name).ino == 0;
   absl::StatusOr<int> fd = base_->OpenAt(dir_fd, name, flags, mode, path);
   if (fd.ok() && creates) {
@@ -83,6 +84,7 @@ absl::StatusOr<int> PowerCutEnv::OpenAt(int dir_fd, const std::string& name, int
 
 absl::Status PowerCutEnv::MkdirAt(int dir_fd, const std::string& name, mode_t mode,
                                   const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->MkdirAt(dir_fd, name, mode, path);
   if (status.ok()) {
     Change change(Change::kCreate);
@@ -95,6 +97,7 @@ absl::Status PowerCutEnv::MkdirAt(int dir_fd, const std::string& name, mode_t mo
 
 absl::Status PowerCutEnv::SymlinkAt(const std::string& target, int dir_fd, const std::string& name,
                                     const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->SymlinkAt(target, dir_fd, name, path);
   if (status.ok()) {
     Change change(Change::kCreate);
@@ -108,6 +111,7 @@ absl::Status PowerCutEnv::SymlinkAt(const std::string& target, int dir_fd, const
 absl::Status PowerCutEnv::RenameAt(int from_dir, const std::string& from_name, int to_dir,
                                    const std::string& to_name, unsigned flags,
                                    const std::string& from_path, const std::string& to_path) {
+  std::lock_guard<std::mutex> lock(mu_);
   absl::Status status =
       base_->RenameAt(from_dir, from_name, to_dir, to_name, flags, from_path, to_path);
   if (status.ok()) {
@@ -123,6 +127,7 @@ absl::Status PowerCutEnv::RenameAt(int from_dir, const std::string& from_name, i
 
 absl::Status PowerCutEnv::UnlinkAt(int dir_fd, const std::string& name, int flags,
                                    const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   struct stat st;
   if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return ErrnoStatus(errno, "unlink", path);
@@ -159,6 +164,7 @@ absl::Status PowerCutEnv::UnlinkAt(int dir_fd, const std::string& name, int flag
 }
 
 absl::Status PowerCutEnv::Write(int fd, const char* buf, size_t n, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->Write(fd, buf, n, path);
   Change change(Change::kData);
   change.object = IdOfFd(fd);
@@ -168,6 +174,7 @@ absl::Status PowerCutEnv::Write(int fd, const char* buf, size_t n, const std::st
 
 absl::StatusOr<size_t> PowerCutEnv::CopyFileRange(int in_fd, int out_fd, size_t n,
                                                   const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<size_t> done = base_->CopyFileRange(in_fd, out_fd, n, path);
   Change change(Change::kData);
   change.object = IdOfFd(out_fd);
@@ -175,7 +182,41 @@ absl::StatusOr<size_t> PowerCutEnv::CopyFileRange(int in_fd, int out_fd, size_t 
   return done;
 }
 
+absl::Status PowerCutEnv::LinkAt(int from_dir, const std::string& from_name, int to_dir,
+                                 const std::string& to_name, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status status = base_->LinkAt(from_dir, from_name, to_dir, to_name, path);
+  if (status.ok()) {
+    Change change(Change::kCreate);
+    change.dir1 = IdOfFd(to_dir);
+    change.path1 = path;
+    changes_.push_back(change);
+  }
+  return status;
+}
+
+absl::Status PowerCutEnv::CloneFile(int in_fd, int out_fd, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status status = base_->CloneFile(in_fd, out_fd, path);
+  Change change(Change::kData);
+  change.object = IdOfFd(out_fd);
+  changes_.push_back(change);
+  return status;
+}
+
+absl::Status PowerCutEnv::ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
+                                  const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (name.empty()) {
+    RecordMeta(-1, "", dir_fd);
+  } else {
+    RecordMeta(dir_fd, name, -1);
+  }
+  return base_->ChownAt(dir_fd, name, uid, gid, path);
+}
+
 absl::Status PowerCutEnv::Ftruncate(int fd, off_t length, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->Ftruncate(fd, length, path);
   Change change(Change::kData);
   change.object = IdOfFd(fd);
@@ -196,18 +237,21 @@ void PowerCutEnv::RecordMeta(int dir_fd, const std::string& name, int fd) {
 }
 
 absl::Status PowerCutEnv::Fchmod(int fd, mode_t mode, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   RecordMeta(-1, "", fd);
   return base_->Fchmod(fd, mode, path);
 }
 
 absl::Status PowerCutEnv::FchmodAt(int dir_fd, const std::string& name, mode_t mode,
                                    const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   RecordMeta(dir_fd, name, -1);
   return base_->FchmodAt(dir_fd, name, mode, path);
 }
 
 absl::Status PowerCutEnv::UtimensAt(int dir_fd, const std::string& name,
                                     const struct timespec times[2], const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (name.empty()) {
     RecordMeta(-1, "", dir_fd);
   } else {
@@ -217,6 +261,7 @@ absl::Status PowerCutEnv::UtimensAt(int dir_fd, const std::string& name,
 }
 
 absl::Status PowerCutEnv::Fsync(int fd, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->Fsync(fd, path);
   if (!status.ok()) return status;
   const Id id = IdOfFd(fd);
@@ -245,6 +290,7 @@ absl::Status PowerCutEnv::Fsync(int fd, const std::string& path) {
 }
 
 absl::Status PowerCutEnv::Syncfs(int fd, const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->Syncfs(fd, path);
   if (!status.ok()) return status;
   for (Change& change : changes_) change.durable = true;
@@ -252,6 +298,7 @@ absl::Status PowerCutEnv::Syncfs(int fd, const std::string& path) {
 }
 
 void PowerCutEnv::Cut() {
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto it = changes_.rbegin(); it != changes_.rend(); ++it) {
     const Change& change = *it;
     if (change.durable) continue;
@@ -282,6 +329,7 @@ void PowerCutEnv::Cut() {
       case Change::kMeta: {
         std::string path = Find(change.object);
         if (path.empty()) break;
+        lchown(path.c_str(), change.old_stat.st_uid, change.old_stat.st_gid);
         if (!S_ISLNK(change.old_stat.st_mode)) chmod(path.c_str(), change.old_stat.st_mode & 07777);
         struct timespec times[2] = {change.old_stat.st_atim, change.old_stat.st_mtim};
         utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);

@@ -26,6 +26,7 @@
 
 #include <sys/stat.h>
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -84,7 +85,12 @@ class PowerCutEnv : public Env {
   absl::Status Write(int fd, const char* buf, size_t n, const std::string& path) override;
   absl::StatusOr<size_t> CopyFileRange(int in_fd, int out_fd, size_t n,
                                        const std::string& path) override;
+  absl::Status LinkAt(int from_dir, const std::string& from_name, int to_dir,
+                      const std::string& to_name, const std::string& path) override;
+  absl::Status CloneFile(int in_fd, int out_fd, const std::string& path) override;
   absl::Status Ftruncate(int fd, off_t length, const std::string& path) override;
+  absl::Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
+                       const std::string& path) override;
   absl::Status Fchmod(int fd, mode_t mode, const std::string& path) override;
   absl::Status FchmodAt(int dir_fd, const std::string& name, mode_t mode,
                         const std::string& path) override;
@@ -124,6 +130,8 @@ class PowerCutEnv : public Env {
 
   Env* base_;
   std::string root_dir_;
+  // Guards the model: a tree copy's workers change the tree from several threads.
+  std::mutex mu_;
   std::vector<Change> changes_;
   int buried_ = 0;
   int reverted_ = 0;

@@ -1,7 +1,7 @@
 // Copyright persist authors.
 //
-// tree: copying and removing whole trees through an Env, fd-relative all the
-// way down (openat + unlinkat), never by path string.
+// tree: removing whole trees through an Env, fd-relative all the way down
+// (openat + unlinkat), never by path string. Copying is in copy_tree.h.
 
 #ifndef PERSIST_FSOPS_TREE_H_
 #define PERSIST_FSOPS_TREE_H_
@@ -11,37 +11,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "fsops/entry.h"
 #include "fsops/env.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
-
-// A name in an open directory, with its root-relative path for messages.
-struct Entry {
-  int dir_fd;
-  std::string name;
-  std::string path;
-};
-
-// Copies `from` (a file, symlink or directory tree) to `to`, which must not
-// exist. Symlinks are copied as symlinks and never followed; modes and mtimes
-// are kept; regular files go through copy_file_range. Fifos, sockets and
-// devices are refused with FailedPrecondition naming them. Nothing is synced:
-// the caller syncs the staged tree once (Env::Syncfs). On error, what was
-// created so far stays for the caller to remove.
-absl::Status CopyTree(Env* env, const Entry& from, const Entry& to);
-
-struct CopyOptions {
-  // Every copied path is recorded here (relative to `to`, "" for `to`
-  // itself), regular files with the SHA-256 of their content, computed while
-  // they are copied: one read of each file, through user space instead of
-  // copy_file_range.
-  std::vector<ManifestEntry>* manifest = nullptr;
-  // Called after each regular file with the running totals.
-  std::function<void(uint64_t files, uint64_t bytes)> on_file;
-};
-
-absl::Status CopyTree(Env* env, const Entry& from, const Entry& to, const CopyOptions& options);
 
 // Removes `entry` and everything beneath it. A missing entry is OK.
 absl::Status RemoveTree(Env* env, const Entry& entry);

@@ -1,5 +1,6 @@
 // Copyright persist authors.
 
+#include "fsops/copy_tree.h"
 #include "fsops/tree.h"
 
 #include <errno.h>

@@ -195,18 +195,18 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
       status = ObserveBefore(site, &record);
       if (status.ok()) status = store.PutOp(record);
     }
-    std::vector<ManifestEntry> entries;
+    Manifest manifest;
     if (status.ok()) {
       OpContext ctx = ContextForRecord(site, &record);
-      if (options.record_manifests && op.has_import()) ctx.manifest = &entries;
+      if (options.record_manifests && op.has_import()) ctx.manifest = &manifest;
+      ctx.copy_stats = options.copy_stats;
       if (show_progress) ctx.progress = CopyProgress(record.index() + 1, plan.op_size());
       status = ApplyOp(op, ctx);
     }
     if (status.ok() && options.record_manifests && op.has_import()) {
-      Manifest& manifest = manifests.emplace_back();
       manifest.set_release_path(op.import().to());
       manifest.set_run_id(run.id());
-      for (ManifestEntry& entry : entries) *manifest.add_entry() = std::move(entry);
+      manifests.push_back(std::move(manifest));
     }
     if (status.ok()) status = ObserveAfter(site, &record);
     if (status.ok()) {

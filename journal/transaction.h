@@ -25,6 +25,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "fsops/copy_tree.h"
 #include "journal/site.h"
 #include "proto/journal.pb.h"
 
@@ -40,6 +41,9 @@ struct RunOptions {
   // Record the manifest of every imported tree (a release) in the journal,
   // at the commit that completes the run.
   bool record_manifests = true;
+  // When set, receives how the run's imports made their files (copied,
+  // linked, cloned).
+  CopyStats* copy_stats = nullptr;
   // Called before op `index` is applied (index == op count: after the last,
   // before the run commits); may add to the run's record (hook output). An
   // error fails the run, which is then undone.

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 
 #include "fsops/env.h"
+#include "fsops/copy_tree.h"
 #include "fsops/tree.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tree_snapshot.h"
@@ -19,15 +20,15 @@ using testing::WriteFile;
 // Copies `from` (absolute) to site/releases/<id> recording the manifest, as
 // an import does.
 Manifest Stage(const Root& site, const std::string& from, const std::string& id) {
-  std::vector<ManifestEntry> entries;
+  Manifest manifest;
+  CopyOptions options;
+  options.manifest = &manifest;
   absl::StatusOr<Fd> releases = site.OpenDir("releases");
   EXPECT_TRUE(releases.ok());
   absl::Status status = CopyTree(Env::Default(), Entry{AT_FDCWD, from, from},
-                                 Entry{releases->get(), id, "releases/" + id}, CopyOptions{&entries, nullptr});
+                                 Entry{releases->get(), id, "releases/" + id}, options);
   EXPECT_TRUE(status.ok()) << status;
-  Manifest manifest;
   manifest.set_release_path("releases/" + id);
-  for (auto& e : entries) *manifest.add_entry() = e;
   return manifest;
 }
 

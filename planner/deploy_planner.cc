@@ -173,6 +173,16 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   Op import;
   import.mutable_import()->set_from(request.source);
   import.mutable_import()->set_to(release);
+  if (request.dedupe != DEDUPE_OFF) {
+    // Unchanged files are taken from the live release, the one most like
+    // the new one.
+    absl::StatusOr<std::string> live = CurrentRelease(site);
+    if (!live.ok()) return live.status();
+    if (!live->empty()) {
+      import.mutable_import()->set_dedupe_from(JoinPath("releases", *live));
+      import.mutable_import()->set_dedupe(request.dedupe);
+    }
+  }
   *plan.add_op() = import;
   builder.AssumeDir(release);
 

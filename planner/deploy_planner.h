@@ -43,6 +43,8 @@ struct DeployRequest {
   bool merge_new = false;
   bool switch_current = true;
   bool has_deployed_before = false;  // from the journal, for kAuto
+  // How files unchanged since the live release are made (copy_tree.h).
+  DedupeMode dedupe = DEDUPE_AUTO;
   std::string history_line;          // appended to shared/.deployment-history
   // The persist binary the helper scripts fall back on when persist is not
   // on PATH (e.g. /proc/self/exe resolved).

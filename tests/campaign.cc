@@ -56,5 +56,11 @@ Plan SamplePlan() {
   return *plan;
 }
 
+int CampaignStride() {
+  const char* set = std::getenv("PERSIST_CAMPAIGN_STRIDE");
+  const int stride = set != nullptr ? std::atoi(set) : 1;
+  return stride >= 1 ? stride : 1;
+}
+
 }  // namespace testing
 }  // namespace persist

@@ -49,6 +49,12 @@ class SampleSite {
 // The sample plan, parsed.
 Plan SamplePlan();
 
+// Every how manyth crash or fault point a campaign visits: 1 (every one)
+// unless PERSIST_CAMPAIGN_STRIDE sets more. The sanitizer build sets it
+// (.bazelrc, config asan): its code runs several times slower, and each
+// point it visits still crashes, recovers and compares the whole tree.
+int CampaignStride();
+
 }  // namespace testing
 }  // namespace persist
 

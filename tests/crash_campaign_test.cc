@@ -79,7 +79,7 @@ void RunCrashCampaign(bool group_intents, unsigned refused_rename_flags = 0) {
   ASSERT_GT(ref.mutations, 40) << "the sample plan should exercise many calls";
   ASSERT_NE(DiffSnapshots(ref.before, ref.after), "");
   int recovered = 0;
-  for (int n = 1; n <= ref.mutations; ++n) {
+  for (int n = 1; n <= ref.mutations; n += CampaignStride()) {
     SampleSite site;
     ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "");
     if (CrashThenRecover(ref, n, group_intents, site, refused_rename_flags)) {
@@ -114,7 +114,7 @@ TEST(CrashCampaignTest, RecoveryCrashedAtEveryPointIsRepairedByRecoveringAgain) 
   // Every fourth crash point of the run, and its last ones, where the swaps
   // of existing paths happen; recovery is then crashed at each of its calls.
   std::set<int> run_points;
-  for (int n = 2; n < ref.mutations; n += 4) run_points.insert(n);
+  for (int n = 2; n < ref.mutations; n += 4 * CampaignStride()) run_points.insert(n);
   for (int n = ref.mutations - 12; n < ref.mutations; ++n) run_points.insert(n);
   for (int n : run_points) {
     // How many mutating calls recovery makes from this crash point.
@@ -132,7 +132,7 @@ TEST(CrashCampaignTest, RecoveryCrashedAtEveryPointIsRepairedByRecoveringAgain) 
       ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "");
     }
     if (recovery_calls == 0) continue;  // crashed before anything needed undoing
-    for (int m = 1; m <= recovery_calls; ++m) {
+    for (int m = 1; m <= recovery_calls; m += CampaignStride()) {
       SampleSite site;
       FaultEnv crash_run(Env::Default());
       crash_run.CrashAt(n);
@@ -163,7 +163,7 @@ TEST(CrashCampaignTest, UndoCrashedAtEveryPointIsFinishedByRecover) {
     undo_calls = counting.mutations();
     ASSERT_EQ(DiffSnapshots(ref.before, site.Take()), "");
   }
-  for (int m = 1; m <= undo_calls; ++m) {
+  for (int m = 1; m <= undo_calls; m += CampaignStride()) {
     SampleSite site;
     ASSERT_TRUE(site.Execute(Env::Default(), SamplePlan()).ok());
     const Snapshot after = site.Take();

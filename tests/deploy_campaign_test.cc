@@ -13,6 +13,7 @@
 #include "journal/recovery.h"
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
+#include "tests/campaign.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
@@ -101,7 +102,7 @@ int CountMutations(bool live) {
 void CrashEveryCall(bool live) {
   const int mutations = CountMutations(live);
   ASSERT_GT(mutations, 30);
-  for (int n = 1; n <= mutations; ++n) {
+  for (int n = 1; n <= mutations; n += CampaignStride()) {
     Workspace ws;
     if (live) ws.MakeLive();
     const Snapshot before = TakeSnapshot(ws.site());

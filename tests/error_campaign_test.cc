@@ -88,7 +88,7 @@ int ErrorCampaignTest::fsyncs_ = 0;
 TEST_P(ErrorCampaignTest, AnErrorAtEveryCallIsUndoneOrAbsorbed) {
   const int err = GetParam();
   Totals totals;
-  for (int n = 1; n <= mutations_ && !HasFailure(); ++n) {
+  for (int n = 1; n <= mutations_ && !HasFailure(); n += CampaignStride()) {
     InjectAt(n, err, FaultEnv::Kind::kAny, *after_, &totals);
   }
   EXPECT_GT(totals.failed, 0);
@@ -110,7 +110,7 @@ TEST(FsyncErrorTest, AFailedFsyncAnywhereFailsTheRunWithoutRetryingAndUndoesIt) 
   const int fsyncs = counting.count_of(FaultEnv::Kind::kFsync);
   ASSERT_GT(fsyncs, 10);
   Totals totals;
-  for (int n = 1; n <= fsyncs && !::testing::Test::HasFailure(); ++n) {
+  for (int n = 1; n <= fsyncs && !::testing::Test::HasFailure(); n += CampaignStride()) {
     InjectAt(n, EIO, FaultEnv::Kind::kFsync, after, &totals);
   }
   EXPECT_EQ(totals.absorbed, 0);

@@ -42,7 +42,7 @@ TEST(PowerCutTest, APowerCutAtEveryPointRecoversToBeforeOrAfterNeverBetween) {
     mutations = counting.mutations();
   }
   int reverted_somewhere = 0;
-  for (int n = 1; n <= mutations; ++n) {
+  for (int n = 1; n <= mutations; n += CampaignStride()) {
     SampleSite site;
     PowerCutEnv power(Env::Default(), site.root());
     FaultEnv crashing(&power);

@@ -17,9 +17,16 @@
 # cache survives, so this tests the logic of recovery, not fsync durability.
 #
 # Environment: VERBOSE=1 prints every passing check.
+#
+# strace counts when=N per thread, so the tree copy's files are copied on the
+# main thread here (PERSIST_COPY_WORKERS=1): the Nth call is then the Nth of
+# the process, and every kill point is reached. The workers' own crash
+# points are covered by the crash campaigns, whose fault Env counts calls
+# across threads.
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 require_strace
+export PERSIST_COPY_WORKERS=1
 
 # The syscalls that could change the site or the journal. Those the binary
 # really calls (counted on an uninterrupted run) are the kill points; openat

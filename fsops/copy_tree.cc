@@ -1,0 +1,497 @@
+// Copyright persist authors.
+
+#include "fsops/copy_tree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "fsops/errno_status.h"
+#include "fsops/fd.h"
+#include "fsops/path.h"
+#include "fsops/path_state.h"
+#include "fsops/work_pool.h"
+
+namespace persist {
+
+absl::StatusOr<Dedupe> ParseDedupe(const std::string& text) {
+  if (text == "off") return Dedupe::kOff;
+  if (text == "auto") return Dedupe::kAuto;
+  if (text == "reflink") return Dedupe::kReflink;
+  if (text == "hardlink") return Dedupe::kHardlink;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--dedupe takes auto, reflink, hardlink or off, not '", text, "'"));
+}
+
+const char* DedupeName(Dedupe dedupe) {
+  switch (dedupe) {
+    case Dedupe::kOff:
+      return "off";
+    case Dedupe::kAuto:
+      return "auto";
+    case Dedupe::kReflink:
+      return "reflink";
+    case Dedupe::kHardlink:
+      return "hardlink";
+  }
+  return "off";
+}
+
+namespace {
+
+constexpr size_t kBufferSize = 1 << 17;
+
+// One buffer per thread: a release is mostly small files, and allocating and
+// zeroing 128 KiB for each cost more than hashing them.
+char* ThreadBuffer(int which) {
+  static thread_local std::unique_ptr<char[]> buffers[2];
+  if (!buffers[which]) buffers[which].reset(new char[kBufferSize]);
+  return buffers[which].get();
+}
+
+// SHA-256, fetched from OpenSSL once rather than for every file.
+const EVP_MD* Sha256() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md != nullptr ? md : EVP_sha256();
+}
+
+class Sha256Digest {
+ public:
+  Sha256Digest() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {}
+  absl::Status Start() {
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), Sha256(), nullptr) != 1) {
+      return absl::InternalError("OpenSSL could not start a SHA-256 digest");
+    }
+    return absl::OkStatus();
+  }
+  void Update(const char* data, size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
+  std::string Finish() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_.get(), md, &len);
+    return std::string(reinterpret_cast<char*>(md), len);
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+};
+
+// Copies in the kernel; plain read and write across filesystems or on ones
+// without copy_file_range.
+absl::Status CopyContent(Env* env, int in, int out, const std::string& path) {
+  while (true) {
+    absl::StatusOr<size_t> done = env->CopyFileRange(in, out, 1 << 30, path);
+    if (!done.ok()) {
+      int err = StatusErrno(done.status());
+      if (err != EXDEV && err != EINVAL && err != ENOSYS && err != EOPNOTSUPP) return done.status();
+      break;
+    }
+    if (*done == 0) return absl::OkStatus();
+  }
+  char* buf = ThreadBuffer(0);
+  while (true) {
+    absl::StatusOr<size_t> got = env->Read(in, buf, kBufferSize, path);
+    if (!got.ok()) return got.status();
+    if (*got == 0) return absl::OkStatus();
+    absl::Status wrote = env->Write(out, buf, *got, path);
+    if (!wrote.ok()) return wrote;
+  }
+}
+
+// Copies and hashes in one read.
+absl::Status CopyAndDigest(Env* env, int in, int out, const std::string& path, std::string* digest) {
+  Sha256Digest sha;
+  absl::Status status = sha.Start();
+  if (!status.ok()) return status;
+  char* buf = ThreadBuffer(0);
+  while (true) {
+    absl::StatusOr<size_t> got = env->Read(in, buf, kBufferSize, path);
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    sha.Update(buf, *got);
+    status = env->Write(out, buf, *got, path);
+    if (!status.ok()) return status;
+  }
+  *digest = sha.Finish();
+  return absl::OkStatus();
+}
+
+// Reads all of n bytes, or fewer only at end of file.
+absl::StatusOr<size_t> ReadFull(Env* env, int fd, char* buf, size_t n, const std::string& path) {
+  size_t total = 0;
+  while (total < n) {
+    absl::StatusOr<size_t> got = env->Read(fd, buf + total, n - total, path);
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    total += *got;
+  }
+  return total;
+}
+
+// Whether two open files hold the same bytes; the first is hashed on the way
+// when `digest` is given (only complete when they are the same).
+absl::StatusOr<bool> SameContent(Env* env, int a, int b, const std::string& a_path,
+                                 const std::string& b_path, std::string* digest) {
+  Sha256Digest sha;
+  if (digest != nullptr) {
+    absl::Status started = sha.Start();
+    if (!started.ok()) return started;
+  }
+  char* buf_a = ThreadBuffer(0);
+  char* buf_b = ThreadBuffer(1);
+  while (true) {
+    absl::StatusOr<size_t> got_a = ReadFull(env, a, buf_a, kBufferSize, a_path);
+    if (!got_a.ok()) return got_a.status();
+    absl::StatusOr<size_t> got_b = ReadFull(env, b, buf_b, kBufferSize, b_path);
+    if (!got_b.ok()) return got_b.status();
+    if (*got_a != *got_b || std::memcmp(buf_a, buf_b, *got_a) != 0) return false;
+    if (*got_a == 0) break;
+    if (digest != nullptr) sha.Update(buf_a, *got_a);
+  }
+  if (digest != nullptr) *digest = sha.Finish();
+  return true;
+}
+
+bool SameTime(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+void FillEntry(const std::string& rel, const struct stat& st, ManifestEntry* entry) {
+  PathState state;
+  FillFromStat(st, &state);
+  entry->set_path(rel);
+  entry->set_type(state.type());
+  entry->set_mode(state.mode());
+  entry->set_size(state.size());
+  entry->set_mtime_ns(state.mtime_ns());
+}
+
+// A directory whose copy is under way. Its mode and times are set once every
+// entry in it is done: a read-only directory must still take its entries, and
+// adding each one changes its mtime.
+struct Dir {
+  Fd src, dst, prev;  // prev: the same directory in the previous release, if any
+  struct stat st;
+  std::string from_path, to_path;
+  std::shared_ptr<Dir> parent;
+  // The walk's own reference, plus one for every entry still being copied.
+  std::atomic<int> pending{1};
+};
+
+// Threads for the pool: none when one worker is asked for, so that the
+// calling thread copies every file itself.
+int WorkersFor(const CopyOptions& options) {
+  const int workers = options.workers > 0 ? options.workers : DefaultCopyWorkers();
+  return workers == 1 ? 0 : workers;
+}
+
+class TreeCopier {
+ public:
+  TreeCopier(Env* env, const CopyOptions& options)
+      : env_(env),
+        options_(options),
+        pool_(WorkersFor(options), 64) {}
+
+  absl::Status Run(const Entry& from, const Entry& to);
+
+ private:
+  struct File {
+    int src_dir, dst_dir, prev_dir;
+    std::string name;     // in src_dir and prev_dir
+    std::string to_name;  // in dst_dir: the same but for a copy of a single file
+    std::string from_path, to_path;
+    struct stat st;
+    ManifestEntry* entry;  // nullptr without a manifest
+  };
+
+  absl::Status CopyEntry(const Entry& from, const Entry& to, const std::string& rel, int prev_dir,
+                         const std::shared_ptr<Dir>& parent);
+  absl::Status CopyDirectory(const Entry& from, const Entry& to, const std::string& rel,
+                             const struct stat& st, int prev_dir, std::shared_ptr<Dir> parent);
+  absl::Status CopySymlink(const Entry& from, const Entry& to, const struct stat& st,
+                           ManifestEntry* entry);
+  absl::Status CopyFile(const File& file);
+  // Links or clones `file` from the previous release when it holds the same
+  // content; *out receives the file opened for the clone, or stays invalid.
+  absl::StatusOr<bool> TryDedupe(const File& file, Fd* out);
+  absl::Status SetOwner(int dir_fd, const std::string& name, const std::string& path);
+  absl::Status FinishDir(const Dir& dir);
+  // One entry of `dir` (or the walk of it) is done.
+  void Release(std::shared_ptr<Dir> dir);
+  void Fail(const absl::Status& status);
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  void Copied(const File& file, bool linked, bool cloned);
+  bool chown_wanted() const { return options_.uid != static_cast<uid_t>(-1); }
+
+  Env* env_;
+  const CopyOptions& options_;
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> clone_unsupported_{false};
+  std::mutex mu_;  // guards first_error_, stats_ and on_file calls
+  absl::Status first_error_;
+  CopyStats stats_;
+  WorkPool pool_;  // last: its destructor waits for tasks that use the above
+};
+
+void TreeCopier::Fail(const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (first_error_.ok()) first_error_ = status;
+  failed_ = true;
+}
+
+void TreeCopier::Copied(const File& file, bool linked, bool cloned) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.files;
+  stats_.bytes += static_cast<uint64_t>(file.st.st_size);
+  if (linked) ++stats_.linked;
+  if (cloned) ++stats_.cloned;
+  if (options_.on_file) options_.on_file(stats_.files, stats_.bytes);
+}
+
+absl::Status TreeCopier::SetOwner(int dir_fd, const std::string& name, const std::string& path) {
+  if (!chown_wanted()) return absl::OkStatus();
+  return env_->ChownAt(dir_fd, name, options_.uid, options_.gid, path);
+}
+
+absl::Status TreeCopier::FinishDir(const Dir& dir) {
+  absl::Status status = SetOwner(dir.dst.get(), "", dir.to_path);
+  if (status.ok()) status = env_->Fchmod(dir.dst.get(), dir.st.st_mode & 07777, dir.to_path);
+  if (!status.ok()) return status;
+  struct timespec times[2] = {dir.st.st_atim, dir.st.st_mtim};
+  return env_->UtimensAt(dir.dst.get(), "", times, dir.to_path);
+}
+
+void TreeCopier::Release(std::shared_ptr<Dir> dir) {
+  while (dir != nullptr && dir->pending.fetch_sub(1) == 1) {
+    if (!failed()) {
+      absl::Status status = FinishDir(*dir);
+      if (!status.ok()) Fail(status);
+    }
+    std::shared_ptr<Dir> parent = std::move(dir->parent);
+    dir = std::move(parent);
+  }
+}
+
+absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
+  const Dedupe mode = options_.dedupe;
+  if (mode == Dedupe::kOff || file.prev_dir < 0) return false;
+  if (mode == Dedupe::kAuto && clone_unsupported_.load()) return false;
+  struct stat prev_st;
+  if (!env_->StatAt(file.prev_dir, file.name, &prev_st, file.to_path).ok()) return false;
+  if (!S_ISREG(prev_st.st_mode) || prev_st.st_size != file.st.st_size) return false;
+  if (mode == Dedupe::kHardlink) {
+    // The two names share one inode, so all it carries must already agree.
+    const uid_t uid = chown_wanted() ? options_.uid : geteuid();
+    const gid_t gid = chown_wanted() ? options_.gid : getegid();
+    if ((prev_st.st_mode & 07777) != (file.st.st_mode & 07777) ||
+        !SameTime(prev_st.st_mtim, file.st.st_mtim) || prev_st.st_uid != uid ||
+        prev_st.st_gid != gid) {
+      return false;
+    }
+  }
+  absl::StatusOr<int> in = env_->OpenAt(file.src_dir, file.name, O_RDONLY, 0, file.from_path);
+  if (!in.ok()) return in.status();
+  Fd in_fd(env_, *in, file.from_path);
+  absl::StatusOr<int> prev = env_->OpenAt(file.prev_dir, file.name, O_RDONLY, 0, file.to_path);
+  if (!prev.ok()) return false;
+  Fd prev_fd(env_, *prev, file.to_path);
+  // Byte for byte, not by the previous manifest: a file edited in place since
+  // (the tamper check's business) is then copied, never spread.
+  std::string digest;
+  absl::StatusOr<bool> same = SameContent(env_, in_fd.get(), prev_fd.get(), file.from_path,
+                                          file.to_path, file.entry != nullptr ? &digest : nullptr);
+  if (!same.ok() || !*same) return same;
+
+  if (mode == Dedupe::kHardlink) {
+    absl::Status linked =
+        env_->LinkAt(file.prev_dir, file.name, file.dst_dir, file.to_name, file.to_path);
+    if (!linked.ok()) {
+      const int err = StatusErrno(linked);
+      // Too many links, or a filesystem or policy that refuses them: copy.
+      if (err == EMLINK || err == EPERM || err == EXDEV) return false;
+      return linked;
+    }
+  } else {
+    absl::StatusOr<int> created = env_->OpenAt(file.dst_dir, file.to_name,
+                                               O_WRONLY | O_CREAT | O_EXCL, 0600, file.to_path);
+    if (!created.ok()) return created.status();
+    *out = Fd(env_, *created, file.to_path);
+    absl::Status cloned = env_->CloneFile(prev_fd.get(), out->get(), file.to_path);
+    if (!cloned.ok()) {
+      const int err = StatusErrno(cloned);
+      const bool cannot = err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOTTY ||
+                          err == ENOSYS;
+      if (!cannot) return cloned;
+      if (mode == Dedupe::kReflink) {
+        return Annotate(cloned, "the filesystem holding " + PrintablePath(file.to_path) +
+                                    " cannot share blocks between files (reflink): deploy "
+                                    "with --dedupe hardlink, auto or off");
+      }
+      clone_unsupported_ = true;
+      return false;  // *out stays open and empty: the copy goes into it
+    }
+  }
+  if (file.entry != nullptr) file.entry->set_digest(digest);
+  return true;
+}
+
+absl::Status TreeCopier::CopyFile(const File& file) {
+  Fd out;
+  absl::StatusOr<bool> deduped = TryDedupe(file, &out);
+  if (!deduped.ok()) return deduped.status();
+  const bool linked = *deduped && options_.dedupe == Dedupe::kHardlink;
+  if (linked) {
+    Copied(file, true, false);
+    return absl::OkStatus();
+  }
+  const bool cloned = *deduped;
+  if (!cloned) {
+    absl::StatusOr<int> in = env_->OpenAt(file.src_dir, file.name, O_RDONLY, 0, file.from_path);
+    if (!in.ok()) return in.status();
+    Fd in_fd(env_, *in, file.from_path);
+    if (!out.valid()) {
+      absl::StatusOr<int> created = env_->OpenAt(file.dst_dir, file.to_name,
+                                                 O_WRONLY | O_CREAT | O_EXCL, 0600, file.to_path);
+      if (!created.ok()) return created.status();
+      out = Fd(env_, *created, file.to_path);
+    }
+    absl::Status status;
+    if (file.entry != nullptr) {
+      std::string digest;
+      status = CopyAndDigest(env_, in_fd.get(), out.get(), file.to_path, &digest);
+      file.entry->set_digest(digest);
+    } else {
+      status = CopyContent(env_, in_fd.get(), out.get(), file.to_path);
+    }
+    if (!status.ok()) return status;
+  }
+  // Owner before mode: a change of owner clears the set-user-ID bit.
+  absl::Status status = SetOwner(out.get(), "", file.to_path);
+  if (status.ok()) status = env_->Fchmod(out.get(), file.st.st_mode & 07777, file.to_path);
+  if (!status.ok()) return status;
+  struct timespec times[2] = {file.st.st_atim, file.st.st_mtim};
+  status = env_->UtimensAt(out.get(), "", times, file.to_path);
+  if (status.ok()) Copied(file, false, cloned);
+  return status;
+}
+
+absl::Status TreeCopier::CopySymlink(const Entry& from, const Entry& to, const struct stat& st,
+                                     ManifestEntry* entry) {
+  absl::StatusOr<std::string> target = env_->ReadLinkAt(from.dir_fd, from.name, from.path);
+  if (!target.ok()) return target.status();
+  absl::Status status = env_->SymlinkAt(*target, to.dir_fd, to.name, to.path);
+  if (!status.ok()) return status;
+  if (entry != nullptr) entry->set_link_target(*target);
+  status = SetOwner(to.dir_fd, to.name, to.path);
+  if (!status.ok()) return status;
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  return env_->UtimensAt(to.dir_fd, to.name, times, to.path);
+}
+
+absl::Status TreeCopier::CopyDirectory(const Entry& from, const Entry& to, const std::string& rel,
+                                       const struct stat& st, int prev_dir,
+                                       std::shared_ptr<Dir> parent) {
+  absl::Status status = env_->MkdirAt(to.dir_fd, to.name, 0700, to.path);
+  if (!status.ok()) return status;
+  auto dir = std::make_shared<Dir>();
+  dir->st = st;
+  dir->from_path = from.path;
+  dir->to_path = to.path;
+  if (parent != nullptr) parent->pending.fetch_add(1);
+  dir->parent = std::move(parent);
+  // The walk's reference goes however the walk ends, so that the directory's
+  // descriptors are closed and its parent can finish.
+  struct WalkDone {
+    TreeCopier* copier;
+    std::shared_ptr<Dir> dir;
+    ~WalkDone() { copier->Release(std::move(dir)); }
+  } walk_done{this, dir};
+
+  absl::StatusOr<int> src = env_->OpenAt(from.dir_fd, from.name, O_RDONLY | O_DIRECTORY, 0, from.path);
+  if (!src.ok()) return src.status();
+  dir->src = Fd(env_, *src, from.path);
+  absl::StatusOr<int> dst = env_->OpenAt(to.dir_fd, to.name, O_RDONLY | O_DIRECTORY, 0, to.path);
+  if (!dst.ok()) return dst.status();
+  dir->dst = Fd(env_, *dst, to.path);
+  // The same directory in the previous release, when it is a real one (a
+  // symlink there, into shared/, is not followed: nothing beneath is linked).
+  const bool top = rel.empty();
+  if (top ? !options_.previous.name.empty() : prev_dir >= 0) {
+    absl::StatusOr<int> prev =
+        env_->OpenAt(top ? options_.previous.dir_fd : prev_dir,
+                     top ? options_.previous.name : to.name, O_RDONLY | O_DIRECTORY, 0,
+                     top ? options_.previous.path : JoinPath(options_.previous.path, rel));
+    if (prev.ok()) dir->prev = Fd(env_, *prev, to.path);
+  }
+
+  absl::StatusOr<std::vector<std::string>> names = env_->ListDir(dir->src.get(), from.path);
+  if (!names.ok()) return names.status();
+  std::sort(names->begin(), names->end());
+  for (const std::string& name : *names) {
+    if (failed()) return absl::OkStatus();
+    status = CopyEntry(Entry{dir->src.get(), name, JoinPath(from.path, name)},
+                       Entry{dir->dst.get(), name, JoinPath(to.path, name)}, JoinPath(rel, name),
+                       dir->prev.valid() ? dir->prev.get() : -1, dir);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std::string& rel,
+                                   int prev_dir, const std::shared_ptr<Dir>& parent) {
+  struct stat st;
+  absl::Status status = env_->StatAt(from.dir_fd, from.name, &st, from.path);
+  if (!status.ok()) return status;
+  ManifestEntry* entry = nullptr;
+  if (options_.manifest != nullptr && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
+    entry = options_.manifest->add_entry();
+    FillEntry(rel, st, entry);
+  }
+  if (S_ISDIR(st.st_mode)) return CopyDirectory(from, to, rel, st, prev_dir, parent);
+  if (S_ISLNK(st.st_mode)) return CopySymlink(from, to, st, entry);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(PrintablePath(from.path),
+                     " is a fifo, socket or device; persist copies only files, directories and "
+                     "symlinks: remove it from the source and run again"));
+  }
+  File file{from.dir_fd, to.dir_fd, prev_dir, from.name, to.name, from.path, to.path, st, entry};
+  if (parent == nullptr) return CopyFile(file);  // a single file: no pool
+  parent->pending.fetch_add(1);
+  pool_.Submit([this, file = std::move(file), parent]() mutable {
+    if (!failed()) {
+      absl::Status copied = CopyFile(file);
+      if (!copied.ok()) Fail(copied);
+    }
+    Release(std::move(parent));
+  });
+  return absl::OkStatus();
+}
+
+absl::Status TreeCopier::Run(const Entry& from, const Entry& to) {
+  absl::Status status = CopyEntry(from, to, "", -1, nullptr);
+  if (!status.ok()) Fail(status);
+  pool_.Wait();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (options_.stats != nullptr) *options_.stats = stats_;
+  return first_error_;
+}
+
+}  // namespace
+
+absl::Status CopyTree(Env* env, const Entry& from, const Entry& to, const CopyOptions& options) {
+  TreeCopier copier(env, options);
+  return copier.Run(from, to);
+}
+
+}  // namespace persist

@@ -1,0 +1,83 @@
+// Copyright persist authors.
+//
+// CopyTree: how a release arrives. One walk of the source, fd-relative all
+// the way down, with the files copied by a pool of workers while the walk
+// goes on, each file hashed in the same read that copies it, and, where a
+// previous release holds the same file, a hard link or reflink to it instead
+// of a copy.
+
+#ifndef PERSIST_FSOPS_COPY_TREE_H_
+#define PERSIST_FSOPS_COPY_TREE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "fsops/entry.h"
+#include "fsops/env.h"
+#include "proto/journal.pb.h"
+
+namespace persist {
+
+// How files unchanged since the previous release are made.
+enum class Dedupe {
+  kOff,       // copied
+  kAuto,      // reflinked where the filesystem can, else copied
+  kReflink,   // reflinked; an error where the filesystem cannot
+  kHardlink,  // hard-linked: the two releases share the file's inode
+};
+
+// "off", "auto", "reflink", "hardlink"; InvalidArgument naming the choices.
+absl::StatusOr<Dedupe> ParseDedupe(const std::string& text);
+const char* DedupeName(Dedupe dedupe);
+
+struct CopyStats {
+  uint64_t files = 0;     // regular files, however they were made
+  uint64_t bytes = 0;     // their content
+  uint64_t linked = 0;    // hard-linked to the previous release
+  uint64_t cloned = 0;    // reflinked to the previous release
+};
+
+struct CopyOptions {
+  // Every copied path is appended here in walk order (names sorted), relative
+  // to `to` ("" for `to` itself), regular files with the SHA-256 of their
+  // content, computed in the read that copies them.
+  Manifest* manifest = nullptr;
+  // Called after each regular file with the running totals; never from two
+  // threads at once.
+  std::function<void(uint64_t files, uint64_t bytes)> on_file;
+  // Threads copying files; 0 picks DefaultCopyWorkers(), 1 copies on the
+  // calling thread only.
+  int workers = 0;
+  // A previous copy of the same tree (a release directory; its dir_fd may be
+  // AT_FDCWD for an absolute path). A file found at the same relative path
+  // there, with the same content byte for byte, is linked or cloned from it
+  // as `dedupe` says instead of copied. A hard link also needs the same mode,
+  // mtime and owner, since the two names share them; otherwise the file is
+  // copied.
+  Entry previous{-1, "", ""};
+  Dedupe dedupe = Dedupe::kOff;
+  // The owner given to everything created; -1 keeps the creating process's.
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  // Filled with what was done, when given.
+  CopyStats* stats = nullptr;
+};
+
+// Copies `from` (a file, symlink or directory tree) to `to`, which must not
+// exist. Symlinks are copied as symlinks and never followed; modes and mtimes
+// are kept; file content goes through copy_file_range, or through user space
+// when it is hashed. Fifos, sockets and devices are refused with
+// FailedPrecondition naming them. Nothing is synced: the caller syncs the
+// staged tree once (Env::Syncfs). On error, what was created so far stays for
+// the caller to remove.
+absl::Status CopyTree(Env* env, const Entry& from, const Entry& to,
+                      const CopyOptions& options = CopyOptions());
+
+}  // namespace persist
+
+#endif  // PERSIST_FSOPS_COPY_TREE_H_

@@ -1,0 +1,263 @@
+// Copyright persist authors.
+//
+// CopyTree's workers, its manifest and its dedupe. The basic copy (modes,
+// times, symlinks, refusals) is in tree_test.cc.
+
+#include "fsops/copy_tree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "fsops/errno_status.h"
+#include "fsops/fault_env.h"
+#include "fsops/path_state.h"
+#include "gtest/gtest.h"
+#include "tests/testing/tree_snapshot.h"
+
+namespace persist {
+namespace {
+
+using ::persist::testing::DiffSnapshots;
+using ::persist::testing::MakeDir;
+using ::persist::testing::MakeSymlink;
+using ::persist::testing::ReadFile;
+using ::persist::testing::TakeSnapshot;
+using ::persist::testing::TempDir;
+using ::persist::testing::WriteFile;
+
+struct stat StatOf(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+void SetMtime(const std::string& path, time_t sec) {
+  struct timespec times[2] = {{sec, 5}, {sec, 5}};
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+}
+
+// A release of `dirs` directories of `files` files each, a read-only
+// directory among them, with fixed mtimes.
+void BuildRelease(const std::string& root, int dirs, int files) {
+  for (int d = 0; d < dirs; ++d) {
+    for (int f = 0; f < files; ++f) {
+      const std::string path = absl::StrCat(root, "/vendor/pkg", d, "/src/File", f, ".php");
+      WriteFile(path, absl::StrCat("<?php // ", d, "/", f, "\n", std::string(f * 97 % 5000, 'x')),
+                f % 7 == 0 ? 0755 : 0644);
+      SetMtime(path, 1700000000 + f);
+    }
+  }
+  MakeSymlink("../vendor", root + "/public/vendor-link");
+  MakeDir(root + "/config", 0555);
+  SetMtime(root + "/vendor/pkg0/src", 1600000000);
+}
+
+absl::Status Copy(const std::string& from, const std::string& to, const CopyOptions& options,
+                  Env* env = Env::Default()) {
+  return CopyTree(env, Entry{AT_FDCWD, from, from}, Entry{AT_FDCWD, to, to}, options);
+}
+
+TEST(CopyTreeWorkersTest, ManyWorkersCopyExactlyWhatOneWorkerCopies) {
+  TempDir tmp;
+  BuildRelease(tmp.path() + "/src", 20, 30);
+  CopyOptions one;
+  one.workers = 1;
+  CopyOptions many;
+  many.workers = 4;
+  ASSERT_TRUE(Copy(tmp.path() + "/src", tmp.path() + "/one", one).ok());
+  ASSERT_TRUE(Copy(tmp.path() + "/src", tmp.path() + "/many", many).ok());
+  const auto source = TakeSnapshot(tmp.path() + "/src");
+  EXPECT_EQ(DiffSnapshots(source, TakeSnapshot(tmp.path() + "/one")), "");
+  EXPECT_EQ(DiffSnapshots(source, TakeSnapshot(tmp.path() + "/many")), "");
+}
+
+TEST(CopyTreeWorkersTest, TheManifestIsInSortedWalkOrderWithTheDigestOfEveryFile) {
+  TempDir tmp;
+  BuildRelease(tmp.path() + "/src", 6, 25);
+  Manifest manifest;
+  CopyStats stats;
+  CopyOptions options;
+  options.workers = 4;
+  options.manifest = &manifest;
+  options.stats = &stats;
+  ASSERT_TRUE(Copy(tmp.path() + "/src", tmp.path() + "/dst", options).ok());
+  EXPECT_EQ(stats.files, 150u);
+  ASSERT_GT(manifest.entry_size(), 150);
+  EXPECT_EQ(manifest.entry(0).path(), "");
+  for (int i = 1; i < manifest.entry_size(); ++i) {
+    EXPECT_LT(manifest.entry(i - 1).path(), manifest.entry(i).path());
+  }
+  int files = 0;
+  for (const ManifestEntry& entry : manifest.entry()) {
+    if (entry.type() != REGULAR) continue;
+    ++files;
+    EXPECT_EQ(entry.digest(), DigestBytes(ReadFile(tmp.path() + "/dst/" + entry.path())))
+        << entry.path();
+  }
+  EXPECT_EQ(files, 150);
+}
+
+TEST(CopyTreeWorkersTest, AnErrorInAWorkerFailsTheCopyWithThatError) {
+  TempDir tmp;
+  BuildRelease(tmp.path() + "/src", 5, 20);
+  FaultEnv env(Env::Default());
+  env.FailAt(37, ENOSPC, FaultEnv::Kind::kWrite);
+  CopyOptions options;
+  options.workers = 3;
+  Manifest manifest;
+  options.manifest = &manifest;
+  absl::Status status = Copy(tmp.path() + "/src", tmp.path() + "/dst", options, &env);
+  EXPECT_EQ(StatusErrno(status), ENOSPC) << status;
+  EXPECT_TRUE(env.injected());
+}
+
+// Deploys src over prev as `dedupe` says; returns the stats.
+CopyStats CopyWithDedupe(const std::string& src, const std::string& prev, const std::string& to,
+                         Dedupe dedupe) {
+  CopyStats stats;
+  CopyOptions options;
+  options.previous = Entry{AT_FDCWD, prev, prev};
+  options.dedupe = dedupe;
+  options.stats = &stats;
+  Manifest manifest;
+  options.manifest = &manifest;
+  absl::Status status = Copy(src, to, options);
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(DiffSnapshots(TakeSnapshot(src), TakeSnapshot(to)), "");
+  for (const ManifestEntry& entry : manifest.entry()) {
+    if (entry.type() == REGULAR) {
+      EXPECT_EQ(entry.digest(), DigestBytes(ReadFile(to + "/" + entry.path()))) << entry.path();
+    }
+  }
+  return stats;
+}
+
+TEST(CopyTreeDedupeTest, HardlinkSharesTheInodesOfUnchangedFilesOnly) {
+  TempDir tmp;
+  const std::string v1 = tmp.path() + "/v1", v2 = tmp.path() + "/v2";
+  BuildRelease(v1, 4, 10);
+  BuildRelease(v2, 4, 10);
+  // Changed content, same size and mtime: must be copied.
+  WriteFile(v2 + "/vendor/pkg1/src/File3.php", std::string(ReadFile(v1 + "/vendor/pkg1/src/File3.php").size(), 'Y'));
+  SetMtime(v2 + "/vendor/pkg1/src/File3.php", 1700000003);
+  // Same content, another mode: a hard link would change the old release's.
+  ASSERT_EQ(chmod((v2 + "/vendor/pkg2/src/File1.php").c_str(), 0600), 0);
+  // Same content, another mtime.
+  SetMtime(v2 + "/vendor/pkg3/src/File2.php", 1500000000);
+  ASSERT_EQ(system(absl::StrCat("cp -a ", v1, " ", tmp.path(), "/prev").c_str()), 0);
+
+  CopyStats stats = CopyWithDedupe(v2, tmp.path() + "/prev", tmp.path() + "/new", Dedupe::kHardlink);
+  EXPECT_EQ(stats.files, 40u);
+  EXPECT_EQ(stats.linked, 37u);
+  auto same_inode = [&](const std::string& rel) {
+    return StatOf(tmp.path() + "/prev/" + rel).st_ino == StatOf(tmp.path() + "/new/" + rel).st_ino;
+  };
+  EXPECT_TRUE(same_inode("vendor/pkg0/src/File0.php"));
+  EXPECT_FALSE(same_inode("vendor/pkg1/src/File3.php"));
+  EXPECT_FALSE(same_inode("vendor/pkg2/src/File1.php"));
+  EXPECT_FALSE(same_inode("vendor/pkg3/src/File2.php"));
+  // The previous release is untouched.
+  EXPECT_EQ(DiffSnapshots(TakeSnapshot(v1), TakeSnapshot(tmp.path() + "/prev")), "");
+}
+
+TEST(CopyTreeDedupeTest, AFileEditedInPlaceInThePreviousReleaseIsCopiedNotSpread) {
+  TempDir tmp;
+  const std::string v1 = tmp.path() + "/v1";
+  BuildRelease(v1, 2, 5);
+  ASSERT_EQ(system(absl::StrCat("cp -a ", v1, " ", tmp.path(), "/prev").c_str()), 0);
+  // Tampered with, size and mtime kept, as an attacker would.
+  const std::string tampered = tmp.path() + "/prev/vendor/pkg0/src/File2.php";
+  const std::string original = ReadFile(tampered);
+  WriteFile(tampered, std::string(original.size(), '!'), 0644);
+  SetMtime(tampered, 1700000002);
+  CopyStats stats = CopyWithDedupe(v1, tmp.path() + "/prev", tmp.path() + "/new", Dedupe::kHardlink);
+  EXPECT_EQ(stats.linked, 9u);
+  EXPECT_EQ(ReadFile(tmp.path() + "/new/vendor/pkg0/src/File2.php"), original);
+}
+
+TEST(CopyTreeDedupeTest, NothingBeneathASymlinkInThePreviousReleaseIsUsed) {
+  TempDir tmp;
+  const std::string v1 = tmp.path() + "/v1";
+  BuildRelease(v1, 2, 3);
+  // The previous release's vendor/ is a link elsewhere (as storage/ links into shared/).
+  ASSERT_EQ(system(absl::StrCat("cp -a ", v1, "/vendor ", tmp.path(), "/elsewhere").c_str()), 0);
+  MakeDir(tmp.path() + "/prev");
+  MakeSymlink(tmp.path() + "/elsewhere", tmp.path() + "/prev/vendor");
+  CopyStats stats = CopyWithDedupe(v1, tmp.path() + "/prev", tmp.path() + "/new", Dedupe::kHardlink);
+  EXPECT_EQ(stats.linked, 0u);
+  EXPECT_EQ(stats.files, 6u);
+}
+
+TEST(CopyTreeDedupeTest, AutoCopiesWhereTheFilesystemCannotReflink) {
+  TempDir tmp;
+  const std::string v1 = tmp.path() + "/v1";
+  BuildRelease(v1, 2, 4);
+  ASSERT_EQ(system(absl::StrCat("cp -a ", v1, " ", tmp.path(), "/prev").c_str()), 0);
+  CopyStats stats = CopyWithDedupe(v1, tmp.path() + "/prev", tmp.path() + "/new", Dedupe::kAuto);
+  EXPECT_EQ(stats.files, 8u);
+  EXPECT_EQ(stats.linked, 0u);
+  // Wherever the files were cloned, each still has its own inode.
+  EXPECT_NE(StatOf(tmp.path() + "/prev/vendor/pkg0/src/File0.php").st_ino,
+            StatOf(tmp.path() + "/new/vendor/pkg0/src/File0.php").st_ino);
+}
+
+TEST(CopyTreeDedupeTest, ReflinkWhereTheFilesystemCannotIsAClearError) {
+  TempDir tmp;
+  const std::string v1 = tmp.path() + "/v1";
+  BuildRelease(v1, 1, 2);
+  ASSERT_EQ(system(absl::StrCat("cp -a ", v1, " ", tmp.path(), "/prev").c_str()), 0);
+  // Probe: can this filesystem reflink at all?
+  int in = open((tmp.path() + "/prev/vendor/pkg0/src/File0.php").c_str(), O_RDONLY);
+  int out = open((tmp.path() + "/probe").c_str(), O_WRONLY | O_CREAT, 0600);
+  const bool can_clone = Env::Default()->CloneFile(in, out, "probe").ok();
+  close(in);
+  close(out);
+  if (can_clone) GTEST_SKIP() << "this filesystem can reflink";
+  CopyOptions options;
+  options.previous = Entry{AT_FDCWD, tmp.path() + "/prev", "prev"};
+  options.dedupe = Dedupe::kReflink;
+  absl::Status status = Copy(v1, tmp.path() + "/new", options);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(std::string(status.message()).find("--dedupe hardlink, auto or off"), std::string::npos)
+      << status;
+}
+
+TEST(CopyTreeOwnerTest, EverythingCreatedTakesTheGivenOwner) {
+  if (geteuid() != 0) GTEST_SKIP() << "changing owners needs root";
+  TempDir tmp;
+  BuildRelease(tmp.path() + "/src", 2, 3);
+  ASSERT_EQ(chmod((tmp.path() + "/src/vendor/pkg0/src/File0.php").c_str(), 04755), 0);
+  CopyOptions options;
+  options.uid = 65534;
+  options.gid = 65534;
+  absl::Status status = Copy(tmp.path() + "/src", tmp.path() + "/dst", options);
+  ASSERT_TRUE(status.ok()) << status;
+  for (const std::string rel : {"", "/vendor", "/vendor/pkg1/src/File2.php", "/public/vendor-link",
+                                "/config"}) {
+    struct stat st = StatOf(tmp.path() + "/dst" + rel);
+    EXPECT_EQ(st.st_uid, 65534u) << rel;
+    EXPECT_EQ(st.st_gid, 65534u) << rel;
+  }
+  // The mode is set after the owner, so the set-user-ID bit survives.
+  EXPECT_EQ(StatOf(tmp.path() + "/dst/vendor/pkg0/src/File0.php").st_mode & 07777, 04755u);
+}
+
+TEST(DedupeTest, ParsesTheFourChoicesAndNamesThemInTheError) {
+  EXPECT_EQ(*ParseDedupe("hardlink"), Dedupe::kHardlink);
+  EXPECT_EQ(*ParseDedupe("auto"), Dedupe::kAuto);
+  EXPECT_EQ(*ParseDedupe("reflink"), Dedupe::kReflink);
+  EXPECT_EQ(*ParseDedupe("off"), Dedupe::kOff);
+  absl::StatusOr<Dedupe> bad = ParseDedupe("symlink");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("auto, reflink, hardlink or off"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace persist
