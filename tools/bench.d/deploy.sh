@@ -13,9 +13,9 @@
 #
 # The chains:
 #
-#   persist        persist deploy SRC --root SITE --id N --quiet
+#   persist        persist deploy SRC --root SITE --id N --quiet (the default --dedupe)
 #   hardlink       the same with --dedupe hardlink   (when the binary has --dedupe)
-#   auto           the same with --dedupe auto       (likewise)
+#   auto           the same with --dedupe auto       (likewise, unless auto is the default)
 #   deployer       tools/bench.d/deployer SRC SITE N: Deployer's deploy:release,
 #                  deploy:shared and deploy:symlink as shell commands
 #   deployer+sync  the same, then sync
@@ -62,7 +62,7 @@ is_copy() { [[ $1 == cp || $1 == cp+sync || $1 == rsync ]]; }
 
 chain_label() {
   case $1 in
-    persist) echo 'persist deploy' ;;
+    persist) if [[ -n "${dedupe_default:-}" ]]; then echo "persist deploy (\`--dedupe $dedupe_default\`, the default)"; else echo 'persist deploy'; fi ;;
     hardlink) echo 'persist deploy `--dedupe hardlink`' ;;
     auto) echo 'persist deploy `--dedupe auto`' ;;
     deployer) echo "Deployer's algorithm" ;;
@@ -180,8 +180,19 @@ deploy_bench() {
   # -------------------------------------------------------------- modes
 
   chains=(persist)
-  if persist deploy --help 2>&1 | grep -q -- '--dedupe'; then
-    chains+=(hardlink auto)
+  local help
+  help=$(persist deploy --help 2>&1 | tr -s '\n ' '  ')
+  dedupe_default=''
+  if [[ $help == *--dedupe* ]]; then
+    chains+=(hardlink)
+    # The persist chain runs with the default; auto gets a chain of its own
+    # only where it is not the default.
+    if [[ $help == *"auto, the default"* ]]; then
+      dedupe_default=auto
+      say "note: --dedupe auto is persist's default: the persist chain measures it."
+    else
+      chains+=(auto)
+    fi
   else
     say "note: this persist has no deploy --dedupe: the hardlink and auto chains, and the targets about them, are left out."
   fi
