@@ -401,7 +401,7 @@ deploy_bench() {
     row 'persist deploy, same release again' "$t/persist.again" "$t/persist.again"
     row '`persist recover` of a deploy killed at its first syncfs' "$t/recover" "$t/persist.again"
     echo
-    echo "Syscalls of one run each (strace -f -c -w: wall-clock time in the calls, a shell's wait4 for its children left out; the five most frequent, the three longest):"
+    echo "Syscalls of one run each (strace -f -c -w: wall-clock time in the calls, summed over threads and processes, waits for another thread or process (futex, wait4) left out; the five most frequent, the three longest):"
     echo
     echo "| run | syscalls | errors | s in syscalls | most frequent | most time (s) |"
     echo "| --- | ---: | ---: | ---: | --- | --- |"
@@ -415,7 +415,7 @@ deploy_bench() {
       esac
       awk -v label="$label" '
         $NF == "total" { calls = $4; errors = ($5 ~ /^[0-9]+$/) ? $5 : 0; secs = $2; next }
-        $NF == "wait4" { waited = $2; next }
+        $NF == "wait4" || $NF == "futex" { waited += $2; n[$NF] = $4; next }
         $4 ~ /^[0-9]+$/ && $NF != "syscall" { n[$NF] = $4; t[$NF] = $2 }
         END {
           top = ""
