@@ -4,8 +4,8 @@
 // it. The input's first line is a pattern as a profile would hold it (a
 // trailing '/' for directories only), each further line a path. Checked: a
 // match never lets a wildcard cross '/', a pattern without wildcards matches
-// only itself, and a profile holding just that pattern classifies each path
-// by it.
+// only itself, nothing holding a NUL byte matches, and a profile holding just
+// that pattern classifies each path by it.
 
 #include <algorithm>
 #include <cstddef>
@@ -36,7 +36,12 @@ void Fuzz(const std::string& input) {
     const bool matches = GlobMatches(pattern, path);
     // Under FNM_PATHNAME only a '/' in the pattern matches a '/' in the path.
     if (matches) FUZZ_CHECK(Slashes(path) <= Slashes(pattern));
-    if (literal) FUZZ_CHECK(matches == (pattern == path));
+    // No file name holds a NUL: such a pattern or path matches nothing.
+    if (pattern.find('\0') != std::string::npos || path.find('\0') != std::string::npos) {
+      FUZZ_CHECK(!matches);
+    } else if (literal) {
+      FUZZ_CHECK(matches == (pattern == path));
+    }
   }
 
   // The same pattern as the only rule of a profile, in a class the input picks.
