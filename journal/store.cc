@@ -9,17 +9,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "fsops/path.h"
+#include "journal/record_codec.h"
 
 namespace persist {
 namespace {
+
+constexpr char kDamaged[] =
+    "the journal is damaged: move it aside (mv .persist/journal .persist/journal.damaged) and "
+    "inspect the site with persist verify";
 
 constexpr size_t kMapSize = size_t{4} << 30;  // address space, not disk: files grow as needed
 
 absl::Status LmdbError(int rc, absl::string_view what, absl::string_view dir) {
   absl::string_view next = "check the disk and the journal's permissions";
   if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
-    next = "the journal is damaged: move it aside (mv .persist/journal .persist/journal.damaged) "
-           "and inspect the site with persist verify";
+    next = kDamaged;
   } else if (rc == MDB_MAP_FULL) {
     next = "the journal is full: prune old releases";
   }
@@ -37,6 +41,16 @@ constexpr FsName kNetworkFilesystems[] = {
     {static_cast<long>(0xFE534D42), "SMB2"}, {0x5346414F, "AFS"}, {0x00C36400, "Ceph"},
     {0x01021997, "9p"},        {0x65735546, "FUSE"},
 };
+
+absl::string_view Bytes(const MDB_val& val) {
+  return absl::string_view(static_cast<const char*>(val.mv_data), val.mv_size);
+}
+
+// A record that failed to decode, named by where it is.
+absl::Status InRecord(const absl::Status& decoded, absl::string_view what, absl::string_view dir) {
+  return absl::DataLossError(
+      absl::StrCat(what, " in ", dir, "/data.mdb is garbled: ", decoded.message(), "; ", kDamaged));
+}
 
 }  // namespace
 
@@ -184,15 +198,19 @@ absl::StatusOr<Run> Store::GetRun(const std::string& id) const {
   MDB_val k{id.size(), const_cast<char*>(id.data())};
   MDB_val v;
   rc = mdb_get(txn, handles_->runs, &k, &v);
-  Run run;
-  bool parsed = rc == 0 && run.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size));
+  absl::StatusOr<Run> run = absl::NotFoundError("");
+  if (rc == 0) run = DecodeRun(Bytes(v));
   mdb_txn_abort(txn);
   if (rc == MDB_NOTFOUND) {
     return absl::NotFoundError(absl::StrCat("no run ", PrintablePath(id),
                                             " in the journal; persist log lists the runs"));
   }
   if (rc != 0) return LmdbError(rc, "read journal", dir_);
-  if (!parsed) return absl::DataLossError(absl::StrCat("run ", id, " in ", dir_, " is garbled"));
+  if (!run.ok()) return InRecord(run.status(), absl::StrCat("run ", PrintablePath(id)), dir_);
+  if (run->id() != id) {
+    return InRecord(absl::DataLossError(absl::StrCat("it holds run ", PrintablePath(run->id()))),
+                    absl::StrCat("run ", PrintablePath(id)), dir_);
+  }
   return run;
 }
 
@@ -211,12 +229,15 @@ absl::StatusOr<std::vector<Run>> Store::ListRuns() const {
   absl::Status status;
   for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
-    Run run;
-    if (!run.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size))) {
-      status = absl::DataLossError(absl::StrCat("a run record in ", dir_, "/data.mdb is garbled"));
+    absl::StatusOr<Run> run = DecodeRun(Bytes(v));
+    if (run.ok() && run->id() != Bytes(k)) {
+      run = absl::DataLossError(absl::StrCat("it holds run ", PrintablePath(run->id())));
+    }
+    if (!run.ok()) {
+      status = InRecord(run.status(), absl::StrCat("run ", PrintablePath(Bytes(k))), dir_);
       break;
     }
-    runs.push_back(std::move(run));
+    runs.push_back(*std::move(run));
   }
   mdb_cursor_close(cursor);
   mdb_txn_abort(txn);
@@ -236,15 +257,18 @@ absl::StatusOr<Manifest> Store::GetManifest(const std::string& release_path) con
   MDB_val k{release_path.size(), const_cast<char*>(release_path.data())};
   MDB_val v;
   rc = mdb_get(txn, handles_->manifests, &k, &v);
-  Manifest manifest;
-  bool parsed = rc == 0 && manifest.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size));
+  absl::StatusOr<Manifest> manifest = absl::NotFoundError("");
+  if (rc == 0) manifest = DecodeManifest(Bytes(v));
   mdb_txn_abort(txn);
   if (rc == MDB_NOTFOUND) {
     return absl::NotFoundError(absl::StrCat("the journal has no manifest of ", release_path,
                                             " (it was not deployed by persist, or its deploy was undone)"));
   }
   if (rc != 0) return LmdbError(rc, "read journal", dir_);
-  if (!parsed) return absl::DataLossError(absl::StrCat("the manifest of ", release_path, " in ", dir_, " is garbled"));
+  if (!manifest.ok()) {
+    return InRecord(manifest.status(), absl::StrCat("the manifest of ", PrintablePath(release_path)),
+                    dir_);
+  }
   return manifest;
 }
 
@@ -268,12 +292,15 @@ absl::StatusOr<std::vector<OpRecord>> Store::GetOps(const std::string& run_id) c
        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
     absl::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
     if (key.substr(0, prefix.size()) != prefix) break;
-    OpRecord op;
-    if (!op.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size))) {
-      status = absl::DataLossError(absl::StrCat("op record ", key, " in ", dir_, " is garbled"));
+    absl::StatusOr<OpRecord> op = DecodeOpRecord(Bytes(v));
+    if (op.ok() && OpKey(op->run_id(), op->index()) != key) {
+      op = absl::DataLossError(absl::StrCat("it holds op ", op->index(), " of run ", PrintablePath(op->run_id())));
+    }
+    if (!op.ok()) {
+      status = InRecord(op.status(), absl::StrCat("op record ", PrintablePath(key)), dir_);
       break;
     }
-    ops.push_back(std::move(op));
+    ops.push_back(*std::move(op));
   }
   mdb_cursor_close(cursor);
   mdb_txn_abort(txn);

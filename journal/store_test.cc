@@ -65,6 +65,9 @@ class StoreTest : public ::testing::Test {
     op.set_run_id(run_id);
     op.set_index(index);
     op.mutable_op()->mutable_remove()->set_path("p" + std::to_string(index));
+    PathState* before = op.add_before();
+    before->set_path(op.op().remove().path());
+    before->set_type(REGULAR);
     op.set_status(OP_INTENDED);
     return op;
   }
@@ -103,6 +106,7 @@ TEST_F(StoreTest, AnOpRoundTripsWithItsStates) {
   MustOpen();
   OpRecord op = MakeOp("r1", 7);
   *op.mutable_op() = Op();
+  op.clear_before();
   op.mutable_op()->mutable_write()->set_path("shared/.env");
   op.mutable_op()->mutable_write()->set_content(std::string("bin\0ary", 7));
   PathState* before = op.add_before();
@@ -138,6 +142,24 @@ TEST_F(StoreTest, GetRunOfAnUnknownIdIsNotFound) {
   absl::StatusOr<Run> run = store_->GetRun("nope");
   EXPECT_TRUE(absl::IsNotFound(run.status())) << run.status();
   EXPECT_NE(run.status().message().find("nope"), absl::string_view::npos);
+}
+
+// Records are checked as they are read (record_codec.h): one that parses but
+// would mislead undo is DataLoss naming the record, not a crash later.
+TEST_F(StoreTest, ARecordThatBreaksWhatUndoAssumesIsGarbled) {
+  MustOpen();
+  ASSERT_TRUE(store_->PutRun(MakeRun("..")).ok());
+  absl::StatusOr<Run> run = store_->GetRun("..");
+  EXPECT_TRUE(absl::IsDataLoss(run.status())) << run.status();
+  EXPECT_NE(run.status().message().find("garbled"), absl::string_view::npos) << run.status();
+  EXPECT_TRUE(absl::IsDataLoss(store_->ListRuns().status()));
+
+  OpRecord op = MakeOp("r1", 0);
+  op.clear_before();
+  ASSERT_TRUE(store_->PutOp(op).ok());
+  absl::StatusOr<std::vector<OpRecord>> ops = store_->GetOps("r1");
+  EXPECT_TRUE(absl::IsDataLoss(ops.status())) << ops.status();
+  EXPECT_NE(ops.status().message().find("r1/00000000"), absl::string_view::npos) << ops.status();
 }
 
 TEST_F(StoreTest, ARewrittenRunReplacesTheOldRecord) {

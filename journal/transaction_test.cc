@@ -647,6 +647,7 @@ TEST(NewRunIdTest, IsUtcSecondsWithASuffixOnAClash) {
     EXPECT_EQ(first->back(), 'Z');
     ::persist::Run run;
     run.set_id(*first);
+    run.set_state(RUN_COMMITTED);
     ASSERT_TRUE(store.PutRun(run).ok());
     absl::StatusOr<std::string> second = NewRunId(store);
     ASSERT_TRUE(second.ok());

@@ -152,7 +152,10 @@ absl::StatusOr<ReleaseCheck> CheckRelease(const Root& site, const Manifest& mani
     }
   }
   // Shipped paths that are gone, outside the linked ones.
-  for (const auto& [rel, entry] : expected) {
+  for (const auto& shipped : expected) {
+    // A named reference, not a structured binding: lambdas may capture
+    // those only from C++20 on, and clang holds C++17 to that.
+    const std::string& rel = shipped.first;
     if (seen.count(rel)) continue;
     const bool under_link = std::any_of(linked.begin(), linked.end(),
                                         [&](const std::string& l) { return IsWithin(rel, l); });

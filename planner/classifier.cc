@@ -14,6 +14,9 @@
 namespace persist {
 
 bool GlobMatches(const std::string& pattern, const std::string& path) {
+  // fnmatch stops at the first NUL, so "storage\0x" would match "storage".
+  // No file name holds one, and a pattern holding one matches no name.
+  if (pattern.find('\0') != std::string::npos || path.find('\0') != std::string::npos) return false;
   return fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0;
 }
 

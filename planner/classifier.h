@@ -56,7 +56,7 @@ class Classifier {
 };
 
 // True when `path` matches `pattern`, '*' and '?' staying within one
-// component (fnmatch with FNM_PATHNAME).
+// component (fnmatch with FNM_PATHNAME). False when either holds a NUL byte.
 bool GlobMatches(const std::string& pattern, const std::string& path);
 
 }  // namespace persist

@@ -43,6 +43,15 @@ TEST(ClassifierTest, GlobStarNeverCrossesASlash) {
   EXPECT_EQ(Blueprint().Classify("public/img/uploads", true).cls, PathClass::kApp);
 }
 
+// fnmatch reads C strings: without the check, "storage\0x" matched
+// "storage" (found by tests/fuzz/glob_matcher_fuzz.cc).
+TEST(ClassifierTest, GlobMatchesNothingHoldingANulByte) {
+  EXPECT_FALSE(GlobMatches("storage", std::string("storage\0x", 9)));
+  EXPECT_FALSE(GlobMatches(std::string("storage\0x", 9), "storage"));
+  EXPECT_FALSE(GlobMatches(std::string("*\0", 2), std::string("a\0", 2)));
+  EXPECT_TRUE(GlobMatches("storage", "storage"));
+}
+
 TEST(ClassifierTest, AppBeatsASharedPatternAndReportsTheConflict) {
   Classification both = Blueprint().Classify("public/img-uploads", true);
   EXPECT_EQ(both.cls, PathClass::kApp);

@@ -33,6 +33,11 @@ absl::Status ParseTextProto(const std::string& text, const std::string& name,
   FirstError errors;
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
+  // Plans and profiles nest three messages deep at most (Plan > op > write).
+  // protobuf's default limit is INT_MAX: should a message ever gain a
+  // recursive or Any field, a file of "a { a { a { ..." would otherwise
+  // recurse until the stack overflows instead of being a syntax error.
+  parser.SetRecursionLimit(kTextRecursionLimit);
   if (parser.ParseFromString(text, message)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       name, ":", errors.line + 1, ":", errors.column + 1, ": ",

@@ -13,6 +13,9 @@
 
 namespace persist {
 
+// How deeply messages may nest in a text file; deeper is a syntax error.
+inline constexpr int kTextRecursionLimit = 16;
+
 // Parses `text` into `message`. A syntax error is InvalidArgument reading
 // "<name>:<line>:<column>: <what>; <next_step>" (1-based line and column).
 absl::Status ParseTextProto(const std::string& text, const std::string& name,

@@ -1,0 +1,3 @@
+shared: "/etc/passwd"
+user: "public/../../x/"
+custom: ""

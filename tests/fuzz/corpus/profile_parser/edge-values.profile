@@ -1,0 +1,2 @@
+keep_releases: 4294967295
+shared: "a//b"

@@ -1,0 +1,5 @@
+app: "public/uploads-static/"
+user: "public/uploads/"
+shared: "public/*upload*/"
+custom: "storage/app/custom/"
+runtime: "public/export*/"

@@ -1,0 +1,1 @@
+user: "public/\000nul/"
