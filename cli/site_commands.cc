@@ -323,7 +323,11 @@ absl::Status RunVerify(const Args& args) {
   // The journal: readable, and no run left half done.
   absl::StatusOr<PathState> journal = (*root)->Observe(".persist/journal/data.mdb", false);
   if (!journal.ok()) return journal.status();
-  if (journal->type() != ABSENT) {
+  // lock.mdb without data.mdb: the journal was there and is gone, which the
+  // store reports as a problem like any other damage.
+  absl::StatusOr<PathState> lmdb_lock = (*root)->Observe(".persist/journal/lock.mdb", false);
+  if (!lmdb_lock.ok()) return lmdb_lock.status();
+  if (journal->type() != ABSENT || lmdb_lock->type() != ABSENT) {
     absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
     absl::StatusOr<std::optional<Run>> interrupted =
         site.ok() ? (*site)->FindInterrupted() : absl::StatusOr<std::optional<Run>>(site.status());
@@ -374,6 +378,13 @@ absl::Status RunVerify(const Args& args) {
     } else if (absl::IsNotFound(manifest.status())) {
       health.ok.push_back(absl::StrCat("release ", *live, " has no manifest to check against (",
                                        manifest.status().message(), ")"));
+    } else if (site.ok()) {
+      // A journal that opens but whose manifest does not read: the release
+      // cannot be checked, which must not pass for a clean check.
+      health.problems.push_back(Problem{
+          ".persist/journal", std::string(manifest.status().message()),
+          absl::StrCat("release ", *live, " cannot be checked against its manifest; move the "
+                       "journal aside and compare the release with its upload by hand")});
     }
   }
 

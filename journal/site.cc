@@ -99,9 +99,13 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForWriting(Env* env, const std::
 absl::StatusOr<std::unique_ptr<Site>> Site::OpenForReading(Env* env, const std::string& root_dir) {
   absl::StatusOr<std::unique_ptr<Root>> root = OpenRootDir(env, root_dir);
   if (!root.ok()) return root.status();
+  // Without data.mdb there is no journal, unless lock.mdb shows there was
+  // one: then Store::Open says it is missing.
   absl::StatusOr<PathState> journal = (*root)->Observe(".persist/journal/data.mdb", false);
   if (!journal.ok()) return journal.status();
-  if (journal->type() == ABSENT) {
+  absl::StatusOr<PathState> lock = (*root)->Observe(".persist/journal/lock.mdb", false);
+  if (!lock.ok()) return lock.status();
+  if (journal->type() == ABSENT && lock->type() == ABSENT) {
     return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
                             "no journal at ", root_dir,
                             "/.persist/journal: persist has not run on this site yet "

@@ -2,12 +2,15 @@
 
 #include "journal/store.h"
 
+#include <errno.h>
 #include <lmdb.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "fsops/errno_status.h"
 #include "fsops/path.h"
 
 namespace persist {
@@ -15,11 +18,14 @@ namespace {
 
 constexpr size_t kMapSize = size_t{4} << 30;  // address space, not disk: files grow as needed
 
+constexpr absl::string_view kDamaged =
+    "the journal is damaged: move it aside (mv .persist/journal .persist/journal.damaged) "
+    "and inspect the site with persist verify";
+
 absl::Status LmdbError(int rc, absl::string_view what, absl::string_view dir) {
   absl::string_view next = "check the disk and the journal's permissions";
   if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
-    next = "the journal is damaged: move it aside (mv .persist/journal .persist/journal.damaged) "
-           "and inspect the site with persist verify";
+    next = kDamaged;
   } else if (rc == MDB_MAP_FULL) {
     next = "the journal is full: prune old releases";
   }
@@ -37,6 +43,55 @@ constexpr FsName kNetworkFilesystems[] = {
     {static_cast<long>(0xFE534D42), "SMB2"}, {0x5346414F, "AFS"}, {0x00C36400, "Ceph"},
     {0x01021997, "9p"},        {0x65735546, "FUSE"},
 };
+
+// The size of `name` in the journal directory; -1 when it does not exist.
+absl::StatusOr<int64_t> FileSize(Env* env, int dir_fd, const std::string& dir, const char* name) {
+  struct stat st;
+  absl::Status status = env->StatAt(dir_fd, name, &st, JoinPath(dir, name));
+  if (StatusErrno(status) == ENOENT) return -1;
+  if (!status.ok()) return status;
+  return static_cast<int64_t>(st.st_size);
+}
+
+// LMDB takes a missing or empty data.mdb for a new journal and writes a fresh
+// one in its place: every run it held, and the way to recover or undo them,
+// would be gone without a word. lock.mdb, which LMDB creates beside it, shows
+// that a journal was there.
+absl::Status CheckBeforeOpen(Env* env, int dir_fd, const std::string& dir) {
+  absl::StatusOr<int64_t> data = FileSize(env, dir_fd, dir, "data.mdb");
+  if (!data.ok()) return data.status();
+  if (*data == 0) {
+    return absl::DataLossError(absl::StrCat("the journal ", dir, "/data.mdb is empty (0 bytes): it was "
+                                            "truncated; ", kDamaged));
+  }
+  if (*data > 0) return absl::OkStatus();
+  absl::StatusOr<int64_t> lock = FileSize(env, dir_fd, dir, "lock.mdb");
+  if (!lock.ok()) return lock.status();
+  if (*lock < 0) return absl::OkStatus();  // a new journal
+  return absl::DataLossError(absl::StrCat(
+      "the journal ", dir, "/data.mdb is missing (", dir, "/lock.mdb shows there was one): put it "
+      "back from a backup; or check the site with persist verify and move the journal aside "
+      "(mv .persist/journal .persist/journal.missing) to start a new one, knowing that the runs "
+      "it recorded can no longer be recovered or undone"));
+}
+
+// LMDB maps data.mdb and reads its pages in place: a page beyond the end of a
+// truncated file is a SIGBUS, not an error. The meta page says where the
+// last page ends; the file must reach it.
+absl::Status CheckAfterOpen(Env* env, MDB_env* mdb, int dir_fd, const std::string& dir) {
+  MDB_envinfo info;
+  MDB_stat stat;
+  int rc = mdb_env_info(mdb, &info);
+  if (rc == 0) rc = mdb_env_stat(mdb, &stat);
+  if (rc != 0) return LmdbError(rc, "read journal", dir);
+  absl::StatusOr<int64_t> size = FileSize(env, dir_fd, dir, "data.mdb");
+  if (!size.ok()) return size.status();
+  const uint64_t needed = (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  if (*size >= 0 && static_cast<uint64_t>(*size) >= needed) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("the journal ", dir, "/data.mdb is truncated: it holds ",
+                                          *size, " bytes, but its pages reach ", needed, "; ",
+                                          kDamaged));
+}
 
 }  // namespace
 
@@ -71,6 +126,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
           "on local storage"));
     }
   }
+  status = CheckBeforeOpen(env, dir_fd, dir);
+  if (!status.ok()) return status;
   auto handles = std::make_unique<Handles>();
   int rc = mdb_env_create(&handles->env);
   if (rc != 0) return LmdbError(rc, "create LMDB environment for", dir);
@@ -78,6 +135,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
   mdb_env_set_mapsize(handles->env, kMapSize);
   rc = mdb_env_open(handles->env, dir.c_str(), MDB_NOTLS, 0600);
   if (rc != 0) return LmdbError(rc, "open journal", dir);
+  status = CheckAfterOpen(env, handles->env, dir_fd, dir);
+  if (!status.ok()) return status;
   // The tables are opened read-only when they exist: LMDB asserts on some
   // damaged pages inside a write transaction, where a read reports them.
   // Missing ones are created together in one write transaction: all of them

@@ -11,6 +11,11 @@
 //
 // LMDB cannot work on a network filesystem (its lock file relies on local
 // shared memory), so Open refuses NFS, SMB/CIFS, AFS, Ceph, 9p and FUSE.
+//
+// A damaged journal is an error naming data.mdb and the way out, never a
+// crash and never a silent fresh start: Open refuses a data.mdb that is
+// missing where lock.mdb shows there was one, empty, shorter than the pages
+// its meta page counts (LMDB would die of SIGBUS reading them), or garbled.
 
 #ifndef PERSIST_JOURNAL_STORE_H_
 #define PERSIST_JOURNAL_STORE_H_
