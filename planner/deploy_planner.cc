@@ -20,6 +20,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "planner/special_files.h"
 
 namespace persist {
 
@@ -141,6 +142,11 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
       }
     }
   }
+
+  // A fifo, socket or device in the release would stop its copy halfway:
+  // refuse it whole now, naming every one, before anything is touched.
+  absl::Status plain = RefuseSpecialFiles(env, request.source);
+  if (!plain.ok()) return plain;
 
   result.release_id = request.release_id;
   if (result.release_id.empty()) {
