@@ -366,24 +366,31 @@ TEST_F(DeployPlannerTest, ASourceThatIsASymlinkToADirectoryOfTheSiteIsRefused) {
   Refused(Request(upload("alias"), "v2"), {upload("alias")});
 }
 
-// KNOWN BUG: PlanDeploy compares the inode of SRC and of each ancestor
-// string with lstat, so an intermediate symlink (uploads/alias -> the site's
-// releases/, SRC = uploads/alias/incoming) is never resolved: the release inside
-// releases/ is planned as an ordinary upload. (The CLI canonicalises SRC with
-// realpath first, so `persist deploy` is not affected; PlanDeploy's own
-// check, which says "SRC may be reached through any path", is.)
-TEST_F(DeployPlannerTest, DISABLED_ASourceReachedThroughASymlinkToReleasesIsRefused) {
+// SRC is found by what it is, not how it is spelled: an intermediate symlink
+// (uploads/alias -> the site's releases/, SRC = uploads/alias/incoming) or a
+// ".." leads into the site all the same.
+TEST_F(DeployPlannerTest, ASourceReachedThroughASymlinkToReleasesIsRefused) {
   MakeDeployedSite("v1");
   WriteRelease(site() + "/releases/incoming", "v2");
   MakeSymlink(site() + "/releases", upload("alias"));
   Refused(Request(upload("alias") + "/incoming", "v2"), {"inside the site's releases/"});
 }
 
-TEST_F(DeployPlannerTest, DISABLED_ASourceReachedThroughASymlinkToSharedIsRefused) {
+TEST_F(DeployPlannerTest, ASourceReachedThroughASymlinkToSharedIsRefused) {
   MakeDeployedSite("v1");
   WriteRelease(site() + "/shared/storage/app/v2", "v2");
   MakeSymlink("../site/shared", upload("alias"));
   Refused(Request(upload("alias") + "/storage/app/v2", "v2"), {"inside the site's shared/"});
+}
+
+TEST_F(DeployPlannerTest, ASourceSpelledWithDotDotThroughASymlinkIsRefused) {
+  MakeDeployedSite("v1");
+  WriteRelease(site() + "/shared/storage/app/v2", "v2");
+  MakeDir(upload("decoy"));
+  // uploads/jump -> the site's shared/storage/app; "jump/../app/v2" is
+  // shared/storage/app/v2 to the kernel, uploads/app/v2 to a string.
+  MakeSymlink(site() + "/shared/storage/app", upload("jump"));
+  Refused(Request(upload("jump") + "/../app/v2", "v2"), {"inside the site's shared/"});
 }
 
 TEST_F(DeployPlannerTest, AReleaseIdWithASlashOrADotIsRefused) {
