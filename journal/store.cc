@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
+#include "journal/record_codec.h"
 
 namespace persist {
 namespace {
@@ -198,16 +199,16 @@ absl::Status Store::Write(const Batch& batch) {
     return mdb_put(txn, dbi, &k, &v, 0);
   };
   for (const Run& run : batch.runs) {
-    rc = put(handles_->runs, run.id(), run.SerializeAsString());
+    rc = put(handles_->runs, run.id(), EncodeRecord(run));
     if (rc != 0) break;
   }
   for (const OpRecord& op : batch.ops) {
     if (rc != 0) break;
-    rc = put(handles_->ops, OpKey(op.run_id(), op.index()), op.SerializeAsString());
+    rc = put(handles_->ops, OpKey(op.run_id(), op.index()), EncodeRecord(op));
   }
   for (const Manifest& manifest : batch.manifests) {
     if (rc != 0) break;
-    rc = put(handles_->manifests, manifest.release_path(), manifest.SerializeAsString());
+    rc = put(handles_->manifests, manifest.release_path(), EncodeRecord(manifest));
   }
   for (const std::string& key : batch.deleted_manifests) {
     if (rc != 0) break;
@@ -244,7 +245,7 @@ absl::StatusOr<Run> Store::GetRun(const std::string& id) const {
   MDB_val v;
   rc = mdb_get(txn, handles_->runs, &k, &v);
   Run run;
-  bool parsed = rc == 0 && run.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size));
+  bool parsed = rc == 0 && DecodeRecord(v.mv_data, v.mv_size, &run);
   mdb_txn_abort(txn);
   if (rc == MDB_NOTFOUND) {
     return absl::NotFoundError(absl::StrCat("no run ", PrintablePath(id),
@@ -271,7 +272,7 @@ absl::StatusOr<std::vector<Run>> Store::ListRuns() const {
   for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
     Run run;
-    if (!run.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size))) {
+    if (!DecodeRecord(v.mv_data, v.mv_size, &run)) {
       status = absl::DataLossError(absl::StrCat("a run record in ", dir_, "/data.mdb is garbled"));
       break;
     }
@@ -296,7 +297,7 @@ absl::StatusOr<Manifest> Store::GetManifest(const std::string& release_path) con
   MDB_val v;
   rc = mdb_get(txn, handles_->manifests, &k, &v);
   Manifest manifest;
-  bool parsed = rc == 0 && manifest.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size));
+  bool parsed = rc == 0 && DecodeRecord(v.mv_data, v.mv_size, &manifest);
   mdb_txn_abort(txn);
   if (rc == MDB_NOTFOUND) {
     return absl::NotFoundError(absl::StrCat("the journal has no manifest of ", release_path,
@@ -328,7 +329,7 @@ absl::StatusOr<std::vector<OpRecord>> Store::GetOps(const std::string& run_id) c
     absl::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
     if (key.substr(0, prefix.size()) != prefix) break;
     OpRecord op;
-    if (!op.ParseFromArray(v.mv_data, static_cast<int>(v.mv_size))) {
+    if (!DecodeRecord(v.mv_data, v.mv_size, &op)) {
       status = absl::DataLossError(absl::StrCat("op record ", key, " in ", dir_, " is garbled"));
       break;
     }

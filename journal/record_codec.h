@@ -1,0 +1,35 @@
+// Copyright persist authors.
+//
+// record_codec: journal records to and from bytes, with every byte of every
+// name kept.
+//
+// Paths on Linux are bytes, not text. A release may hold a file whose name is
+// not UTF-8, and its manifest, the ops that touch it and the paths an undo
+// rescues must keep that name exactly. The records are proto3 messages whose
+// names are `string` fields, and protobuf refuses to parse a string field
+// holding invalid UTF-8: one such name would make a run, an op or a manifest
+// unreadable, and with a run every command that lists the journal. The codec
+// reads and writes records through a twin of their .proto file in which
+// every string field is `bytes`: the same wire format, without the check.
+
+#ifndef PERSIST_JOURNAL_RECORD_CODEC_H_
+#define PERSIST_JOURNAL_RECORD_CODEC_H_
+
+#include <cstddef>
+#include <string>
+
+#include "google/protobuf/message.h"
+
+namespace persist {
+
+// The wire form of `message`, byte for byte what SerializeAsString gives
+// for valid UTF-8.
+std::string EncodeRecord(const google::protobuf::Message& message);
+
+// Parses `size` bytes into `message` (cleared first). False when they are not
+// a record of that type.
+bool DecodeRecord(const void* data, size_t size, google::protobuf::Message* message);
+
+}  // namespace persist
+
+#endif  // PERSIST_JOURNAL_RECORD_CODEC_H_
