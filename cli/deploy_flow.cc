@@ -17,6 +17,18 @@ std::string HistoryLine(const std::string& what) {
                       what, " by ", UserName(), "@", HostName());
 }
 
+RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned) {
+  RunOptions options;
+  options.kind = "deploy";
+  options.release = planned.release_id;
+  const int last = planned.plan.op_size();
+  options.before_op = [&site, &planned, last](int index, Run*) -> absl::Status {
+    if (index != last) return absl::OkStatus();
+    return planned.outcomes.Check(site.root());
+  };
+  return options;
+}
+
 absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
                                           std::optional<int> keep) {
   Root& root = site.root();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -189,9 +190,7 @@ absl::Status RunDeploy(const Args& args) {
     for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
     return absl::OkStatus();
   }
-  RunOptions options;
-  options.kind = "deploy";
-  options.release = planned->release_id;
+  RunOptions options = DeployRunOptions(**site, *planned);
   const std::string manifest = args.Get("manifest", "on");
   if (manifest != "on" && manifest != "off") {
     return absl::InvalidArgumentError(
@@ -205,8 +204,7 @@ absl::Status RunDeploy(const Args& args) {
   // it (at the end when there is no switch); one that fails undoes the run.
   const int hook_point =
       planned->switch_index >= 0 ? planned->switch_index : planned->plan.op_size();
-  options.before_op = [&](int index, Run* run) -> absl::Status {
-    if (index != hook_point) return absl::OkStatus();
+  auto run_before_switch_hooks = [&](Run* run) -> absl::Status {
     for (const std::string& command : planned->before_switch) {
       absl::StatusOr<HookResult> hook =
           RunHook("before_switch", command, release_dir, *root_dir, planned->release_id);
@@ -220,6 +218,16 @@ absl::Status RunDeploy(const Args& args) {
       }
     }
     return absl::OkStatus();
+  };
+  // Then, past the last op, the check that what the run placed is still in
+  // place (DeployRunOptions).
+  std::function<absl::Status(int, Run*)> check_outcome = options.before_op;
+  options.before_op = [&](int index, Run* run) -> absl::Status {
+    if (index == hook_point) {
+      absl::Status hooks = run_before_switch_hooks(run);
+      if (!hooks.ok()) return hooks;
+    }
+    return check_outcome(index, run);
   };
   absl::StatusOr<Run> run = ExecutePlan(**site, planned->plan, options);
   if (!run.ok()) return run.status();

@@ -208,6 +208,7 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   import.mutable_import()->set_to(release);
   *plan.add_op() = import;
   builder.AssumeDir(release);
+  builder.outcomes().Expect(release, DIRECTORY);
 
   // Classify the release as shipped (SRC: the copy is identical), then seed
   // or stash and link every persistent path.
@@ -247,11 +248,13 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   if (request.switch_current) {
     result.switch_index = plan.op_size();
     *plan.add_op() = SymlinkOf(release, "current");
+    builder.outcomes().Expect("current", SYMLINK, release);
     absl::StatusOr<PathState> public_html = site.Observe("public_html", false);
     if (!public_html.ok()) return public_html.status();
     if (public_html->type() == DIRECTORY) {
       *plan.add_op() = RemoveOf("public_html");
       *plan.add_op() = SymlinkOf("current/public", "public_html");
+      builder.outcomes().Expect("public_html", SYMLINK, "current/public");
       result.notes.push_back("public_html was a directory: it now points at current/public; its old "
                              "content is in this run's stash and comes back with persist undo");
     }
@@ -289,6 +292,7 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     *plan.add_op() = write;
   }
   result.plan = builder.plan();
+  result.outcomes = builder.outcomes();
   result.notes.insert(result.notes.begin(), builder.notes().begin(), builder.notes().end());
   return result;
 }

@@ -89,7 +89,7 @@ absl::Status MeasureTree(Env* env, const std::string& path, TreeSize* size) {
 
 // For --merge-new: copy ops for every entry of SRC/rel that shared/rel lacks.
 absl::Status PlanMergeNew(const Root& site, const SharedLinkOptions& options, const std::string& rel,
-                          Plan* plan, int* added) {
+                          Plan* plan, Outcomes* outcomes, int* added) {
   const std::string& source = options.source;
   Env* env = site.env();
   const std::string src = source + "/" + rel;
@@ -107,9 +107,10 @@ absl::Status PlanMergeNew(const Root& site, const SharedLinkOptions& options, co
     if (!in_source.ok()) return in_source.status();
     if (in_shared->type() == ABSENT) {
       *plan->add_op() = CopyOf(JoinPath(options.app_dir, child), JoinPath(options.shared_dir, child));
+      outcomes->Expect(JoinPath(options.shared_dir, child), in_source->type(), in_source->link_target());
       ++*added;
     } else if (in_shared->type() == DIRECTORY && in_source->type() == DIRECTORY) {
-      absl::Status status = PlanMergeNew(site, options, child, plan, added);
+      absl::Status status = PlanMergeNew(site, options, child, plan, outcomes, added);
       if (!status.ok()) return status;
     }
   }
@@ -208,6 +209,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       absl::Status status = builder.EnsureDir(SplitParent(in_shared).first);
       if (!status.ok()) return status;
       *builder.plan().add_op() = MoveOf(in_release, in_shared);
+      builder.outcomes().Expect(in_shared, shipped->type());
       if (is_env && (shipped->mode() & 0007) != 0) {
         Op chmod;
         chmod.mutable_chmod()->set_path(in_shared);
@@ -228,7 +230,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       if (!status.ok()) return status;
       if (options.merge_new && shipped->type() == DIRECTORY) {
         int added = 0;
-        status = PlanMergeNew(site, options, row.path, &builder.plan(), &added);
+        status = PlanMergeNew(site, options, row.path, &builder.plan(), &builder.outcomes(), &added);
         if (!status.ok()) return status;
         builder.notes().push_back(absl::StrCat("--merge-new: ", added, " new entr",
                                             added == 1 ? "y" : "ies", " of ", row.path, " added to shared/"));
@@ -245,6 +247,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
         absl::Status status = builder.EnsureDir(options.shared_dir);
         if (!status.ok()) return status;
         *builder.plan().add_op() = CopyOf(JoinPath(options.app_dir, ".env.example"), in_shared);
+        builder.outcomes().Expect(in_shared, REGULAR);
         Op chmod;
         chmod.mutable_chmod()->set_path(in_shared);
         chmod.mutable_chmod()->set_mode(0600);
@@ -266,6 +269,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       if (!status.ok()) return status;
     }
     *builder.plan().add_op() = SymlinkOf(RelativeTarget(in_release, in_shared), in_release);
+    builder.outcomes().Expect(in_release, SYMLINK, RelativeTarget(in_release, in_shared));
   }
 
   return absl::OkStatus();
