@@ -142,15 +142,15 @@ class HostileTreeTest : public ::testing::Test {
 
   // The release and shared/ hold exactly what the upload holds: app code in
   // the release, each persistent root in shared/ and a link to it in its place.
-  void ExpectDeployedExactly(const std::string& v) {
+  void ExpectDeployedExactly(const std::string& v, const std::set<std::string>& persistent = kPersistent) {
     const Snapshot shipped = TakeSnapshot(upload(v));
     const Snapshot deployed = TakeSnapshot(site());
     const Snapshot release = Beneath(deployed, "releases/" + v);
-    std::set<std::string> links = kPersistent;
+    std::set<std::string> links = persistent;
     links.insert(".env");
     EXPECT_EQ(DiffSnapshots(Outside(shipped, links), Outside(release, links)), "")
         << "app code of " << v << " differs from its upload";
-    for (const std::string& root : kPersistent) {
+    for (const std::string& root : persistent) {
       ASSERT_EQ(release.count(root), 1u) << root;
       EXPECT_TRUE(absl::StrContains(release.at(root), "symlink -> ")) << root << ": " << release.at(root);
     }
@@ -222,6 +222,90 @@ TEST_F(HostileTreeTest, NamesOfAnyBytesAndTreesAHundredLevelsDeepAreDeployedPrun
   ASSERT_EQ(rescued.size(), 1u);
   EXPECT_TRUE(absl::EndsWith(rescued[0], "user\xff.css")) << PrintablePath(rescued[0]);
   EXPECT_EQ(ContentOrMissing(site() + "/" + rescued[0]), "written after the deploy");
+}
+
+// A release whose app code and shared data hold symlinks leading out of it:
+// to /etc, to a directory outside the site, relative ones climbing out,
+// dangling ones, a loop, a target that is not text. Each is deployed as the
+// same link, recorded as a link, pruned and undone as a link: never read
+// through, never written through, never removed through. The one directory
+// they could be followed into that a test may watch is `outside`.
+void WriteReleaseWithOutwardLinks(const std::string& dir, const std::string& outside,
+                                  const std::string& version) {
+  WriteFile(dir + "/.env.example", "APP_KEY=\n");
+  WriteFile(dir + "/public/index.php", "<?php // " + version + "\n");
+  MakeDir(dir + "/storage/logs");
+  MakeDir(dir + "/bootstrap/cache");
+  MakeSymlink("/etc", dir + "/public/etc");
+  MakeSymlink("/etc/passwd", dir + "/app/passwd");
+  MakeSymlink("../../../../../../../../etc/shadow", dir + "/app/shadow");
+  MakeSymlink(outside, dir + "/app/outside");
+  MakeSymlink(outside + "/secret.txt", dir + "/app/secret.txt");
+  MakeSymlink("/nonexistent/persist-hostile-test", dir + "/app/dangling");
+  MakeSymlink("loop-b", dir + "/app/loop-a");
+  MakeSymlink("loop-a", dir + "/app/loop-b");
+  MakeSymlink(std::string("\xff\n/etc", 6), dir + "/app/raw-target");
+  // Inside persistent paths: they move into shared/ as links.
+  MakeSymlink(outside, dir + "/public/uploads/outside");
+  MakeSymlink("/etc", dir + "/storage/app/etc");
+  int64_t t = 1700000000;
+  for (const auto& [rel, desc] : TakeSnapshot(dir)) {
+    if (desc.rfind("dir ", 0) != 0) SetMtime(dir + "/" + rel, t++);
+  }
+}
+
+TEST_F(HostileTreeTest, SymlinksLeadingOutOfTheReleaseAreDeployedAsLinksAndNeverFollowed) {
+  const std::string outside = dir_.Sub("outside");
+  WriteFile(outside + "/secret.txt", "the secret outside the site\n");
+  WriteFile(outside + "/sub/deeper.txt", "deeper outside\n");
+  const Snapshot outside_before = TakeSnapshot(outside);
+  MakeDir(site());
+  WriteReleaseWithOutwardLinks(upload("v1"), outside, "v1");
+  WriteReleaseWithOutwardLinks(upload("v2"), outside, "v2");
+  const std::set<std::string> persistent = {"storage", "bootstrap/cache", "public/uploads"};
+  const Snapshot empty = TakeSnapshot(site());
+
+  absl::StatusOr<persist::Run> first = Deploy(site(), upload("v1"), "v1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ExpectDeployedExactly("v1", persistent);
+  const Snapshot deployed = TakeSnapshot(site());
+  EXPECT_EQ(deployed.at("shared/public/uploads/outside"), TakeSnapshot(upload("v1")).at("public/uploads/outside"));
+  EXPECT_EQ(deployed.at("shared/storage/app/etc"), TakeSnapshot(upload("v1")).at("storage/app/etc"));
+  for (const auto& [path, desc] : deployed) {
+    EXPECT_FALSE(absl::StrContains(desc, "the secret outside the site")) << path << " was read through a link";
+    EXPECT_FALSE(absl::StrContains(desc, "root:")) << path << " was read through a link";
+  }
+  {
+    absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    absl::StatusOr<Manifest> manifest = (*reader)->store().GetManifest("releases/v1");
+    ASSERT_TRUE(manifest.ok()) << manifest.status();
+    int links = 0;
+    for (const ManifestEntry& entry : manifest->entry()) {
+      if (entry.type() == SYMLINK) ++links;
+      if (entry.path() == "app/passwd") {
+        EXPECT_EQ(entry.type(), SYMLINK);
+        EXPECT_EQ(entry.link_target(), "/etc/passwd");
+      }
+    }
+    EXPECT_EQ(links, 11) << "every link recorded as a link";
+    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), *manifest, /*quick=*/false);
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_TRUE(check->tampered.empty()) << check->tampered.front().path;
+    EXPECT_TRUE(check->drifted.empty()) << check->drifted.front().path;
+  }
+
+  const Snapshot live = TakeSnapshot(site());
+  absl::StatusOr<persist::Run> second = Deploy(site(), upload("v2"), "v2", /*keep=*/1);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ExpectDeployedExactly("v2", persistent);
+  absl::StatusOr<persist::Run> undone = Undo(site());
+  ASSERT_TRUE(undone.ok()) << undone.status();
+  EXPECT_EQ(DiffSnapshots(live, TakeSnapshot(site())), "");
+  undone = Undo(site());
+  ASSERT_TRUE(undone.ok()) << undone.status();
+  EXPECT_EQ(DiffSnapshots(empty, TakeSnapshot(site())), "");
+  EXPECT_EQ(DiffSnapshots(outside_before, TakeSnapshot(outside)), "") << "changed through a link";
 }
 
 }  // namespace
