@@ -50,9 +50,11 @@ absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
   }
   const bool first = request.mode == DeployRequest::kFirst ||
                      (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
-  request.history_line =
-      HistoryLine(absl::StrCat("deploy ", request.release_id, " (", first ? "first" : "subsequent",
-                               ") from ", request.source));
+  if (request.history_line.empty()) {
+    request.history_line =
+        HistoryLine(absl::StrCat("deploy ", request.release_id, " (", first ? "first" : "subsequent",
+                                 ") from ", request.source));
+  }
   absl::StatusOr<DeployPlan> planned = PlanDeploy(root, Classifier(*rules), request);
   if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
   planned->before_switch.assign(profile->before_switch().begin(), profile->before_switch().end());
