@@ -331,11 +331,11 @@ absl::Status RunVerify(const Args& args) {
   // The journal: readable, and no run left half done.
   absl::StatusOr<PathState> journal = (*root)->Observe(".persist/journal/data.mdb", false);
   if (!journal.ok()) return journal.status();
-  // lock.mdb without data.mdb: the journal was there and is gone, which the
-  // store reports as a problem like any other damage.
-  absl::StatusOr<PathState> lmdb_lock = (*root)->Observe(".persist/journal/lock.mdb", false);
-  if (!lmdb_lock.ok()) return lmdb_lock.status();
-  if (journal->type() != ABSENT || lmdb_lock->type() != ABSENT) {
+  // A data.mdb that is gone where the site shows there was one is reported
+  // as a problem like any other damage.
+  absl::StatusOr<bool> has_journal = Site::HasJournal(**root);
+  if (!has_journal.ok()) return has_journal.status();
+  if (*has_journal) {
     absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
     absl::StatusOr<std::optional<Run>> interrupted =
         site.ok() ? (*site)->FindInterrupted() : absl::StatusOr<std::optional<Run>>(site.status());

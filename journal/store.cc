@@ -56,19 +56,21 @@ absl::StatusOr<int64_t> FileSize(Env* env, int dir_fd, const std::string& dir, c
 
 // LMDB takes a missing or empty data.mdb for a new journal and writes a fresh
 // one in its place: every run it held, and the way to recover or undo them,
-// would be gone without a word. lock.mdb, which LMDB creates beside it, shows
-// that a journal was there.
-absl::Status CheckBeforeOpen(Env* env, int dir_fd, const std::string& dir) {
+// would be gone without a word. Both are also what a process killed while
+// LMDB creates the very first journal leaves, which must stay a new journal;
+// `used` (the site shows that runs were recorded) tells the two apart, and
+// lock.mdb, which LMDB creates first, that a missing data.mdb was there.
+absl::Status CheckBeforeOpen(Env* env, int dir_fd, const std::string& dir, bool used) {
   absl::StatusOr<int64_t> data = FileSize(env, dir_fd, dir, "data.mdb");
   if (!data.ok()) return data.status();
+  if (*data > 0 || !used) return absl::OkStatus();
   if (*data == 0) {
     return absl::DataLossError(absl::StrCat("the journal ", dir, "/data.mdb is empty (0 bytes): it was "
                                             "truncated; ", kDamaged));
   }
-  if (*data > 0) return absl::OkStatus();
   absl::StatusOr<int64_t> lock = FileSize(env, dir_fd, dir, "lock.mdb");
   if (!lock.ok()) return lock.status();
-  if (*lock < 0) return absl::OkStatus();  // a new journal
+  if (*lock < 0) return absl::OkStatus();  // moved aside: a new journal
   return absl::DataLossError(absl::StrCat(
       "the journal ", dir, "/data.mdb is missing (", dir, "/lock.mdb shows there was one): put it "
       "back from a backup; or check the site with persist verify and move the journal aside "
@@ -115,7 +117,8 @@ Store::Store(Env* env, std::string dir, std::unique_ptr<Handles> handles)
 
 Store::~Store() = default;
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& dir, int dir_fd) {
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& dir, int dir_fd,
+                                                   bool used) {
   struct statfs fs;
   absl::Status status = env->StatFs(dir_fd, &fs, dir);
   if (!status.ok()) return status;
@@ -127,7 +130,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
           "on local storage"));
     }
   }
-  status = CheckBeforeOpen(env, dir_fd, dir);
+  status = CheckBeforeOpen(env, dir_fd, dir, used);
   if (!status.ok()) return status;
   auto handles = std::make_unique<Handles>();
   int rc = mdb_env_create(&handles->env);

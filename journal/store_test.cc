@@ -393,6 +393,26 @@ TEST_F(StoreTest, AMissingDataMdbBesideItsLockMdbIsRefusedNotTakenForANewJournal
   EXPECT_FALSE(::persist::testing::PathExists(Dir() + "/data.mdb"));
 }
 
+// What a process killed while LMDB creates the first journal leaves: a
+// lock.mdb, and a data.mdb missing or empty. With no runs recorded on the
+// site it is a new journal, so that the next command (persist recover)
+// works.
+TEST_F(StoreTest, AJournalWhoseCreationWasInterruptedIsANewJournalOnASiteWithoutRuns) {
+  MustOpen();
+  store_.reset();
+  ASSERT_EQ(truncate((Dir() + "/data.mdb").c_str(), 0), 0);
+  if (dir_fd_ < 0) dir_fd_ = open(Dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(Env::Default(), Dir(), dir_fd_, false);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store->reset();
+  ASSERT_EQ(unlink((Dir() + "/data.mdb").c_str()), 0);
+  store = Store::Open(Env::Default(), Dir(), dir_fd_, false);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<std::vector<Run>> runs = (*store)->ListRuns();
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  EXPECT_TRUE(runs->empty());
+}
+
 TEST_F(StoreTest, AFreshDirectoryStillGetsANewJournal) {
   MustOpen();
   absl::StatusOr<std::vector<Run>> runs = store_->ListRuns();
