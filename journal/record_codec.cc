@@ -9,6 +9,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/stubs/logging.h"
 
 namespace persist {
 namespace {
@@ -66,7 +67,7 @@ class Twins {
 };
 
 // Copies every field of `from` to `to`, whose type has the same fields by
-// number (a message and its twin). Reflection's setters take any bytes.
+// number (a twin and its message). Reflection's setters take any bytes.
 void CopyFields(const Message& from, Message* to) {
   const Reflection* in = from.GetReflection();
   const Reflection* out = to->GetReflection();
@@ -113,12 +114,19 @@ void CopyFields(const Message& from, Message* to) {
 }  // namespace
 
 std::string EncodeRecord(const Message& message) {
-  std::unique_ptr<Message> twin = Twins::Get().New(message.GetDescriptor());
-  CopyFields(message, twin.get());
-  return twin->SerializeAsString();
+  // protobuf writes a string field's bytes as they are and only logs when
+  // they are not UTF-8: the wire form is right, the log line is noise.
+  google::protobuf::LogSilencer quiet;
+  return message.SerializeAsString();
 }
 
 bool DecodeRecord(const void* data, size_t size, Message* message) {
+  {
+    // Nearly every record is text: the generated parser, silenced for the
+    // rare one that is not, which it refuses with a log line.
+    google::protobuf::LogSilencer quiet;
+    if (message->ParseFromArray(data, static_cast<int>(size))) return true;
+  }
   std::unique_ptr<Message> twin = Twins::Get().New(message->GetDescriptor());
   if (!twin->ParseFromArray(data, static_cast<int>(size))) return false;
   message->Clear();

@@ -8,9 +8,11 @@
 // rescues must keep that name exactly. The records are proto3 messages whose
 // names are `string` fields, and protobuf refuses to parse a string field
 // holding invalid UTF-8: one such name would make a run, an op or a manifest
-// unreadable, and with a run every command that lists the journal. The codec
-// reads and writes records through a twin of their .proto file in which
-// every string field is `bytes`: the same wire format, without the check.
+// unreadable, and with a run every command that lists the journal. Writing
+// is not the problem (protobuf writes the bytes as they are, and only logs);
+// a record the generated parser refuses is read again through a twin of its
+// .proto file in which every string field is `bytes`: the same wire format,
+// without the check.
 
 #ifndef PERSIST_JOURNAL_RECORD_CODEC_H_
 #define PERSIST_JOURNAL_RECORD_CODEC_H_
@@ -22,8 +24,8 @@
 
 namespace persist {
 
-// The wire form of `message`, byte for byte what SerializeAsString gives
-// for valid UTF-8.
+// The wire form of `message` (SerializeAsString), without protobuf's log
+// line for a string field that is not UTF-8.
 std::string EncodeRecord(const google::protobuf::Message& message);
 
 // Parses `size` bytes into `message` (cleared first). False when they are not
