@@ -67,21 +67,25 @@ struct TreeSize {
   uint64_t bytes = 0;
 };
 
-absl::Status MeasureTree(Env* env, const std::string& path, TreeSize* size) {
-  absl::StatusOr<PathState> state = ObservePath(env, AT_FDCWD, path, path, false);
+// Counts the files and bytes of `name` in the directory open at `dir_fd`
+// (`path` in messages), directory by open directory: a release can hold
+// paths longer than PATH_MAX.
+absl::Status MeasureTree(Env* env, int dir_fd, const std::string& name, const std::string& path,
+                         TreeSize* size) {
+  absl::StatusOr<PathState> state = ObservePath(env, dir_fd, name, path, false);
   if (!state.ok()) return state.status();
   if (state->type() != DIRECTORY) {
     ++size->files;
     size->bytes += state->size();
     return absl::OkStatus();
   }
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0, path);
+  absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, path);
   if (!fd.ok()) return fd.status();
   Fd dir(env, *fd, path);
   absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), path);
   if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    absl::Status status = MeasureTree(env, path + "/" + name, size);
+  for (const std::string& child : *names) {
+    absl::Status status = MeasureTree(env, dir.get(), child, path + "/" + child, size);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -226,7 +230,8 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
     } else if (kept->type() != ABSENT && shipped->type() != ABSENT) {
       // Never overwrite user data: the release's copy goes to the stash.
       TreeSize size;
-      absl::Status status = MeasureTree(env, options.source + "/" + row.path, &size);
+      const std::string shipped_path = options.source + "/" + row.path;
+      absl::Status status = MeasureTree(env, AT_FDCWD, shipped_path, shipped_path, &size);
       if (!status.ok()) return status;
       if (options.merge_new && shipped->type() == DIRECTORY) {
         int added = 0;

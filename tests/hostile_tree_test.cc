@@ -1,14 +1,17 @@
 // Copyright persist authors.
 //
 // Hostile trees through whole deploys: names of any bytes (spaces, newlines,
-// invalid UTF-8, 255 bytes), trees 100 levels deep, and symlinks leading out
-// of the release. Each is deployed exactly (every byte of every name, file
+// invalid UTF-8, 255 bytes), trees 100 levels deep (and paths longer than
+// PATH_MAX), and symlinks leading out of the release. Each is deployed exactly (every byte of every name, file
 // and link target, every mode and mtime), recorded in a manifest that reads
 // back whole, pruned by a vendor update and undone exactly; no link is ever
 // followed. Everything happens in the test's temporary directory: the links
 // that lead "out" lead to a directory there, or are only read as links.
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <memory>
 #include <optional>
@@ -306,6 +309,159 @@ TEST_F(HostileTreeTest, SymlinksLeadingOutOfTheReleaseAreDeployedAsLinksAndNever
   ASSERT_TRUE(undone.ok()) << undone.status();
   EXPECT_EQ(DiffSnapshots(empty, TakeSnapshot(site())), "");
   EXPECT_EQ(DiffSnapshots(outside_before, TakeSnapshot(outside)), "") << "changed through a link";
+}
+
+// ---- Trees whose paths are longer than PATH_MAX ----
+//
+// 100 levels of 255-byte names make paths of 25,600 bytes, which no system
+// call takes whole: everything here, as in persist, goes directory by open
+// directory.
+
+std::string LongName(int level) { return absl::StrCat(1000 + level, std::string(251, 'd')); }
+
+// Makes `levels` directories below the directory open at `fd`, and a file
+// at the bottom.
+void WriteVeryDeepTree(int fd, int levels, const std::string& content) {
+  int dir = dup(fd);
+  for (int i = 0; i < levels; ++i) {
+    ASSERT_EQ(mkdirat(dir, LongName(i).c_str(), 0755), 0);
+    const int next = openat(dir, LongName(i).c_str(), O_RDONLY | O_DIRECTORY);
+    ASSERT_GE(next, 0);
+    close(dir);
+    dir = next;
+  }
+  const int file = openat(dir, "leaf.php", O_WRONLY | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(file, 0);
+  ASSERT_EQ(write(file, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  close(file);
+  close(dir);
+}
+
+// A snapshot as TakeSnapshot makes it (type, mode, size, content, link
+// target), mtimes aside, of the directory open at `fd`, by open directories.
+void SnapshotAt(int fd, const std::string& rel, Snapshot* out) {
+  DIR* dir = fdopendir(dup(fd));
+  ASSERT_NE(dir, nullptr);
+  std::vector<std::string> names;
+  while (struct dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != ".." && !(rel.empty() && name == ".persist")) names.push_back(name);
+  }
+  closedir(dir);
+  for (const std::string& name : names) {
+    const std::string child = rel.empty() ? name : rel + "/" + name;
+    struct stat st;
+    ASSERT_EQ(fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW), 0) << child;
+    if (S_ISDIR(st.st_mode)) {
+      (*out)[child] = absl::StrCat("dir ", st.st_mode & 07777);
+      const int sub = openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      ASSERT_GE(sub, 0) << child;
+      SnapshotAt(sub, child, out);
+      close(sub);
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      const ssize_t n = readlinkat(fd, name.c_str(), target, sizeof(target));
+      ASSERT_GE(n, 0) << child;
+      (*out)[child] = "symlink -> " + std::string(target, n);
+    } else {
+      std::string content(st.st_size, '\0');
+      const int file = openat(fd, name.c_str(), O_RDONLY | O_NOFOLLOW);
+      ASSERT_GE(file, 0) << child;
+      ASSERT_EQ(read(file, content.data(), content.size()), st.st_size) << child;
+      close(file);
+      (*out)[child] = absl::StrCat("file ", st.st_mode & 07777, " ", content);
+    }
+  }
+}
+
+Snapshot TakeDeepSnapshot(const std::string& root) {
+  Snapshot out;
+  const int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY);
+  EXPECT_GE(fd, 0) << root;
+  SnapshotAt(fd, "", &out);
+  close(fd);
+  return out;
+}
+
+// Removes everything in the directory open at `fd`, by open directories
+// (TempDir's nftw works by path string).
+void EmptyAt(int fd) {
+  DIR* dir = fdopendir(dup(fd));
+  if (dir == nullptr) return;
+  std::vector<std::string> names;
+  while (struct dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(dir);
+  for (const std::string& name : names) {
+    const int sub = openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (sub >= 0) {
+      fchmod(sub, 0700);
+      EmptyAt(sub);
+      close(sub);
+      unlinkat(fd, name.c_str(), AT_REMOVEDIR);
+    } else {
+      unlinkat(fd, name.c_str(), 0);
+    }
+  }
+}
+
+// Empties a directory on the way out, pass or fail.
+class EmptiedAtExit {
+ public:
+  explicit EmptiedAtExit(std::string dir) : dir_(std::move(dir)) {}
+  ~EmptiedAtExit() {
+    const int fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return;
+    EmptyAt(fd);
+    close(fd);
+  }
+
+ private:
+  std::string dir_;
+};
+
+TEST_F(HostileTreeTest, PathsLongerThanPathMaxAreDeployedCheckedPrunedAndUndoneExactly) {
+  const EmptiedAtExit cleanup(dir_.path());
+  MakeDir(site());
+  for (const char* v : {"v1", "v2"}) {
+    WriteFile(upload(v) + "/.env.example", "APP_KEY=\n");
+    WriteFile(upload(v) + "/public/index.php", absl::StrCat("<?php // ", v, "\n"));
+    MakeDir(upload(v) + "/app");
+    MakeDir(upload(v) + "/storage/app");
+    for (const char* under : {"/app", "/storage/app"}) {
+      const int fd = open((upload(v) + under).c_str(), O_RDONLY | O_DIRECTORY);
+      ASSERT_GE(fd, 0);
+      WriteVeryDeepTree(fd, 100, absl::StrCat("<?php // the bottom of ", v, under, "\n"));
+      close(fd);
+    }
+  }
+  const Snapshot empty = TakeDeepSnapshot(site());
+  ASSERT_TRUE(Deploy(site(), upload("v1"), "v1").ok());
+  Snapshot shipped = TakeDeepSnapshot(upload("v1"));
+  Snapshot deployed = TakeDeepSnapshot(site());
+  EXPECT_EQ(DiffSnapshots(Beneath(shipped, "app"), Beneath(deployed, "releases/v1/app")), "");
+  EXPECT_EQ(DiffSnapshots(Beneath(shipped, "storage"), Beneath(deployed, "shared/storage")), "");
+  {
+    absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    absl::StatusOr<Manifest> manifest = (*reader)->store().GetManifest("releases/v1");
+    ASSERT_TRUE(manifest.ok()) << manifest.status();
+    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), *manifest, /*quick=*/false);
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_TRUE(check->tampered.empty());
+    EXPECT_TRUE(check->drifted.empty());
+    EXPECT_GT(check->checked, 100);
+  }
+  const Snapshot live = TakeDeepSnapshot(site());
+  absl::StatusOr<persist::Run> update = Deploy(site(), upload("v2"), "v2", /*keep=*/1);
+  ASSERT_TRUE(update.ok()) << update.status().ToString().substr(0, 600);
+  EXPECT_FALSE(PathExists(site() + "/releases/v1"));
+  ASSERT_TRUE(Undo(site()).ok());
+  EXPECT_EQ(DiffSnapshots(live, TakeDeepSnapshot(site())), "");
+  ASSERT_TRUE(Undo(site()).ok());
+  EXPECT_EQ(DiffSnapshots(empty, TakeDeepSnapshot(site())), "");
 }
 
 }  // namespace
