@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Shared by tools/bench and its scenarios (sourced): output, the clock,
+# snapshots and comparisons, medians.
+
+if [[ -t 1 ]]; then
+  bold=$'\e[1m' dim=$'\e[2m' red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'
+else
+  bold='' dim='' red='' green='' off=''
+fi
+
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
+say() { printf '%s\n' "$*" | fold -s -w 78; }
+ok() { printf '%sok:%s %s\n' "$green" "$off" "$*"; }
+die() {
+  printf '%sbench: %s%s\n' "$red" "$*" "$off" >&2
+  exit 1
+}
+
+# Nanoseconds since the epoch. Bash's own clock (no fork, microsecond
+# resolution) where there is one, else date(1).
+if [[ -n "${EPOCHREALTIME:-}" ]]; then
+  now_ns() { local t=${EPOCHREALTIME/[.,]/}; printf '%s000' "$t"; }
+else
+  now_ns() { date +%s%N; }
+fi
+
+# Writes a listing of every path under a site except .persist/: type, mode,
+# size, symlink target and the SHA-256 of every regular file; with "mtime",
+# file and symlink mtimes too (what exactness compares, DESIGN.md promise 7).
+snapshot() {
+  local dir=$1 out=$2 mtime=${3:-}
+  local fmt_l='%p\tsymlink\t-> %l\n' fmt_f='%p\tfile\t%m\t%s bytes\n'
+  if [[ -n "$mtime" ]]; then
+    fmt_l='%p\tsymlink\t-> %l\tmtime %T@\n' fmt_f='%p\tfile\t%m\t%s bytes\tmtime %T@\n'
+  fi
+  (
+    cd "$dir"
+    LC_ALL=C find . -path ./.persist -prune -o \
+      \( -type d -printf '%p\tdirectory\t%m\n' \) -o \
+      \( -type l -printf "$fmt_l" \) -o \
+      \( -type f -printf "$fmt_f" \) -o \
+      -printf '%p\tother (%y)\t%m\n' | LC_ALL=C sort
+    LC_ALL=C find . -path ./.persist -prune -o -type f -print0 |
+      LC_ALL=C sort -z | xargs -0r sha256sum | sed 's/^/sha256 /'
+  ) >"$out"
+}
+
+same() {
+  local what=$1 a=$2 b=$3
+  if diff -u "$a" "$b" >"$work/diff.txt"; then
+    ok "$what"
+  else
+    head -n 40 "$work/diff.txt"
+    die "$what: the snapshots $a and $b differ"
+  fi
+}
+
+# Median of the numbers in FILE, one a line.
+median() {
+  sort -n "$1" | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print 0; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+minmax() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f-%.1f", lo / 1e6, hi / 1e6 }'; }
+
+# timed_cpu OUT COMMAND...: appends COMMAND's wall-clock ns to OUT, and its
+# user and system CPU seconds (bash's time: its child processes') to OUT.cpu.
+timed_cpu() {
+  local out=$1 t0 t1 TIMEFORMAT='%3U %3S'
+  shift
+  t0=$(now_ns)
+  { time "$@" >>"$work/log.txt" 2>&1; } 2>>"$out.cpu" || return 1
+  t1=$(now_ns)
+  echo $((t1 - t0)) >>"$out"
+}
+
+# median_col FILE COL: the median of column COL of FILE.
+median_col() { awk -v c="$2" '{ print $c }' "$1" >"$1.col"; median "$1.col"; }
