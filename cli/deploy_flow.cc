@@ -17,6 +17,18 @@ std::string HistoryLine(const std::string& what) {
                       what, " by ", UserName(), "@", HostName());
 }
 
+RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned) {
+  RunOptions options;
+  options.kind = "deploy";
+  options.release = planned.release_id;
+  const int last = planned.plan.op_size();
+  options.before_op = [&site, &planned, last](int index, Run*) -> absl::Status {
+    if (index != last) return absl::OkStatus();
+    return planned.outcomes.Check(site.root());
+  };
+  return options;
+}
+
 absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
                                           std::optional<int> keep) {
   Root& root = site.root();
@@ -38,9 +50,11 @@ absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
   }
   const bool first = request.mode == DeployRequest::kFirst ||
                      (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
-  request.history_line =
-      HistoryLine(absl::StrCat("deploy ", request.release_id, " (", first ? "first" : "subsequent",
-                               ") from ", request.source));
+  if (request.history_line.empty()) {
+    request.history_line =
+        HistoryLine(absl::StrCat("deploy ", request.release_id, " (", first ? "first" : "subsequent",
+                                 ") from ", request.source));
+  }
   absl::StatusOr<DeployPlan> planned = PlanDeploy(root, Classifier(*rules), request);
   if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
   planned->before_switch.assign(profile->before_switch().begin(), profile->before_switch().end());

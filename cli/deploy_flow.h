@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "journal/site.h"
+#include "journal/transaction.h"
 #include "planner/deploy_planner.h"
 
 namespace persist {
@@ -22,6 +23,12 @@ namespace persist {
 // input, with nothing touched.
 absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
                                           std::optional<int> keep);
+
+// The options of a deploy's run: its kind and release, and, just before it
+// commits, the check that every path the plan placed is what it placed
+// (DeployPlan::outcomes): a path swapped while the run was under way fails
+// the run, which is then undone. `site` and `planned` must outlive the run.
+RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned);
 
 // The line a run of `what` adds to shared/.deployment-history.
 std::string HistoryLine(const std::string& what);

@@ -2,6 +2,9 @@
 
 #include "cli/report.h"
 
+#include <memory>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -53,11 +56,77 @@ const char* OpStatusText(OpStatus status) {
   }
 }
 
+// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code
+// points past U+10FFFF).
+bool IsUtf8(const std::string& text) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* end = p + text.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    int extra = 0;
+    uint32_t min = 0, code = 0;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      extra = 1, min = 0x80, code = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      extra = 2, min = 0x800, code = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      extra = 3, min = 0x10000, code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+      code = (code << 6) | (p[i] & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+// JSON strings are Unicode: a name that is not UTF-8 (a file name can be any
+// bytes) is printed escaped, as PrintablePath prints it, rather than having
+// its invalid bytes dropped without a trace.
+void EscapeNonUtf8(google::protobuf::Message* message) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(*message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const bool text = field->type() == FieldDescriptor::TYPE_STRING;
+    const bool nested = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+    if (!text && !nested) continue;
+    const int n = field->is_repeated() ? reflection->FieldSize(*message, field) : 1;
+    for (int i = 0; i < n; ++i) {
+      if (nested) {
+        EscapeNonUtf8(field->is_repeated() ? reflection->MutableRepeatedMessage(message, field, i)
+                                           : reflection->MutableMessage(message, field));
+        continue;
+      }
+      const std::string value = field->is_repeated() ? reflection->GetRepeatedString(*message, field, i)
+                                                     : reflection->GetString(*message, field);
+      if (IsUtf8(value)) continue;
+      if (field->is_repeated()) {
+        reflection->SetRepeatedString(message, field, i, PrintablePath(value));
+      } else {
+        reflection->SetString(message, field, PrintablePath(value));
+      }
+    }
+  }
+}
+
 std::string ToJson(const google::protobuf::Message& message) {
+  std::unique_ptr<google::protobuf::Message> copy(message.New());
+  copy->CopyFrom(message);
+  EscapeNonUtf8(copy.get());
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  (void)google::protobuf::util::MessageToJsonString(*copy, &json, options);
   return json;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -198,9 +199,7 @@ absl::Status RunDeploy(const Args& args) {
     for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
     return absl::OkStatus();
   }
-  RunOptions options;
-  options.kind = "deploy";
-  options.release = planned->release_id;
+  RunOptions options = DeployRunOptions(**site, *planned);
   const std::string manifest = args.Get("manifest", "on");
   if (manifest != "on" && manifest != "off") {
     return absl::InvalidArgumentError(
@@ -216,8 +215,7 @@ absl::Status RunDeploy(const Args& args) {
   // it (at the end when there is no switch); one that fails undoes the run.
   const int hook_point =
       planned->switch_index >= 0 ? planned->switch_index : planned->plan.op_size();
-  options.before_op = [&](int index, Run* run) -> absl::Status {
-    if (index != hook_point) return absl::OkStatus();
+  auto run_before_switch_hooks = [&](Run* run) -> absl::Status {
     for (const std::string& command : planned->before_switch) {
       absl::StatusOr<HookResult> hook =
           RunHook("before_switch", command, release_dir, *root_dir, planned->release_id);
@@ -231,6 +229,16 @@ absl::Status RunDeploy(const Args& args) {
       }
     }
     return absl::OkStatus();
+  };
+  // Then, past the last op, the check that what the run placed is still in
+  // place (DeployRunOptions).
+  std::function<absl::Status(int, Run*)> check_outcome = options.before_op;
+  options.before_op = [&](int index, Run* run) -> absl::Status {
+    if (index == hook_point) {
+      absl::Status hooks = run_before_switch_hooks(run);
+      if (!hooks.ok()) return hooks;
+    }
+    return check_outcome(index, run);
   };
   absl::StatusOr<Run> run = ExecutePlan(**site, planned->plan, options);
   if (!run.ok()) return run.status();
@@ -340,7 +348,11 @@ absl::Status RunVerify(const Args& args) {
   // The journal: readable, and no run left half done.
   absl::StatusOr<PathState> journal = (*root)->Observe(".persist/journal/data.mdb", false);
   if (!journal.ok()) return journal.status();
-  if (journal->type() != ABSENT) {
+  // A data.mdb that is gone where the site shows there was one is reported
+  // as a problem like any other damage.
+  absl::StatusOr<bool> has_journal = Site::HasJournal(**root);
+  if (!has_journal.ok()) return has_journal.status();
+  if (*has_journal) {
     absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
     absl::StatusOr<std::optional<Run>> interrupted =
         site.ok() ? (*site)->FindInterrupted() : absl::StatusOr<std::optional<Run>>(site.status());
@@ -391,6 +403,13 @@ absl::Status RunVerify(const Args& args) {
     } else if (absl::IsNotFound(manifest.status())) {
       health.ok.push_back(absl::StrCat("release ", *live, " has no manifest to check against (",
                                        manifest.status().message(), ")"));
+    } else if (site.ok()) {
+      // A journal that opens but whose manifest does not read: the release
+      // cannot be checked, which must not pass for a clean check.
+      health.problems.push_back(Problem{
+          ".persist/journal", std::string(manifest.status().message()),
+          absl::StrCat("release ", *live, " cannot be checked against its manifest; move the "
+                       "journal aside and compare the release with its upload by hand")});
     }
   }
 

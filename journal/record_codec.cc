@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "fsops/ops.h"
 #include "fsops/path.h"
+#include "journal/record_wire.h"
 
 namespace persist {
 namespace {
@@ -24,7 +25,7 @@ absl::Status ParseRecord(absl::string_view bytes, absl::string_view kind, Messag
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return Garbled(absl::StrCat("a ", kind, " record of ", bytes.size(), " bytes"));
   }
-  if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!DecodeRecord(bytes.data(), bytes.size(), message)) {
     return Garbled(absl::StrCat("not a ", kind, " record"));
   }
   return absl::OkStatus();

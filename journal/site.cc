@@ -31,6 +31,23 @@ absl::StatusOr<std::unique_ptr<Root>> OpenRootDir(Env* env, const std::string& r
   return root;
 }
 
+// Whether the site shows that runs were recorded: its stash or rescued
+// directory holds something. Every op of a run starts by making its stash
+// directory, and a committed run's stash stays while it can be undone.
+absl::StatusOr<bool> ShowsRuns(const Root& root) {
+  for (const char* dir : {".persist/stash", ".persist/rescued"}) {
+    absl::StatusOr<Fd> fd = root.OpenDir(dir);
+    if (!fd.ok()) {
+      if (StatusErrno(fd.status()) == ENOENT) continue;
+      return fd.status();
+    }
+    absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), dir);
+    if (!names.ok()) return names.status();
+    if (!names->empty()) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(Env* env, const Root& root) {
   const std::string dir = JoinPath(".persist", "journal");
   absl::StatusOr<Fd> fd = root.OpenDir(dir);
@@ -38,7 +55,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(Env* env, const Root& root) {
     return Annotate(fd.status(), absl::StrCat("cannot open the journal directory ", root.dir(),
                                               "/", dir, " (it must be a real directory)"));
   }
-  return Store::Open(env, JoinPath(root.dir(), dir), fd->get());
+  absl::StatusOr<bool> used = ShowsRuns(root);
+  if (!used.ok()) return used.status();
+  return Store::Open(env, JoinPath(root.dir(), dir), fd->get(), *used);
 }
 
 // An error while preparing .persist/. One this user may not do is a
@@ -99,9 +118,9 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForWriting(Env* env, const std::
 absl::StatusOr<std::unique_ptr<Site>> Site::OpenForReading(Env* env, const std::string& root_dir) {
   absl::StatusOr<std::unique_ptr<Root>> root = OpenRootDir(env, root_dir);
   if (!root.ok()) return root.status();
-  absl::StatusOr<PathState> journal = (*root)->Observe(".persist/journal/data.mdb", false);
-  if (!journal.ok()) return journal.status();
-  if (journal->type() == ABSENT) {
+  absl::StatusOr<bool> has_journal = HasJournal(**root);
+  if (!has_journal.ok()) return has_journal.status();
+  if (!*has_journal) {
     return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
                             "no journal at ", root_dir,
                             "/.persist/journal: persist has not run on this site yet "
@@ -111,6 +130,16 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForReading(Env* env, const std::
   absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(env, **root);
   if (!store.ok()) return store.status();
   return std::unique_ptr<Site>(new Site(std::move(*root), std::move(*store), Fd()));
+}
+
+absl::StatusOr<bool> Site::HasJournal(const Root& root) {
+  absl::StatusOr<PathState> data = root.Observe(".persist/journal/data.mdb", false);
+  if (!data.ok()) return data.status();
+  if (data->type() != ABSENT) return true;
+  absl::StatusOr<PathState> lock = root.Observe(".persist/journal/lock.mdb", false);
+  if (!lock.ok()) return lock.status();
+  if (lock->type() == ABSENT) return false;
+  return ShowsRuns(root);
 }
 
 absl::StatusOr<std::optional<Run>> Site::FindInterrupted() const {

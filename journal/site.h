@@ -39,6 +39,11 @@ class Site {
   // block the writer. FailedPrecondition when the site has no journal yet.
   static absl::StatusOr<std::unique_ptr<Site>> OpenForReading(Env* env, const std::string& root_dir);
 
+  // Whether `root` has a journal to read: data.mdb is there, or is missing
+  // where lock.mdb and the stash show there was one (opening it then reports
+  // the loss, see Store::Open).
+  static absl::StatusOr<bool> HasJournal(const Root& root);
+
   Env* env() const { return root_->env(); }
   Root& root() const { return *root_; }
   Store& store() const { return *store_; }

@@ -143,6 +143,40 @@ TEST(SiteTest, OpenForReadingSeesWhatAWriterRecorded) {
   EXPECT_EQ(run->state(), RUN_COMMITTED);
 }
 
+// A process killed while LMDB made the site's first journal leaves lock.mdb
+// and no (or an empty) data.mdb: the site has recorded nothing, so the next
+// command starts a new journal. Once runs were recorded (the stash shows
+// them), the same files are a lost journal, and every command says so.
+TEST(SiteTest, AJournalLostAfterRunsIsRefusedButOneWhoseCreationWasInterruptedIsNew) {
+  for (const bool emptied : {false, true}) {
+    SCOPED_TRACE(emptied ? "data.mdb emptied" : "data.mdb missing");
+    TempDir dir;
+    ASSERT_TRUE(Site::OpenForWriting(Env::Default(), dir.path(), "exec").ok());
+    const std::string data = dir.Sub(".persist/journal/data.mdb");
+    ASSERT_EQ(emptied ? truncate(data.c_str(), 0) : unlink(data.c_str()), 0);
+    absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), dir.path());
+    if (!emptied) {
+      ASSERT_FALSE(reader.ok());
+      EXPECT_EQ(ExitCodeOf(reader.status()), kExitUsage) << "no journal yet: " << reader.status();
+    }
+    absl::StatusOr<std::unique_ptr<Site>> fresh = Site::OpenForWriting(Env::Default(), dir.path(), "recover");
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    fresh->reset();
+
+    MakeDir(dir.Sub(".persist/stash/20261128T101500Z/0"));
+    ASSERT_EQ(emptied ? truncate(data.c_str(), 0) : unlink(data.c_str()), 0);
+    for (const bool writing : {true, false}) {
+      absl::StatusOr<std::unique_ptr<Site>> site =
+          writing ? Site::OpenForWriting(Env::Default(), dir.path(), "recover")
+                  : Site::OpenForReading(Env::Default(), dir.path());
+      ASSERT_FALSE(site.ok()) << (writing ? "writing" : "reading");
+      EXPECT_TRUE(absl::IsDataLoss(site.status())) << site.status();
+      EXPECT_TRUE(Contains(site.status().message(), data)) << site.status();
+    }
+    EXPECT_EQ(PathExists(data), emptied) << "a lost journal was replaced";
+  }
+}
+
 TEST(SiteTest, AMissingRootIsAUsageError) {
   TempDir dir;
   absl::StatusOr<std::unique_ptr<Site>> site =

@@ -2,14 +2,18 @@
 
 #include "journal/store.h"
 
+#include <errno.h>
 #include <lmdb.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "journal/record_codec.h"
+#include "journal/record_wire.h"
 
 namespace persist {
 namespace {
@@ -52,6 +56,57 @@ absl::Status InRecord(const absl::Status& decoded, absl::string_view what, absl:
       absl::StrCat(what, " in ", dir, "/data.mdb is garbled: ", decoded.message(), "; ", kDamaged));
 }
 
+// The size of `name` in the journal directory; -1 when it does not exist.
+absl::StatusOr<int64_t> FileSize(Env* env, int dir_fd, const std::string& dir, const char* name) {
+  struct stat st;
+  absl::Status status = env->StatAt(dir_fd, name, &st, JoinPath(dir, name));
+  if (StatusErrno(status) == ENOENT) return -1;
+  if (!status.ok()) return status;
+  return static_cast<int64_t>(st.st_size);
+}
+
+// LMDB takes a missing or empty data.mdb for a new journal and writes a fresh
+// one in its place: every run it held, and the way to recover or undo them,
+// would be gone without a word. Both are also what a process killed while
+// LMDB creates the very first journal leaves, which must stay a new journal;
+// `used` (the site shows that runs were recorded) tells the two apart, and
+// lock.mdb, which LMDB creates first, that a missing data.mdb was there.
+absl::Status CheckBeforeOpen(Env* env, int dir_fd, const std::string& dir, bool used) {
+  absl::StatusOr<int64_t> data = FileSize(env, dir_fd, dir, "data.mdb");
+  if (!data.ok()) return data.status();
+  if (*data > 0 || !used) return absl::OkStatus();
+  if (*data == 0) {
+    return absl::DataLossError(absl::StrCat("the journal ", dir, "/data.mdb is empty (0 bytes): it was "
+                                            "truncated; ", kDamaged));
+  }
+  absl::StatusOr<int64_t> lock = FileSize(env, dir_fd, dir, "lock.mdb");
+  if (!lock.ok()) return lock.status();
+  if (*lock < 0) return absl::OkStatus();  // moved aside: a new journal
+  return absl::DataLossError(absl::StrCat(
+      "the journal ", dir, "/data.mdb is missing (", dir, "/lock.mdb shows there was one): put it "
+      "back from a backup; or check the site with persist verify and move the journal aside "
+      "(mv .persist/journal .persist/journal.missing) to start a new one, knowing that the runs "
+      "it recorded can no longer be recovered or undone"));
+}
+
+// LMDB maps data.mdb and reads its pages in place: a page beyond the end of a
+// truncated file is a SIGBUS, not an error. The meta page says where the
+// last page ends; the file must reach it.
+absl::Status CheckAfterOpen(Env* env, MDB_env* mdb, int dir_fd, const std::string& dir) {
+  MDB_envinfo info;
+  MDB_stat stat;
+  int rc = mdb_env_info(mdb, &info);
+  if (rc == 0) rc = mdb_env_stat(mdb, &stat);
+  if (rc != 0) return LmdbError(rc, "read journal", dir);
+  absl::StatusOr<int64_t> size = FileSize(env, dir_fd, dir, "data.mdb");
+  if (!size.ok()) return size.status();
+  const uint64_t needed = (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  if (*size >= 0 && static_cast<uint64_t>(*size) >= needed) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("the journal ", dir, "/data.mdb is truncated: it holds ",
+                                          *size, " bytes, but its pages reach ", needed, "; ",
+                                          kDamaged));
+}
+
 }  // namespace
 
 struct Store::Handles {
@@ -73,7 +128,8 @@ Store::Store(Env* env, std::string dir, std::unique_ptr<Handles> handles)
 
 Store::~Store() = default;
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& dir, int dir_fd) {
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& dir, int dir_fd,
+                                                   bool used) {
   struct statfs fs;
   absl::Status status = env->StatFs(dir_fd, &fs, dir);
   if (!status.ok()) return status;
@@ -85,6 +141,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
           "on local storage"));
     }
   }
+  status = CheckBeforeOpen(env, dir_fd, dir, used);
+  if (!status.ok()) return status;
   auto handles = std::make_unique<Handles>();
   int rc = mdb_env_create(&handles->env);
   if (rc != 0) return LmdbError(rc, "create LMDB environment for", dir);
@@ -92,6 +150,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
   mdb_env_set_mapsize(handles->env, kMapSize);
   rc = mdb_env_open(handles->env, dir.c_str(), MDB_NOTLS, 0600);
   if (rc != 0) return LmdbError(rc, "open journal", dir);
+  status = CheckAfterOpen(env, handles->env, dir_fd, dir);
+  if (!status.ok()) return status;
   // The tables are opened read-only when they exist: LMDB asserts on some
   // damaged pages inside a write transaction, where a read reports them.
   // Missing ones are created together in one write transaction: all of them
@@ -147,22 +207,28 @@ absl::Status Store::Write(const Batch& batch) {
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(handles_->env, nullptr, 0, &txn);
   if (rc != 0) return LmdbError(rc, "write journal", dir_);
-  auto put = [&](MDB_dbi dbi, const std::string& key, const std::string& value) {
+  // Serialized straight into the space LMDB reserves for it: a release's
+  // manifest runs to megabytes, and a copy of it in between would be as big.
+  auto put = [&](MDB_dbi dbi, const std::string& key, const google::protobuf::Message& record) {
     MDB_val k{key.size(), const_cast<char*>(key.data())};
-    MDB_val v{value.size(), const_cast<char*>(value.data())};
-    return mdb_put(txn, dbi, &k, &v, 0);
+    MDB_val v{record.ByteSizeLong(), nullptr};
+    int put_rc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE);
+    if (put_rc == 0 && !EncodeRecordTo(record, v.mv_data, v.mv_size)) {
+      put_rc = MDB_BAD_VALSIZE;
+    }
+    return put_rc;
   };
   for (const Run& run : batch.runs) {
-    rc = put(handles_->runs, run.id(), run.SerializeAsString());
+    rc = put(handles_->runs, run.id(), run);
     if (rc != 0) break;
   }
   for (const OpRecord& op : batch.ops) {
     if (rc != 0) break;
-    rc = put(handles_->ops, OpKey(op.run_id(), op.index()), op.SerializeAsString());
+    rc = put(handles_->ops, OpKey(op.run_id(), op.index()), op);
   }
   for (const Manifest& manifest : batch.manifests) {
     if (rc != 0) break;
-    rc = put(handles_->manifests, manifest.release_path(), manifest.SerializeAsString());
+    rc = put(handles_->manifests, manifest.release_path(), manifest);
   }
   for (const std::string& key : batch.deleted_manifests) {
     if (rc != 0) break;

@@ -11,6 +11,12 @@
 //
 // LMDB cannot work on a network filesystem (its lock file relies on local
 // shared memory), so Open refuses NFS, SMB/CIFS, AFS, Ceph, 9p and FUSE.
+//
+// A damaged journal is an error naming data.mdb and the way out, never a
+// crash and never a silent fresh start: Open refuses a data.mdb that is
+// missing where lock.mdb shows there was one, or empty, on a site that
+// recorded runs; shorter than the pages its meta page counts (LMDB would die
+// of SIGBUS reading them); or garbled.
 
 #ifndef PERSIST_JOURNAL_STORE_H_
 #define PERSIST_JOURNAL_STORE_H_
@@ -38,8 +44,11 @@ class Store {
   // Opens the journal in the directory `dir` (a path the process can open;
   // persist passes ROOT/.persist/journal after checking it is a real
   // directory beneath the root). `dir_fd` is that directory, for the
-  // filesystem check.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(Env* env, const std::string& dir, int dir_fd);
+  // filesystem check. `used`: the site shows that runs were recorded (see
+  // Site); a missing or empty data.mdb is then damage, where without it it
+  // is a journal whose creation was interrupted, and so a new one.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(Env* env, const std::string& dir, int dir_fd,
+                                                     bool used = true);
 
   ~Store();
   Store(const Store&) = delete;

@@ -382,6 +382,94 @@ TEST_F(StoreTest, ReadingAJournalGarbledUnderneathGivesErrorsNotACrash) {
       ::testing::ExitedWithCode(0), "");
 }
 
+// A damaged journal is refused naming data.mdb and the way out; the file is
+// left as it was found, for whoever inspects it.
+void ExpectDamaged(const absl::StatusOr<std::unique_ptr<Store>>& store, const std::string& what) {
+  ASSERT_FALSE(store.ok()) << "a " << what << " journal opened";
+  EXPECT_TRUE(absl::IsDataLoss(store.status())) << store.status();
+  EXPECT_NE(store.status().message().find("data.mdb"), absl::string_view::npos) << store.status();
+  EXPECT_NE(store.status().message().find("mv .persist/journal .persist/journal."),
+            absl::string_view::npos)
+      << store.status();
+}
+
+TEST_F(StoreTest, AnEmptyDataMdbIsRefusedNotTakenForANewJournal) {
+  MustOpen();
+  WriteSampleJournal(store_.get());
+  store_.reset();
+  ASSERT_EQ(truncate((Dir() + "/data.mdb").c_str(), 0), 0);
+  ExpectDamaged(OpenWith(Env::Default()), "emptied");
+  EXPECT_EQ(ReadFile(Dir() + "/data.mdb"), "") << "LMDB wrote a new journal over the empty one";
+}
+
+TEST_F(StoreTest, AMissingDataMdbBesideItsLockMdbIsRefusedNotTakenForANewJournal) {
+  MustOpen();
+  WriteSampleJournal(store_.get());
+  store_.reset();
+  ASSERT_EQ(unlink((Dir() + "/data.mdb").c_str()), 0);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(Env::Default());
+  ExpectDamaged(store, "missing");
+  if (!store.ok()) {
+    EXPECT_NE(store.status().message().find("missing"), absl::string_view::npos) << store.status();
+  }
+  EXPECT_FALSE(::persist::testing::PathExists(Dir() + "/data.mdb"));
+}
+
+// What a process killed while LMDB creates the first journal leaves: a
+// lock.mdb, and a data.mdb missing or empty. With no runs recorded on the
+// site it is a new journal, so that the next command (persist recover)
+// works.
+TEST_F(StoreTest, AJournalWhoseCreationWasInterruptedIsANewJournalOnASiteWithoutRuns) {
+  MustOpen();
+  store_.reset();
+  ASSERT_EQ(truncate((Dir() + "/data.mdb").c_str(), 0), 0);
+  if (dir_fd_ < 0) dir_fd_ = open(Dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(Env::Default(), Dir(), dir_fd_, false);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store->reset();
+  ASSERT_EQ(unlink((Dir() + "/data.mdb").c_str()), 0);
+  store = Store::Open(Env::Default(), Dir(), dir_fd_, false);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<std::vector<Run>> runs = (*store)->ListRuns();
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  EXPECT_TRUE(runs->empty());
+}
+
+TEST_F(StoreTest, AFreshDirectoryStillGetsANewJournal) {
+  MustOpen();
+  absl::StatusOr<std::vector<Run>> runs = store_->ListRuns();
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  EXPECT_TRUE(runs->empty());
+}
+
+// LMDB reads data.mdb through a mapping: a page past the end of a truncated
+// file is a SIGBUS. Cut the file at every half page: each open gives an
+// error, or (cut only through free space) a journal that reads whole.
+TEST_F(StoreTest, ADataMdbTruncatedAnywhereIsRefusedOrReadsWholeNeverACrash) {
+  MustOpen();
+  WriteSampleJournal(store_.get());
+  store_.reset();
+  const std::string whole = ReadFile(Dir() + "/data.mdb");
+  ASSERT_GT(whole.size(), 8u * 4096);
+  int refused = 0;
+  for (size_t size = 1; size < whole.size(); size += 2048) {
+    SCOPED_TRACE(size);
+    WriteFile(Dir() + "/data.mdb", whole.substr(0, size), 0600);
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(Env::Default());
+    if (!store.ok()) {
+      ++refused;
+      EXPECT_TRUE(absl::IsDataLoss(store.status())) << store.status();
+      EXPECT_NE(store.status().message().find("data.mdb"), absl::string_view::npos) << store.status();
+      continue;
+    }
+    absl::StatusOr<std::vector<Run>> runs = (*store)->ListRuns();
+    ASSERT_TRUE(runs.ok()) << runs.status();
+    EXPECT_EQ(runs->size(), 20u);
+    for (const Run& run : *runs) EXPECT_TRUE((*store)->GetOps(run.id()).ok()) << run.id();
+  }
+  EXPECT_GT(refused, 0);
+}
+
 TEST(OpKeyTest, ZeroPadsTheIndexSoKeysSortByIndex) {
   EXPECT_EQ(OpKey("r1", 7), "r1/00000007");
   EXPECT_LT(OpKey("r1", 9), OpKey("r1", 10));

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -78,79 +80,104 @@ std::vector<Change> DiffManifests(const Manifest& a, const Manifest& b) {
   return changes;
 }
 
+namespace {
+
+// One walk of a live release against its manifest.
+struct ReleaseWalk {
+  Env* env;
+  std::string release;
+  bool quick;
+  std::map<std::string, const ManifestEntry*> expected;
+  std::vector<std::string> linked;  // links into shared/, not looked beneath
+  std::set<std::string> seen;
+  ReleaseCheck* result;
+};
+
+// Checks `name` in the directory open at `dir_fd` (`rel` in the release),
+// and everything beneath it. Directory by open directory, never by path
+// string: a release can hold paths longer than PATH_MAX.
+absl::Status Visit(ReleaseWalk& walk, int dir_fd, const std::string& name, const std::string& rel) {
+  Env* env = walk.env;
+  const std::string path = JoinPath(walk.release, rel);
+  absl::StatusOr<PathState> state = ObservePath(env, dir_fd, name, path, false);
+  if (!state.ok()) return state.status();
+  if (state->type() == SYMLINK && IsWithin(ResolveLexically(path, state->link_target()), "shared")) {
+    walk.linked.push_back(rel);
+    return absl::OkStatus();
+  }
+  walk.seen.insert(rel);
+  if (state->type() == DIRECTORY) {
+    absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, path);
+    if (!fd.ok()) return fd.status();
+    Fd dir(env, *fd, path);
+    absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), path);
+    if (!names.ok()) return names.status();
+    for (const std::string& child : *names) {
+      absl::Status status = Visit(walk, dir.get(), child, JoinPath(rel, child));
+      if (!status.ok()) return status;
+    }
+  }
+  auto it = walk.expected.find(rel);
+  if (it == walk.expected.end()) {
+    // Not shipped: data someone wrote into application code. Only the
+    // top-most such path is named (its parent was shipped).
+    if (walk.expected.count(SplitParent(rel).first)) {
+      walk.result->drifted.push_back(Problem{
+          path, absl::StrCat("is not in the release as deployed (", FileTypeName(state->type()),
+                             " written since); the next deploy leaves it behind"),
+          absl::StrCat("persist custom add ", ProtectingPattern(rel, state->type()),
+                       " (if it is user data; if it is code nobody wrote, inspect it: it may be a "
+                       "planted script)")});
+    }
+    return absl::OkStatus();
+  }
+  const ManifestEntry& want = *it->second;
+  ++walk.result->checked;
+  std::string what;
+  if (state->type() != want.type()) {
+    what = absl::StrCat("was a ", FileTypeName(want.type()), ", is a ", FileTypeName(state->type()));
+  } else if (want.type() == REGULAR) {
+    if (state->size() != want.size()) {
+      what = absl::StrCat("changed size (", want.size(), " -> ", state->size(), " bytes)");
+    } else if (walk.quick ? state->mtime_ns() != want.mtime_ns() : false) {
+      what = "changed (its mtime differs from the deployed file's)";
+    } else if (!walk.quick) {
+      absl::StatusOr<PathState> digested = ObservePath(env, dir_fd, name, path, true);
+      if (!digested.ok()) return digested.status();
+      if (digested->digest() != want.digest()) what = "changed content (SHA-256 differs)";
+    }
+  } else if (want.type() == SYMLINK && state->link_target() != want.link_target()) {
+    what = absl::StrCat("points at ", PrintablePath(state->link_target()), ", was ",
+                        PrintablePath(want.link_target()));
+  }
+  if (what.empty() && want.type() != SYMLINK && state->mode() != want.mode()) {
+    what = absl::StrFormat("changed mode (%04o -> %04o)", want.mode(), state->mode());
+  }
+  if (!what.empty()) {
+    walk.result->tampered.push_back(Problem{
+        path, what + " since it was deployed",
+        "inspect it (persist diff shows what a release should hold); redeploy the release to restore it"});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<ReleaseCheck> CheckRelease(const Root& site, const Manifest& manifest, bool quick) {
   ReleaseCheck result;
   const std::string& release = manifest.release_path();
-  std::map<std::string, const ManifestEntry*> expected;
-  for (const ManifestEntry& e : manifest.entry()) expected[e.path()] = &e;
-
+  ReleaseWalk walk{site.env(), release, quick, {}, {}, {}, &result};
+  for (const ManifestEntry& e : manifest.entry()) walk.expected[e.path()] = &e;
   // Walk the live release without following links; a link into shared/
   // stands for shared data and is not looked beneath.
-  std::vector<std::string> linked;
-  std::set<std::string> seen;
-  std::vector<std::string> pending = {""};
-  Env* env = site.env();
-  while (!pending.empty()) {
-    const std::string rel = pending.back();
-    pending.pop_back();
-    const std::string path = JoinPath(release, rel);
-    absl::StatusOr<PathState> state = site.Observe(path, false);
-    if (!state.ok()) return state.status();
-    if (state->type() == SYMLINK &&
-        IsWithin(ResolveLexically(path, state->link_target()), "shared")) {
-      linked.push_back(rel);
-      continue;
-    }
-    seen.insert(rel);
-    if (state->type() == DIRECTORY) {
-      absl::StatusOr<Fd> dir = site.OpenDir(path);
-      if (!dir.ok()) return dir.status();
-      absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir->get(), path);
-      if (!names.ok()) return names.status();
-      for (const std::string& name : *names) pending.push_back(JoinPath(rel, name));
-    }
-    auto it = expected.find(rel);
-    if (it == expected.end()) {
-      // Not shipped: data someone wrote into application code. Only the
-      // top-most such path is named (its parent was shipped).
-      if (expected.count(SplitParent(rel).first)) {
-        result.drifted.push_back(Problem{
-            path, absl::StrCat("is not in the release as deployed (", FileTypeName(state->type()),
-                               " written since); the next deploy leaves it behind"),
-            absl::StrCat("persist custom add ", ProtectingPattern(rel, state->type()),
-                         " (if it is user data; if it is code nobody wrote, inspect it: it may be a "
-                         "planted script)")});
-      }
-      continue;
-    }
-    const ManifestEntry& want = *it->second;
-    ++result.checked;
-    std::string what;
-    if (state->type() != want.type()) {
-      what = absl::StrCat("was a ", FileTypeName(want.type()), ", is a ", FileTypeName(state->type()));
-    } else if (want.type() == REGULAR) {
-      if (state->size() != want.size()) {
-        what = absl::StrCat("changed size (", want.size(), " -> ", state->size(), " bytes)");
-      } else if (quick ? state->mtime_ns() != want.mtime_ns() : false) {
-        what = "changed (its mtime differs from the deployed file's)";
-      } else if (!quick) {
-        absl::StatusOr<PathState> digested = site.Observe(path, true);
-        if (!digested.ok()) return digested.status();
-        if (digested->digest() != want.digest()) what = "changed content (SHA-256 differs)";
-      }
-    } else if (want.type() == SYMLINK && state->link_target() != want.link_target()) {
-      what = absl::StrCat("points at ", PrintablePath(state->link_target()), ", was ",
-                          PrintablePath(want.link_target()));
-    }
-    if (what.empty() && want.type() != SYMLINK && state->mode() != want.mode()) {
-      what = absl::StrFormat("changed mode (%04o -> %04o)", want.mode(), state->mode());
-    }
-    if (!what.empty()) {
-      result.tampered.push_back(Problem{
-          path, what + " since it was deployed",
-          "inspect it (persist diff shows what a release should hold); redeploy the release to restore it"});
-    }
-  }
+  std::string leaf;
+  absl::StatusOr<Fd> parent = site.OpenParent(release, &leaf);
+  if (!parent.ok()) return parent.status();
+  absl::Status walked = Visit(walk, parent->get(), leaf, "");
+  if (!walked.ok()) return walked;
+  const std::map<std::string, const ManifestEntry*>& expected = walk.expected;
+  const std::set<std::string>& seen = walk.seen;
+  const std::vector<std::string>& linked = walk.linked;
   // Shipped paths that are gone, outside the linked ones.
   for (const auto& shipped : expected) {
     // A named reference, not a structured binding: lambdas may capture

@@ -18,8 +18,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "fsops/errno_status.h"
+#include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "planner/special_files.h"
 
 namespace persist {
 
@@ -113,6 +115,34 @@ absl::StatusOr<std::string> NewReleaseId(const Root& site) {
   }
 }
 
+namespace {
+
+using Identity = std::pair<uint64_t, uint64_t>;  // device, inode
+
+// The directory `source` and every directory above it, as they really are:
+// `source` is opened the way the import will open it (symlinks in its path
+// followed) and climbed through "..", so no spelling of the path, and no
+// symlink on the way to it, hides where it lies.
+absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string& source) {
+  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
+  if (!fd.ok()) return fd.status();
+  Fd dir(env, *fd, source);
+  std::vector<Identity> out;
+  for (std::string shown = source;; shown += "/..") {
+    struct stat st;
+    absl::Status status = env->StatAt(dir.get(), "", &st, shown);
+    if (!status.ok()) return status;
+    const Identity here{st.st_dev, st.st_ino};
+    if (!out.empty() && out.back() == here) return out;  // "/": its ".." is itself
+    out.push_back(here);
+    absl::StatusOr<int> parent = env->OpenAt(dir.get(), "..", O_RDONLY | O_DIRECTORY, 0, shown + "/..");
+    if (!parent.ok()) return parent.status();
+    dir = Fd(env, *parent, shown + "/..");
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classifier,
                                       const DeployRequest& request) {
   Env* env = site.env();
@@ -127,20 +157,23 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     return Refuse(absl::StrCat(request.source, " is not a directory; unpack the release first and "
                                                "give its directory"));
   }
+  absl::StatusOr<std::vector<Identity>> ancestors = RealAncestors(env, request.source);
+  if (!ancestors.ok()) return ancestors.status();
   for (const char* own : {"releases", "shared", ".persist", "current"}) {
     absl::StatusOr<PathState> inside = site.Observe(own, false);
     if (!inside.ok() || inside->type() != DIRECTORY) continue;
-    // Compare identities, not strings: SRC may be reached through any path.
-    for (std::string probe = request.source; probe.size() > 1;
-         probe = SplitParent(probe).first.empty() ? "/" : SplitParent(probe).first) {
-      absl::StatusOr<PathState> here = ObservePath(env, AT_FDCWD, probe, probe, false);
-      if (here.ok() && here->inode() == inside->inode() && here->dev() == inside->dev()) {
-        return Refuse(absl::StrCat(request.source, " lies inside the site's ", own,
-                                   "/; upload the release somewhere else (e.g. ~/uploads/) and "
-                                   "deploy it from there"));
-      }
+    const Identity dir{inside->dev(), inside->inode()};
+    if (std::find(ancestors->begin(), ancestors->end(), dir) != ancestors->end()) {
+      return Refuse(absl::StrCat(request.source, " lies inside the site's ", own,
+                                 "/; upload the release somewhere else (e.g. ~/uploads/) and "
+                                 "deploy it from there"));
     }
   }
+
+  // A fifo, socket or device in the release would stop its copy halfway:
+  // refuse it whole now, naming every one, before anything is touched.
+  absl::Status plain = RefuseSpecialFiles(env, request.source);
+  if (!plain.ok()) return plain;
 
   result.release_id = request.release_id;
   if (result.release_id.empty()) {
@@ -185,6 +218,7 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   }
   *plan.add_op() = import;
   builder.AssumeDir(release);
+  builder.outcomes().Expect(release, DIRECTORY);
 
   // Classify the release as shipped (SRC: the copy is identical), then seed
   // or stash and link every persistent path.
@@ -224,11 +258,13 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   if (request.switch_current) {
     result.switch_index = plan.op_size();
     *plan.add_op() = SymlinkOf(release, "current");
+    builder.outcomes().Expect("current", SYMLINK, release);
     absl::StatusOr<PathState> public_html = site.Observe("public_html", false);
     if (!public_html.ok()) return public_html.status();
     if (public_html->type() == DIRECTORY) {
       *plan.add_op() = RemoveOf("public_html");
       *plan.add_op() = SymlinkOf("current/public", "public_html");
+      builder.outcomes().Expect("public_html", SYMLINK, "current/public");
       result.notes.push_back("public_html was a directory: it now points at current/public; its old "
                              "content is in this run's stash and comes back with persist undo");
     }
@@ -266,6 +302,7 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     *plan.add_op() = write;
   }
   result.plan = builder.plan();
+  result.outcomes = builder.outcomes();
   result.notes.insert(result.notes.begin(), builder.notes().begin(), builder.notes().end());
   return result;
 }

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "fsops/root.h"
 #include "planner/classifier.h"
+#include "planner/outcome.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -58,6 +59,9 @@ struct DeployPlan {
   std::vector<Classification> classification;  // of the release
   std::vector<std::string> notes;              // warnings and reports for the operator
   int switch_index = -1;  // the op that switches current, -1 without one
+  // What the run must have left in place when it commits: the release, what
+  // it moved into shared/, and every link it made (outcome.h).
+  Outcomes outcomes;
   // The profile's commands to run in the release around the switch.
   std::vector<std::string> before_switch;
   std::vector<std::string> after_switch;

@@ -10,6 +10,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -365,24 +366,31 @@ TEST_F(DeployPlannerTest, ASourceThatIsASymlinkToADirectoryOfTheSiteIsRefused) {
   Refused(Request(upload("alias"), "v2"), {upload("alias")});
 }
 
-// KNOWN BUG: PlanDeploy compares the inode of SRC and of each ancestor
-// string with lstat, so an intermediate symlink (uploads/alias -> the site's
-// releases/, SRC = uploads/alias/incoming) is never resolved: the release inside
-// releases/ is planned as an ordinary upload. (The CLI canonicalises SRC with
-// realpath first, so `persist deploy` is not affected; PlanDeploy's own
-// check, which says "SRC may be reached through any path", is.)
-TEST_F(DeployPlannerTest, DISABLED_ASourceReachedThroughASymlinkToReleasesIsRefused) {
+// SRC is found by what it is, not how it is spelled: an intermediate symlink
+// (uploads/alias -> the site's releases/, SRC = uploads/alias/incoming) or a
+// ".." leads into the site all the same.
+TEST_F(DeployPlannerTest, ASourceReachedThroughASymlinkToReleasesIsRefused) {
   MakeDeployedSite("v1");
   WriteRelease(site() + "/releases/incoming", "v2");
   MakeSymlink(site() + "/releases", upload("alias"));
   Refused(Request(upload("alias") + "/incoming", "v2"), {"inside the site's releases/"});
 }
 
-TEST_F(DeployPlannerTest, DISABLED_ASourceReachedThroughASymlinkToSharedIsRefused) {
+TEST_F(DeployPlannerTest, ASourceReachedThroughASymlinkToSharedIsRefused) {
   MakeDeployedSite("v1");
   WriteRelease(site() + "/shared/storage/app/v2", "v2");
   MakeSymlink("../site/shared", upload("alias"));
   Refused(Request(upload("alias") + "/storage/app/v2", "v2"), {"inside the site's shared/"});
+}
+
+TEST_F(DeployPlannerTest, ASourceSpelledWithDotDotThroughASymlinkIsRefused) {
+  MakeDeployedSite("v1");
+  WriteRelease(site() + "/shared/storage/app/v2", "v2");
+  MakeDir(upload("decoy"));
+  // uploads/jump -> the site's shared/storage/app; "jump/../app/v2" is
+  // shared/storage/app/v2 to the kernel, uploads/app/v2 to a string.
+  MakeSymlink(site() + "/shared/storage/app", upload("jump"));
+  Refused(Request(upload("jump") + "/../app/v2", "v2"), {"inside the site's shared/"});
 }
 
 TEST_F(DeployPlannerTest, AReleaseIdWithASlashOrADotIsRefused) {
@@ -471,6 +479,39 @@ TEST_F(DeployPlannerTest, ASharedEnvThatIsASymlinkIsRefused) {
   MakeSymlink(dir_.Sub("elsewhere/.env"), site() + "/shared/.env");
   WriteRelease(upload("v2"), "v2");
   Refused(Request(upload("v2"), "v2"), {"shared/.env", "replace it and deploy again"});
+}
+
+// tree.h CopyTree refuses a fifo, socket or device when it meets one, halfway
+// through the copy; the planner refuses the release before anything runs,
+// naming every one, wherever it lies (app code or a persistent path).
+TEST_F(DeployPlannerTest, AReleaseHoldingFifosSocketsOrDevicesIsRefusedNamingEveryOne) {
+  WriteRelease(upload("v1"), "v1");
+  ASSERT_EQ(mkfifo((upload("v1") + "/public/css/pipe").c_str(), 0644), 0);
+  ASSERT_EQ(mknod((upload("v1") + "/app/php-fpm.sock").c_str(), S_IFSOCK | 0644, 0), 0);
+  ASSERT_EQ(mkfifo((upload("v1") + "/storage/logs/queue").c_str(), 0600), 0);
+  const bool device = mknod((upload("v1") + "/public/null").c_str(), S_IFCHR | 0644, makedev(1, 3)) == 0;
+  std::initializer_list<std::string> named = {
+      upload("v1"), device ? "holds 4 fifos, sockets or devices" : "holds 3 fifos, sockets or devices",
+      "app/php-fpm.sock (socket)", "public/css/pipe (fifo)", "storage/logs/queue (fifo)",
+      "remove them from", "nothing was changed"};
+  Refused(Request(upload("v1"), "v1"), named);
+  if (device) Refused(Request(upload("v1"), "v1"), {"public/null (character device)"});
+}
+
+TEST_F(DeployPlannerTest, ASpecialFileNamedWithANewlineIsNamedOnOneLine) {
+  WriteRelease(upload("v1"), "v1");
+  ASSERT_EQ(mkfifo((upload("v1") + "/public/a\nb").c_str(), 0644), 0);
+  Refused(Request(upload("v1"), "v1"), {"holds 1 fifo, socket or device", "public/a\\x0ab (fifo)",
+                                       "remove it from"});
+}
+
+TEST_F(DeployPlannerTest, AReleaseWithManySpecialFilesNamesTwentyAndCountsTheRest) {
+  WriteRelease(upload("v1"), "v1");
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_EQ(mkfifo((upload("v1") + "/public/fifo-" + std::to_string(100 + i)).c_str(), 0644), 0);
+  }
+  Refused(Request(upload("v1"), "v1"), {"holds 25 fifos", "public/fifo-100 (fifo)",
+                                       "public/fifo-119 (fifo)", "and 5 more"});
 }
 
 TEST_F(DeployPlannerTest, ASiteWhoseSharedIsAFileIsRefused) {

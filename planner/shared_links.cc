@@ -67,21 +67,25 @@ struct TreeSize {
   uint64_t bytes = 0;
 };
 
-absl::Status MeasureTree(Env* env, const std::string& path, TreeSize* size) {
-  absl::StatusOr<PathState> state = ObservePath(env, AT_FDCWD, path, path, false);
+// Counts the files and bytes of `name` in the directory open at `dir_fd`
+// (`path` in messages), directory by open directory: a release can hold
+// paths longer than PATH_MAX.
+absl::Status MeasureTree(Env* env, int dir_fd, const std::string& name, const std::string& path,
+                         TreeSize* size) {
+  absl::StatusOr<PathState> state = ObservePath(env, dir_fd, name, path, false);
   if (!state.ok()) return state.status();
   if (state->type() != DIRECTORY) {
     ++size->files;
     size->bytes += state->size();
     return absl::OkStatus();
   }
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0, path);
+  absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, path);
   if (!fd.ok()) return fd.status();
   Fd dir(env, *fd, path);
   absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), path);
   if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    absl::Status status = MeasureTree(env, path + "/" + name, size);
+  for (const std::string& child : *names) {
+    absl::Status status = MeasureTree(env, dir.get(), child, path + "/" + child, size);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -89,7 +93,7 @@ absl::Status MeasureTree(Env* env, const std::string& path, TreeSize* size) {
 
 // For --merge-new: copy ops for every entry of SRC/rel that shared/rel lacks.
 absl::Status PlanMergeNew(const Root& site, const SharedLinkOptions& options, const std::string& rel,
-                          Plan* plan, int* added) {
+                          Plan* plan, Outcomes* outcomes, int* added) {
   const std::string& source = options.source;
   Env* env = site.env();
   const std::string src = source + "/" + rel;
@@ -107,9 +111,10 @@ absl::Status PlanMergeNew(const Root& site, const SharedLinkOptions& options, co
     if (!in_source.ok()) return in_source.status();
     if (in_shared->type() == ABSENT) {
       *plan->add_op() = CopyOf(JoinPath(options.app_dir, child), JoinPath(options.shared_dir, child));
+      outcomes->Expect(JoinPath(options.shared_dir, child), in_source->type(), in_source->link_target());
       ++*added;
     } else if (in_shared->type() == DIRECTORY && in_source->type() == DIRECTORY) {
-      absl::Status status = PlanMergeNew(site, options, child, plan, added);
+      absl::Status status = PlanMergeNew(site, options, child, plan, outcomes, added);
       if (!status.ok()) return status;
     }
   }
@@ -208,6 +213,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       absl::Status status = builder.EnsureDir(SplitParent(in_shared).first);
       if (!status.ok()) return status;
       *builder.plan().add_op() = MoveOf(in_release, in_shared);
+      builder.outcomes().Expect(in_shared, shipped->type());
       if (is_env && (shipped->mode() & 0007) != 0) {
         Op chmod;
         chmod.mutable_chmod()->set_path(in_shared);
@@ -224,11 +230,12 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
     } else if (kept->type() != ABSENT && shipped->type() != ABSENT) {
       // Never overwrite user data: the release's copy goes to the stash.
       TreeSize size;
-      absl::Status status = MeasureTree(env, options.source + "/" + row.path, &size);
+      const std::string shipped_path = options.source + "/" + row.path;
+      absl::Status status = MeasureTree(env, AT_FDCWD, shipped_path, shipped_path, &size);
       if (!status.ok()) return status;
       if (options.merge_new && shipped->type() == DIRECTORY) {
         int added = 0;
-        status = PlanMergeNew(site, options, row.path, &builder.plan(), &added);
+        status = PlanMergeNew(site, options, row.path, &builder.plan(), &builder.outcomes(), &added);
         if (!status.ok()) return status;
         builder.notes().push_back(absl::StrCat("--merge-new: ", added, " new entr",
                                             added == 1 ? "y" : "ies", " of ", row.path, " added to shared/"));
@@ -245,6 +252,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
         absl::Status status = builder.EnsureDir(options.shared_dir);
         if (!status.ok()) return status;
         *builder.plan().add_op() = CopyOf(JoinPath(options.app_dir, ".env.example"), in_shared);
+        builder.outcomes().Expect(in_shared, REGULAR);
         Op chmod;
         chmod.mutable_chmod()->set_path(in_shared);
         chmod.mutable_chmod()->set_mode(0600);
@@ -266,6 +274,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       if (!status.ok()) return status;
     }
     *builder.plan().add_op() = SymlinkOf(RelativeTarget(in_release, in_shared), in_release);
+    builder.outcomes().Expect(in_release, SYMLINK, RelativeTarget(in_release, in_shared));
   }
 
   return absl::OkStatus();

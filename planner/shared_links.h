@@ -18,18 +18,20 @@
 #include "absl/status/statusor.h"
 #include "fsops/root.h"
 #include "planner/classifier.h"
+#include "planner/outcome.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
 
-// A plan being built: its ops, the directories it creates, and notes for
-// the operator.
+// A plan being built: its ops, the directories it creates, what its ops
+// must leave in place (outcome.h), and notes for the operator.
 class PlanBuilder {
  public:
   explicit PlanBuilder(const Root& site) : site_(site) {}
   const Root& site() const { return site_; }
   Plan& plan() { return plan_; }
   std::vector<std::string>& notes() { return notes_; }
+  Outcomes& outcomes() { return outcomes_; }
 
   // Adds mkdir ops for `path` and every missing directory above it, once.
   // InvalidArgument when one of them exists and is not a directory.
@@ -43,6 +45,7 @@ class PlanBuilder {
   Plan plan_;
   std::set<std::string> made_;
   std::vector<std::string> notes_;
+  Outcomes outcomes_;
 };
 
 struct SharedLinkOptions {

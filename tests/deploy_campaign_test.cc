@@ -51,10 +51,7 @@ absl::StatusOr<persist::Run> Deploy(Env* env, const std::string& site, const std
   request.release_id = id;
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**opened, request, /*keep=*/2);
   if (!planned.ok()) return planned.status();
-  RunOptions options;
-  options.kind = "deploy";
-  options.release = id;
-  return ExecutePlan(**opened, planned->plan, options);
+  return ExecutePlan(**opened, planned->plan, DeployRunOptions(**opened, *planned));
 }
 
 absl::StatusOr<std::optional<persist::Run>> RecoverSite(const std::string& site) {

@@ -201,7 +201,7 @@ deploy_bench() {
   if command -v rsync >/dev/null; then
     copies+=(rsync)
   else
-    say "note: rsync is not installed (tools/setup installs it): rsync -a is left out."
+    say "note: rsync is not installed (tools/bench installs it where it can): rsync -a is left out."
   fi
   deploy_releases=$((rounds * (3 * ${#chains[@]} + ${#copies[@]})))
 

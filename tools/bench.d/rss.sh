@@ -18,7 +18,7 @@ rss_run() {
 rss_bench() {
   local big=$work/big site=$work/sites-rss/site min_files=100000 name dedupe=''
   [[ -z "$quick" ]] || min_files=10000
-  [[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is missing: run tools/setup"
+  [[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is missing: apt-get install time"
   mkdir -p "$work/rss" "$site"
 
   step "Peak memory on a release of $min_files files or more"
