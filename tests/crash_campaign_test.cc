@@ -7,8 +7,11 @@
 // itself is stopped at every point, and run again.
 
 #include <stdio.h>
+#include <stdlib.h>
 
+#include <optional>
 #include <set>
+#include <string>
 
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
@@ -109,7 +112,32 @@ TEST(CrashCampaignTest, RecoverIsExactWhereRenameNoReplaceIsMissing) {
   RunCrashCampaign(/*group_intents=*/true, RENAME_NOREPLACE);
 }
 
+// Sets an environment variable for the life of the scope.
+class ScopedEnvVar {
+ public:
+  ScopedEnvVar(const char* name, const char* value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnvVar() {
+    if (old_.has_value()) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
 TEST(CrashCampaignTest, RecoveryCrashedAtEveryPointIsRepairedByRecoveringAgain) {
+  // Each run crash point is paired with every call its recovery makes, so a
+  // crash at N must leave the same tree each time: the tree copies run on
+  // one thread here (with workers, which of their calls come before N
+  // varies). The other campaigns run the workers.
+  ScopedEnvVar one_thread("PERSIST_COPY_WORKERS", "1");
   const Reference ref = Measure(true);
   // Every fourth crash point of the run, and its last ones, where the swaps
   // of existing paths happen; recovery is then crashed at each of its calls.
