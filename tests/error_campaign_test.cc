@@ -110,11 +110,13 @@ TEST(FsyncErrorTest, AFailedFsyncAnywhereFailsTheRunWithoutRetryingAndUndoesIt) 
   const int fsyncs = counting.count_of(FaultEnv::Kind::kFsync);
   ASSERT_GT(fsyncs, 10);
   Totals totals;
+  int visited = 0;
   for (int n = 1; n <= fsyncs && !::testing::Test::HasFailure(); n += CampaignStride()) {
+    ++visited;
     InjectAt(n, EIO, FaultEnv::Kind::kFsync, after, &totals);
   }
   EXPECT_EQ(totals.absorbed, 0);
-  EXPECT_EQ(totals.failed, fsyncs);
+  EXPECT_EQ(totals.failed, visited);
 }
 
 TEST(FsyncErrorTest, AFailedSyncfsOfAStagedTreeFailsTheRun) {
