@@ -74,10 +74,7 @@ absl::StatusOr<int> PowerCutEnv::OpenAt(int dir_fd, const std::string& name, int
   const bool creates = (flags & O_CREAT) && IdOf(dir_fd, name).ino == 0;
   absl::StatusOr<int> fd = base_->OpenAt(dir_fd, name, flags, mode, path);
   if (fd.ok() && creates) {
-    Change change(Change::kCreate);
-    change.dir1 = IdOfFd(dir_fd);
-    change.path1 = path;
-    changes_.push_back(change);
+    RecordCreate(dir_fd, path);
   }
   return fd;
 }
@@ -87,10 +84,7 @@ absl::Status PowerCutEnv::MkdirAt(int dir_fd, const std::string& name, mode_t mo
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->MkdirAt(dir_fd, name, mode, path);
   if (status.ok()) {
-    Change change(Change::kCreate);
-    change.dir1 = IdOfFd(dir_fd);
-    change.path1 = path;
-    changes_.push_back(change);
+    RecordCreate(dir_fd, path);
   }
   return status;
 }
@@ -100,10 +94,7 @@ absl::Status PowerCutEnv::SymlinkAt(const std::string& target, int dir_fd, const
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->SymlinkAt(target, dir_fd, name, path);
   if (status.ok()) {
-    Change change(Change::kCreate);
-    change.dir1 = IdOfFd(dir_fd);
-    change.path1 = path;
-    changes_.push_back(change);
+    RecordCreate(dir_fd, path);
   }
   return status;
 }
@@ -187,10 +178,7 @@ absl::Status PowerCutEnv::LinkAt(int from_dir, const std::string& from_name, int
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status status = base_->LinkAt(from_dir, from_name, to_dir, to_name, path);
   if (status.ok()) {
-    Change change(Change::kCreate);
-    change.dir1 = IdOfFd(to_dir);
-    change.path1 = path;
-    changes_.push_back(change);
+    RecordCreate(to_dir, path);
   }
   return status;
 }
@@ -222,6 +210,13 @@ absl::Status PowerCutEnv::Ftruncate(int fd, off_t length, const std::string& pat
   change.object = IdOfFd(fd);
   changes_.push_back(change);
   return status;
+}
+
+void PowerCutEnv::RecordCreate(int dir_fd, const std::string& path) {
+  Change change(Change::kCreate);
+  change.dir1 = IdOfFd(dir_fd);
+  change.path1 = path;
+  changes_.push_back(change);
 }
 
 void PowerCutEnv::RecordMeta(int dir_fd, const std::string& name, int fd) {

@@ -123,6 +123,8 @@ class PowerCutEnv : public Env {
 
   static Id IdOfFd(int fd);
   Id IdOf(int dir_fd, const std::string& name) const;
+  // A new entry at `path` in dir_fd, durable once dir_fd is synced.
+  void RecordCreate(int dir_fd, const std::string& path);
   void RecordMeta(int dir_fd, const std::string& name, int fd);
   std::string Abs(const std::string& rel) const { return root_dir_ + "/" + rel; }
   // The absolute path of the object with `id` beneath the root, or "".

@@ -30,17 +30,6 @@ cd "$WORK" || die "cd $WORK"
 
 # ---------------------------------------------------------------- helpers
 
-expect_rc() {
-  local want=$1 what=$2
-  check "$what: exit $want (got $rc)" test "$rc" -eq "$want" || show_file "$last.err"
-}
-
-persist_cmd() {
-  last=$1
-  shift
-  run_persist "$last" "$@"
-}
-
 link_of() {
   readlink "$1" 2>/dev/null || true
 }
