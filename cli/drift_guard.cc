@@ -16,10 +16,12 @@ namespace persist {
 
 absl::StatusOr<std::vector<std::string>> DriftOf(Site& site, const std::string& release_path) {
   std::vector<std::string> drifted;
-  absl::StatusOr<Manifest> manifest = site.store().GetManifest(release_path);
+  absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
+      site.store().ReadManifest(release_path);
   if (absl::IsNotFound(manifest.status())) return drifted;
   if (!manifest.ok()) return manifest.status();
-  absl::StatusOr<ReleaseCheck> check = CheckRelease(site.root(), *manifest, /*quick=*/true);
+  absl::StatusOr<ReleaseCheck> check =
+      CheckRelease(site.root(), release_path, (*manifest)->reader(), /*quick=*/true);
   if (!check.ok()) return check.status();
   for (const Problem& p : check->drifted) drifted.push_back(p.path);
   return drifted;
@@ -40,11 +42,12 @@ absl::Status RescueDriftBeforePurge(Site& site, const Run& run) {
     absl::StatusOr<PathState> there = site.root().Observe(stashed, false);
     if (!there.ok()) return there.status();
     if (there->type() != DIRECTORY) continue;
-    absl::StatusOr<Manifest> manifest = site.store().GetManifest(removed);
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
+        site.store().ReadManifest(removed);
     if (absl::IsNotFound(manifest.status())) continue;
     if (!manifest.ok()) return manifest.status();
-    manifest->set_release_path(stashed);
-    absl::StatusOr<ReleaseCheck> check = CheckRelease(site.root(), *manifest, /*quick=*/true);
+    absl::StatusOr<ReleaseCheck> check =
+        CheckRelease(site.root(), stashed, (*manifest)->reader(), /*quick=*/true);
     if (!check.ok()) return check.status();
     const std::string rescue_root = JoinPath(".persist/rescued", id);
     for (const Problem& drift : check->drifted) {

@@ -389,27 +389,33 @@ absl::Status RunVerify(const Args& args) {
   absl::StatusOr<std::string> live = CurrentRelease(**root);
   if (live.ok() && !live->empty() && journal->type() != ABSENT) {
     absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
-    absl::StatusOr<Manifest> manifest =
-        site.ok() ? (*site)->store().GetManifest(JoinPath("releases", *live))
-                  : absl::StatusOr<Manifest>(site.status());
-    if (manifest.ok()) {
-      absl::StatusOr<ReleaseCheck> check = CheckRelease(**root, *manifest, args.Has("quick"));
-      if (!check.ok()) return check.status();
+    const std::string release = JoinPath("releases", *live);
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
+        site.ok() ? (*site)->store().ReadManifest(release)
+                  : absl::StatusOr<std::unique_ptr<Store::ManifestView>>(site.status());
+    absl::StatusOr<ReleaseCheck> check =
+        manifest.ok() ? CheckRelease(**root, release, (*manifest)->reader(), args.Has("quick"))
+                      : absl::StatusOr<ReleaseCheck>(manifest.status());
+    // Damage found in the record, when opening it or entry by entry.
+    const absl::Status damage = !manifest.ok() ? manifest.status() : (*manifest)->reader().status();
+    if (check.ok()) {
       health.ok.push_back(absl::StrCat(check->checked, " paths of release ", *live,
                                        " checked against its manifest",
                                        args.Has("quick") ? " (size and mtime)" : " (SHA-256)"));
       health.problems.insert(health.problems.end(), check->tampered.begin(), check->tampered.end());
       health.problems.insert(health.problems.end(), check->drifted.begin(), check->drifted.end());
-    } else if (absl::IsNotFound(manifest.status())) {
+    } else if (absl::IsNotFound(damage)) {
       health.ok.push_back(absl::StrCat("release ", *live, " has no manifest to check against (",
-                                       manifest.status().message(), ")"));
-    } else if (site.ok()) {
+                                       damage.message(), ")"));
+    } else if (site.ok() && !damage.ok()) {
       // A journal that opens but whose manifest does not read: the release
       // cannot be checked, which must not pass for a clean check.
       health.problems.push_back(Problem{
-          ".persist/journal", std::string(manifest.status().message()),
+          ".persist/journal", std::string(damage.message()),
           absl::StrCat("release ", *live, " cannot be checked against its manifest; move the "
                        "journal aside and compare the release with its upload by hand")});
+    } else if (site.ok()) {
+      return check.status();  // the walk of the release failed
     }
   }
 
@@ -655,27 +661,29 @@ absl::Status RunDiff(const Args& args) {
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
   if (!site.ok()) return site.status();
-  Manifest manifests[2];
+  std::unique_ptr<Store::ManifestView> manifests[2];
   for (int i = 0; i < 2; ++i) {
-    absl::StatusOr<Manifest> manifest =
-        (*site)->store().GetManifest(JoinPath("releases", args.positional[i]));
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
+        (*site)->store().ReadManifest(JoinPath("releases", args.positional[i]));
     if (!manifest.ok()) return WithExitCode(manifest.status(), kExitUsage);
-    manifests[i] = *manifest;
+    manifests[i] = *std::move(manifest);
   }
-  std::vector<Change> changes = DiffManifests(manifests[0], manifests[1]);
+  absl::StatusOr<std::vector<Change>> changes =
+      DiffManifests(manifests[0]->reader(), manifests[1]->reader());
+  if (!changes.ok()) return changes.status();
   if (args.Has("json")) {
     std::vector<std::string> items;
-    for (const Change& change : changes) {
+    for (const Change& change : *changes) {
       items.push_back(absl::StrCat("{\"path\": ", JsonString(change.path), ", \"change\": \"",
                                    ChangeName(change.kind), "\"}"));
     }
     std::cout << "{\"changes\": [" << absl::StrJoin(items, ", ") << "]}\n";
     return absl::OkStatus();
   }
-  for (const Change& change : changes) {
+  for (const Change& change : *changes) {
     std::cout << absl::StrFormat("%-9s %s\n", ChangeName(change.kind), PrintablePath(change.path));
   }
-  std::cout << changes.size() << " change" << (changes.size() == 1 ? "" : "s") << " from "
+  std::cout << changes->size() << " change" << (changes->size() == 1 ? "" : "s") << " from "
             << args.positional[0] << " to " << args.positional[1] << "\n";
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -176,6 +177,47 @@ void FillEntry(const std::string& rel, const struct stat& st, ManifestEntry* ent
   entry->set_mtime_ns(state.mtime_ns());
 }
 
+// A manifest entry, filled in by the walk and, for a file, finished by the
+// worker that copies it.
+struct PendingEntry {
+  ManifestEntry entry;
+  bool done = false;
+};
+
+// A copy's manifest entries in walk order, handed to the sink as soon as
+// every entry before them is done. Files finish on the workers, out of order;
+// only the entries behind the oldest file still being copied wait here.
+class EntryQueue {
+ public:
+  explicit EntryQueue(ManifestSink* sink) : sink_(sink) {
+    if (sink_ != nullptr) sink_->Clear();
+  }
+
+  bool wanted() const { return sink_ != nullptr; }
+
+  // The walk's next entry, to fill in and then pass to Done.
+  PendingEntry* Add() {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting_.push_back(std::make_unique<PendingEntry>());
+    return waiting_.back().get();
+  }
+
+  // `pending` is complete (from any thread).
+  void Done(PendingEntry* pending) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending->done = true;
+    while (!waiting_.empty() && waiting_.front()->done) {
+      sink_->Add(waiting_.front()->entry);
+      waiting_.pop_front();
+    }
+  }
+
+ private:
+  ManifestSink* const sink_;
+  std::mutex mu_;
+  std::deque<std::unique_ptr<PendingEntry>> waiting_;
+};
+
 // A directory whose copy is under way. Its mode and times are set once every
 // entry in it is done: a read-only directory must still take its entries, and
 // adding each one changes its mtime.
@@ -200,6 +242,7 @@ class TreeCopier {
   TreeCopier(Env* env, const CopyOptions& options)
       : env_(env),
         options_(options),
+        entries_(options.manifest),
         pool_(WorkersFor(options), 64) {}
 
   absl::Status Run(const Entry& from, const Entry& to);
@@ -211,7 +254,7 @@ class TreeCopier {
     std::string to_name;  // in dst_dir: the same but for a copy of a single file
     std::string from_path, to_path;
     struct stat st;
-    ManifestEntry* entry;  // nullptr without a manifest
+    PendingEntry* entry;  // nullptr without a manifest
   };
 
   absl::Status CopyEntry(const Entry& from, const Entry& to, const std::string& rel, int prev_dir,
@@ -219,7 +262,7 @@ class TreeCopier {
   absl::Status CopyDirectory(const Entry& from, const Entry& to, const std::string& rel,
                              const struct stat& st, int prev_dir, std::shared_ptr<Dir> parent);
   absl::Status CopySymlink(const Entry& from, const Entry& to, const struct stat& st,
-                           ManifestEntry* entry);
+                           PendingEntry* entry);
   absl::Status CopyFile(const File& file);
   // Links or clones `file` from the previous release when it holds the same
   // content; *out receives the file opened for the clone, or stays invalid.
@@ -240,6 +283,7 @@ class TreeCopier {
   std::mutex mu_;  // guards first_error_, stats_ and on_file calls
   absl::Status first_error_;
   CopyStats stats_;
+  EntryQueue entries_;
   WorkPool pool_;  // last: its destructor waits for tasks that use the above
 };
 
@@ -341,7 +385,7 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
       return false;  // *out stays open and empty: the copy goes into it
     }
   }
-  if (file.entry != nullptr) file.entry->set_digest(digest);
+  if (file.entry != nullptr) file.entry->entry.set_digest(digest);
   return true;
 }
 
@@ -369,7 +413,7 @@ absl::Status TreeCopier::CopyFile(const File& file) {
     if (file.entry != nullptr) {
       std::string digest;
       status = CopyAndDigest(env_, in_fd.get(), out.get(), file.to_path, &digest);
-      file.entry->set_digest(digest);
+      file.entry->entry.set_digest(digest);
     } else {
       status = CopyContent(env_, in_fd.get(), out.get(), file.to_path);
     }
@@ -386,12 +430,12 @@ absl::Status TreeCopier::CopyFile(const File& file) {
 }
 
 absl::Status TreeCopier::CopySymlink(const Entry& from, const Entry& to, const struct stat& st,
-                                     ManifestEntry* entry) {
+                                     PendingEntry* entry) {
   absl::StatusOr<std::string> target = env_->ReadLinkAt(from.dir_fd, from.name, from.path);
   if (!target.ok()) return target.status();
   absl::Status status = env_->SymlinkAt(*target, to.dir_fd, to.name, to.path);
   if (!status.ok()) return status;
-  if (entry != nullptr) entry->set_link_target(*target);
+  if (entry != nullptr) entry->entry.set_link_target(*target);
   status = SetOwner(to.dir_fd, to.name, to.path);
   if (!status.ok()) return status;
   struct timespec times[2] = {st.st_atim, st.st_mtim};
@@ -452,13 +496,21 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
   struct stat st;
   absl::Status status = env_->StatAt(from.dir_fd, from.name, &st, from.path);
   if (!status.ok()) return status;
-  ManifestEntry* entry = nullptr;
-  if (options_.manifest != nullptr && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
-    entry = options_.manifest->add_entry();
-    FillEntry(rel, st, entry);
+  PendingEntry* entry = nullptr;
+  if (entries_.wanted() && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
+    entry = entries_.Add();
+    FillEntry(rel, st, &entry->entry);
   }
-  if (S_ISDIR(st.st_mode)) return CopyDirectory(from, to, rel, st, prev_dir, parent);
-  if (S_ISLNK(st.st_mode)) return CopySymlink(from, to, st, entry);
+  if (S_ISDIR(st.st_mode)) {
+    // Its entry goes before everything in it, and is complete now.
+    if (entry != nullptr) entries_.Done(entry);
+    return CopyDirectory(from, to, rel, st, prev_dir, parent);
+  }
+  if (S_ISLNK(st.st_mode)) {
+    status = CopySymlink(from, to, st, entry);
+    if (status.ok() && entry != nullptr) entries_.Done(entry);
+    return status;
+  }
   if (!S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(
         absl::StrCat(PrintablePath(from.path),
@@ -466,12 +518,17 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
                      "symlinks: remove it from the source and run again"));
   }
   File file{from.dir_fd, to.dir_fd, prev_dir, from.name, to.name, from.path, to.path, st, entry};
-  if (parent == nullptr) return CopyFile(file);  // a single file: no pool
+  if (parent == nullptr) {  // a single file: no pool
+    status = CopyFile(file);
+    if (status.ok() && entry != nullptr) entries_.Done(entry);
+    return status;
+  }
   parent->pending.fetch_add(1);
   pool_.Submit([this, file = std::move(file), parent]() mutable {
     if (!failed()) {
       absl::Status copied = CopyFile(file);
       if (!copied.ok()) Fail(copied);
+      if (copied.ok() && file.entry != nullptr) entries_.Done(file.entry);
     }
     Release(std::move(parent));
   });

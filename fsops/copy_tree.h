@@ -42,11 +42,24 @@ struct CopyStats {
   uint64_t cloned = 0;    // reflinked to the previous release
 };
 
+// Takes a copy's manifest entries, one by one, in walk order.
+class ManifestSink {
+ public:
+  virtual ~ManifestSink() = default;
+  // A copy starts: entries added before are dropped.
+  virtual void Clear() = 0;
+  // The next entry; never called from two threads at once.
+  virtual void Add(const ManifestEntry& entry) = 0;
+};
+
 struct CopyOptions {
-  // Every copied path is appended here in walk order (names sorted), relative
-  // to `to` ("" for `to` itself), regular files with the SHA-256 of their
-  // content, computed in the read that copies them.
-  Manifest* manifest = nullptr;
+  // Every copied path goes here in walk order (names sorted byte by byte, a
+  // directory before what it holds: path.h PathBefore), relative to `to` (""
+  // for `to` itself), regular files with the SHA-256 of their content,
+  // computed in the read that copies them. An entry is handed over once its
+  // file is copied; only the entries waiting behind a file still being
+  // copied are held, never the whole tree.
+  ManifestSink* manifest = nullptr;
   // Called after each regular file with the running totals; never from two
   // threads at once.
   std::function<void(uint64_t files, uint64_t bytes)> on_file;

@@ -10,12 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
 #include "fsops/fault_env.h"
+#include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tree_snapshot.h"
@@ -58,6 +62,23 @@ void BuildRelease(const std::string& root, int dirs, int files) {
   SetMtime(root + "/vendor/pkg0/src", 1600000000);
 }
 
+// Collects a copy's manifest, and notes any Add that overlapped another.
+class CollectingSink : public ManifestSink {
+ public:
+  void Clear() override { manifest.clear_entry(); }
+  void Add(const ManifestEntry& entry) override {
+    if (inside_.exchange(true)) overlapped = true;
+    *manifest.add_entry() = entry;
+    inside_ = false;
+  }
+
+  Manifest manifest;
+  bool overlapped = false;
+
+ private:
+  std::atomic<bool> inside_{false};
+};
+
 absl::Status Copy(const std::string& from, const std::string& to, const CopyOptions& options,
                   Env* env = Env::Default()) {
   return CopyTree(env, Entry{AT_FDCWD, from, from}, Entry{AT_FDCWD, to, to}, options);
@@ -80,19 +101,36 @@ TEST(CopyTreeWorkersTest, ManyWorkersCopyExactlyWhatOneWorkerCopies) {
 TEST(CopyTreeWorkersTest, TheManifestIsInSortedWalkOrderWithTheDigestOfEveryFile) {
   TempDir tmp;
   BuildRelease(tmp.path() + "/src", 6, 25);
-  Manifest manifest;
+  // Names whose plain string order is not their walk order.
+  ASSERT_EQ(mkdir((tmp.path() + "/src/a").c_str(), 0755), 0);
+  WriteFile(tmp.path() + "/src/a/b", "in a/");
+  WriteFile(tmp.path() + "/src/a-c", "beside a/");
+  CollectingSink sink;
+  sink.Add(ManifestEntry());  // left from an earlier copy: dropped
   CopyStats stats;
   CopyOptions options;
   options.workers = 4;
-  options.manifest = &manifest;
+  options.manifest = &sink;
   options.stats = &stats;
   ASSERT_TRUE(Copy(tmp.path() + "/src", tmp.path() + "/dst", options).ok());
-  EXPECT_EQ(stats.files, 150u);
-  ASSERT_GT(manifest.entry_size(), 150);
+  const Manifest& manifest = sink.manifest;
+  EXPECT_FALSE(sink.overlapped);
+  EXPECT_EQ(stats.files, 152u);
+  ASSERT_GT(manifest.entry_size(), 152);
   EXPECT_EQ(manifest.entry(0).path(), "");
+  EXPECT_EQ(manifest.entry(0).type(), DIRECTORY);
   for (int i = 1; i < manifest.entry_size(); ++i) {
-    EXPECT_LT(manifest.entry(i - 1).path(), manifest.entry(i).path());
+    EXPECT_TRUE(PathBefore(manifest.entry(i - 1).path(), manifest.entry(i).path()))
+        << manifest.entry(i - 1).path() << " then " << manifest.entry(i).path();
   }
+  std::vector<std::string> paths;
+  for (const ManifestEntry& entry : manifest.entry()) paths.push_back(entry.path());
+  const auto at = [&](const std::string& path) {
+    return std::find(paths.begin(), paths.end(), path) - paths.begin();
+  };
+  EXPECT_LT(at("a"), at("a/b"));
+  EXPECT_LT(at("a/b"), at("a-c"));
+  EXPECT_LT(at("a-c"), static_cast<long>(paths.size()));
   int files = 0;
   for (const ManifestEntry& entry : manifest.entry()) {
     if (entry.type() != REGULAR) continue;
@@ -100,7 +138,7 @@ TEST(CopyTreeWorkersTest, TheManifestIsInSortedWalkOrderWithTheDigestOfEveryFile
     EXPECT_EQ(entry.digest(), DigestBytes(ReadFile(tmp.path() + "/dst/" + entry.path())))
         << entry.path();
   }
-  EXPECT_EQ(files, 150);
+  EXPECT_EQ(files, 152);
 }
 
 TEST(CopyTreeWorkersTest, AnErrorInAWorkerFailsTheCopyWithThatError) {
@@ -110,8 +148,8 @@ TEST(CopyTreeWorkersTest, AnErrorInAWorkerFailsTheCopyWithThatError) {
   env.FailAt(37, ENOSPC, FaultEnv::Kind::kWrite);
   CopyOptions options;
   options.workers = 3;
-  Manifest manifest;
-  options.manifest = &manifest;
+  CollectingSink sink;
+  options.manifest = &sink;
   absl::Status status = Copy(tmp.path() + "/src", tmp.path() + "/dst", options, &env);
   EXPECT_EQ(StatusErrno(status), ENOSPC) << status;
   EXPECT_TRUE(env.injected());
@@ -125,12 +163,12 @@ CopyStats CopyWithDedupe(const std::string& src, const std::string& prev, const 
   options.previous = Entry{AT_FDCWD, prev, prev};
   options.dedupe = dedupe;
   options.stats = &stats;
-  Manifest manifest;
-  options.manifest = &manifest;
+  CollectingSink sink;
+  options.manifest = &sink;
   absl::Status status = Copy(src, to, options);
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(DiffSnapshots(TakeSnapshot(src), TakeSnapshot(to)), "");
-  for (const ManifestEntry& entry : manifest.entry()) {
+  for (const ManifestEntry& entry : sink.manifest.entry()) {
     if (entry.type() == REGULAR) {
       EXPECT_EQ(entry.digest(), DigestBytes(ReadFile(to + "/" + entry.path()))) << entry.path();
     }

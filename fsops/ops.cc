@@ -322,7 +322,6 @@ absl::Status ApplySymlink(const SymlinkOp& op, const OpContext& ctx) {
 // Options for copying a tree in place of `staged`.
 CopyOptions TreeOptions(const OpContext& ctx, const Owner& owner) {
   CopyOptions options;
-  if (ctx.manifest != nullptr) ctx.manifest->clear_entry();
   options.manifest = ctx.manifest;
   options.on_file = ctx.progress;
   options.uid = owner.uid;

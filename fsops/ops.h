@@ -59,7 +59,7 @@ struct OpContext {
   std::function<absl::Status(uint64_t dev, uint64_t inode)> record_swap;
   // When set, a copy or import records every path it stages here
   // (copy_tree.h CopyTree), hashing files in the same pass.
-  Manifest* manifest = nullptr;
+  ManifestSink* manifest = nullptr;
   // When set, an import tells here how it made its files.
   CopyStats* copy_stats = nullptr;
   // When set, a copy or import reports its running totals after each file.

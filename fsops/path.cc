@@ -2,6 +2,8 @@
 
 #include "fsops/path.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -44,6 +46,18 @@ bool IsWithin(absl::string_view path, absl::string_view ancestor) {
   if (path.size() < ancestor.size()) return false;
   if (path.substr(0, ancestor.size()) != ancestor) return false;
   return path.size() == ancestor.size() || path[ancestor.size()] == '/';
+}
+
+bool PathBefore(absl::string_view a, absl::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] == b[i]) continue;
+    // A component that ends first is the smaller: "a/..." before "a-c".
+    if (a[i] == '/') return true;
+    if (b[i] == '/') return false;
+    return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  }
+  return a.size() < b.size();
 }
 
 std::string PrintablePath(absl::string_view path) {

@@ -32,6 +32,12 @@ std::string JoinPath(absl::string_view a, absl::string_view b);
 // True when `path` equals `ancestor` or lies beneath it.
 bool IsWithin(absl::string_view path, absl::string_view ancestor);
 
+// Walk order: true when a walk that lists each directory's names sorted
+// byte by byte, and visits a directory before what it holds, reaches `a`
+// before `b`. That is component by component ("a" < "a/b" < "a-c", where
+// plain string order puts "a-c" before "a/b"). Release manifests are in it.
+bool PathBefore(absl::string_view a, absl::string_view b);
+
 // Where the symlink `link` (a root-relative path) leads when its `target`
 // is followed lexically, ".." by "..": "" when the target is absolute or
 // climbs out of the root. Symlinks along the way are not looked at.

@@ -3,6 +3,9 @@
 #include "fsops/path.h"
 
 #include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
 
 #include "gtest/gtest.h"
 
@@ -155,6 +158,38 @@ TEST(ResolveLexicallyTest, FollowsDotDotWithoutLeavingTheSite) {
   EXPECT_EQ(ResolveLexically("current", "releases/r1"), "releases/r1");
   EXPECT_EQ(ResolveLexically("a/b", "../../../x"), "");
   EXPECT_EQ(ResolveLexically("a/b", "/etc"), "");
+}
+
+TEST(PathBeforeTest, OrdersComponentByComponent) {
+  EXPECT_TRUE(PathBefore("", "a"));
+  EXPECT_TRUE(PathBefore("a", "a/b"));
+  EXPECT_TRUE(PathBefore("a/b", "a-c"));  // plain string order says otherwise
+  EXPECT_TRUE(PathBefore("a/z/z", "a.b"));
+  EXPECT_TRUE(PathBefore("a/b", "a/c"));
+  EXPECT_TRUE(PathBefore("ab", "b"));
+  EXPECT_FALSE(PathBefore("a-c", "a/b"));
+  EXPECT_FALSE(PathBefore("a", "a"));
+  EXPECT_FALSE(PathBefore("a/b", "a"));
+}
+
+TEST(PathBeforeTest, BytesAboveSevenBitsSortAfterAscii) {
+  EXPECT_TRUE(PathBefore("a/\x7f", "a/\xc3\xa9"));
+  EXPECT_TRUE(PathBefore("a/\xc3\xa9", "a\x01"));
+}
+
+// The same order as comparing the lists of components, each byte by byte,
+// which is what a walk with sorted names visits.
+TEST(PathBeforeTest, AgreesWithComparingComponentLists) {
+  const std::vector<std::string> paths = {"",     "a",    "a/b",  "a/b/c", "a-c", "a.b",
+                                          "a/-",  "a\x01", "b",    "a/b-",  "ab",  "a/\xff",
+                                          "a/ba", "z/a/a"};
+  for (const std::string& x : paths) {
+    for (const std::string& y : paths) {
+      std::vector<std::string> cx = x.empty() ? std::vector<std::string>{} : absl::StrSplit(x, '/');
+      std::vector<std::string> cy = y.empty() ? std::vector<std::string>{} : absl::StrSplit(y, '/');
+      EXPECT_EQ(PathBefore(x, y), cx < cy) << PrintablePath(x) << " vs " << PrintablePath(y);
+    }
+  }
 }
 
 }  // namespace

@@ -31,10 +31,6 @@ absl::Status ParseRecord(absl::string_view bytes, absl::string_view kind, Messag
   return absl::OkStatus();
 }
 
-// A type a state was observed or predicted with: not FILE_TYPE_UNSPECIFIED,
-// and not a value from outside the enum (proto3 keeps those).
-bool KnownFileType(FileType type) { return type != FILE_TYPE_UNSPECIFIED && FileType_IsValid(type); }
-
 absl::Status CheckStates(const google::protobuf::RepeatedPtrField<PathState>& states,
                          absl::string_view which) {
   for (const PathState& state : states) {
@@ -47,6 +43,8 @@ absl::Status CheckStates(const google::protobuf::RepeatedPtrField<PathState>& st
 }
 
 }  // namespace
+
+bool KnownFileType(FileType type) { return type != FILE_TYPE_UNSPECIFIED && FileType_IsValid(type); }
 
 absl::Status ValidateRunId(absl::string_view id) {
   if (id.find('/') != absl::string_view::npos) {
@@ -101,27 +99,6 @@ absl::StatusOr<OpRecord> DecodeOpRecord(absl::string_view bytes) {
                                 static_cast<int>(record.status())));
   }
   return record;
-}
-
-absl::StatusOr<Manifest> DecodeManifest(absl::string_view bytes) {
-  Manifest manifest;
-  absl::Status status = ParseRecord(bytes, "manifest", &manifest);
-  if (!status.ok()) return status;
-  status = ValidateRelativePath(manifest.release_path());
-  if (!status.ok()) return Garbled(absl::StrCat("release ", status.message()));
-  status = ValidateRunId(manifest.run_id());
-  if (!status.ok()) return Garbled(status.message());
-  for (const ManifestEntry& entry : manifest.entry()) {
-    if (!entry.path().empty()) {
-      status = ValidateRelativePath(entry.path());
-      if (!status.ok()) return Garbled(absl::StrCat("manifest entry ", status.message()));
-    }
-    if (!KnownFileType(entry.type())) {
-      return Garbled(absl::StrCat("manifest entry ", PrintablePath(entry.path()), " has file type ",
-                                  static_cast<int>(entry.type())));
-    }
-  }
-  return manifest;
 }
 
 }  // namespace persist

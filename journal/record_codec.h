@@ -32,10 +32,11 @@ absl::StatusOr<Run> DecodeRun(absl::string_view bytes);
 // after-states or one per path, and its status is a known OpStatus.
 absl::StatusOr<OpRecord> DecodeOpRecord(absl::string_view bytes);
 
-// A Manifest: its release path is a valid relative path (path.h), its run
-// id passes ValidateRunId, and every entry's path is "" (the release
-// itself) or a valid relative path, with a known FileType.
-absl::StatusOr<Manifest> DecodeManifest(absl::string_view bytes);
+// A type a state was observed or predicted with: not FILE_TYPE_UNSPECIFIED,
+// and not a value from outside the enum (proto3 keeps those).
+bool KnownFileType(FileType type);
+
+// Manifests are read entry by entry: manifest_stream.h.
 
 }  // namespace persist
 

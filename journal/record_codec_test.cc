@@ -38,18 +38,6 @@ OpRecord GoodOp() {
   return record;
 }
 
-Manifest GoodManifest() {
-  Manifest manifest;
-  manifest.set_release_path("releases/20261128T101500Z");
-  manifest.set_run_id("20261128T101500Z");
-  ManifestEntry* root = manifest.add_entry();
-  root->set_type(DIRECTORY);
-  ManifestEntry* file = manifest.add_entry();
-  file->set_path("public/index.php");
-  file->set_type(REGULAR);
-  return manifest;
-}
-
 TEST(ValidateRunIdTest, TakesOneDirectoryName) {
   EXPECT_TRUE(ValidateRunId("20261128T101500Z").ok());
   EXPECT_TRUE(ValidateRunId("20261128T101500Z-10").ok());
@@ -154,30 +142,6 @@ TEST(DecodeOpRecordTest, RefusesABadRunIdStatusOrFileType) {
   OpRecord unknown = GoodOp();
   unknown.mutable_before(0)->set_type(static_cast<FileType>(42));
   EXPECT_FALSE(DecodeOpRecord(unknown.SerializeAsString()).ok());
-}
-
-TEST(DecodeManifestTest, RoundTrips) {
-  absl::StatusOr<Manifest> manifest = DecodeManifest(GoodManifest().SerializeAsString());
-  ASSERT_TRUE(manifest.ok()) << manifest.status();
-  EXPECT_EQ(manifest->SerializeAsString(), GoodManifest().SerializeAsString());
-}
-
-TEST(DecodeManifestTest, RefusesPathsOutsideTheSite) {
-  Manifest release = GoodManifest();
-  release.set_release_path("/var/www");
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(release.SerializeAsString()).status()));
-
-  Manifest entry = GoodManifest();
-  entry.mutable_entry(1)->set_path("../../etc/passwd");
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(entry.SerializeAsString()).status()));
-
-  Manifest run = GoodManifest();
-  run.set_run_id("");
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(run.SerializeAsString()).status()));
-
-  Manifest type = GoodManifest();
-  type.mutable_entry(1)->set_type(FILE_TYPE_UNSPECIFIED);
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(type.SerializeAsString()).status()));
 }
 
 }  // namespace

@@ -74,9 +74,10 @@ absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunStat
   // The manifests of the releases this run staged go with them.
   for (const OpRecord& record : *ops) {
     if (!record.op().has_import()) continue;
-    absl::StatusOr<Manifest> manifest = store.GetManifest(record.op().import().to());
-    if (manifest.ok() && manifest->run_id() == run.id()) {
-      done.deleted_manifests.push_back(manifest->release_path());
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
+        store.ReadManifest(record.op().import().to());
+    if (manifest.ok() && (*manifest)->reader().run_id() == run.id()) {
+      done.deleted_manifests.push_back((*manifest)->reader().release_path());
     }
   }
   return store.Write(done);

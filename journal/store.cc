@@ -226,9 +226,11 @@ absl::Status Store::Write(const Batch& batch) {
     if (rc != 0) break;
     rc = put(handles_->ops, OpKey(op.run_id(), op.index()), op);
   }
-  for (const Manifest& manifest : batch.manifests) {
+  for (const EncodedManifest& manifest : batch.manifests) {
     if (rc != 0) break;
-    rc = put(handles_->manifests, manifest.release_path(), manifest);
+    MDB_val k{manifest.release_path.size(), const_cast<char*>(manifest.release_path.data())};
+    MDB_val v{manifest.record.size(), const_cast<char*>(manifest.record.data())};
+    rc = mdb_put(txn, handles_->manifests, &k, &v, 0);
   }
   for (const std::string& key : batch.deleted_manifests) {
     if (rc != 0) break;
@@ -316,28 +318,34 @@ absl::StatusOr<std::vector<Run>> Store::ListRuns() const {
   return runs;
 }
 
-absl::StatusOr<Manifest> Store::GetManifest(const std::string& release_path) const {
+Store::ManifestView::~ManifestView() { mdb_txn_abort(static_cast<MDB_txn*>(txn_)); }
+
+absl::StatusOr<std::unique_ptr<Store::ManifestView>> Store::ReadManifest(
+    const std::string& release_path) const {
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
   if (rc != 0) return LmdbError(rc, "read journal", dir_);
   MDB_val k{release_path.size(), const_cast<char*>(release_path.data())};
   MDB_val v;
   rc = mdb_get(txn, handles_->manifests, &k, &v);
-  absl::StatusOr<Manifest> manifest = absl::NotFoundError("");
-  if (rc == 0) manifest = DecodeManifest(Bytes(v));
-  mdb_txn_abort(txn);
-  if (rc == MDB_NOTFOUND) {
-    return absl::NotFoundError(absl::StrCat("the journal has no manifest of ", release_path,
-                                            " (it was not deployed by persist, or its deploy was undone)"));
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    if (rc == MDB_NOTFOUND) {
+      return absl::NotFoundError(absl::StrCat("the journal has no manifest of ", release_path,
+                                              " (it was not deployed by persist, or its deploy was undone)"));
+    }
+    return LmdbError(rc, "read journal", dir_);
   }
-  if (rc != 0) return LmdbError(rc, "read journal", dir_);
-  if (!manifest.ok()) {
-    return InRecord(manifest.status(), absl::StrCat("the manifest of ", PrintablePath(release_path)),
-                    dir_);
+  const std::string what = absl::StrCat("the manifest of ", PrintablePath(release_path));
+  const std::string dir = dir_;
+  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(
+      Bytes(v), [what, dir](const absl::Status& found) { return InRecord(found, what, dir); });
+  if (!reader.ok()) {
+    mdb_txn_abort(txn);
+    return reader.status();
   }
-  return manifest;
+  return std::unique_ptr<ManifestView>(new ManifestView(txn, *std::move(reader)));
 }
-
 
 absl::StatusOr<std::vector<OpRecord>> Store::GetOps(const std::string& run_id) const {
   MDB_txn* txn = nullptr;

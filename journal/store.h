@@ -23,10 +23,12 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "fsops/env.h"
+#include "journal/manifest_stream.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -37,7 +39,7 @@ class Store {
   struct Batch {
     std::vector<Run> runs;
     std::vector<OpRecord> ops;
-    std::vector<Manifest> manifests;
+    std::vector<EncodedManifest> manifests;
     std::vector<std::string> deleted_manifests;  // release paths
   };
 
@@ -65,8 +67,25 @@ class Store {
   // The ops of a run, by index.
   absl::StatusOr<std::vector<OpRecord>> GetOps(const std::string& run_id) const;
 
-  // The manifest of the release at `release_path`; NotFound when none.
-  absl::StatusOr<Manifest> GetManifest(const std::string& release_path) const;
+  // The manifest of the release at `release_path`, read in place: the
+  // record stays in LMDB's map, under a read transaction, for as long as the
+  // view lives, so a release of any size is read without a copy. Its reader
+  // reports damage naming the record, the journal and what to do. NotFound
+  // when there is none.
+  class ManifestView {
+   public:
+    ~ManifestView();
+    ManifestView(const ManifestView&) = delete;
+    ManifestView& operator=(const ManifestView&) = delete;
+    ManifestReader& reader() { return reader_; }
+
+   private:
+    friend class Store;
+    ManifestView(void* txn, ManifestReader reader) : txn_(txn), reader_(std::move(reader)) {}
+    void* txn_;  // MDB_txn
+    ManifestReader reader_;
+  };
+  absl::StatusOr<std::unique_ptr<ManifestView>> ReadManifest(const std::string& release_path) const;
 
   const std::string& dir() const { return dir_; }
 

@@ -16,6 +16,7 @@
 #include "fsops/path.h"
 #include "fsops/tree.h"
 #include "journal/exit_code.h"
+#include "journal/manifest_stream.h"
 #include "journal/op_context.h"
 #include "journal/recovery.h"
 #include "journal/run_info.h"
@@ -178,7 +179,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     return Annotate(status, "could not record the run's intent; nothing was changed");
   }
 
-  std::vector<Manifest> manifests;
+  std::vector<EncodedManifest> manifests;
   // A tree copy of a large release takes a while: on a terminal, say how far.
   const bool show_progress = isatty(STDERR_FILENO) && spdlog::should_log(spdlog::level::info);
   for (OpRecord& record : *records) {
@@ -195,7 +196,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
       status = ObserveBefore(site, &record);
       if (status.ok()) status = store.PutOp(record);
     }
-    Manifest manifest;
+    ManifestWriter manifest;
     if (status.ok()) {
       OpContext ctx = ContextForRecord(site, &record);
       if (options.record_manifests && op.has_import()) ctx.manifest = &manifest;
@@ -204,9 +205,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
       status = ApplyOp(op, ctx);
     }
     if (status.ok() && options.record_manifests && op.has_import()) {
-      manifest.set_release_path(op.import().to());
-      manifest.set_run_id(run.id());
-      manifests.push_back(std::move(manifest));
+      manifests.push_back(manifest.Finish(op.import().to(), run.id()));
     }
     if (status.ok()) status = ObserveAfter(site, &record);
     if (status.ok()) {

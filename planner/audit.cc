@@ -5,8 +5,6 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -54,107 +52,173 @@ const char* ChangeName(Change::Kind kind) {
   return "modified";
 }
 
-std::vector<Change> DiffManifests(const Manifest& a, const Manifest& b) {
-  std::map<std::string, const ManifestEntry*> before, after;
-  for (const ManifestEntry& e : a.entry()) before[e.path()] = &e;
-  for (const ManifestEntry& e : b.entry()) after[e.path()] = &e;
+absl::StatusOr<std::vector<Change>> DiffManifests(ManifestReader& a, ManifestReader& b) {
   std::vector<Change> changes;
-  for (const auto& [path, old] : before) {
-    if (path.empty()) continue;  // the release directory itself
-    auto it = after.find(path);
-    if (it == after.end()) {
-      changes.push_back({path, Change::kRemoved});
-    } else if (old->type() != it->second->type()) {
-      changes.push_back({path, Change::kType});
-    } else if (!SameContent(*old, *it->second)) {
-      changes.push_back({path, Change::kModified});
-    } else if (old->mode() != it->second->mode() && old->type() != SYMLINK) {
-      changes.push_back({path, Change::kMode});
+  ManifestEntry old_entry, new_entry;
+  bool has_old = a.Next(&old_entry);
+  bool has_new = b.Next(&new_entry);
+  // Both are in walk order: one merge, the release directory itself ("")
+  // left out.
+  while (has_old || has_new) {
+    if (has_new && (!has_old || PathBefore(new_entry.path(), old_entry.path()))) {
+      if (!new_entry.path().empty()) changes.push_back({new_entry.path(), Change::kAdded});
+      has_new = b.Next(&new_entry);
+      continue;
     }
+    if (has_old && (!has_new || PathBefore(old_entry.path(), new_entry.path()))) {
+      if (!old_entry.path().empty()) changes.push_back({old_entry.path(), Change::kRemoved});
+      has_old = a.Next(&old_entry);
+      continue;
+    }
+    if (!old_entry.path().empty()) {
+      if (old_entry.type() != new_entry.type()) {
+        changes.push_back({old_entry.path(), Change::kType});
+      } else if (!SameContent(old_entry, new_entry)) {
+        changes.push_back({old_entry.path(), Change::kModified});
+      } else if (old_entry.mode() != new_entry.mode() && old_entry.type() != SYMLINK) {
+        changes.push_back({old_entry.path(), Change::kMode});
+      }
+    }
+    has_old = a.Next(&old_entry);
+    has_new = b.Next(&new_entry);
   }
-  for (const auto& [path, entry] : after) {
-    if (!path.empty() && !before.count(path)) changes.push_back({path, Change::kAdded});
-  }
-  std::sort(changes.begin(), changes.end(),
-            [](const Change& x, const Change& y) { return x.path < y.path; });
+  if (!a.status().ok()) return a.status();
+  if (!b.status().ok()) return b.status();
   return changes;
 }
 
 namespace {
 
-// One walk of a live release against its manifest.
-struct ReleaseWalk {
-  Env* env;
-  std::string release;
-  bool quick;
-  std::map<std::string, const ManifestEntry*> expected;
-  std::vector<std::string> linked;  // links into shared/, not looked beneath
-  std::set<std::string> seen;
-  ReleaseCheck* result;
+bool ProblemBefore(const Problem& x, const Problem& y) { return PathBefore(x.path, y.path); }
+
+// One walk of a live release against its manifest, names visited in the
+// manifest's order, so that the two advance together: a manifest entry the
+// walk passes without meeting is missing, a path the walk meets that the
+// manifest does not hold was written since.
+class ReleaseWalk {
+ public:
+  ReleaseWalk(Env* env, const std::string& release, ManifestReader& manifest, bool quick,
+              ReleaseCheck* result)
+      : env_(env), release_(release), manifest_(manifest), quick_(quick), result_(result) {
+    Advance();
+  }
+
+  // Checks `name` in the directory open at `dir_fd` (`rel` in the release),
+  // and everything beneath it. Directory by open directory, never by path
+  // string: a release can hold paths longer than PATH_MAX.
+  absl::Status Visit(int dir_fd, const std::string& name, const std::string& rel,
+                     bool parent_shipped);
+
+  // Reports what the manifest still holds after the walk.
+  absl::Status Finish() {
+    while (has_next_) Missing();
+    return manifest_.status();
+  }
+
+ private:
+  void Advance() { has_next_ = manifest_.Next(&next_); }
+
+  // The manifest's next entry was not met by the walk. Only the top-most
+  // missing path is named; what it held is gone with it.
+  void Missing() {
+    const std::string& rel = next_.path();
+    if (!reported_missing_ || !IsWithin(rel, last_missing_)) {
+      result_->tampered.push_back(Problem{JoinPath(release_, rel), "is missing since it was deployed",
+                                          "redeploy the release to restore it"});
+      last_missing_ = rel;
+      reported_missing_ = true;
+    }
+    Advance();
+  }
+
+  // Passes the manifest's entries that come before `rel` in walk order.
+  void MissingBefore(const std::string& rel) {
+    while (has_next_ && PathBefore(next_.path(), rel)) Missing();
+  }
+
+  absl::Status Compare(int dir_fd, const std::string& name, const std::string& path,
+                       const PathState& state, const ManifestEntry& want);
+
+  Env* env_;
+  const std::string& release_;
+  ManifestReader& manifest_;
+  const bool quick_;
+  ReleaseCheck* result_;
+  ManifestEntry next_;
+  bool has_next_ = false;
+  std::string last_missing_;
+  bool reported_missing_ = false;
 };
 
-// Checks `name` in the directory open at `dir_fd` (`rel` in the release),
-// and everything beneath it. Directory by open directory, never by path
-// string: a release can hold paths longer than PATH_MAX.
-absl::Status Visit(ReleaseWalk& walk, int dir_fd, const std::string& name, const std::string& rel) {
-  Env* env = walk.env;
-  const std::string path = JoinPath(walk.release, rel);
-  absl::StatusOr<PathState> state = ObservePath(env, dir_fd, name, path, false);
+absl::Status ReleaseWalk::Visit(int dir_fd, const std::string& name, const std::string& rel,
+                                bool parent_shipped) {
+  const std::string path = JoinPath(release_, rel);
+  absl::StatusOr<PathState> state = ObservePath(env_, dir_fd, name, path, false);
   if (!state.ok()) return state.status();
+  MissingBefore(rel);
   if (state->type() == SYMLINK && IsWithin(ResolveLexically(path, state->link_target()), "shared")) {
-    walk.linked.push_back(rel);
+    // A link into shared/ stands for shared data: neither it nor what the
+    // release shipped in its place is looked at.
+    while (has_next_ && IsWithin(next_.path(), rel)) Advance();
     return absl::OkStatus();
   }
-  walk.seen.insert(rel);
+  const bool shipped = has_next_ && next_.path() == rel;
+  ManifestEntry want;
+  if (shipped) {
+    want = next_;
+    Advance();
+  }
   if (state->type() == DIRECTORY) {
-    absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, path);
+    absl::StatusOr<int> fd = env_->OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, path);
     if (!fd.ok()) return fd.status();
-    Fd dir(env, *fd, path);
-    absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), path);
+    Fd dir(env_, *fd, path);
+    absl::StatusOr<std::vector<std::string>> names = env_->ListDir(dir.get(), path);
     if (!names.ok()) return names.status();
+    std::sort(names->begin(), names->end());
     for (const std::string& child : *names) {
-      absl::Status status = Visit(walk, dir.get(), child, JoinPath(rel, child));
+      absl::Status status = Visit(dir.get(), child, JoinPath(rel, child), shipped);
       if (!status.ok()) return status;
     }
   }
-  auto it = walk.expected.find(rel);
-  if (it == walk.expected.end()) {
-    // Not shipped: data someone wrote into application code. Only the
-    // top-most such path is named (its parent was shipped).
-    if (walk.expected.count(SplitParent(rel).first)) {
-      walk.result->drifted.push_back(Problem{
-          path, absl::StrCat("is not in the release as deployed (", FileTypeName(state->type()),
-                             " written since); the next deploy leaves it behind"),
-          absl::StrCat("persist custom add ", ProtectingPattern(rel, state->type()),
-                       " (if it is user data; if it is code nobody wrote, inspect it: it may be a "
-                       "planted script)")});
-    }
-    return absl::OkStatus();
+  if (shipped) return Compare(dir_fd, name, path, *state, want);
+  // Not shipped: data someone wrote into application code. Only the
+  // top-most such path is named (its parent was shipped).
+  if (parent_shipped) {
+    result_->drifted.push_back(Problem{
+        path, absl::StrCat("is not in the release as deployed (", FileTypeName(state->type()),
+                           " written since); the next deploy leaves it behind"),
+        absl::StrCat("persist custom add ", ProtectingPattern(rel, state->type()),
+                     " (if it is user data; if it is code nobody wrote, inspect it: it may be a "
+                     "planted script)")});
   }
-  const ManifestEntry& want = *it->second;
-  ++walk.result->checked;
+  return absl::OkStatus();
+}
+
+absl::Status ReleaseWalk::Compare(int dir_fd, const std::string& name, const std::string& path,
+                                  const PathState& state, const ManifestEntry& want) {
+  ++result_->checked;
   std::string what;
-  if (state->type() != want.type()) {
-    what = absl::StrCat("was a ", FileTypeName(want.type()), ", is a ", FileTypeName(state->type()));
+  if (state.type() != want.type()) {
+    what = absl::StrCat("was a ", FileTypeName(want.type()), ", is a ", FileTypeName(state.type()));
   } else if (want.type() == REGULAR) {
-    if (state->size() != want.size()) {
-      what = absl::StrCat("changed size (", want.size(), " -> ", state->size(), " bytes)");
-    } else if (walk.quick ? state->mtime_ns() != want.mtime_ns() : false) {
+    if (state.size() != want.size()) {
+      what = absl::StrCat("changed size (", want.size(), " -> ", state.size(), " bytes)");
+    } else if (quick_ ? state.mtime_ns() != want.mtime_ns() : false) {
       what = "changed (its mtime differs from the deployed file's)";
-    } else if (!walk.quick) {
-      absl::StatusOr<PathState> digested = ObservePath(env, dir_fd, name, path, true);
+    } else if (!quick_) {
+      absl::StatusOr<PathState> digested = ObservePath(env_, dir_fd, name, path, true);
       if (!digested.ok()) return digested.status();
       if (digested->digest() != want.digest()) what = "changed content (SHA-256 differs)";
     }
-  } else if (want.type() == SYMLINK && state->link_target() != want.link_target()) {
-    what = absl::StrCat("points at ", PrintablePath(state->link_target()), ", was ",
+  } else if (want.type() == SYMLINK && state.link_target() != want.link_target()) {
+    what = absl::StrCat("points at ", PrintablePath(state.link_target()), ", was ",
                         PrintablePath(want.link_target()));
   }
-  if (what.empty() && want.type() != SYMLINK && state->mode() != want.mode()) {
-    what = absl::StrFormat("changed mode (%04o -> %04o)", want.mode(), state->mode());
+  if (what.empty() && want.type() != SYMLINK && state.mode() != want.mode()) {
+    what = absl::StrFormat("changed mode (%04o -> %04o)", want.mode(), state.mode());
   }
   if (!what.empty()) {
-    walk.result->tampered.push_back(Problem{
+    result_->tampered.push_back(Problem{
         path, what + " since it was deployed",
         "inspect it (persist diff shows what a release should hold); redeploy the release to restore it"});
   }
@@ -163,39 +227,19 @@ absl::Status Visit(ReleaseWalk& walk, int dir_fd, const std::string& name, const
 
 }  // namespace
 
-absl::StatusOr<ReleaseCheck> CheckRelease(const Root& site, const Manifest& manifest, bool quick) {
+absl::StatusOr<ReleaseCheck> CheckRelease(const Root& site, const std::string& release,
+                                          ManifestReader& manifest, bool quick) {
   ReleaseCheck result;
-  const std::string& release = manifest.release_path();
-  ReleaseWalk walk{site.env(), release, quick, {}, {}, {}, &result};
-  for (const ManifestEntry& e : manifest.entry()) walk.expected[e.path()] = &e;
-  // Walk the live release without following links; a link into shared/
-  // stands for shared data and is not looked beneath.
+  ReleaseWalk walk(site.env(), release, manifest, quick, &result);
+  // Walk the live release without following links.
   std::string leaf;
   absl::StatusOr<Fd> parent = site.OpenParent(release, &leaf);
   if (!parent.ok()) return parent.status();
-  absl::Status walked = Visit(walk, parent->get(), leaf, "");
-  if (!walked.ok()) return walked;
-  const std::map<std::string, const ManifestEntry*>& expected = walk.expected;
-  const std::set<std::string>& seen = walk.seen;
-  const std::vector<std::string>& linked = walk.linked;
-  // Shipped paths that are gone, outside the linked ones.
-  for (const auto& shipped : expected) {
-    // A named reference, not a structured binding: lambdas may capture
-    // those only from C++20 on, and clang holds C++17 to that.
-    const std::string& rel = shipped.first;
-    if (seen.count(rel)) continue;
-    const bool under_link = std::any_of(linked.begin(), linked.end(),
-                                        [&](const std::string& l) { return IsWithin(rel, l); });
-    if (under_link) continue;
-    const std::string parent = SplitParent(rel).first;
-    if (!rel.empty() && !seen.count(parent) && expected.count(parent)) continue;  // parent reported
-    result.tampered.push_back(Problem{JoinPath(release, rel), "is missing since it was deployed",
-                                      "redeploy the release to restore it"});
-  }
-  std::sort(result.drifted.begin(), result.drifted.end(),
-            [](const Problem& a, const Problem& b) { return a.path < b.path; });
-  std::sort(result.tampered.begin(), result.tampered.end(),
-            [](const Problem& a, const Problem& b) { return a.path < b.path; });
+  absl::Status status = walk.Visit(parent->get(), leaf, "", /*parent_shipped=*/false);
+  if (status.ok()) status = walk.Finish();
+  if (!status.ok()) return status;
+  std::sort(result.drifted.begin(), result.drifted.end(), ProblemBefore);
+  std::sort(result.tampered.begin(), result.tampered.end(), ProblemBefore);
   return result;
 }
 

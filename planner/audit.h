@@ -2,7 +2,8 @@
 //
 // audit: what changed between two releases, and whether the live release
 // still is what was deployed, from the manifests made while releases were
-// staged (journal.proto Manifest).
+// staged (journal.proto Manifest), each read entry by entry
+// (manifest_stream.h): memory does not grow with the size of a release.
 
 #ifndef PERSIST_PLANNER_AUDIT_H_
 #define PERSIST_PLANNER_AUDIT_H_
@@ -12,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "fsops/root.h"
+#include "journal/manifest_stream.h"
 #include "planner/health.h"
 #include "proto/journal.pb.h"
 
@@ -26,11 +28,13 @@ struct Change {
 // "added", "removed", "modified", "mode" or "type".
 const char* ChangeName(Change::Kind kind);
 
-// The changes from release `a` to release `b`, sorted by path, from the
-// manifests alone: content (digest, size, link target) is "modified"; a
-// change of permission bits alone is "mode"; a file that became a directory
-// or a link is "type". Directories are compared by mode only.
-std::vector<Change> DiffManifests(const Manifest& a, const Manifest& b);
+// The changes from release `a` to release `b`, in walk order (path.h
+// PathBefore), from the manifests alone: content (digest, size, link
+// target) is "modified"; a change of permission bits alone is "mode"; a file
+// that became a directory or a link is "type". Directories are compared by
+// mode only. Reads both from where they stand to the end; a damaged manifest
+// is its reader's error.
+absl::StatusOr<std::vector<Change>> DiffManifests(ManifestReader& a, ManifestReader& b);
 
 struct ReleaseCheck {
   int checked = 0;                // manifest entries compared
@@ -38,10 +42,14 @@ struct ReleaseCheck {
   std::vector<Problem> drifted;   // present but not in the manifest
 };
 
-// Compares the release at `manifest.release_path()` with its manifest.
-// Paths the release links into shared/ are skipped (they are shared data).
-// `quick` compares size and mtime instead of reading every file.
-absl::StatusOr<ReleaseCheck> CheckRelease(const Root& site, const Manifest& manifest, bool quick);
+// Compares the release at `release` (a path in `site`; its manifest's
+// release path, or where that release waits in a stash) with `manifest`,
+// read from where it stands to the end, in one walk that visits names in
+// the manifest's order. Paths the release links into shared/ are skipped
+// (they are shared data). `quick` compares size and mtime instead of
+// reading every file. Problems come in walk order.
+absl::StatusOr<ReleaseCheck> CheckRelease(const Root& site, const std::string& release,
+                                          ManifestReader& manifest, bool quick);
 
 }  // namespace persist
 

@@ -183,14 +183,19 @@ TEST_F(HostileTreeTest, NamesOfAnyBytesAndTreesAHundredLevelsDeepAreDeployedPrun
     // release checks clean against it.
     absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
     ASSERT_TRUE(reader.ok()) << reader.status();
-    absl::StatusOr<Manifest> manifest = (*reader)->store().GetManifest("releases/v1");
-    ASSERT_TRUE(manifest.ok()) << manifest.status();
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
+        (*reader)->store().ReadManifest("releases/v1");
+    ASSERT_TRUE(view.ok()) << view.status();
+    ManifestReader& manifest = (*view)->reader();
     std::set<std::string> recorded;
-    for (const ManifestEntry& entry : manifest->entry()) recorded.insert(entry.path());
+    ManifestEntry entry;
+    while (manifest.Next(&entry)) recorded.insert(entry.path());
+    ASSERT_TRUE(manifest.status().ok()) << manifest.status();
+    manifest.Rewind();
     for (const std::string& name : HostileNames()) {
       EXPECT_EQ(recorded.count("app/odd/" + name), 1u) << PrintablePath(name);
     }
-    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), *manifest, /*quick=*/false);
+    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), "releases/v1", manifest, /*quick=*/false);
     ASSERT_TRUE(check.ok()) << check.status();
     EXPECT_TRUE(check->tampered.empty()) << check->tampered.front().path;
     EXPECT_TRUE(check->drifted.empty()) << check->drifted.front().path;
@@ -281,18 +286,23 @@ TEST_F(HostileTreeTest, SymlinksLeadingOutOfTheReleaseAreDeployedAsLinksAndNever
   {
     absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
     ASSERT_TRUE(reader.ok()) << reader.status();
-    absl::StatusOr<Manifest> manifest = (*reader)->store().GetManifest("releases/v1");
-    ASSERT_TRUE(manifest.ok()) << manifest.status();
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
+        (*reader)->store().ReadManifest("releases/v1");
+    ASSERT_TRUE(view.ok()) << view.status();
+    ManifestReader& manifest = (*view)->reader();
     int links = 0;
-    for (const ManifestEntry& entry : manifest->entry()) {
+    ManifestEntry entry;
+    while (manifest.Next(&entry)) {
       if (entry.type() == SYMLINK) ++links;
       if (entry.path() == "app/passwd") {
         EXPECT_EQ(entry.type(), SYMLINK);
         EXPECT_EQ(entry.link_target(), "/etc/passwd");
       }
     }
+    ASSERT_TRUE(manifest.status().ok()) << manifest.status();
+    manifest.Rewind();
     EXPECT_EQ(links, 11) << "every link recorded as a link";
-    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), *manifest, /*quick=*/false);
+    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), "releases/v1", manifest, /*quick=*/false);
     ASSERT_TRUE(check.ok()) << check.status();
     EXPECT_TRUE(check->tampered.empty()) << check->tampered.front().path;
     EXPECT_TRUE(check->drifted.empty()) << check->drifted.front().path;
@@ -446,9 +456,11 @@ TEST_F(HostileTreeTest, PathsLongerThanPathMaxAreDeployedCheckedPrunedAndUndoneE
   {
     absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
     ASSERT_TRUE(reader.ok()) << reader.status();
-    absl::StatusOr<Manifest> manifest = (*reader)->store().GetManifest("releases/v1");
-    ASSERT_TRUE(manifest.ok()) << manifest.status();
-    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), *manifest, /*quick=*/false);
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
+        (*reader)->store().ReadManifest("releases/v1");
+    ASSERT_TRUE(view.ok()) << view.status();
+    ManifestReader& manifest = (*view)->reader();
+    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), "releases/v1", manifest, /*quick=*/false);
     ASSERT_TRUE(check.ok()) << check.status();
     EXPECT_TRUE(check->tampered.empty());
     EXPECT_TRUE(check->drifted.empty());
