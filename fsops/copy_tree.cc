@@ -163,6 +163,10 @@ absl::StatusOr<bool> SameContent(Env* env, int a, int b, const std::string& a_pa
   return true;
 }
 
+int64_t TimespecNs(const struct timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
 bool SameTime(const struct timespec& a, const struct timespec& b) {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
@@ -255,6 +259,8 @@ class TreeCopier {
     std::string from_path, to_path;
     struct stat st;
     PendingEntry* entry;  // nullptr without a manifest
+    // Its entry in the previous release's manifest, if any.
+    std::shared_ptr<const ManifestEntry> known;
   };
 
   absl::Status CopyEntry(const Entry& from, const Entry& to, const std::string& rel, int prev_dir,
@@ -275,6 +281,11 @@ class TreeCopier {
   bool failed() const { return failed_.load(std::memory_order_relaxed); }
   void Copied(const File& file, bool linked, bool cloned);
   bool chown_wanted() const { return options_.uid != static_cast<uid_t>(-1); }
+  // The previous manifest's entry for `rel`, a file the walk reached (walk
+  // thread only: the manifest is read alongside the walk, in its order).
+  std::shared_ptr<const ManifestEntry> KnownEntry(const std::string& rel);
+  // Records the identity of the file now at `fd` (or `name` in `dir_fd`).
+  absl::Status RecordIdentity(const File& file, int fd, const std::string& name);
 
   Env* env_;
   const CopyOptions& options_;
@@ -284,6 +295,8 @@ class TreeCopier {
   absl::Status first_error_;
   CopyStats stats_;
   EntryQueue entries_;
+  ManifestEntry known_next_;  // the previous manifest's next entry
+  bool known_started_ = false, known_more_ = false;
   WorkPool pool_;  // last: its destructor waits for tasks that use the above
 };
 
@@ -326,6 +339,43 @@ void TreeCopier::Release(std::shared_ptr<Dir> dir) {
   }
 }
 
+std::shared_ptr<const ManifestEntry> TreeCopier::KnownEntry(const std::string& rel) {
+  ManifestSource* source = options_.previous_manifest;
+  if (source == nullptr) return nullptr;
+  if (!known_started_) {
+    known_started_ = true;
+    known_more_ = source->Next(&known_next_);
+  }
+  while (known_more_ && PathBefore(known_next_.path(), rel)) known_more_ = source->Next(&known_next_);
+  if (!known_more_ || known_next_.path() != rel || known_next_.type() != REGULAR) return nullptr;
+  return std::make_shared<const ManifestEntry>(known_next_);
+}
+
+absl::Status TreeCopier::RecordIdentity(const File& file, int fd, const std::string& name) {
+  if (file.entry == nullptr) return absl::OkStatus();
+  struct stat st;
+  absl::Status status = env_->StatAt(fd, name, &st, file.to_path);
+  if (!status.ok()) return status;
+  file.entry->entry.set_inode(st.st_ino);
+  file.entry->entry.set_ctime_ns(TimespecNs(st.st_ctim));
+  return absl::OkStatus();
+}
+
+// The source's digest, read once.
+absl::StatusOr<std::string> DigestOf(Env* env, int fd, const std::string& path) {
+  Sha256Digest sha;
+  absl::Status status = sha.Start();
+  if (!status.ok()) return status;
+  char* buf = ThreadBuffer(0);
+  while (true) {
+    absl::StatusOr<size_t> got = env->Read(fd, buf, kBufferSize, path);
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    sha.Update(buf, *got);
+  }
+  return sha.Finish();
+}
+
 absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
   const Dedupe mode = options_.dedupe;
   if (mode == Dedupe::kOff || file.prev_dir < 0) return false;
@@ -346,15 +396,33 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
   absl::StatusOr<int> in = env_->OpenAt(file.src_dir, file.name, O_RDONLY, 0, file.from_path);
   if (!in.ok()) return in.status();
   Fd in_fd(env_, *in, file.from_path);
-  absl::StatusOr<int> prev = env_->OpenAt(file.prev_dir, file.name, O_RDONLY, 0, file.to_path);
-  if (!prev.ok()) return false;
-  Fd prev_fd(env_, *prev, file.to_path);
-  // Byte for byte, not by the previous manifest: a file edited in place since
-  // (the tamper check's business) is then copied, never spread.
   std::string digest;
-  absl::StatusOr<bool> same = SameContent(env_, in_fd.get(), prev_fd.get(), file.from_path,
-                                          file.to_path, file.entry != nullptr ? &digest : nullptr);
-  if (!same.ok() || !*same) return same;
+  // The previous file as its manifest recorded it, not written since: its
+  // digest stands for its content, and only the source is read.
+  const ManifestEntry* known = file.known.get();
+  const bool trusted = known != nullptr && known->inode() != 0 && known->inode() == prev_st.st_ino &&
+                       known->ctime_ns() == TimespecNs(prev_st.st_ctim) &&
+                       known->size() == static_cast<uint64_t>(prev_st.st_size) &&
+                       known->mtime_ns() == TimespecNs(file.st.st_mtim);
+  Fd prev_fd;
+  if (trusted) {
+    absl::StatusOr<std::string> source = DigestOf(env_, in_fd.get(), file.from_path);
+    if (!source.ok()) return source.status();
+    if (*source != known->digest()) return false;
+    digest = *std::move(source);
+  }
+  if (!trusted || mode != Dedupe::kHardlink) {  // a clone reads from the previous file
+    absl::StatusOr<int> prev = env_->OpenAt(file.prev_dir, file.name, O_RDONLY, 0, file.to_path);
+    if (!prev.ok()) return false;
+    prev_fd = Fd(env_, *prev, file.to_path);
+  }
+  if (!trusted) {
+    // Byte for byte: a file edited in place since its manifest was made (the
+    // tamper check's business) is then copied, never spread.
+    absl::StatusOr<bool> same = SameContent(env_, in_fd.get(), prev_fd.get(), file.from_path,
+                                            file.to_path, file.entry != nullptr ? &digest : nullptr);
+    if (!same.ok() || !*same) return same;
+  }
 
   if (mode == Dedupe::kHardlink) {
     absl::Status linked =
@@ -365,6 +433,8 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
       if (err == EMLINK || err == EPERM || err == EXDEV) return false;
       return linked;
     }
+    absl::Status recorded = RecordIdentity(file, file.dst_dir, file.to_name);
+    if (!recorded.ok()) return recorded;
   } else {
     absl::StatusOr<int> created = env_->OpenAt(file.dst_dir, file.to_name,
                                                O_WRONLY | O_CREAT | O_EXCL, 0600, file.to_path);
@@ -425,6 +495,7 @@ absl::Status TreeCopier::CopyFile(const File& file) {
   if (!status.ok()) return status;
   struct timespec times[2] = {file.st.st_atim, file.st.st_mtim};
   status = env_->UtimensAt(out.get(), "", times, file.to_path);
+  if (status.ok()) status = RecordIdentity(file, out.get(), "");
   if (status.ok()) Copied(file, false, cloned);
   return status;
 }
@@ -517,7 +588,8 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
                      " is a fifo, socket or device; persist copies only files, directories and "
                      "symlinks: remove it from the source and run again"));
   }
-  File file{from.dir_fd, to.dir_fd, prev_dir, from.name, to.name, from.path, to.path, st, entry};
+  File file{from.dir_fd, to.dir_fd, prev_dir, from.name, to.name, from.path, to.path, st, entry,
+            prev_dir >= 0 ? KnownEntry(rel) : nullptr};
   if (parent == nullptr) {  // a single file: no pool
     status = CopyFile(file);
     if (status.ok() && entry != nullptr) entries_.Done(entry);

@@ -52,6 +52,14 @@ class ManifestSink {
   virtual void Add(const ManifestEntry& entry) = 0;
 };
 
+// A manifest read in walk order, one entry at a time.
+class ManifestSource {
+ public:
+  virtual ~ManifestSource() = default;
+  // The next entry; false at the end (or on damage: the source says why).
+  virtual bool Next(ManifestEntry* entry) = 0;
+};
+
 struct CopyOptions {
   // Every copied path goes here in walk order (names sorted byte by byte, a
   // directory before what it holds: path.h PathBefore), relative to `to` (""
@@ -74,6 +82,13 @@ struct CopyOptions {
   // copied.
   Entry previous{-1, "", ""};
   Dedupe dedupe = Dedupe::kOff;
+  // The manifest of `previous`, when there is one, read alongside the walk.
+  // A file whose entry there has the same size and mtime, in a previous
+  // release whose file still has the inode and ctime that entry recorded (so
+  // nothing wrote to it since: every write, chmod or link moves its ctime,
+  // and no one can set a ctime by hand), is compared by digest: the source
+  // is read once, for its own digest. Otherwise both files are read.
+  ManifestSource* previous_manifest = nullptr;
   // The owner given to everything created; -1 keeps the creating process's.
   uid_t uid = static_cast<uid_t>(-1);
   gid_t gid = static_cast<gid_t>(-1);

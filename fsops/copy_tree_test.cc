@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -217,6 +218,112 @@ TEST(CopyTreeDedupeTest, AFileEditedInPlaceInThePreviousReleaseIsCopiedNotSpread
   CopyStats stats = CopyWithDedupe(v1, tmp.path() + "/prev", tmp.path() + "/new", Dedupe::kHardlink);
   EXPECT_EQ(stats.linked, 9u);
   EXPECT_EQ(ReadFile(tmp.path() + "/new/vendor/pkg0/src/File2.php"), original);
+}
+
+// Reads a collected manifest back, as the journal's reader does.
+class VectorSource : public ManifestSource {
+ public:
+  explicit VectorSource(const Manifest& manifest) : manifest_(manifest) {}
+  bool Next(ManifestEntry* entry) override {
+    if (next_ >= manifest_.entry_size()) return false;
+    *entry = manifest_.entry(next_++);
+    return true;
+  }
+
+ private:
+  const Manifest& manifest_;
+  int next_ = 0;
+};
+
+int64_t CtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+// Stages `src` at `to` with dedupe against `prev` and its manifest; returns
+// the new manifest.
+Manifest StageWithManifest(const std::string& src, const std::string& to, const std::string& prev,
+                           const Manifest* prev_manifest, CopyStats* stats) {
+  CollectingSink sink;
+  CopyOptions options;
+  options.manifest = &sink;
+  options.stats = stats;
+  std::unique_ptr<VectorSource> source;
+  if (prev_manifest != nullptr) {
+    source = std::make_unique<VectorSource>(*prev_manifest);
+    options.previous = Entry{AT_FDCWD, prev, prev};
+    options.previous_manifest = source.get();
+    options.dedupe = Dedupe::kHardlink;
+  }
+  absl::Status status = Copy(src, to, options);
+  EXPECT_TRUE(status.ok()) << status;
+  return sink.manifest;
+}
+
+TEST(CopyTreeDedupeTest, TheManifestRecordsEveryFilesIdentityAsStaged) {
+  TempDir tmp;
+  BuildRelease(tmp.path() + "/v1", 2, 5);
+  CopyStats stats;
+  const Manifest first = StageWithManifest(tmp.path() + "/v1", tmp.path() + "/r1", "", nullptr, &stats);
+  const Manifest second =
+      StageWithManifest(tmp.path() + "/v1", tmp.path() + "/r2", tmp.path() + "/r1", &first, &stats);
+  EXPECT_EQ(stats.linked, 10u);
+  for (const auto& [manifest, dir] : {std::make_pair(&first, "/r1"), std::make_pair(&second, "/r2")}) {
+    int files = 0;
+    for (const ManifestEntry& entry : manifest->entry()) {
+      if (entry.type() != REGULAR) continue;
+      ++files;
+      // Hard-linked files: the identity after the link, which moved the ctime.
+      const struct stat st = StatOf(tmp.path() + dir + "/" + entry.path());
+      EXPECT_EQ(entry.inode(), st.st_ino) << dir << " " << entry.path();
+      if (manifest == &second) EXPECT_EQ(entry.ctime_ns(), CtimeNs(st)) << entry.path();
+    }
+    EXPECT_EQ(files, 10) << dir;
+  }
+}
+
+// White-box: a manifest entry that matches the previous file's identity is
+// taken at its word, the previous file unread. Here the entry is forged (the
+// digest of other content): the link proves the previous file was not read.
+// Only someone who can write the journal can forge one; and every write to
+// the file itself moves its ctime (next test).
+TEST(CopyTreeDedupeTest, APreviousFileOfUnchangedIdentityIsComparedByItsManifestDigest) {
+  TempDir tmp;
+  const std::string v1 = tmp.path() + "/v1";
+  BuildRelease(v1, 2, 5);
+  CopyStats stats;
+  Manifest first = StageWithManifest(v1, tmp.path() + "/r1", "", nullptr, &stats);
+  const std::string rel = "vendor/pkg1/src/File3.php";
+  const std::string shipped = ReadFile(v1 + "/" + rel);
+  const std::string v2 = tmp.path() + "/v2";
+  ASSERT_EQ(system(absl::StrCat("cp -a ", v1, " ", v2).c_str()), 0);
+  WriteFile(v2 + "/" + rel, std::string(shipped.size(), 'Z'));
+  SetMtime(v2 + "/" + rel, 1700000003);
+  for (ManifestEntry& entry : *first.mutable_entry()) {
+    if (entry.path() == rel) entry.set_digest(DigestBytes(std::string(shipped.size(), 'Z')));
+  }
+  StageWithManifest(v2, tmp.path() + "/r2", tmp.path() + "/r1", &first, &stats);
+  EXPECT_EQ(stats.linked, 10u);
+  EXPECT_EQ(StatOf(tmp.path() + "/r2/" + rel).st_ino, StatOf(tmp.path() + "/r1/" + rel).st_ino);
+}
+
+TEST(CopyTreeDedupeTest, APreviousFileWrittenSinceItsManifestIsComparedByteForByte) {
+  TempDir tmp;
+  const std::string v1 = tmp.path() + "/v1";
+  BuildRelease(v1, 2, 5);
+  CopyStats stats;
+  const Manifest first = StageWithManifest(v1, tmp.path() + "/r1", "", nullptr, &stats);
+  // Tampered with in place, size and mtime put back: the ctime moved.
+  const std::string rel = "vendor/pkg0/src/File2.php";
+  const std::string tampered = tmp.path() + "/r1/" + rel;
+  const std::string original = ReadFile(tampered);
+  WriteFile(tampered, std::string(original.size(), '!'), 0644);
+  SetMtime(tampered, 1700000002);
+  const Manifest second =
+      StageWithManifest(v1, tmp.path() + "/r2", tmp.path() + "/r1", &first, &stats);
+  EXPECT_EQ(stats.linked, 9u);
+  EXPECT_EQ(ReadFile(tmp.path() + "/r2/" + rel), original);
+  EXPECT_NE(StatOf(tmp.path() + "/r2/" + rel).st_ino, StatOf(tampered).st_ino);
+  EXPECT_EQ(DiffSnapshots(TakeSnapshot(v1), TakeSnapshot(tmp.path() + "/r2")), "");
 }
 
 TEST(CopyTreeDedupeTest, NothingBeneathASymlinkInThePreviousReleaseIsUsed) {

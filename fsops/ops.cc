@@ -370,6 +370,7 @@ absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
     if (previous.has_value()) {
       options.previous = previous->entry();
       options.dedupe = DedupeOf(op.dedupe());
+      options.previous_manifest = ctx.previous_manifest;
     }
     options.stats = ctx.copy_stats;
     return CopyTree(env, ImportSource(op), staged, options);

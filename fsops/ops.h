@@ -60,6 +60,9 @@ struct OpContext {
   // When set, a copy or import records every path it stages here
   // (copy_tree.h CopyTree), hashing files in the same pass.
   ManifestSink* manifest = nullptr;
+  // When set, an import that dedupes reads the manifest of its dedupe_from
+  // release here, alongside its walk (copy_tree.h previous_manifest).
+  ManifestSource* previous_manifest = nullptr;
   // When set, an import tells here how it made its files.
   CopyStats* copy_stats = nullptr;
   // When set, a copy or import reports its running totals after each file.

@@ -58,7 +58,7 @@ EncodedManifest EncodeManifest(const Manifest& manifest);
 // (or "" for the release directory itself), a known file type, and walk
 // order after the one before; a record that fails is reported as damaged
 // (DataLoss, naming the journal's recovery), never half used.
-class ManifestReader {
+class ManifestReader : public ManifestSource {
  public:
   // Turns a finding ("entry 7 is out of walk order") into the error to
   // report: which record of which journal, and what to do.
@@ -72,7 +72,7 @@ class ManifestReader {
   const std::string& run_id() const { return run_id_; }
 
   // The next entry into *entry; false at the end or on damage (status()).
-  bool Next(ManifestEntry* entry);
+  bool Next(ManifestEntry* entry) override;
   // OK unless Next found damage.
   const absl::Status& status() const { return status_; }
 

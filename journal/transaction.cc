@@ -200,9 +200,24 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     if (status.ok()) {
       OpContext ctx = ContextForRecord(site, &record);
       if (options.record_manifests && op.has_import()) ctx.manifest = &manifest;
+      // The release an import dedupes against, by its manifest.
+      std::unique_ptr<Store::ManifestView> previous;
+      if (op.has_import() && !op.import().dedupe_from().empty() &&
+          op.import().dedupe() != DEDUPE_OFF) {
+        absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
+            store.ReadManifest(op.import().dedupe_from());
+        if (view.ok()) {
+          previous = *std::move(view);
+          ctx.previous_manifest = &previous->reader();
+        }
+      }
       ctx.copy_stats = options.copy_stats;
       if (show_progress) ctx.progress = CopyProgress(record.index() + 1, plan.op_size());
       status = ApplyOp(op, ctx);
+      if (previous != nullptr && !previous->reader().status().ok()) {
+        // Files past the damage were compared byte for byte instead.
+        spdlog::warn("{}", std::string(previous->reader().status().message()));
+      }
     }
     if (status.ok() && options.record_manifests && op.has_import()) {
       manifests.push_back(manifest.Finish(op.import().to(), run.id()));
