@@ -164,10 +164,7 @@ absl::Status RunDeploy(const Args& args) {
   request.release_id = args.Get("id", "");
   absl::StatusOr<Dedupe> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
   if (!dedupe.ok()) return WithExitCode(dedupe.status(), kExitUsage);
-  request.dedupe = *dedupe == Dedupe::kHardlink  ? DEDUPE_HARDLINK
-                   : *dedupe == Dedupe::kReflink ? DEDUPE_REFLINK
-                   : *dedupe == Dedupe::kAuto    ? DEDUPE_AUTO
-                                                 : DEDUPE_OFF;
+  request.dedupe = ModeOfDedupe(*dedupe);
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "deploy");
   if (!site.ok()) return site.status();
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**site, request, keep);

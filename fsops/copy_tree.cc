@@ -50,6 +50,31 @@ const char* DedupeName(Dedupe dedupe) {
 
 namespace {
 
+constexpr std::pair<Dedupe, DedupeMode> kDedupeModes[] = {
+    {Dedupe::kOff, DEDUPE_OFF},
+    {Dedupe::kAuto, DEDUPE_AUTO},
+    {Dedupe::kReflink, DEDUPE_REFLINK},
+    {Dedupe::kHardlink, DEDUPE_HARDLINK},
+};
+
+}  // namespace
+
+Dedupe DedupeFromMode(DedupeMode mode) {
+  for (const auto& [dedupe, m] : kDedupeModes) {
+    if (m == mode) return dedupe;
+  }
+  return Dedupe::kOff;
+}
+
+DedupeMode ModeOfDedupe(Dedupe dedupe) {
+  for (const auto& [d, mode] : kDedupeModes) {
+    if (d == dedupe) return mode;
+  }
+  return DEDUPE_OFF;
+}
+
+namespace {
+
 constexpr size_t kBufferSize = 1 << 17;
 
 // One buffer per thread: a release is mostly small files, and allocating and

@@ -35,6 +35,11 @@ enum class Dedupe {
 absl::StatusOr<Dedupe> ParseDedupe(const std::string& text);
 const char* DedupeName(Dedupe dedupe);
 
+// The same choice as journal.proto's DedupeMode (an import op records it),
+// both ways; an unknown mode is kOff.
+Dedupe DedupeFromMode(DedupeMode mode);
+DedupeMode ModeOfDedupe(Dedupe dedupe);
+
 struct CopyStats {
   uint64_t files = 0;     // regular files, however they were made
   uint64_t bytes = 0;     // their content

@@ -393,6 +393,16 @@ TEST(CopyTreeOwnerTest, EverythingCreatedTakesTheGivenOwner) {
   EXPECT_EQ(StatOf(tmp.path() + "/dst/vendor/pkg0/src/File0.php").st_mode & 07777, 04755u);
 }
 
+TEST(DedupeTest, EveryChoiceRoundTripsThroughTheJournalsMode) {
+  for (Dedupe dedupe : {Dedupe::kOff, Dedupe::kAuto, Dedupe::kReflink, Dedupe::kHardlink}) {
+    EXPECT_EQ(DedupeFromMode(ModeOfDedupe(dedupe)), dedupe) << DedupeName(dedupe);
+    EXPECT_EQ(*ParseDedupe(DedupeName(dedupe)), dedupe);
+  }
+  EXPECT_EQ(ModeOfDedupe(Dedupe::kHardlink), DEDUPE_HARDLINK);
+  EXPECT_EQ(DedupeFromMode(DEDUPE_AUTO), Dedupe::kAuto);
+  EXPECT_EQ(DedupeFromMode(static_cast<DedupeMode>(42)), Dedupe::kOff);
+}
+
 TEST(DedupeTest, ParsesTheFourChoicesAndNamesThemInTheError) {
   EXPECT_EQ(*ParseDedupe("hardlink"), Dedupe::kHardlink);
   EXPECT_EQ(*ParseDedupe("auto"), Dedupe::kAuto);

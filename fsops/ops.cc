@@ -342,19 +342,6 @@ absl::Status ApplyCopy(const CopyOp& op, const OpContext& ctx) {
 // The source of an import: an absolute path outside the site, only read.
 Entry ImportSource(const ImportOp& op) { return Entry{AT_FDCWD, op.from(), op.from()}; }
 
-Dedupe DedupeOf(DedupeMode mode) {
-  switch (mode) {
-    case DEDUPE_AUTO:
-      return Dedupe::kAuto;
-    case DEDUPE_REFLINK:
-      return Dedupe::kReflink;
-    case DEDUPE_HARDLINK:
-      return Dedupe::kHardlink;
-    default:
-      return Dedupe::kOff;
-  }
-}
-
 absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
   // The release to take unchanged files from; gone or unreadable, the
@@ -369,7 +356,7 @@ absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
     CopyOptions options = TreeOptions(ctx, owner);
     if (previous.has_value()) {
       options.previous = previous->entry();
-      options.dedupe = DedupeOf(op.dedupe());
+      options.dedupe = DedupeFromMode(op.dedupe());
       options.previous_manifest = ctx.previous_manifest;
     }
     options.stats = ctx.copy_stats;
@@ -681,7 +668,7 @@ std::string DescribeOp(const Op& op) {
       std::string line = absl::StrCat("import ", PrintablePath(op.import().from()), " -> ",
                                       PrintablePath(op.import().to()));
       if (op.import().dedupe() != DEDUPE_OFF && !op.import().dedupe_from().empty()) {
-        absl::StrAppend(&line, " (", DedupeName(DedupeOf(op.import().dedupe())),
+        absl::StrAppend(&line, " (", DedupeName(DedupeFromMode(op.import().dedupe())),
                         " from ", PrintablePath(op.import().dedupe_from()), ")");
       }
       return line;
