@@ -14,6 +14,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/ops.h"
 #include "fsops/path.h"
+#include "fsops/path_state.h"
 #include "fsops/tree.h"
 #include "journal/exit_code.h"
 #include "journal/manifest_stream.h"
@@ -45,8 +46,11 @@ absl::Status CheckParentsExist(const Op& op, const StatePredictor& predictor) {
   return absl::OkStatus();
 }
 
-// Predicts and checks every op's pre-states; nothing is touched.
-absl::StatusOr<std::vector<OpRecord>> PlanIntents(const Site& site, const Plan& plan) {
+// Predicts and checks every op's pre-states; nothing is touched. Fills
+// `outcomes` with the state each op must leave at each of its paths (type
+// unspecified where that cannot be predicted).
+absl::StatusOr<std::vector<OpRecord>> PlanIntents(const Site& site, const Plan& plan,
+                                                  std::vector<std::vector<PathState>>* outcomes) {
   StatePredictor predictor(&site.root());
   std::vector<OpRecord> records;
   records.reserve(plan.op_size());
@@ -70,9 +74,38 @@ absl::StatusOr<std::vector<OpRecord>> PlanIntents(const Site& site, const Plan& 
     }
     absl::Status applied = predictor.Apply(op);
     if (!applied.ok()) return applied;
+    std::vector<PathState>& outcome = outcomes->emplace_back();
+    for (const std::string& path : OpPaths(op)) {
+      absl::StatusOr<PathState> after = predictor.Predict(path);
+      outcome.push_back(after.ok() ? *after : PathState());
+    }
     records.push_back(std::move(record));
   }
   return records;
+}
+
+// An op's rename moves whatever is at a name when it runs. Had another
+// process swapped a path between the op's check and its rename (a directory
+// for a symlink, say), the op would have carried the swapped object into
+// place: each path must hold, right after the op, the type (and a link, the
+// target) the plan leaves there.
+absl::Status CheckOutcome(const OpRecord& record, const std::vector<PathState>& outcome) {
+  const std::vector<std::string> paths = OpPaths(record.op());
+  for (size_t i = 0; i < paths.size() && i < outcome.size(); ++i) {
+    const PathState& want = outcome[i];
+    const PathState& got = record.after(static_cast<int>(i));
+    if (want.type() == FILE_TYPE_UNSPECIFIED) continue;
+    const bool same = got.type() == want.type() &&
+                      (want.type() != SYMLINK || got.link_target() == want.link_target());
+    if (same) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        PrintablePath(paths[i]), " is a ", FileTypeName(got.type()),
+        got.type() == SYMLINK ? " to " + PrintablePath(got.link_target()) : "",
+        " after the op, where the plan leaves a ", FileTypeName(want.type()),
+        ": another process changed the site or the upload while the run applied it; find what "
+        "else writes there"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ObserveAfter(const Site& site, OpRecord* record) {
@@ -153,7 +186,8 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return site.NeedsRecovery(**interrupted);
 
-  absl::StatusOr<std::vector<OpRecord>> records = PlanIntents(site, plan);
+  std::vector<std::vector<PathState>> outcomes;
+  absl::StatusOr<std::vector<OpRecord>> records = PlanIntents(site, plan, &outcomes);
   if (!records.ok()) return records.status();
 
   Store& store = site.store();
@@ -223,6 +257,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
       manifests.push_back(manifest.Finish(op.import().to(), run.id()));
     }
     if (status.ok()) status = ObserveAfter(site, &record);
+    if (status.ok()) status = CheckOutcome(record, outcomes[record.index()]);
     if (status.ok()) {
       record.set_status(OP_APPLIED);
       continue;

@@ -106,7 +106,7 @@ class RaceTest : public ::testing::Test {
     ASSERT_FALSE(run.ok()) << "the deploy committed over a swapped " << path;
     const std::string message(run.status().message());
     EXPECT_TRUE(absl::StrContains(message, path)) << message;
-    EXPECT_TRUE(absl::StrContains(message, why)) << message;
+    EXPECT_TRUE(absl::StrContains(message, why)) << message << "\n(wanted: " << why << ")";
     EXPECT_TRUE(absl::StrContains(message, "was undone")) << message;
     EXPECT_EQ(DiffSnapshots(outside_before_, TakeSnapshot(outside())), "") << "written through the link";
   }
@@ -156,6 +156,38 @@ TEST_F(RaceTest, AReleaseDirectorySwappedBetweenItsCheckAndItsMoveIsCaughtBefore
   // rather than delete it; everything else is as before.
   EXPECT_EQ(DiffSnapshots(before, TakeSnapshot(site())), "");
   EXPECT_FALSE(PathExists(site() + "/shared/public/uploads"));
+}
+
+// The same race in a plan of one's own (persist exec): no planner checks
+// what the run placed, the run itself does, op by op (transaction.cc
+// CheckOutcome).
+TEST_F(RaceTest, ADirectorySwappedBetweenAnExecMovesCheckAndItsRenameIsCaught) {
+  WriteFile(site() + "/data/report.txt", "a report\n");
+  const Snapshot before = TakeSnapshot(site());
+  absl::StatusOr<std::unique_ptr<Site>> opened = Site::OpenForWriting(&env_, site(), "exec");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Plan plan;
+  plan.add_op()->mutable_move()->set_from("data");
+  plan.mutable_op(0)->mutable_move()->set_to("archive");
+  RunOptions options;
+  // Armed before the op's check: the swap comes at its first mutating call
+  // (its start mark), after the check and before the rename.
+  options.before_op = [&](int index, persist::Run*) {
+    if (index != 0) return absl::OkStatus();
+    env_.SetHook([&](int, FaultEnv::Kind) {
+      if (swapped_) return;
+      swapped_ = true;
+      SwapForSymlink(site() + "/data", outside(), kept());
+    });
+    return absl::OkStatus();
+  };
+  absl::StatusOr<persist::Run> run = ExecutePlan(**opened, plan, options);
+  env_.SetHook(nullptr);
+  ASSERT_TRUE(swapped_);
+  ExpectRefused(run, "archive", "is a symlink");
+  EXPECT_FALSE(PathExists(site() + "/archive"));
+  SwapBack(site() + "/data", kept());
+  EXPECT_EQ(DiffSnapshots(before, TakeSnapshot(site())), "");
 }
 
 // On a live site, shared/public becomes a link out of the site just before
