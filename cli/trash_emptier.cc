@@ -55,8 +55,8 @@ std::string Entries(size_t n) { return absl::StrCat(n, n == 1 ? " entry" : " ent
 
 // Starts `persist empty-trash --root DIR --quiet` detached from this process:
 // a session of its own (no terminal, no signal from the shell's job
-// control), /dev/null for stdin, stdout and stderr, default signal handling,
-// and not waited for. It needs no lock, so it may outlive this command and
+// control), /dev/null for stdin, stdout and stderr and no other descriptor,
+// default signal handling, and not waited for. It needs no lock, so it may outlive this command and
 // overlap the next one.
 absl::Status SpawnEmptier(const std::string& dir) {
   posix_spawn_file_actions_t files;
@@ -66,6 +66,10 @@ absl::Status SpawnEmptier(const std::string& dir) {
   posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&files, 1, 2);
+  // Nothing else this process inherited either: a caller's pipe held open
+  // by the emptier would keep `$(persist ...)`, or a test harness, waiting
+  // for its end.
+  posix_spawn_file_actions_addclosefrom_np(&files, 3);
   sigset_t none, defaults;
   sigemptyset(&none);
   sigemptyset(&defaults);
