@@ -233,18 +233,19 @@ int Main(int argc, char** argv) {
   absl::StatusOr<TrashMode> trash_mode = TrashMode::kLater;
   if (status.ok()) trash_mode = TrashModeOf(*args);
   if (status.ok()) status = trash_mode.status();
-  if (status.ok()) {
+  const bool ran = status.ok();
+  if (ran) {
     if (args->Has("quiet")) spdlog::set_level(spdlog::level::warn);
     status = command.run(*args);
-    // The command has returned, and with its Site the site lock: what it set
-    // aside in a site's trash is emptied now, without holding anyone up.
-    EmptyTrashAfterCommand(*trash_mode);
   }
-  if (!status.ok()) {
-    if (!status.message().empty()) std::cerr << "persist: error: " << status.message() << "\n";
-    return ExitCodeOf(status);
+  if (!status.ok() && !status.message().empty()) {
+    std::cerr << "persist: error: " << status.message() << "\n";
   }
-  return kExitOk;
+  // The command has returned, and with its Site the site lock: what it set
+  // aside in a site's trash is emptied now, without holding anyone up, and
+  // whether it succeeded or not (a failed run was undone into the trash).
+  if (ran) EmptyTrashAfterCommand(*trash_mode);
+  return status.ok() ? kExitOk : ExitCodeOf(status);
 }
 
 }  // namespace
