@@ -462,6 +462,48 @@ TEST_F(TransactionTest, ARecoveryThatIsItselfInterruptedFinishesWhenRunAgain) {
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
 }
 
+// A run stopped in its second op leaves ten that never began: recovery
+// journals them undone along with the ops it reverses, not one commit each,
+// and every op ends up UNDONE.
+TEST_F(TransactionTest, RecoveryJournalsTheOpsThatNeverBeganWithoutACommitEach) {
+  // Where the sample plan syncs the tree its copy (op 2) staged, counted on
+  // a site of its own from the same start.
+  int syncfs_at = 0;
+  {
+    TempDir reference;
+    BuildSampleSite(reference.path());
+    FaultEnv counting(Env::Default());
+    counting.SetHook([&](int n, FaultEnv::Kind kind) {
+      if (kind == FaultEnv::Kind::kSyncfs && syncfs_at == 0) syncfs_at = n;
+    });
+    absl::StatusOr<std::unique_ptr<Site>> site =
+        Site::OpenForWriting(&counting, reference.path(), "test");
+    ASSERT_TRUE(site.ok()) << site.status();
+    ASSERT_TRUE(ExecutePlan(**site, ParsePlanText(SamplePlanText()), RunOptions()).ok());
+  }
+  ASSERT_GT(syncfs_at, 0);
+  {
+    FaultEnv crashing(Env::Default());
+    crashing.CrashAt(syncfs_at + 1);
+    std::unique_ptr<Site> site = OpenSite(&crashing);
+    ASSERT_FALSE(ExecutePlan(*site, ParsePlanText(SamplePlanText()), RunOptions()).ok());
+    ASSERT_TRUE(crashing.crashed());
+  }
+  FaultEnv counting(Env::Default());
+  std::unique_ptr<Site> site = OpenSite(&counting);
+  const int journal_writes_before = counting.count_of(FaultEnv::Kind::kJournal);
+  absl::StatusOr<std::optional<Run>> recovered = Recover(*site);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_TRUE(recovered->has_value());
+  // UNDOING; the copy undone, with the ten after it; the mkdir undone; the end.
+  EXPECT_EQ(counting.count_of(FaultEnv::Kind::kJournal) - journal_writes_before, 4);
+  EXPECT_EQ(DiffSnapshots(before_, Take()), "");
+  absl::StatusOr<std::vector<OpRecord>> ops = site->store().GetOps((*recovered)->id());
+  ASSERT_TRUE(ops.ok()) << ops.status();
+  ASSERT_EQ(ops->size(), 12u);
+  for (const OpRecord& op : *ops) EXPECT_EQ(op.status(), OP_UNDONE) << "op " << op.index();
+}
+
 TEST_F(TransactionTest, RunsBeyondTheUndoWindowLoseTheirStashAndCannotBeUndone) {
   std::unique_ptr<Site> site = OpenSite();
   std::vector<Run> committed;
