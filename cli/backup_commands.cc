@@ -38,6 +38,7 @@
 #include "cli/commands.h"
 #include "cli/root_guard.h"
 #include "cli/drift_guard.h"
+#include "cli/trash_emptier.h"
 #include "fsops/archive.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
@@ -475,6 +476,7 @@ absl::Status RunRestore(const Args& args) {
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(env, root_dir, "restore");
   if (!site.ok()) return site.status();
+  NoteSiteLocked(root_dir);
   (*site)->set_purge_guard(RescueDriftBeforePurge);
   absl::StatusOr<std::optional<Run>> interrupted = (*site)->FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();

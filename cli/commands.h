@@ -22,6 +22,7 @@ absl::Status RunRecover(const Args& args);
 absl::Status RunUndo(const Args& args);
 absl::Status RunLog(const Args& args);
 absl::Status RunShow(const Args& args);
+absl::Status RunEmptyTrash(const Args& args);
 
 absl::Status RunDeploy(const Args& args);
 absl::Status RunSwitch(const Args& args);

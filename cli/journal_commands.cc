@@ -1,6 +1,7 @@
 // Copyright persist authors.
 //
-// The commands over the journal itself: exec, recover, undo, log, show.
+// The commands over the journal itself: exec, recover, undo, log, show,
+// and empty-trash.
 
 #include <iostream>
 
@@ -9,13 +10,26 @@
 #include "cli/drift_guard.h"
 #include "cli/plan_file.h"
 #include "cli/report.h"
+#include "cli/trash_emptier.h"
 #include "fsops/env.h"
+#include "fsops/errno_status.h"
+#include "fsops/root.h"
+#include "fsops/trash.h"
 #include "journal/exit_code.h"
 #include "journal/recovery.h"
 #include "journal/site.h"
 #include "journal/transaction.h"
 
 namespace persist {
+namespace {
+
+// What the trash holds before an undo, to tell what the undo set aside.
+std::vector<std::string> TrashBefore(const Root& root) {
+  absl::StatusOr<std::vector<std::string>> names = ListTrash(root);
+  return names.ok() ? *names : std::vector<std::string>();
+}
+
+}  // namespace
 
 absl::Status RunExec(const Args& args) {
   absl::Status status = ExpectPositionals("exec", args, 1, 1);
@@ -36,6 +50,7 @@ absl::Status RunExec(const Args& args) {
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
   if (!site.ok()) return site.status();
+  NoteSiteLocked(RootOf(args));
   (*site)->set_purge_guard(RescueDriftBeforePurge);
   absl::StatusOr<Run> run = ExecutePlan(**site, *plan, options);
   if (!run.ok()) return run.status();
@@ -56,6 +71,8 @@ absl::Status RunRecover(const Args& args) {
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "recover");
   if (!site.ok()) return site.status();
+  NoteSiteLocked(RootOf(args));
+  const std::vector<std::string> trash = TrashBefore((*site)->root());
   absl::StatusOr<std::optional<Run>> run = Recover(**site);
   if (!run.ok()) return run.status();
   if (!run->has_value()) {
@@ -66,6 +83,8 @@ absl::Status RunRecover(const Args& args) {
   for (const std::string& path : (*run)->rescued()) {
     std::cout << "kept foreign data in " << path << "\n";
   }
+  const std::string note = SetAsideNote(args, (*site)->root(), RootOf(args), trash);
+  if (!note.empty()) std::cout << note << "\n";
   return absl::OkStatus();
 }
 
@@ -77,12 +96,16 @@ absl::Status RunUndo(const Args& args) {
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "undo");
   if (!site.ok()) return site.status();
+  NoteSiteLocked(RootOf(args));
+  const std::vector<std::string> trash = TrashBefore((*site)->root());
   absl::StatusOr<Run> run = UndoLatest(**site, args.positional.empty() ? "" : args.positional[0]);
   if (!run.ok()) return run.status();
   std::cout << "run " << run->id() << " undone: the site is as it was before it started\n";
   for (const std::string& path : run->rescued()) {
     std::cout << "kept foreign data in " << path << "\n";
   }
+  const std::string note = SetAsideNote(args, (*site)->root(), RootOf(args), trash);
+  if (!note.empty()) std::cout << note << "\n";
   return absl::OkStatus();
 }
 
@@ -107,6 +130,25 @@ absl::Status RunShow(const Args& args) {
   absl::StatusOr<std::vector<OpRecord>> ops = (*site)->store().GetOps(run->id());
   if (!ops.ok()) return ops.status();
   std::cout << (args.Has("json") ? RunDetailJson(*run, *ops) : FormatRunDetail(*run, *ops));
+  return absl::OkStatus();
+}
+
+absl::Status RunEmptyTrash(const Args& args) {
+  absl::Status status = ExpectPositionals("empty-trash", args, 0, 0);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), RootOf(args));
+  if (!root.ok()) {
+    return WithExitCode(Annotate(root.status(), "cannot open the site (give an existing directory "
+                                                "with --root)"),
+                        kExitUsage);
+  }
+  // No site lock: a run may go on meanwhile. Runs only ever add new names to
+  // the trash, in one rename each, and never look inside it; the trash's own
+  // flock, taken by EmptyTrash, makes this wait for an emptier already at
+  // work (one a command started in the background) instead of racing it.
+  absl::StatusOr<TrashReport> report = EmptyTrash(**root, /*wait=*/true);
+  if (!report.ok()) return report.status();
+  std::cout << DescribeTrashReport(*report) << "\n";
   return absl::OkStatus();
 }
 

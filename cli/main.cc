@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/trash_emptier.h"
 #include "journal/exit_code.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -74,7 +75,9 @@ const std::map<std::string, Command>& Commands() {
        {"persist recover [--root DIR]",
         "Undoes an interrupted run exactly: every path outside .persist/ is as before the run.\n"
         "Data written meanwhile where the run must restore is kept in .persist/rescued/.\n"
-        "Safe to run again if it is itself interrupted.",
+        "Safe to run again if it is itself interrupted. A release the run had staged but not\n"
+        "yet made visible is set aside whole in .persist/trash/ (one rename) and removed after\n"
+        "recover returns, in the background unless --empty-trash says otherwise.",
         {"root"},
         {},
         RunRecover}},
@@ -85,6 +88,16 @@ const std::map<std::string, Command>& Commands() {
         {"root"},
         {},
         RunUndo}},
+      {"empty-trash",
+       {"persist empty-trash [--root DIR]",
+        "Removes what waits in .persist/trash/: staged releases that recover or undo set aside,\n"
+        "and stashes that left the undo window. Commands start this in the background once they\n"
+        "release the site (see --empty-trash in persist --help); this waits for an emptier\n"
+        "already at work, then removes whatever is left and says how much. Takes no site lock:\n"
+        "runs may go on meanwhile. Exit 0 when there was nothing to remove.",
+        {"root"},
+        {},
+        RunEmptyTrash}},
       {"link",
        {"persist link APP_DIR SHARED_DIR [MODE] [ENV]",
         "The blueprint's in-place form (ultimate-persistence.sh APP_DIR SHARED_DIR MODE ENV)\n"
@@ -175,7 +188,14 @@ void PrintUsage(std::ostream& out) {
   out << "persist: deploys that keep user data and can always be undone\n\nusage:\n";
   for (const auto& [name, command] : Commands()) out << "  " << command.usage << "\n";
   out << "\n`persist COMMAND --help` explains one command. --root defaults to the current\n"
-         "directory; --quiet keeps the progress log off stderr. Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
+         "directory; --quiet keeps the progress log off stderr.\n"
+         "--empty-trash background|wait|later: what a command that changed a site does, once it\n"
+         "has released the site, with the trees set aside in .persist/trash/ (a staged release\n"
+         "undone, a stash purged): remove them in a detached background process (background,\n"
+         "the default), remove them before exiting (wait), or leave them for `persist\n"
+         "empty-trash` or the next command (later). The environment variable\n"
+         "PERSIST_EMPTY_TRASH sets it too; the option wins.\n"
+         "Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
          "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n";
 }
 
@@ -206,17 +226,26 @@ int Main(int argc, char** argv) {
   std::set<std::string> switches = command.switch_flags;
   switches.insert("quiet");
   switches.insert("allow-root");
-  absl::StatusOr<Args> args = ParseArgs(it->first, rest, command.value_flags, switches);
+  std::set<std::string> values = command.value_flags;
+  values.insert("empty-trash");
+  absl::StatusOr<Args> args = ParseArgs(it->first, rest, values, switches);
   absl::Status status = args.status();
-  if (status.ok()) {
+  absl::StatusOr<TrashMode> trash_mode = TrashMode::kLater;
+  if (status.ok()) trash_mode = TrashModeOf(*args);
+  if (status.ok()) status = trash_mode.status();
+  const bool ran = status.ok();
+  if (ran) {
     if (args->Has("quiet")) spdlog::set_level(spdlog::level::warn);
     status = command.run(*args);
   }
-  if (!status.ok()) {
-    if (!status.message().empty()) std::cerr << "persist: error: " << status.message() << "\n";
-    return ExitCodeOf(status);
+  if (!status.ok() && !status.message().empty()) {
+    std::cerr << "persist: error: " << status.message() << "\n";
   }
-  return kExitOk;
+  // The command has returned, and with its Site the site lock: what it set
+  // aside in a site's trash is emptied now, without holding anyone up, and
+  // whether it succeeded or not (a failed run was undone into the trash).
+  if (ran) EmptyTrashAfterCommand(*trash_mode);
+  return status.ok() ? kExitOk : ExitCodeOf(status);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "cli/hooks.h"
 #include "cli/report.h"
 #include "cli/root_guard.h"
+#include "cli/trash_emptier.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
 #include "fsops/ops.h"
@@ -47,6 +48,7 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), command);
   if (!site.ok()) return site.status();
+  NoteSiteLocked(RootOf(args));
   (*site)->set_purge_guard(RescueDriftBeforePurge);
   absl::StatusOr<std::optional<Run>> interrupted = (*site)->FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();

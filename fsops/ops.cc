@@ -17,6 +17,7 @@
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/copy_tree.h"
+#include "fsops/trash.h"
 #include "fsops/tree.h"
 
 namespace persist {
@@ -227,6 +228,17 @@ absl::Status Place(const OpContext& ctx, const std::string& dest, bool displaces
   return env->Fsync(loc->dir.get(), loc->parent);
 }
 
+// Removes a staged object that no one could have seen: it goes whole into
+// the trash in one rename (trash.h), which a whole release's unlinks would
+// take far longer than the deploy took to copy it. Durable when it returns,
+// before the journal records the op undone; once it is gone from its
+// temporary name, undo finds nothing more to do there.
+absl::Status SetAsideStaged(const OpContext& ctx, const Entry& staged) {
+  absl::StatusOr<SetAsideResult> result =
+      SetAside(*ctx.root, staged, absl::StrCat(ctx.run_id, ".", ctx.index, ".staged"));
+  return result.status();
+}
+
 // Reverses Place: removes the staged object, or the placed one if it is still
 // what the op made (rescuing what is not), and puts back what it replaced.
 absl::Status UndoPlace(const OpContext& ctx, const std::string& dest, bool displaced,
@@ -247,7 +259,10 @@ absl::Status UndoPlace(const OpContext& ctx, const std::string& dest, bool displ
   if (!dest_state.ok()) return dest_state.status();
 
   if (old->has_value()) {
-    if (Exists(*staged_state)) PERSIST_RETURN_IF_ERROR(RemoveTree(env, staged));
+    // The temporary name holds the staged object only when the fallback
+    // (stash the old object, then rename the staged one in) stopped between
+    // its two steps: it never became visible.
+    if (Exists(*staged_state)) PERSIST_RETURN_IF_ERROR(SetAsideStaged(ctx, staged));
     if (Exists(*dest_state)) {
       PERSIST_RETURN_IF_ERROR(RemoveCreatedAt(ctx, loc->entry(), created, rescued));
     }
@@ -256,7 +271,7 @@ absl::Status UndoPlace(const OpContext& ctx, const std::string& dest, bool displ
   } else if (Exists(*staged_state)) {
     if (!ctx.swap_recorded) {
       // Staged, never visible: the swap is journaled before it happens.
-      PERSIST_RETURN_IF_ERROR(RemoveTree(env, staged));
+      PERSIST_RETURN_IF_ERROR(SetAsideStaged(ctx, staged));
     } else if (IsStaged(ctx, *dest_state)) {
       // Swapped: the replaced object waits under the staged name. Swap back
       // in one step, so that no crash can leave the path without it, and

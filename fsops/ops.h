@@ -26,7 +26,11 @@
 // idempotent: running it again after it finished, or after it was itself
 // interrupted, does nothing more. Undo never deletes data the op did not
 // create: anything found where it must restore that differs from what the op
-// made is moved to .persist/rescued/<run>/ and reported.
+// made is moved to .persist/rescued/<run>/ and reported. A staged object that
+// never became visible is not removed file by file but set aside, in one
+// rename, into .persist/trash/<run>.<index>.staged (trash.h), to be emptied
+// after the command; what was visible is compared entry by entry and removed
+// in place.
 //
 // Paths under .persist/ are persist's own and never the subject of an op.
 

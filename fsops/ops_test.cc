@@ -63,11 +63,13 @@ std::unique_ptr<Root> MustOpen(Env* env, const std::string& dir) {
 }
 
 // Every non-directory beneath `dir` (persist leaves empty directories in a
-// stash it has emptied; it must leave nothing else).
+// stash it has emptied; it must leave nothing else), but for .persist/trash/
+// when `dir` is .persist/: a staged object set aside there waits to be
+// emptied after the command (TrashHoldsOnlyStagedObjects checks it).
 Snapshot FilesBeneath(const std::string& dir) {
   Snapshot files;
   if (!PathExists(dir)) return files;
-  for (const auto& [path, desc] : TakeSnapshot(dir, {})) {
+  for (const auto& [path, desc] : TakeSnapshot(dir, {"trash"})) {
     if (desc.rfind("dir ", 0) != 0) files[path] = desc;
   }
   return files;
@@ -153,6 +155,17 @@ std::vector<int> CrashPoints(int calls) {
   return points;
 }
 
+
+// The trash holds nothing but what undo set aside: at most the op's one
+// staged object, under its own name.
+void TrashHoldsOnlyStagedObjects(const Sandbox& site, const std::string& context) {
+  const std::string trash = site.Sub(".persist/trash");
+  if (!PathExists(trash)) return;
+  for (const auto& [path, desc] : TakeSnapshot(trash, {})) {
+    const std::string top = path.substr(0, path.find('/'));
+    EXPECT_EQ(top, "testrun.0.staged") << context;
+  }
+}
 
 // ---- Every op kind, round trip ----
 
@@ -318,6 +331,7 @@ TEST_P(OpRoundTripTest, UndoAfterACrashAtAnyPointOfApplyRestoresTheTree) {
     EXPECT_TRUE(rescued.empty()) << "crash at call " << n;
     EXPECT_EQ(DiffSnapshots(before, site.Take()), "") << "crash at call " << n;
     EXPECT_EQ(FilesBeneath(site.Sub(".persist")), Snapshot()) << "crash at call " << n;
+    TrashHoldsOnlyStagedObjects(site, "crash at call " + std::to_string(n));
   }
 }
 
@@ -596,6 +610,142 @@ TEST_F(OpsTest, ChmodChangesTheModeAndUndoPutsItBack) {
   EXPECT_EQ(ModeOf("releases/r1/artisan"), 0700u);
   UndoAndExpectRestored(op);
   EXPECT_EQ(ModeOf("releases/r1/artisan"), 0755u);
+}
+
+// ---- Staged objects that never became visible go to the trash ----
+
+// The mutating call right after the first one of `kind` that `run` makes:
+// a crash there stops just after that call.
+int CallAfterFirst(FaultEnv::Kind kind, const std::function<void(FaultEnv*)>& run) {
+  FaultEnv counting(Env::Default());
+  int first = 0;
+  counting.SetHook([&](int n, FaultEnv::Kind k) {
+    if (k == kind && first == 0) first = n;
+  });
+  run(&counting);
+  EXPECT_GT(first, 0) << "no call of that kind";
+  return first + 1;
+}
+
+constexpr char kStagedPath[] = "releases/.persist-testrun-0.tmp";
+constexpr char kTrashed[] = ".persist/trash/testrun.0.staged";
+
+// An import of incoming/v2 (from its absolute path, as a deploy imports a
+// release) to the new path releases/r2.
+Op ImportOp(const Sandbox& site) {
+  return ParseOp("import { from: \"" + site.Sub("incoming/v2") + "\" to: \"releases/r2\" }");
+}
+
+// A sample site where that import was stopped dead right after its staged
+// tree was synced: the whole release is staged, nothing is visible.
+struct StagedImport {
+  StagedImport() {
+    op = ImportOp(site);
+    release = TakeSnapshot(site.Sub("incoming/v2"), {});
+    before = site.Take();
+    site.Prepare(op);
+    const int crash_at = CallAfterFirst(FaultEnv::Kind::kSyncfs, [](FaultEnv* env) {
+      Sandbox reference;
+      const Op op = ImportOp(reference);
+      reference.Prepare(op);
+      ASSERT_TRUE(reference.ApplyWith(env, op).ok());
+    });
+    FaultEnv crashing(Env::Default());
+    crashing.CrashAt(crash_at);
+    EXPECT_FALSE(site.ApplyWith(&crashing, op).ok());
+    EXPECT_TRUE(PathExists(site.Sub(kStagedPath))) << "the release should be staged";
+    EXPECT_FALSE(PathExists(site.Sub("releases/r2"))) << "and not visible";
+    EXPECT_FALSE(site.ctx().swap_recorded);
+  }
+
+  absl::Status Undo(Env* env) {
+    std::vector<std::string> rescued;
+    absl::Status status = site.UndoWith(env, op, &rescued);
+    EXPECT_TRUE(rescued.empty());
+    return status;
+  }
+
+  Sandbox site;
+  Op op;
+  Snapshot release;
+  Snapshot before;
+};
+
+TEST(StagedTrashTest, UndoSetsAStagedReleaseAsideInTheTrashInsteadOfRemovingIt) {
+  StagedImport run;
+  FaultEnv counting(Env::Default());
+  absl::Status undone = run.Undo(&counting);
+  ASSERT_TRUE(undone.ok()) << undone;
+  EXPECT_EQ(DiffSnapshots(run.before, run.site.Take()), "");
+  EXPECT_FALSE(PathExists(run.site.Sub(kStagedPath)));
+  // The same files, whole, in the trash; not one of them was unlinked.
+  ASSERT_TRUE(PathExists(run.site.Sub(kTrashed)));
+  EXPECT_EQ(DiffSnapshots(run.release, TakeSnapshot(run.site.Sub(kTrashed), {})), "");
+  EXPECT_EQ(counting.count_of(FaultEnv::Kind::kUnlink), 0);
+  EXPECT_EQ(counting.count_of(FaultEnv::Kind::kRename), 1);
+}
+
+// Killed right after the rename into the trash, before the directories were
+// synced and the op journaled as undone: the second undo finds no staged
+// name and does nothing more, and nothing is left under the temporary name.
+TEST(StagedTrashTest, UndoKilledRightAfterTheRenameIntoTheTrashFinishesWhenRunAgain) {
+  const int crash_at = CallAfterFirst(FaultEnv::Kind::kRename, [](FaultEnv* env) {
+    StagedImport reference;
+    ASSERT_TRUE(reference.Undo(env).ok());
+  });
+  StagedImport run;
+  FaultEnv crashing(Env::Default());
+  crashing.CrashAt(crash_at);
+  ASSERT_FALSE(run.Undo(&crashing).ok());
+  ASSERT_FALSE(PathExists(run.site.Sub(kStagedPath))) << "the rename should have happened";
+  FaultEnv again(Env::Default());
+  absl::Status undone = run.Undo(&again);
+  ASSERT_TRUE(undone.ok()) << undone;
+  EXPECT_EQ(again.count_of(FaultEnv::Kind::kRename), 0) << "nothing more to set aside";
+  EXPECT_EQ(again.count_of(FaultEnv::Kind::kUnlink), 0);
+  EXPECT_EQ(DiffSnapshots(run.before, run.site.Take()), "");
+  EXPECT_FALSE(PathExists(run.site.Sub(kStagedPath)));
+  ASSERT_TRUE(PathExists(run.site.Sub(kTrashed)));
+  EXPECT_EQ(DiffSnapshots(run.release, TakeSnapshot(run.site.Sub(kTrashed), {})), "");
+  EXPECT_FALSE(PathExists(run.site.Sub(std::string(kTrashed) + ".2")));
+}
+
+TEST(StagedTrashTest, UndoInterruptedAtAnyPointLeavesTheReleaseInTheTrashOnce) {
+  int calls = 0;
+  {
+    StagedImport reference;
+    FaultEnv counting(Env::Default());
+    ASSERT_TRUE(reference.Undo(&counting).ok());
+    calls = counting.mutations();
+  }
+  ASSERT_GE(calls, 4);
+  for (int n = 1; n <= calls; ++n) {
+    StagedImport run;
+    FaultEnv crashing(Env::Default());
+    crashing.CrashAt(n);
+    EXPECT_FALSE(run.Undo(&crashing).ok()) << "crash at " << n;
+    absl::Status undone = run.Undo(Env::Default());
+    ASSERT_TRUE(undone.ok()) << "crash at " << n << ": " << undone;
+    EXPECT_EQ(DiffSnapshots(run.before, run.site.Take()), "") << "crash at " << n;
+    ASSERT_TRUE(PathExists(run.site.Sub(kTrashed))) << "crash at " << n;
+    EXPECT_EQ(DiffSnapshots(run.release, TakeSnapshot(run.site.Sub(kTrashed), {})), "")
+        << "crash at " << n;
+    TrashHoldsOnlyStagedObjects(run.site, "crash at " + std::to_string(n));
+  }
+}
+
+// Where the trash is on another filesystem, the staged release is removed in
+// place, as before there was a trash.
+TEST(StagedTrashTest, UndoRemovesTheStagedReleaseInPlaceWhenTheTrashCannotTakeIt) {
+  StagedImport run;
+  FaultEnv exdev(Env::Default());
+  exdev.FailAt(1, EXDEV, FaultEnv::Kind::kRename);
+  absl::Status undone = run.Undo(&exdev);
+  ASSERT_TRUE(undone.ok()) << undone;
+  EXPECT_TRUE(exdev.injected());
+  EXPECT_EQ(DiffSnapshots(run.before, run.site.Take()), "");
+  EXPECT_FALSE(PathExists(run.site.Sub(kTrashed)));
+  EXPECT_GT(exdev.count_of(FaultEnv::Kind::kUnlink), 5);
 }
 
 // ---- Cross-filesystem moves (EXDEV) ----

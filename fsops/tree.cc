@@ -42,26 +42,32 @@ bool SameEntry(const PathState& a, const PathState& b) {
 
 }  // namespace
 
-absl::Status RemoveTree(Env* env, const Entry& entry) {
+absl::Status RemoveTree(Env* env, const Entry& entry, RemoveStats* stats) {
   struct stat st;
   absl::Status status = env->StatAt(entry.dir_fd, entry.name, &st, entry.path);
   if (!status.ok()) return StatusErrno(status) == ENOENT ? absl::OkStatus() : status;
   if (S_ISDIR(st.st_mode)) {
     absl::StatusOr<int> dir =
         env->OpenAt(entry.dir_fd, entry.name, O_RDONLY | O_DIRECTORY, 0, entry.path);
-    if (!dir.ok()) return dir.status();
+    if (!dir.ok()) return StatusErrno(dir.status()) == ENOENT ? absl::OkStatus() : dir.status();
     Fd dir_fd(env, *dir, entry.path);
     status = MakeWritable(env, dir_fd.get(), st, entry.path);
     if (!status.ok()) return status;
     absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir_fd.get(), entry.path);
     if (!names.ok()) return names.status();
     for (const std::string& name : *names) {
-      status = RemoveTree(env, Entry{dir_fd.get(), name, JoinPath(entry.path, name)});
+      status = RemoveTree(env, Entry{dir_fd.get(), name, JoinPath(entry.path, name)}, stats);
       if (!status.ok()) return status;
     }
-    return env->UnlinkAt(entry.dir_fd, entry.name, AT_REMOVEDIR, entry.path);
+    status = env->UnlinkAt(entry.dir_fd, entry.name, AT_REMOVEDIR, entry.path);
+  } else {
+    status = env->UnlinkAt(entry.dir_fd, entry.name, 0, entry.path);
+    if (status.ok() && stats != nullptr) {
+      ++stats->files;
+      if (S_ISREG(st.st_mode)) stats->bytes += st.st_size;
+    }
   }
-  return env->UnlinkAt(entry.dir_fd, entry.name, 0, entry.path);
+  return StatusErrno(status) == ENOENT ? absl::OkStatus() : status;
 }
 
 absl::Status RemoveEmptyDirs(Env* env, const Entry& entry, bool* empty) {

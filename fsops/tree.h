@@ -6,6 +6,7 @@
 #ifndef PERSIST_FSOPS_TREE_H_
 #define PERSIST_FSOPS_TREE_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,8 +18,16 @@
 
 namespace persist {
 
-// Removes `entry` and everything beneath it. A missing entry is OK.
-absl::Status RemoveTree(Env* env, const Entry& entry);
+// What RemoveTree removed.
+struct RemoveStats {
+  uint64_t files = 0;  // every non-directory: files, symlinks, others
+  uint64_t bytes = 0;  // the sizes of the regular files among them
+};
+
+// Removes `entry` and everything beneath it. A missing entry is OK, and so
+// is a part of it that vanishes while it is being removed (a second remover
+// got there first). When `stats` is given, what was removed is added to it.
+absl::Status RemoveTree(Env* env, const Entry& entry, RemoveStats* stats = nullptr);
 
 // Removes `entry` if it is a directory holding only empty directories, and
 // leaves it (and whatever is not empty beneath it) otherwise. Sets *empty to

@@ -43,9 +43,22 @@ absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunStat
   }
   absl::StatusOr<std::vector<OpRecord>> ops = store.GetOps(run.id());
   if (!ops.ok()) return ops.status();
+  // Ops that never began (no start mark, see fsops/ops.h) have nothing to
+  // reverse, and nothing undo does makes their mark: they are journaled
+  // undone with the next write instead of one commit each, which a run
+  // stopped early in a long plan would otherwise pay for every op after it.
+  std::vector<OpRecord> never_began;
   for (auto it = ops->rbegin(); it != ops->rend(); ++it) {
     OpRecord& record = *it;
     if (record.status() == OP_UNDONE) continue;
+    absl::StatusOr<PathState> mark =
+        site.root().Observe(StashDir(run.id(), record.index()), false);
+    if (!mark.ok()) return mark.status();
+    if (mark->type() == ABSENT) {
+      record.set_status(OP_UNDONE);
+      never_began.push_back(record);
+      continue;
+    }
     OpContext ctx = ContextForRecord(site, &record);
     std::vector<std::string> rescued;
     absl::Status status = UndoOp(record.op(), ctx, &rescued);
@@ -60,6 +73,8 @@ absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunStat
     }
     record.set_status(OP_UNDONE);
     Store::Batch batch;
+    batch.ops = std::move(never_began);
+    never_began.clear();
     batch.ops.push_back(record);
     batch.runs.push_back(run);
     status = store.Write(batch);
@@ -71,6 +86,7 @@ absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunStat
   if (run.end_ns() == 0) run.set_end_ns(run.undo_end_ns());
   Store::Batch done;
   done.runs.push_back(run);
+  done.ops = std::move(never_began);
   // The manifests of the releases this run staged go with them.
   for (const OpRecord& record : *ops) {
     if (!record.op().has_import()) continue;

@@ -7,7 +7,8 @@
 // journaled: the run is marked UNDOING first, and each op is marked UNDONE
 // as soon as it is reversed (with any rescued paths), so a crash during
 // recovery is repaired by running it again (promise 5). Ops already undone
-// are skipped; UndoOp is idempotent for the one that was in progress.
+// are skipped; UndoOp is idempotent for the one that was in progress. Ops
+// that never began (no start mark) are marked UNDONE with the next write.
 
 #ifndef PERSIST_JOURNAL_RECOVERY_H_
 #define PERSIST_JOURNAL_RECOVERY_H_

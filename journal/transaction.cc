@@ -15,7 +15,7 @@
 #include "fsops/ops.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
-#include "fsops/tree.h"
+#include "fsops/trash.h"
 #include "journal/exit_code.h"
 #include "journal/manifest_stream.h"
 #include "journal/op_context.h"
@@ -144,7 +144,12 @@ void PurgeOldStashes(Site& site, int undo_window) {
     }
     absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
     if (!stash.ok()) return;
-    status = RemoveTree(site.env(), Entry{stash->get(), it->id(), ".persist/stash/" + it->id()});
+    // Into the trash in one rename, durably, before the run is marked
+    // purged: the files go after the command, not one unlink at a time
+    // inside the deploy. A stash already gone (set aside by a purge that
+    // was killed before it could mark the run) is simply marked now.
+    status = SetAside(site.root(), Entry{stash->get(), it->id(), ".persist/stash/" + it->id()},
+                      it->id() + ".stash").status();
     if (!status.ok()) {
       spdlog::warn("could not purge the stash of run {}: {}", it->id(), std::string(status.message()));
       continue;

@@ -36,7 +36,8 @@ struct RunOptions {
   std::string release;
   bool group_intents = true;
   // How many of the latest committed runs keep their stash, and so can
-  // still be undone. Older stashes are purged after a run commits.
+  // still be undone. Older stashes are purged after a run commits: set
+  // aside whole in .persist/trash/ (fsops/trash.h), emptied after the command.
   int undo_window = 5;
   // Record the manifest of every imported tree (a release) in the journal,
   // at the commit that completes the run.

@@ -21,6 +21,7 @@
 #include "fsops/env.h"
 #include "fsops/fault_env.h"
 #include "fsops/ops.h"
+#include "fsops/trash.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "journal/exit_code.h"
@@ -461,6 +462,48 @@ TEST_F(TransactionTest, ARecoveryThatIsItselfInterruptedFinishesWhenRunAgain) {
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
 }
 
+// A run stopped in its second op leaves ten that never began: recovery
+// journals them undone along with the ops it reverses, not one commit each,
+// and every op ends up UNDONE.
+TEST_F(TransactionTest, RecoveryJournalsTheOpsThatNeverBeganWithoutACommitEach) {
+  // Where the sample plan syncs the tree its copy (op 2) staged, counted on
+  // a site of its own from the same start.
+  int syncfs_at = 0;
+  {
+    TempDir reference;
+    BuildSampleSite(reference.path());
+    FaultEnv counting(Env::Default());
+    counting.SetHook([&](int n, FaultEnv::Kind kind) {
+      if (kind == FaultEnv::Kind::kSyncfs && syncfs_at == 0) syncfs_at = n;
+    });
+    absl::StatusOr<std::unique_ptr<Site>> site =
+        Site::OpenForWriting(&counting, reference.path(), "test");
+    ASSERT_TRUE(site.ok()) << site.status();
+    ASSERT_TRUE(ExecutePlan(**site, ParsePlanText(SamplePlanText()), RunOptions()).ok());
+  }
+  ASSERT_GT(syncfs_at, 0);
+  {
+    FaultEnv crashing(Env::Default());
+    crashing.CrashAt(syncfs_at + 1);
+    std::unique_ptr<Site> site = OpenSite(&crashing);
+    ASSERT_FALSE(ExecutePlan(*site, ParsePlanText(SamplePlanText()), RunOptions()).ok());
+    ASSERT_TRUE(crashing.crashed());
+  }
+  FaultEnv counting(Env::Default());
+  std::unique_ptr<Site> site = OpenSite(&counting);
+  const int journal_writes_before = counting.count_of(FaultEnv::Kind::kJournal);
+  absl::StatusOr<std::optional<Run>> recovered = Recover(*site);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  ASSERT_TRUE(recovered->has_value());
+  // UNDOING; the copy undone, with the ten after it; the mkdir undone; the end.
+  EXPECT_EQ(counting.count_of(FaultEnv::Kind::kJournal) - journal_writes_before, 4);
+  EXPECT_EQ(DiffSnapshots(before_, Take()), "");
+  absl::StatusOr<std::vector<OpRecord>> ops = site->store().GetOps((*recovered)->id());
+  ASSERT_TRUE(ops.ok()) << ops.status();
+  ASSERT_EQ(ops->size(), 12u);
+  for (const OpRecord& op : *ops) EXPECT_EQ(op.status(), OP_UNDONE) << "op " << op.index();
+}
+
 TEST_F(TransactionTest, RunsBeyondTheUndoWindowLoseTheirStashAndCannotBeUndone) {
   std::unique_ptr<Site> site = OpenSite();
   std::vector<Run> committed;
@@ -500,6 +543,50 @@ TEST_F(TransactionTest, RunsBeyondTheUndoWindowLoseTheirStashAndCannotBeUndone) 
   EXPECT_TRUE(Contains(refused.status().message(), committed[0].id())) << refused.status();
   EXPECT_TRUE(Contains(refused.status().message(), "undo window")) << refused.status();
   EXPECT_EQ(DiffSnapshots(trees[1], Take()), "");
+}
+
+// A purged stash is not removed file by file inside the run that purges it:
+// it goes whole into the trash, is emptied from there, and the run stays
+// beyond undo.
+TEST_F(TransactionTest, APurgedStashGoesWholeIntoTheTrash) {
+  std::unique_ptr<Site> site = OpenSite();
+  RunOptions options;
+  options.undo_window = 1;
+  const std::string original = ReadFile(dir_.Sub("shared/.deployment-history"));
+  absl::StatusOr<Run> first = ExecutePlan(
+      *site, ParsePlanText("op { write { path: \"shared/.deployment-history\" content: \"1\" } }"),
+      options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const Snapshot stash = TakeSnapshot(dir_.Sub(".persist/stash/" + first->id()), {});
+  ASSERT_FALSE(stash.empty());
+  // The second run, which purges the first one's stash, counted.
+  site.reset();
+  FaultEnv counting(Env::Default());
+  std::unique_ptr<Site> counted = OpenSite(&counting);
+  absl::StatusOr<Run> second = ExecutePlan(
+      *counted, ParsePlanText("op { write { path: \"shared/.deployment-history\" content: \"2\" } }"),
+      options);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(counting.count_of(FaultEnv::Kind::kUnlink), 0) << "the purge removed files inline";
+  absl::StatusOr<Run> purged = counted->store().GetRun(first->id());
+  ASSERT_TRUE(purged.ok());
+  EXPECT_TRUE(purged->stash_purged());
+  EXPECT_FALSE(PathExists(dir_.Sub(".persist/stash/" + first->id())));
+  const std::string trashed = dir_.Sub(".persist/trash/" + first->id() + ".stash");
+  ASSERT_TRUE(PathExists(trashed));
+  EXPECT_EQ(TakeSnapshot(trashed, {}), stash);
+  EXPECT_EQ(ReadFile(trashed + "/0/old"), original);
+
+  absl::StatusOr<TrashReport> emptied = EmptyTrash(counted->root(), /*wait=*/true);
+  ASSERT_TRUE(emptied.ok()) << emptied.status();
+  EXPECT_EQ(emptied->entries, 1);
+  EXPECT_FALSE(PathExists(trashed));
+  // Undo of the second run works; of the first, beyond the window, is refused.
+  ASSERT_TRUE(UndoLatest(*counted, "").ok());
+  absl::StatusOr<Run> refused = UndoLatest(*counted, "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(Contains(refused.status().message(), "undo window")) << refused.status();
+  EXPECT_EQ(ReadFile(dir_.Sub("shared/.deployment-history")), "1");
 }
 
 TEST_F(TransactionTest, ASmallerUndoWindowPurgesSooner) {

@@ -71,10 +71,17 @@ bool CrashThenRecover(const Reference& ref, int n, bool group_intents, SampleSit
 }
 
 // The undo must leave no stash behind, and rescue nothing: nobody else
-// wrote to the site.
+// wrote to the site. The trash holds only staged objects that undo set
+// aside (<run>.<index>.staged), never anything that was visible.
 void ExpectNothingLeftOver(const SampleSite& site, int n) {
   EXPECT_EQ(TakeSnapshot(site.root() + "/.persist/stash", {}), Snapshot()) << "crash at " << n;
   EXPECT_EQ(TakeSnapshot(site.root() + "/.persist/rescued", {}), Snapshot()) << "crash at " << n;
+  if (!PathExists(site.root() + "/.persist/trash")) return;
+  for (const auto& [path, desc] : TakeSnapshot(site.root() + "/.persist/trash", {})) {
+    const std::string top = path.substr(0, path.find('/'));
+    EXPECT_TRUE(top.size() > 7 && top.compare(top.size() - 7, 7, ".staged") == 0)
+        << "crash at " << n << ": " << path << " in the trash";
+  }
 }
 
 void RunCrashCampaign(bool group_intents, unsigned refused_rename_flags = 0) {

@@ -218,7 +218,7 @@ expect_rc 2 "(e) an unknown command"
 check "(e) unknown command: stderr names it" stderr_has e_unknown frobnicate
 persist_cmd e_none
 expect_rc 2 "(e) no command at all"
-for cmd in exec recover undo log show; do
+for cmd in exec recover undo log show empty-trash; do
   persist_cmd "e_flag_$cmd" "$cmd" --root site --no-such-flag
   expect_rc 2 "(e) persist $cmd --no-such-flag"
   check "(e) persist $cmd --no-such-flag: stderr names the flag and --help" \
@@ -239,6 +239,15 @@ persist_cmd e_args2 show --root site
 expect_rc 2 "(e) show without a run id"
 persist_cmd e_args3 exec plans/hello.plan plans/hello.plan --root site
 expect_rc 2 "(e) exec with two plan files"
+persist_cmd e_args4 empty-trash now --root site
+expect_rc 2 "(e) empty-trash with an argument"
+persist_cmd e_trash_root empty-trash --root "$WORK/no-such-site"
+expect_rc 2 "(e) empty-trash on a root that does not exist"
+check "(e) empty-trash on a missing root: stderr names it" stderr_has e_trash_root "$WORK/no-such-site"
+persist_cmd e_trash_mode exec plans/hello.plan --root site --empty-trash sometimes
+expect_rc 2 "(e) --empty-trash sometimes"
+check "(e) --empty-trash sometimes: stderr names the three modes" \
+  stderr_has e_trash_mode "background, wait or later"
 check "(e) none of these ran anything" test ! -e site/shared/hello.txt
 
 # ---------------------------------------------------------------- (f)

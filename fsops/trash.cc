@@ -1,0 +1,141 @@
+// Copyright persist authors.
+
+#include "fsops/trash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+
+#include "absl/strings/str_cat.h"
+#include "fsops/errno_status.h"
+#include "fsops/fd.h"
+#include "fsops/path.h"
+#include "fsops/tree.h"
+
+namespace persist {
+namespace {
+
+constexpr mode_t kTrashMode = 0700;
+constexpr size_t kMaxHint = 200;  // leaves room for a ".N" suffix in 255 bytes
+
+absl::Status CheckHint(const std::string& hint) {
+  if (hint.empty() || hint == "." || hint == ".." || hint.size() > kMaxHint ||
+      hint.find('/') != std::string::npos || hint.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot name an entry of ", kTrashDir, " ", PrintablePath(hint),
+        ": a name in the trash is one path component of 1 to ", kMaxHint, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+// renameat2 with RENAME_NOREPLACE; where the kernel or filesystem lacks the
+// flag, a check for the target and a plain rename. Only SetAside makes names
+// in the trash, and only under the site lock, so nothing can take the name
+// between the two.
+absl::Status RenameNoReplace(Env* env, const Entry& from, const Entry& to) {
+  absl::Status status = env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name,
+                                      RENAME_NOREPLACE, from.path, to.path);
+  const int err = StatusErrno(status);
+  if (status.ok() || (err != EINVAL && err != ENOSYS)) return status;
+  struct stat st;
+  absl::Status there = env->StatAt(to.dir_fd, to.name, &st, to.path);
+  if (there.ok()) return ErrnoStatus(EEXIST, "rename", from.path + " -> " + to.path);
+  if (StatusErrno(there) != ENOENT) return there;
+  return env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, 0, from.path, to.path);
+}
+
+}  // namespace
+
+absl::StatusOr<SetAsideResult> SetAside(const Root& root, const Entry& entry,
+                                        const std::string& name_hint) {
+  absl::Status status = CheckHint(name_hint);
+  if (!status.ok()) return status;
+  Env* env = root.env();
+  struct stat st;
+  status = env->StatAt(entry.dir_fd, entry.name, &st, entry.path);
+  if (StatusErrno(status) == ENOENT) return SetAsideResult::kAbsent;
+  if (!status.ok()) return status;
+
+  // Without a trash, the tree is removed where it is, as before there was one.
+  auto remove_in_place = [&]() -> absl::StatusOr<SetAsideResult> {
+    absl::Status removed = RemoveTree(env, entry);
+    if (!removed.ok()) {
+      return Annotate(removed, absl::StrCat("cannot remove ", PrintablePath(entry.path),
+                                            " (fix its permissions, then run the command again)"));
+    }
+    return SetAsideResult::kRemoved;
+  };
+  if (!root.MakeDirs(kTrashDir, kTrashMode).ok()) return remove_in_place();
+  absl::StatusOr<Fd> trash = root.OpenDir(kTrashDir);
+  if (!trash.ok()) return remove_in_place();
+
+  for (int attempt = 1;; ++attempt) {
+    const std::string name = attempt == 1 ? name_hint : absl::StrCat(name_hint, ".", attempt);
+    status = RenameNoReplace(env, entry, Entry{trash->get(), name, JoinPath(kTrashDir, name)});
+    if (StatusErrno(status) == EEXIST) continue;
+    if (StatusErrno(status) == EXDEV) return remove_in_place();
+    if (!status.ok()) {
+      return Annotate(status, absl::StrCat("cannot move ", PrintablePath(entry.path), " into ",
+                                           kTrashDir, "/ (fix the cause, then run the command "
+                                           "again; it resumes where it stopped)"));
+    }
+    break;
+  }
+  // Both directories, so that the rename is durable before the caller
+  // journals that the entry is gone.
+  status = env->Fsync(trash->get(), kTrashDir);
+  if (status.ok()) status = env->Fsync(entry.dir_fd, SplitParent(entry.path).first);
+  if (!status.ok()) {
+    return Annotate(status, absl::StrCat("cannot make the move of ", PrintablePath(entry.path),
+                                         " into ", kTrashDir, "/ durable (check the disk, then "
+                                         "run the command again)"));
+  }
+  return SetAsideResult::kTrashed;
+}
+
+absl::StatusOr<std::vector<std::string>> ListTrash(const Root& root) {
+  absl::StatusOr<Fd> trash = root.OpenDir(kTrashDir);
+  if (!trash.ok()) {
+    if (StatusErrno(trash.status()) == ENOENT) return std::vector<std::string>();
+    return trash.status();
+  }
+  return root.env()->ListDir(trash->get(), kTrashDir);
+}
+
+absl::StatusOr<TrashReport> EmptyTrash(const Root& root, bool wait) {
+  TrashReport report;
+  Env* env = root.env();
+  absl::StatusOr<Fd> trash = root.OpenDir(kTrashDir);
+  if (!trash.ok()) {
+    if (StatusErrno(trash.status()) == ENOENT) return report;
+    return Annotate(trash.status(), absl::StrCat("cannot open ", root.dir(), "/", kTrashDir,
+                                                 " (it must be a directory persist can read)"));
+  }
+  // Held until `trash` is closed, on return.
+  absl::Status locked = env->Flock(trash->get(), LOCK_EX | (wait ? 0 : LOCK_NB), kTrashDir);
+  if (!locked.ok()) {
+    if (!wait && StatusErrno(locked) == EWOULDBLOCK) {
+      report.busy = true;
+      return report;
+    }
+    return Annotate(locked, absl::StrCat("cannot lock ", root.dir(), "/", kTrashDir));
+  }
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(trash->get(), kTrashDir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    RemoveStats stats;
+    absl::Status status =
+        RemoveTree(env, Entry{trash->get(), name, JoinPath(kTrashDir, name)}, &stats);
+    report.files += stats.files;
+    report.bytes += stats.bytes;
+    if (!status.ok()) {
+      return Annotate(status, absl::StrCat("cannot empty ", root.dir(), "/", kTrashDir,
+                                           " (fix the cause, then run persist empty-trash)"));
+    }
+    ++report.entries;
+  }
+  return report;
+}
+
+}  // namespace persist
