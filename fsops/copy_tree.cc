@@ -134,7 +134,7 @@ absl::Status CopyContent(Env* env, int in, int out, const std::string& path) {
   }
 }
 
-// Copies and hashes in one read.
+// Copies and hashes in one read; with `out` < 0, only hashes.
 absl::Status CopyAndDigest(Env* env, int in, int out, const std::string& path, std::string* digest) {
   Sha256Digest sha;
   absl::Status status = sha.Start();
@@ -145,6 +145,7 @@ absl::Status CopyAndDigest(Env* env, int in, int out, const std::string& path, s
     if (!got.ok()) return got.status();
     if (*got == 0) break;
     sha.Update(buf, *got);
+    if (out < 0) continue;
     status = env->Write(out, buf, *got, path);
     if (!status.ok()) return status;
   }
@@ -386,21 +387,6 @@ absl::Status TreeCopier::RecordIdentity(const File& file, int fd, const std::str
   return absl::OkStatus();
 }
 
-// The source's digest, read once.
-absl::StatusOr<std::string> DigestOf(Env* env, int fd, const std::string& path) {
-  Sha256Digest sha;
-  absl::Status status = sha.Start();
-  if (!status.ok()) return status;
-  char* buf = ThreadBuffer(0);
-  while (true) {
-    absl::StatusOr<size_t> got = env->Read(fd, buf, kBufferSize, path);
-    if (!got.ok()) return got.status();
-    if (*got == 0) break;
-    sha.Update(buf, *got);
-  }
-  return sha.Finish();
-}
-
 absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
   const Dedupe mode = options_.dedupe;
   if (mode == Dedupe::kOff || file.prev_dir < 0) return false;
@@ -431,10 +417,9 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
                        known->mtime_ns() == TimespecNs(file.st.st_mtim);
   Fd prev_fd;
   if (trusted) {
-    absl::StatusOr<std::string> source = DigestOf(env_, in_fd.get(), file.from_path);
-    if (!source.ok()) return source.status();
-    if (*source != known->digest()) return false;
-    digest = *std::move(source);
+    absl::Status read = CopyAndDigest(env_, in_fd.get(), /*out=*/-1, file.from_path, &digest);
+    if (!read.ok()) return read;
+    if (digest != known->digest()) return false;
   }
   if (!trusted || mode != Dedupe::kHardlink) {  // a clone reads from the previous file
     absl::StatusOr<int> prev = env_->OpenAt(file.prev_dir, file.name, O_RDONLY, 0, file.to_path);
