@@ -134,7 +134,7 @@ absl::Status CopyContent(Env* env, int in, int out, const std::string& path) {
   }
 }
 
-// Copies and hashes in one read; with `out` < 0, only hashes.
+// Copies and hashes in one read.
 absl::Status CopyAndDigest(Env* env, int in, int out, const std::string& path, std::string* digest) {
   Sha256Digest sha;
   absl::Status status = sha.Start();
@@ -145,7 +145,6 @@ absl::Status CopyAndDigest(Env* env, int in, int out, const std::string& path, s
     if (!got.ok()) return got.status();
     if (*got == 0) break;
     sha.Update(buf, *got);
-    if (out < 0) continue;
     status = env->Write(out, buf, *got, path);
     if (!status.ok()) return status;
   }
@@ -187,10 +186,6 @@ absl::StatusOr<bool> SameContent(Env* env, int a, int b, const std::string& a_pa
   }
   if (digest != nullptr) *digest = sha.Finish();
   return true;
-}
-
-int64_t TimespecNs(const struct timespec& t) {
-  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
 }
 
 bool SameTime(const struct timespec& a, const struct timespec& b) {
@@ -417,9 +412,10 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
                        known->mtime_ns() == TimespecNs(file.st.st_mtim);
   Fd prev_fd;
   if (trusted) {
-    absl::Status read = CopyAndDigest(env_, in_fd.get(), /*out=*/-1, file.from_path, &digest);
-    if (!read.ok()) return read;
-    if (digest != known->digest()) return false;
+    absl::StatusOr<std::string> source = DigestFd(env_, in_fd.get(), file.from_path);
+    if (!source.ok()) return source.status();
+    if (*source != known->digest()) return false;
+    digest = *std::move(source);
   }
   if (!trusted || mode != Dedupe::kHardlink) {  // a clone reads from the previous file
     absl::StatusOr<int> prev = env_->OpenAt(file.prev_dir, file.name, O_RDONLY, 0, file.to_path);

@@ -235,10 +235,6 @@ class VectorSource : public ManifestSource {
   int next_ = 0;
 };
 
-int64_t CtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-}
-
 // Stages `src` at `to` with dedupe against `prev` and its manifest; returns
 // the new manifest.
 Manifest StageWithManifest(const std::string& src, const std::string& to, const std::string& prev,
@@ -275,7 +271,7 @@ TEST(CopyTreeDedupeTest, TheManifestRecordsEveryFilesIdentityAsStaged) {
       // Hard-linked files: the identity after the link, which moved the ctime.
       const struct stat st = StatOf(tmp.path() + dir + "/" + entry.path());
       EXPECT_EQ(entry.inode(), st.st_ino) << dir << " " << entry.path();
-      if (manifest == &second) EXPECT_EQ(entry.ctime_ns(), CtimeNs(st)) << entry.path();
+      if (manifest == &second) EXPECT_EQ(entry.ctime_ns(), TimespecNs(st.st_ctim)) << entry.path();
     }
     EXPECT_EQ(files, 10) << dir;
   }

@@ -26,11 +26,15 @@ struct EvpDeleter {
 
 }  // namespace
 
+int64_t TimespecNs(const struct timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
 void FillFromStat(const struct stat& st, PathState* state) {
   state->set_type(TypeOf(st.st_mode));
   state->set_mode(st.st_mode & 07777);
   state->set_size(S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0);
-  state->set_mtime_ns(static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec);
+  state->set_mtime_ns(TimespecNs(st.st_mtim));
   state->set_inode(st.st_ino);
   state->set_dev(st.st_dev);
 }
@@ -69,12 +73,15 @@ absl::StatusOr<std::string> DigestFd(Env* env, int fd, const std::string& path) 
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     return absl::InternalError("OpenSSL could not start a SHA-256 digest");
   }
-  std::string buf(1 << 16, '\0');
+  // One buffer per thread: deploys hash thousands of small files, and
+  // allocating and zeroing one for each cost more than hashing them.
+  constexpr size_t kBufferSize = 1 << 17;
+  static thread_local std::unique_ptr<char[]> buf(new char[kBufferSize]);
   while (true) {
-    absl::StatusOr<size_t> got = env->Read(fd, buf.data(), buf.size(), path);
+    absl::StatusOr<size_t> got = env->Read(fd, buf.get(), kBufferSize, path);
     if (!got.ok()) return got.status();
     if (*got == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), *got);
+    EVP_DigestUpdate(ctx.get(), buf.get(), *got);
   }
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -5,6 +5,9 @@
 #ifndef PERSIST_FSOPS_PATH_STATE_H_
 #define PERSIST_FSOPS_PATH_STATE_H_
 
+#include <time.h>
+
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,6 +33,9 @@ std::string HexDigest(const std::string& digest);
 
 // "file", "directory", "symlink", "absent" or "other".
 const char* FileTypeName(FileType type);
+
+// A stat time in nanoseconds since the epoch, as states and manifests keep it.
+int64_t TimespecNs(const struct timespec& t);
 
 // Fills type, mode, size and mtime from a stat buffer.
 void FillFromStat(const struct stat& st, PathState* state);

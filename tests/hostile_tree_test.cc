@@ -141,6 +141,26 @@ class HostileTreeTest : public ::testing::Test {
  protected:
   HostileTreeTest() { spdlog::set_level(spdlog::level::warn); }
   std::string site() const { return dir_.Sub("site"); }
+
+  // Reads the manifest of `release` from the site's journal, every entry,
+  // and checks the live release against it, as persist verify does.
+  void ReadAndCheck(const std::string& release, std::vector<ManifestEntry>* entries,
+                    ReleaseCheck* check) {
+    absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
+        (*reader)->store().ReadManifest(release);
+    ASSERT_TRUE(view.ok()) << view.status();
+    ManifestReader& manifest = (*view)->reader();
+    ManifestEntry entry;
+    while (manifest.Next(&entry)) entries->push_back(entry);
+    ASSERT_TRUE(manifest.status().ok()) << manifest.status();
+    manifest.Rewind();
+    absl::StatusOr<ReleaseCheck> checked =
+        CheckRelease((*reader)->root(), release, manifest, /*quick=*/false);
+    ASSERT_TRUE(checked.ok()) << checked.status();
+    *check = *std::move(checked);
+  }
   std::string upload(const std::string& v) const { return dir_.Sub("uploads/" + v); }
 
   // The release and shared/ hold exactly what the upload holds: app code in
@@ -181,25 +201,19 @@ TEST_F(HostileTreeTest, NamesOfAnyBytesAndTreesAHundredLevelsDeepAreDeployedPrun
   {
     // The manifest reads back with every name, byte for byte, and the live
     // release checks clean against it.
-    absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
-    ASSERT_TRUE(reader.ok()) << reader.status();
-    absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
-        (*reader)->store().ReadManifest("releases/v1");
-    ASSERT_TRUE(view.ok()) << view.status();
-    ManifestReader& manifest = (*view)->reader();
+    std::vector<ManifestEntry> entries;
+    ReleaseCheck check;
+    ASSERT_NO_FATAL_FAILURE(ReadAndCheck("releases/v1", &entries, &check));
     std::set<std::string> recorded;
-    ManifestEntry entry;
-    while (manifest.Next(&entry)) recorded.insert(entry.path());
-    ASSERT_TRUE(manifest.status().ok()) << manifest.status();
-    manifest.Rewind();
+    for (const ManifestEntry& entry : entries) recorded.insert(entry.path());
     for (const std::string& name : HostileNames()) {
       EXPECT_EQ(recorded.count("app/odd/" + name), 1u) << PrintablePath(name);
     }
-    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), "releases/v1", manifest, /*quick=*/false);
-    ASSERT_TRUE(check.ok()) << check.status();
-    EXPECT_TRUE(check->tampered.empty()) << check->tampered.front().path;
-    EXPECT_TRUE(check->drifted.empty()) << check->drifted.front().path;
-    EXPECT_GT(check->checked, 100) << "the deep tree alone has a hundred levels";
+    EXPECT_TRUE(check.tampered.empty()) << check.tampered.front().path;
+    EXPECT_TRUE(check.drifted.empty()) << check.drifted.front().path;
+    EXPECT_GT(check.checked, 100) << "the deep tree alone has a hundred levels";
+    absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
+    ASSERT_TRUE(reader.ok()) << reader.status();
     absl::StatusOr<std::vector<persist::Run>> runs = (*reader)->store().ListRuns();
     ASSERT_TRUE(runs.ok()) << runs.status();
   }
@@ -284,28 +298,20 @@ TEST_F(HostileTreeTest, SymlinksLeadingOutOfTheReleaseAreDeployedAsLinksAndNever
     EXPECT_FALSE(absl::StrContains(desc, "root:")) << path << " was read through a link";
   }
   {
-    absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
-    ASSERT_TRUE(reader.ok()) << reader.status();
-    absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
-        (*reader)->store().ReadManifest("releases/v1");
-    ASSERT_TRUE(view.ok()) << view.status();
-    ManifestReader& manifest = (*view)->reader();
+    std::vector<ManifestEntry> entries;
+    ReleaseCheck check;
+    ASSERT_NO_FATAL_FAILURE(ReadAndCheck("releases/v1", &entries, &check));
     int links = 0;
-    ManifestEntry entry;
-    while (manifest.Next(&entry)) {
+    for (const ManifestEntry& entry : entries) {
       if (entry.type() == SYMLINK) ++links;
       if (entry.path() == "app/passwd") {
         EXPECT_EQ(entry.type(), SYMLINK);
         EXPECT_EQ(entry.link_target(), "/etc/passwd");
       }
     }
-    ASSERT_TRUE(manifest.status().ok()) << manifest.status();
-    manifest.Rewind();
     EXPECT_EQ(links, 11) << "every link recorded as a link";
-    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), "releases/v1", manifest, /*quick=*/false);
-    ASSERT_TRUE(check.ok()) << check.status();
-    EXPECT_TRUE(check->tampered.empty()) << check->tampered.front().path;
-    EXPECT_TRUE(check->drifted.empty()) << check->drifted.front().path;
+    EXPECT_TRUE(check.tampered.empty()) << check.tampered.front().path;
+    EXPECT_TRUE(check.drifted.empty()) << check.drifted.front().path;
   }
 
   const Snapshot live = TakeSnapshot(site());
@@ -454,17 +460,12 @@ TEST_F(HostileTreeTest, PathsLongerThanPathMaxAreDeployedCheckedPrunedAndUndoneE
   EXPECT_EQ(DiffSnapshots(Beneath(shipped, "app"), Beneath(deployed, "releases/v1/app")), "");
   EXPECT_EQ(DiffSnapshots(Beneath(shipped, "storage"), Beneath(deployed, "shared/storage")), "");
   {
-    absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), site());
-    ASSERT_TRUE(reader.ok()) << reader.status();
-    absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
-        (*reader)->store().ReadManifest("releases/v1");
-    ASSERT_TRUE(view.ok()) << view.status();
-    ManifestReader& manifest = (*view)->reader();
-    absl::StatusOr<ReleaseCheck> check = CheckRelease((*reader)->root(), "releases/v1", manifest, /*quick=*/false);
-    ASSERT_TRUE(check.ok()) << check.status();
-    EXPECT_TRUE(check->tampered.empty());
-    EXPECT_TRUE(check->drifted.empty());
-    EXPECT_GT(check->checked, 100);
+    std::vector<ManifestEntry> entries;
+    ReleaseCheck check;
+    ASSERT_NO_FATAL_FAILURE(ReadAndCheck("releases/v1", &entries, &check));
+    EXPECT_TRUE(check.tampered.empty());
+    EXPECT_TRUE(check.drifted.empty());
+    EXPECT_GT(check.checked, 100);
   }
   const Snapshot live = TakeDeepSnapshot(site());
   absl::StatusOr<persist::Run> update = Deploy(site(), upload("v2"), "v2", /*keep=*/1);
