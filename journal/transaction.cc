@@ -172,13 +172,20 @@ std::function<void(uint64_t, uint64_t)> CopyProgress(int step, int steps) {
 
 }  // namespace
 
-absl::StatusOr<std::string> NewRunId(const Store& store) {
+absl::StatusOr<std::string> NewRunId(const Site& site) {
   const std::string base = absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
   for (int n = 1;; ++n) {
     std::string id = n == 1 ? base : absl::StrCat(base, "-", n);
-    absl::StatusOr<Run> existing = store.GetRun(id);
-    if (absl::IsNotFound(existing.status())) return id;
-    if (!existing.ok()) return existing.status();
+    absl::StatusOr<Run> existing = site.store().GetRun(id);
+    if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
+    bool taken = existing.ok();
+    for (const char* dir : {".persist/stash", ".persist/rescued"}) {
+      if (taken) break;
+      absl::StatusOr<PathState> left = site.root().Observe(JoinPath(dir, id), false);
+      if (!left.ok()) return left.status();
+      taken = left->type() != ABSENT;
+    }
+    if (!taken) return id;
   }
 }
 
@@ -196,7 +203,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   if (!records.ok()) return records.status();
 
   Store& store = site.store();
-  absl::StatusOr<std::string> id = NewRunId(store);
+  absl::StatusOr<std::string> id = NewRunId(site);
   if (!id.ok()) return id.status();
   Run run;
   run.set_id(*id);

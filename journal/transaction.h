@@ -58,8 +58,10 @@ struct RunOptions {
 absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& options);
 
 // A run id for a run starting now: UTC seconds (20261128T101500Z), with a
-// -2, -3, ... suffix when the journal already has one from the same second.
-absl::StatusOr<std::string> NewRunId(const Store& store);
+// -2, -3, ... suffix when the id is taken: by a run in the journal, or by a
+// stash or rescue directory a run left under .persist/ (a journal moved
+// aside or lost forgets its runs, not their directories).
+absl::StatusOr<std::string> NewRunId(const Site& site);
 
 }  // namespace persist
 

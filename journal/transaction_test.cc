@@ -727,7 +727,7 @@ TEST(NewRunIdTest, IsUtcSecondsWithASuffixOnAClash) {
   ASSERT_TRUE(site.ok());
   Store& store = (*site)->store();
   for (int attempt = 0; attempt < 5; ++attempt) {
-    absl::StatusOr<std::string> first = NewRunId(store);
+    absl::StatusOr<std::string> first = NewRunId(**site);
     ASSERT_TRUE(first.ok());
     ASSERT_EQ(first->size(), 16u) << *first;
     EXPECT_EQ((*first)[8], 'T');
@@ -736,16 +736,37 @@ TEST(NewRunIdTest, IsUtcSecondsWithASuffixOnAClash) {
     run.set_id(*first);
     run.set_state(RUN_COMMITTED);
     ASSERT_TRUE(store.PutRun(run).ok());
-    absl::StatusOr<std::string> second = NewRunId(store);
+    absl::StatusOr<std::string> second = NewRunId(**site);
     ASSERT_TRUE(second.ok());
     if (second->substr(0, 16) != *first) continue;  // the second changed meanwhile
     EXPECT_EQ(*second, *first + "-2");
     run.set_id(*second);
     ASSERT_TRUE(store.PutRun(run).ok());
-    absl::StatusOr<std::string> third = NewRunId(store);
+    absl::StatusOr<std::string> third = NewRunId(**site);
     ASSERT_TRUE(third.ok());
     if (third->substr(0, 16) != *first) continue;
     EXPECT_EQ(*third, *first + "-3");
+    return;
+  }
+  FAIL() << "the clock kept crossing second boundaries";
+}
+
+// A journal moved aside forgets its runs, not the stash and rescue
+// directories named after them: a new run in the same second must not take
+// one of those names, or its ops would find another run's stash.
+TEST(NewRunIdTest, SkipsIdsWhoseStashOrRescueDirectoryIsLeft) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(Env::Default(), dir.path(), "t");
+  ASSERT_TRUE(site.ok());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    absl::StatusOr<std::string> first = NewRunId(**site);
+    ASSERT_TRUE(first.ok());
+    MakeDir(dir.path() + "/.persist/stash/" + *first + "/0/old");
+    MakeDir(dir.path() + "/.persist/rescued/" + *first + "-2");
+    absl::StatusOr<std::string> next = NewRunId(**site);
+    ASSERT_TRUE(next.ok());
+    if (next->substr(0, 16) != *first) continue;  // the second changed meanwhile
+    EXPECT_EQ(*next, *first + "-3");
     return;
   }
   FAIL() << "the clock kept crossing second boundaries";
