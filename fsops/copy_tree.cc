@@ -312,6 +312,8 @@ class TreeCopier {
   const CopyOptions& options_;
   std::atomic<bool> failed_{false};
   std::atomic<bool> clone_unsupported_{false};
+  std::atomic<bool> clone_probed_{false};  // a clone was tried: the answer is known
+  std::mutex clone_probe_mu_;              // held by the clone that finds out
   std::mutex mu_;  // guards first_error_, stats_ and on_file calls
   absl::Status first_error_;
   CopyStats stats_;
@@ -442,11 +444,19 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
     absl::Status recorded = RecordIdentity(file, file.dst_dir, file.to_name);
     if (!recorded.ok()) return recorded;
   } else {
+    // The first clone finds out whether the filesystem can; the others wait
+    // for its answer rather than each try and fail, so that a copy makes the
+    // same calls however its workers interleave (the crash campaigns count
+    // on that).
+    std::unique_lock<std::mutex> probing(clone_probe_mu_, std::defer_lock);
+    if (!clone_probed_.load()) probing.lock();
+    if (mode == Dedupe::kAuto && clone_unsupported_.load()) return false;
     absl::StatusOr<int> created = env_->OpenAt(file.dst_dir, file.to_name,
                                                O_WRONLY | O_CREAT | O_EXCL, 0600, file.to_path);
     if (!created.ok()) return created.status();
     *out = Fd(env_, *created, file.to_path);
     absl::Status cloned = env_->CloneFile(prev_fd.get(), out->get(), file.to_path);
+    if (cloned.ok()) clone_probed_ = true;
     if (!cloned.ok()) {
       const int err = StatusErrno(cloned);
       const bool cannot = err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOTTY ||
@@ -458,6 +468,7 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
                                     "with --dedupe hardlink, auto or off");
       }
       clone_unsupported_ = true;
+      clone_probed_ = true;
       return false;  // *out stays open and empty: the copy goes into it
     }
   }
