@@ -21,6 +21,8 @@
 #include <sys/statfs.h>
 #include <sys/types.h>
 
+#include <dirent.h>
+
 #include <string>
 #include <vector>
 
@@ -28,6 +30,14 @@
 #include "absl/status/statusor.h"
 
 namespace persist {
+
+// A name in a directory listing, with the type the directory itself records
+// (DT_REG, DT_DIR, DT_LNK, ...), or DT_UNKNOWN where the filesystem does not
+// say: then only a stat can tell.
+struct DirEntry {
+  std::string name;
+  unsigned char type;
+};
 
 class Env {
  public:
@@ -62,10 +72,15 @@ class Env {
   virtual absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
                                                  const std::string& path) = 0;
 
-  // The names in the directory open at `dir_fd`, without "." and "..", in
-  // no particular order. Does not move dir_fd's offset.
-  virtual absl::StatusOr<std::vector<std::string>> ListDir(int dir_fd,
-                                                           const std::string& path) = 0;
+  // The entries of the directory open at `dir_fd` (not O_PATH), without "."
+  // and "..", in no particular order. Reads from the start whatever dir_fd's
+  // offset, and leaves it at the end: two threads must not list one
+  // descriptor at once. Types come with the names, so a walk that only needs
+  // to tell directories from the rest stats nothing.
+  virtual absl::StatusOr<std::vector<DirEntry>> ReadDir(int dir_fd, const std::string& path) = 0;
+
+  // ReadDir's names alone.
+  absl::StatusOr<std::vector<std::string>> ListDir(int dir_fd, const std::string& path);
 
   // Reads up to n bytes; 0 at end of file.
   virtual absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) = 0;

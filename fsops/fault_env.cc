@@ -85,9 +85,9 @@ absl::StatusOr<std::string> FaultEnv::ReadLinkAt(int dir_fd, const std::string& 
   return base_->ReadLinkAt(dir_fd, name, path);
 }
 
-absl::StatusOr<std::vector<std::string>> FaultEnv::ListDir(int dir_fd, const std::string& path) {
+absl::StatusOr<std::vector<DirEntry>> FaultEnv::ReadDir(int dir_fd, const std::string& path) {
   PERSIST_ALIVE(path);
-  return base_->ListDir(dir_fd, path);
+  return base_->ReadDir(dir_fd, path);
 }
 
 absl::StatusOr<size_t> FaultEnv::Read(int fd, char* buf, size_t n, const std::string& path) {

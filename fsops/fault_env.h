@@ -72,7 +72,7 @@ class FaultEnv : public Env {
                       const std::string& path) override;
   absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
                                          const std::string& path) override;
-  absl::StatusOr<std::vector<std::string>> ListDir(int dir_fd, const std::string& path) override;
+  absl::StatusOr<std::vector<DirEntry>> ReadDir(int dir_fd, const std::string& path) override;
   absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) override;
   absl::Status StatFs(int fd, struct statfs* st, const std::string& path) override;
   absl::Status Flock(int fd, int operation, const std::string& path) override;

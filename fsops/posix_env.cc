@@ -91,26 +91,23 @@ class PosixEnv : public Env {
     }
   }
 
-  absl::StatusOr<std::vector<std::string>> ListDir(int dir_fd, const std::string& path) override {
-    int fd = RetryOnEintr([&] { return openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
-    if (fd < 0) return ErrnoStatus(errno, "open directory", path);
-    DIR* dir = fdopendir(fd);
-    if (dir == nullptr) {
-      int err = errno;
-      close(fd);
-      return ErrnoStatus(err, "read directory", path);
+  absl::StatusOr<std::vector<DirEntry>> ReadDir(int dir_fd, const std::string& path) override {
+    // getdents64 on the descriptor itself: no second open, no DIR stream.
+    if (lseek(dir_fd, 0, SEEK_SET) < 0) return ErrnoStatus(errno, "read directory", path);
+    alignas(struct dirent64) char buf[32 * 1024];
+    std::vector<DirEntry> entries;
+    while (true) {
+      const ssize_t n = RetryOnEintr([&] { return getdents64(dir_fd, buf, sizeof(buf)); });
+      if (n < 0) return ErrnoStatus(errno, "read directory", path);
+      if (n == 0) return entries;
+      for (ssize_t at = 0; at < n;) {
+        const auto* entry = reinterpret_cast<const struct dirent64*>(buf + at);
+        at += entry->d_reclen;
+        const char* name = entry->d_name;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+        entries.push_back(DirEntry{name, entry->d_type});
+      }
     }
-    std::vector<std::string> names;
-    errno = 0;
-    while (struct dirent* entry = readdir(dir)) {
-      const char* n = entry->d_name;
-      if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
-      names.emplace_back(n);
-    }
-    int err = errno;
-    closedir(dir);
-    if (err != 0) return ErrnoStatus(err, "read directory", path);
-    return names;
   }
 
   absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) override {
@@ -267,6 +264,15 @@ class PosixEnv : public Env {
 };
 
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> Env::ListDir(int dir_fd, const std::string& path) {
+  absl::StatusOr<std::vector<DirEntry>> entries = ReadDir(dir_fd, path);
+  if (!entries.ok()) return entries.status();
+  std::vector<std::string> names;
+  names.reserve(entries->size());
+  for (DirEntry& entry : *entries) names.push_back(std::move(entry.name));
+  return names;
+}
 
 Env* Env::Default() {
   static Env* env = new PosixEnv;

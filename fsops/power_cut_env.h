@@ -61,8 +61,8 @@ class PowerCutEnv : public Env {
                                          const std::string& path) override {
     return base_->ReadLinkAt(dir_fd, name, path);
   }
-  absl::StatusOr<std::vector<std::string>> ListDir(int dir_fd, const std::string& path) override {
-    return base_->ListDir(dir_fd, path);
+  absl::StatusOr<std::vector<DirEntry>> ReadDir(int dir_fd, const std::string& path) override {
+    return base_->ReadDir(dir_fd, path);
   }
   absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) override {
     return base_->Read(fd, buf, n, path);
