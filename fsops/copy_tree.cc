@@ -255,6 +255,13 @@ struct Dir {
   std::atomic<int> pending{1};
 };
 
+// A worker's task is a run of up to kBatchFiles files of one directory, or
+// fewer when they reach kBatchBytes: small enough that the workers stay
+// evenly loaded, large enough that a release of small files does not cost a
+// wake-up for each.
+constexpr size_t kBatchFiles = 16;
+constexpr uint64_t kBatchBytes = 1 << 20;
+
 // Threads for the pool: none when one worker is asked for, so that the
 // calling thread copies every file itself.
 int WorkersFor(const CopyOptions& options) {
@@ -267,6 +274,9 @@ class TreeCopier {
   TreeCopier(Env* env, const CopyOptions& options)
       : env_(env),
         options_(options),
+        owner_uid_(chown_wanted() ? options.uid : geteuid()),
+        owner_gid_(chown_wanted() ? options.gid : getegid()),
+        batch_files_(WorkersFor(options) == 0 ? 1 : kBatchFiles),
         entries_(options.manifest),
         pool_(WorkersFor(options), 64) {}
 
@@ -284,8 +294,20 @@ class TreeCopier {
     std::shared_ptr<const ManifestEntry> known;
   };
 
+  // Files of one directory the walk has reached, for one worker to copy in
+  // turn: a task per file would wake a worker for every small file.
+  struct Batch {
+    std::vector<File> files;
+    uint64_t bytes = 0;
+  };
+
+  // Copies `from` to `to`; a file in a directory joins `batch`.
   absl::Status CopyEntry(const Entry& from, const Entry& to, const std::string& rel, int prev_dir,
-                         const std::shared_ptr<Dir>& parent);
+                         const std::shared_ptr<Dir>& parent, Batch* batch);
+  // Hands `batch`'s files, in `parent`, to a worker, and empties it.
+  void SubmitBatch(Batch* batch, const std::shared_ptr<Dir>& parent);
+  // Copies a file and finishes its entry.
+  absl::Status CopyFileAndEntry(const File& file);
   absl::Status CopyDirectory(const Entry& from, const Entry& to, const std::string& rel,
                              const struct stat& st, int prev_dir, std::shared_ptr<Dir> parent);
   absl::Status CopySymlink(const Entry& from, const Entry& to, const struct stat& st,
@@ -310,6 +332,12 @@ class TreeCopier {
 
   Env* env_;
   const CopyOptions& options_;
+  // Who owns what the copy makes: asked once, not once for every file.
+  const uid_t owner_uid_;
+  const gid_t owner_gid_;
+  // Files in a worker's task: one where the walk's thread copies them all
+  // itself, so that each is copied as soon as the walk reaches it.
+  const size_t batch_files_;
   std::atomic<bool> failed_{false};
   std::atomic<bool> clone_unsupported_{false};
   std::atomic<bool> clone_probed_{false};  // a clone was tried: the answer is known
@@ -393,11 +421,9 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
   if (!S_ISREG(prev_st.st_mode) || prev_st.st_size != file.st.st_size) return false;
   if (mode == Dedupe::kHardlink) {
     // The two names share one inode, so all it carries must already agree.
-    const uid_t uid = chown_wanted() ? options_.uid : geteuid();
-    const gid_t gid = chown_wanted() ? options_.gid : getegid();
     if ((prev_st.st_mode & 07777) != (file.st.st_mode & 07777) ||
-        !SameTime(prev_st.st_mtim, file.st.st_mtim) || prev_st.st_uid != uid ||
-        prev_st.st_gid != gid) {
+        !SameTime(prev_st.st_mtim, file.st.st_mtim) || prev_st.st_uid != owner_uid_ ||
+        prev_st.st_gid != owner_gid_) {
       return false;
     }
   }
@@ -569,18 +595,41 @@ absl::Status TreeCopier::CopyDirectory(const Entry& from, const Entry& to, const
   absl::StatusOr<std::vector<std::string>> names = env_->ListDir(dir->src.get(), from.path);
   if (!names.ok()) return names.status();
   std::sort(names->begin(), names->end());
+  Batch batch;
   for (const std::string& name : *names) {
-    if (failed()) return absl::OkStatus();
+    if (failed()) break;
     status = CopyEntry(Entry{dir->src.get(), name, JoinPath(from.path, name)},
                        Entry{dir->dst.get(), name, JoinPath(to.path, name)}, JoinPath(rel, name),
-                       dir->prev.valid() ? dir->prev.get() : -1, dir);
+                       dir->prev.valid() ? dir->prev.get() : -1, dir, &batch);
     if (!status.ok()) return status;
   }
+  SubmitBatch(&batch, dir);
   return absl::OkStatus();
 }
 
+void TreeCopier::SubmitBatch(Batch* batch, const std::shared_ptr<Dir>& parent) {
+  if (batch->files.empty()) return;
+  parent->pending.fetch_add(1);
+  pool_.Submit([this, files = std::move(batch->files), parent]() mutable {
+    for (const File& file : files) {
+      if (failed()) break;
+      absl::Status copied = CopyFileAndEntry(file);
+      if (!copied.ok()) Fail(copied);
+    }
+    Release(std::move(parent));
+  });
+  batch->files.clear();
+  batch->bytes = 0;
+}
+
+absl::Status TreeCopier::CopyFileAndEntry(const File& file) {
+  absl::Status status = CopyFile(file);
+  if (status.ok() && file.entry != nullptr) entries_.Done(file.entry);
+  return status;
+}
+
 absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std::string& rel,
-                                   int prev_dir, const std::shared_ptr<Dir>& parent) {
+                                   int prev_dir, const std::shared_ptr<Dir>& parent, Batch* batch) {
   struct stat st;
   absl::Status status = env_->StatAt(from.dir_fd, from.name, &st, from.path);
   if (!status.ok()) return status;
@@ -592,6 +641,7 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
   if (S_ISDIR(st.st_mode)) {
     // Its entry goes before everything in it, and is complete now.
     if (entry != nullptr) entries_.Done(entry);
+    if (batch != nullptr) SubmitBatch(batch, parent);  // in walk order, before the files beneath
     return CopyDirectory(from, to, rel, st, prev_dir, parent);
   }
   if (S_ISLNK(st.st_mode)) {
@@ -607,25 +657,15 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
   }
   File file{from.dir_fd, to.dir_fd, prev_dir, from.name, to.name, from.path, to.path, st, entry,
             prev_dir >= 0 ? KnownEntry(rel) : nullptr};
-  if (parent == nullptr) {  // a single file: no pool
-    status = CopyFile(file);
-    if (status.ok() && entry != nullptr) entries_.Done(entry);
-    return status;
-  }
-  parent->pending.fetch_add(1);
-  pool_.Submit([this, file = std::move(file), parent]() mutable {
-    if (!failed()) {
-      absl::Status copied = CopyFile(file);
-      if (!copied.ok()) Fail(copied);
-      if (copied.ok() && file.entry != nullptr) entries_.Done(file.entry);
-    }
-    Release(std::move(parent));
-  });
+  if (batch == nullptr) return CopyFileAndEntry(file);  // a single file: no pool
+  batch->bytes += static_cast<uint64_t>(st.st_size);
+  batch->files.push_back(std::move(file));
+  if (batch->files.size() >= batch_files_ || batch->bytes >= kBatchBytes) SubmitBatch(batch, parent);
   return absl::OkStatus();
 }
 
 absl::Status TreeCopier::Run(const Entry& from, const Entry& to) {
-  absl::Status status = CopyEntry(from, to, "", -1, nullptr);
+  absl::Status status = CopyEntry(from, to, "", -1, nullptr, nullptr);
   if (!status.ok()) Fail(status);
   pool_.Wait();
   std::lock_guard<std::mutex> lock(mu_);

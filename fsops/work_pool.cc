@@ -18,7 +18,7 @@ WorkPool::~WorkPool() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  changed_.notify_all();
+  work_.notify_all();
   for (std::thread& thread : threads_) thread.join();
 }
 
@@ -27,32 +27,34 @@ void WorkPool::Submit(std::function<void()> task) {
     task();
     return;
   }
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [this] { return queue_.size() < max_queued_; });
-  queue_.push_back(std::move(task));
-  changed_.notify_all();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [this] { return queue_.size() < max_queued_; });
+    queue_.push_back(std::move(task));
+  }
+  work_.notify_one();
 }
 
 void WorkPool::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
+  idle_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
 }
 
 void WorkPool::Work() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, nothing left
     std::function<void()> task = std::move(queue_.front());
     queue_.pop_front();
     ++running_;
-    changed_.notify_all();
     lock.unlock();
+    room_.notify_one();
     task();
     task = nullptr;  // what it holds goes before Wait() can return
     lock.lock();
     --running_;
-    changed_.notify_all();
+    if (queue_.empty() && running_ == 0) idle_.notify_all();
   }
 }
 

@@ -37,7 +37,9 @@ class WorkPool {
 
   const size_t max_queued_;
   std::mutex mu_;
-  std::condition_variable changed_;
+  // Each waits for one thing, so that a finished task wakes nobody who could
+  // not go on: workers wait for work, Submit for room, Wait for idleness.
+  std::condition_variable work_, room_, idle_;
   std::deque<std::function<void()>> queue_;
   size_t running_ = 0;
   bool stopping_ = false;
