@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "fsops/digest.h"
 #include "fsops/ops.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"

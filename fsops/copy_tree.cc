@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "fsops/digest.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
@@ -75,46 +75,9 @@ DedupeMode ModeOfDedupe(Dedupe dedupe) {
 
 namespace {
 
-constexpr size_t kBufferSize = 1 << 17;
-
-// One buffer per thread: a release is mostly small files, and allocating and
-// zeroing 128 KiB for each cost more than hashing them.
-char* ThreadBuffer(int which) {
-  static thread_local std::unique_ptr<char[]> buffers[2];
-  if (!buffers[which]) buffers[which].reset(new char[kBufferSize]);
-  return buffers[which].get();
-}
-
-// SHA-256, fetched from OpenSSL once rather than for every file.
-const EVP_MD* Sha256() {
-  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md != nullptr ? md : EVP_sha256();
-}
-
-class Sha256Digest {
- public:
-  Sha256Digest() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {}
-  absl::Status Start() {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), Sha256(), nullptr) != 1) {
-      return absl::InternalError("OpenSSL could not start a SHA-256 digest");
-    }
-    return absl::OkStatus();
-  }
-  void Update(const char* data, size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-  std::string Finish() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    return std::string(reinterpret_cast<char*>(md), len);
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
-
 // Copies in the kernel; plain read and write across filesystems or on ones
 // without copy_file_range.
-absl::Status CopyContent(Env* env, int in, int out, const std::string& path) {
+absl::Status CopyContent(Env* env, int in, int out, int64_t size, const std::string& path) {
   while (true) {
     absl::StatusOr<size_t> done = env->CopyFileRange(in, out, 1 << 30, path);
     if (!done.ok()) {
@@ -124,30 +87,21 @@ absl::Status CopyContent(Env* env, int in, int out, const std::string& path) {
     }
     if (*done == 0) return absl::OkStatus();
   }
-  char* buf = ThreadBuffer(0);
-  while (true) {
-    absl::StatusOr<size_t> got = env->Read(in, buf, kBufferSize, path);
-    if (!got.ok()) return got.status();
-    if (*got == 0) return absl::OkStatus();
-    absl::Status wrote = env->Write(out, buf, *got, path);
-    if (!wrote.ok()) return wrote;
-  }
+  return ReadToEnd(env, in, size, path,
+                   [&](const char* data, size_t n) { return env->Write(out, data, n, path); });
 }
 
 // Copies and hashes in one read.
-absl::Status CopyAndDigest(Env* env, int in, int out, const std::string& path, std::string* digest) {
-  Sha256Digest sha;
+absl::Status CopyAndDigest(Env* env, int in, int out, int64_t size, const std::string& path,
+                           std::string* digest) {
+  Sha256 sha;
   absl::Status status = sha.Start();
   if (!status.ok()) return status;
-  char* buf = ThreadBuffer(0);
-  while (true) {
-    absl::StatusOr<size_t> got = env->Read(in, buf, kBufferSize, path);
-    if (!got.ok()) return got.status();
-    if (*got == 0) break;
-    sha.Update(buf, *got);
-    status = env->Write(out, buf, *got, path);
-    if (!status.ok()) return status;
-  }
+  status = ReadToEnd(env, in, size, path, [&](const char* data, size_t n) {
+    sha.Update(data, n);
+    return env->Write(out, data, n, path);
+  });
+  if (!status.ok()) return status;
   *digest = sha.Finish();
   return absl::OkStatus();
 }
@@ -168,7 +122,7 @@ absl::StatusOr<size_t> ReadFull(Env* env, int fd, char* buf, size_t n, const std
 // when `digest` is given (only complete when they are the same).
 absl::StatusOr<bool> SameContent(Env* env, int a, int b, const std::string& a_path,
                                  const std::string& b_path, std::string* digest) {
-  Sha256Digest sha;
+  Sha256 sha;
   if (digest != nullptr) {
     absl::Status started = sha.Start();
     if (!started.ok()) return started;
@@ -176,9 +130,9 @@ absl::StatusOr<bool> SameContent(Env* env, int a, int b, const std::string& a_pa
   char* buf_a = ThreadBuffer(0);
   char* buf_b = ThreadBuffer(1);
   while (true) {
-    absl::StatusOr<size_t> got_a = ReadFull(env, a, buf_a, kBufferSize, a_path);
+    absl::StatusOr<size_t> got_a = ReadFull(env, a, buf_a, kReadBufferSize, a_path);
     if (!got_a.ok()) return got_a.status();
-    absl::StatusOr<size_t> got_b = ReadFull(env, b, buf_b, kBufferSize, b_path);
+    absl::StatusOr<size_t> got_b = ReadFull(env, b, buf_b, kReadBufferSize, b_path);
     if (!got_b.ok()) return got_b.status();
     if (*got_a != *got_b || std::memcmp(buf_a, buf_b, *got_a) != 0) return false;
     if (*got_a == 0) break;
@@ -440,7 +394,7 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
                        known->mtime_ns() == TimespecNs(file.st.st_mtim);
   Fd prev_fd;
   if (trusted) {
-    absl::StatusOr<std::string> source = DigestFd(env_, in_fd.get(), file.from_path);
+    absl::StatusOr<std::string> source = DigestFd(env_, in_fd.get(), file.from_path, file.st.st_size);
     if (!source.ok()) return source.status();
     if (*source != known->digest()) return false;
     digest = *std::move(source);
@@ -525,10 +479,10 @@ absl::Status TreeCopier::CopyFile(const File& file) {
     absl::Status status;
     if (file.entry != nullptr) {
       std::string digest;
-      status = CopyAndDigest(env_, in_fd.get(), out.get(), file.to_path, &digest);
+      status = CopyAndDigest(env_, in_fd.get(), out.get(), file.st.st_size, file.to_path, &digest);
       file.entry->entry.set_digest(digest);
     } else {
-      status = CopyContent(env_, in_fd.get(), out.get(), file.to_path);
+      status = CopyContent(env_, in_fd.get(), out.get(), file.st.st_size, file.to_path);
     }
     if (!status.ok()) return status;
   }

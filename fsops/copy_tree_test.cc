@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "fsops/digest.h"
 #include "fsops/errno_status.h"
 #include "fsops/fault_env.h"
 #include "fsops/path.h"

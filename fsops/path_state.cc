@@ -3,10 +3,8 @@
 #include "fsops/path_state.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 
-#include <memory>
-
+#include "fsops/digest.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 
@@ -19,10 +17,6 @@ FileType TypeOf(mode_t mode) {
   if (S_ISLNK(mode)) return SYMLINK;
   return OTHER;
 }
-
-struct EvpDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
 
 }  // namespace
 
@@ -61,51 +55,11 @@ absl::StatusOr<PathState> ObservePath(Env* env, int dir_fd, const std::string& n
     absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDONLY, 0, path);
     if (!fd.ok()) return fd.status();
     Fd owned(env, *fd, path);
-    absl::StatusOr<std::string> digest = DigestFd(env, owned.get(), path);
+    absl::StatusOr<std::string> digest = DigestFd(env, owned.get(), path, st.st_size);
     if (!digest.ok()) return digest.status();
     state.set_digest(*digest);
   }
   return state;
-}
-
-absl::StatusOr<std::string> DigestFd(Env* env, int fd, const std::string& path) {
-  std::unique_ptr<EVP_MD_CTX, EvpDeleter> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return absl::InternalError("OpenSSL could not start a SHA-256 digest");
-  }
-  // One buffer per thread: deploys hash thousands of small files, and
-  // allocating and zeroing one for each cost more than hashing them.
-  constexpr size_t kBufferSize = 1 << 17;
-  static thread_local std::unique_ptr<char[]> buf(new char[kBufferSize]);
-  while (true) {
-    absl::StatusOr<size_t> got = env->Read(fd, buf.get(), kBufferSize, path);
-    if (!got.ok()) return got.status();
-    if (*got == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.get(), *got);
-  }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-
-std::string DigestBytes(const std::string& bytes) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-
-
-std::string HexDigest(const std::string& digest) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (unsigned char c : digest) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
 }
 
 const char* FileTypeName(FileType type) {

@@ -22,15 +22,6 @@ namespace persist {
 absl::StatusOr<PathState> ObservePath(Env* env, int dir_fd, const std::string& name,
                                       const std::string& path, bool with_digest);
 
-// The SHA-256 of everything readable from `fd` from its current offset.
-absl::StatusOr<std::string> DigestFd(Env* env, int fd, const std::string& path);
-
-// SHA-256 of a byte string.
-std::string DigestBytes(const std::string& bytes);
-
-// Lowercase hex of a digest.
-std::string HexDigest(const std::string& digest);
-
 // "file", "directory", "symlink", "absent" or "other".
 const char* FileTypeName(FileType type);
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "fsops/digest.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
 #include "fsops/path_state.h"

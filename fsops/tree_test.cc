@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "fsops/digest.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
 #include "fsops/path_state.h"

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 
+#include "fsops/digest.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "fsops/digest.h"
 #include "fsops/env.h"
 #include "fsops/ops.h"
 #include "fsops/path_state.h"
