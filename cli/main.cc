@@ -29,6 +29,10 @@ struct Command {
   std::set<std::string> value_flags;
   std::set<std::string> switch_flags;
   std::function<absl::Status(const Args&)> run;
+  // Whether it may change a site, and so set trees aside in its trash: only
+  // then does $PERSIST_EMPTY_TRASH matter, and only then can a bad value of
+  // it stop the command.
+  bool changes_site = false;
 };
 
 const std::map<std::string, Command>& Commands() {
@@ -54,7 +58,8 @@ const std::map<std::string, Command>& Commands() {
         "outlives the stash.",
         {"root"},
         {},
-        RunRestore}},
+        RunRestore,
+        /*changes_site=*/true}},
       {"diff",
        {"persist diff RELEASE_A RELEASE_B [--root DIR] [--json]",
         "Lists what changed from one release to another, from the manifests made while each\n"
@@ -70,7 +75,8 @@ const std::map<std::string, Command>& Commands() {
         "--intents per-op journals each op's intent just before it instead of all at once.",
         {"root", "intents"},
         {"json"},
-        RunExec}},
+        RunExec,
+        /*changes_site=*/true}},
       {"recover",
        {"persist recover [--root DIR]",
         "Undoes an interrupted run exactly: every path outside .persist/ is as before the run.\n"
@@ -80,14 +86,16 @@ const std::map<std::string, Command>& Commands() {
         "recover returns, in the background unless --empty-trash says otherwise.",
         {"root"},
         {},
-        RunRecover}},
+        RunRecover,
+        /*changes_site=*/true}},
       {"undo",
        {"persist undo [RUN_ID] [--root DIR]",
         "Undoes the latest completed run exactly (or RUN_ID, which must be that run).\n"
         "Run it again to undo the run before, while its stash is kept.",
         {"root"},
         {},
-        RunUndo}},
+        RunUndo,
+        /*changes_site=*/true}},
       {"empty-trash",
        {"persist empty-trash [--root DIR]",
         "Removes what waits in .persist/trash/: staged releases that recover or undo set aside,\n"
@@ -108,7 +116,8 @@ const std::map<std::string, Command>& Commands() {
         "kept in the .persist/ of the directory holding both; running it again changes nothing.",
         {},
         {},
-        RunLink}},
+        RunLink,
+        /*changes_site=*/true}},
       {"log",
        {"persist log [--root DIR] [--json]",
         "Lists every run: id, kind, state, op count, start, user and host.",
@@ -123,7 +132,8 @@ const std::map<std::string, Command>& Commands() {
         "A trailing / matches directories only; * stays within one path component.",
         {"root"},
         {},
-        RunCustom}},
+        RunCustom,
+        /*changes_site=*/true}},
       {"deploy",
        {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
         "                 [--merge-new] [--no-switch] [--dry-run] [--json]\n"
@@ -142,20 +152,23 @@ const std::map<std::string, Command>& Commands() {
         "README), or copied (off).",
         {"root", "mode", "id", "keep", "manifest", "dedupe"},
         {"merge-new", "no-switch", "dry-run", "json"},
-        RunDeploy}},
+        RunDeploy,
+        /*changes_site=*/true}},
       {"switch",
        {"persist switch RELEASE_ID [--root DIR]",
         "Points current at a prepared release (see deploy --no-switch) as one undoable run.",
         {"root"},
         {},
-        RunSwitch}},
+        RunSwitch,
+        /*changes_site=*/true}},
       {"rollback",
        {"persist rollback [--to RELEASE_ID] [--root DIR]",
         "Points current at the release before the live one (or RELEASE_ID) as a new,\n"
         "undoable run. Shared data is not touched.",
         {"root", "to"},
         {},
-        RunRollback}},
+        RunRollback,
+        /*changes_site=*/true}},
       {"classify",
        {"persist classify [DIR] [--root SITE] [--json]",
         "Lists each candidate path of an app directory with its class (APP, SHARED, USER,\n"
@@ -232,7 +245,9 @@ int Main(int argc, char** argv) {
   absl::Status status = args.status();
   absl::StatusOr<TrashMode> trash_mode = TrashMode::kLater;
   if (status.ok()) trash_mode = TrashModeOf(*args);
-  if (status.ok()) status = trash_mode.status();
+  // A bad --empty-trash is refused whatever the command; a bad variable only
+  // where it would be used, so that it never stops a look at a site.
+  if (status.ok() && (command.changes_site || args->values.count("empty-trash") > 0)) status = trash_mode.status();
   const bool ran = status.ok();
   if (ran) {
     if (args->Has("quiet")) spdlog::set_level(spdlog::level::warn);
@@ -244,7 +259,7 @@ int Main(int argc, char** argv) {
   // The command has returned, and with its Site the site lock: what it set
   // aside in a site's trash is emptied now, without holding anyone up, and
   // whether it succeeded or not (a failed run was undone into the trash).
-  if (ran) EmptyTrashAfterCommand(*trash_mode);
+  if (ran && trash_mode.ok()) EmptyTrashAfterCommand(*trash_mode);
   return status.ok() ? kExitOk : ExitCodeOf(status);
 }
 

@@ -248,6 +248,14 @@ persist_cmd e_trash_mode exec plans/hello.plan --root site --empty-trash sometim
 expect_rc 2 "(e) --empty-trash sometimes"
 check "(e) --empty-trash sometimes: stderr names the three modes" \
   stderr_has e_trash_mode "background, wait or later"
+# A bad PERSIST_EMPTY_TRASH stops only a command that could change the site:
+# the variable means nothing to the others.
+PERSIST_EMPTY_TRASH=sometimes persist_cmd e_trash_var exec plans/hello.plan --root site
+expect_rc 2 "(e) PERSIST_EMPTY_TRASH=sometimes for exec"
+check "(e) PERSIST_EMPTY_TRASH=sometimes: stderr names the variable and the three modes" \
+  stderr_has e_trash_var "PERSIST_EMPTY_TRASH takes background, wait or later"
+PERSIST_EMPTY_TRASH=sometimes persist_cmd e_trash_var_log log --root site
+expect_rc 0 "(e) PERSIST_EMPTY_TRASH=sometimes for log, which changes nothing"
 check "(e) none of these ran anything" test ! -e site/shared/hello.txt
 
 # ---------------------------------------------------------------- (f)
