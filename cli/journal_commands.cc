@@ -142,6 +142,7 @@ absl::Status RunEmptyTrash(const Args& args) {
                                                 "with --root)"),
                         kExitUsage);
   }
+  if (args.Has("idle")) RunAtIdlePriority();
   // No site lock: a run may go on meanwhile. Runs only ever add new names to
   // the trash, in one rename each, and never look inside it; the trash's own
   // flock, taken by EmptyTrash, makes this wait for an emptier already at

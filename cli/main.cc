@@ -97,14 +97,16 @@ const std::map<std::string, Command>& Commands() {
         RunUndo,
         /*changes_site=*/true}},
       {"empty-trash",
-       {"persist empty-trash [--root DIR]",
+       {"persist empty-trash [--root DIR] [--idle]",
         "Removes what waits in .persist/trash/: staged releases that recover or undo set aside,\n"
         "and stashes that left the undo window. Commands start this in the background once they\n"
         "release the site (see --empty-trash in persist --help); this waits for an emptier\n"
         "already at work, then removes whatever is left and says how much. Takes no site lock:\n"
-        "runs may go on meanwhile. Exit 0 when there was nothing to remove.",
+        "runs may go on meanwhile. Exit 0 when there was nothing to remove. --idle: at the idle\n"
+        "I/O class and nice 10, so that the site's own disk I/O goes first (the background\n"
+        "emptier runs so).",
         {"root"},
-        {},
+        {"idle"},
         RunEmptyTrash}},
       {"link",
        {"persist link APP_DIR SHARED_DIR [MODE] [ENV]",

@@ -2,12 +2,18 @@
 
 #include "cli/trash_emptier.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/ioprio.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -52,7 +58,8 @@ std::string Absolute(const std::string& dir) {
 
 std::string Entries(size_t n) { return absl::StrCat(n, n == 1 ? " entry" : " entries"); }
 
-// Starts `persist empty-trash --root DIR --quiet` detached from this process:
+// Starts `persist empty-trash --root DIR --quiet --idle` detached from this
+// process, at idle priority so that it never competes with the site it serves:
 // a session of its own (no terminal, no signal from the shell's job
 // control), /dev/null for stdin, stdout and stderr and no other descriptor,
 // default signal handling, and not waited for. It needs no lock, so it may outlive this command and
@@ -78,9 +85,9 @@ absl::Status SpawnEmptier(const std::string& dir) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
                                       POSIX_SPAWN_SETSIGDEF);
   std::string arg0 = "persist", command = "empty-trash", root_flag = "--root", root = dir,
-              quiet = "--quiet";
-  char* argv[] = {arg0.data(), command.data(), root_flag.data(), root.data(), quiet.data(),
-                  nullptr};
+              quiet = "--quiet", idle = "--idle";
+  char* argv[] = {arg0.data(), command.data(), root_flag.data(), root.data(),
+                  quiet.data(),  idle.data(),    nullptr};
   pid_t pid;
   const int err = posix_spawn(&pid, "/proc/self/exe", &files, &attr, argv, environ);
   posix_spawnattr_destroy(&attr);
@@ -151,6 +158,13 @@ absl::StatusOr<TrashMode> TrashModeOf(const Args& args) {
   return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
                           source, " takes background, wait or later, not \"", value, "\"")),
                       kExitUsage);
+}
+
+void RunAtIdlePriority() {
+  if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)) != 0) {
+    spdlog::debug("ioprio_set (idle class): {}", strerror(errno));
+  }
+  if (setpriority(PRIO_PROCESS, 0, 10) != 0) spdlog::debug("setpriority (nice 10): {}", strerror(errno));
 }
 
 void NoteSiteLocked(const std::string& root_dir) {

@@ -50,6 +50,12 @@ void NoteSiteLocked(const std::string& root_dir);
 // `persist empty-trash`.
 void EmptyTrashAfterCommand(TrashMode mode);
 
+// Moves this process to the idle I/O class (served only when no one else
+// wants the disk) and nice 10: for an emptier, whose removals may take
+// minutes on a `discard` mount. Best effort: where the kernel refuses, the
+// priority stays as it was, and that is logged at debug level.
+void RunAtIdlePriority();
+
 // One line for people: what EmptyTrash removed, or that there was nothing.
 std::string DescribeTrashReport(const TrashReport& report);
 

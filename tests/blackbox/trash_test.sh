@@ -7,6 +7,7 @@
 # the default: by a detached emptier, within seconds), and the same for a
 # trash left full by an earlier command; a stash purged when its run leaves
 # the undo window goes to the trash too, and that run can no longer be undone.
+# The detached emptier runs at the idle I/O class and nice 10.
 #
 # usage: trash_test.sh PATH_TO_PERSIST   (bazel passes it)
 #
@@ -148,6 +149,19 @@ check "(background) a detached emptier empties the trash within 30 s" wait_for_e
 persist_cmd b_empty empty-trash --root site
 expect_rc 0 "(background) persist empty-trash after it"
 check "(background) persist empty-trash finds nothing left" has b_empty.out "nothing to remove"
+
+# ---------------------------------------------------------------- idle
+
+# The emptier a command starts asks for the idle I/O class and nice 10, so
+# that removing a release never competes with the site for the disk. strace
+# -f follows it from recover, and waits for it.
+kill_staged_deploy "(idle)"
+run_quiet i_recover.out i_recover.err strace -f -qq -o i_trace.txt \
+  -e trace=ioprio_set,setpriority "$PERSIST" recover --root site
+check "(idle) recover under strace (exit 0, got $rc)" test "$rc" -eq 0 || show_file i_recover.err
+check "(idle) the emptier asks for the idle I/O class" has i_trace.txt "IOPRIO_CLASS_IDLE"
+check "(idle) and for nice 10" grep -qE 'setpriority\(PRIO_PROCESS, 0, 10\) += 0' i_trace.txt
+check "(idle) and it emptied the trash" wait_for_empty_trash 30
 
 # ---------------------------------------------------------------- the next command
 
