@@ -182,7 +182,8 @@ const std::map<std::string, Command>& Commands() {
        {"persist verify [--root DIR] [--quick] [--json]",
         "Checks the site's health: current and every shared link resolve inside the site,\n"
         "public_html serves current/public, no run is left interrupted, the journal reads,\n"
-        "shared/.env is not world-readable, storage/ and bootstrap/cache/ are writable, and\n"
+        "the last emptying of .persist/trash/ did not fail, shared/.env is not world-readable,\n"
+        "storage/ and bootstrap/cache/ are writable, and\n"
         "the live release is what was deployed: every file changed since (by SHA-256; --quick\n"
         "compares size and mtime) and every file written into application code (drift) is\n"
         "named. Exit 1 naming each problem and the command that fixes it.",

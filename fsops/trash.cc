@@ -8,6 +8,9 @@
 #include <sys/file.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
@@ -43,6 +46,55 @@ absl::Status RenameNoReplace(Env* env, const Entry& from, const Entry& to) {
   if (there.ok()) return ErrnoStatus(EEXIST, "rename", from.path + " -> " + to.path);
   if (StatusErrno(there) != ENOENT) return there;
   return env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, 0, from.path, to.path);
+}
+
+// Keeps why an emptying failed in kTrashFailureFile: written whole under a
+// temporary name, then renamed over the last one. Best effort: the error
+// itself is returned to the emptier either way.
+void RecordFailure(const Root& root, const absl::Status& failure) {
+  Env* env = root.env();
+  std::string name;
+  absl::StatusOr<Fd> dir = root.OpenParent(kTrashFailureFile, &name);
+  if (!dir.ok()) return;
+  const std::string temporary = name + ".tmp";
+  absl::StatusOr<int> fd = env->OpenAt(dir->get(), temporary, O_WRONLY | O_CREAT | O_TRUNC, 0600,
+                                       kTrashFailureFile);
+  if (!fd.ok()) return;
+  const std::string text = absl::StrCat(
+      absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::Now(), absl::UTCTimeZone()), ": ",
+      failure.message(), "\n");
+  absl::Status status = env->Write(*fd, text.data(), text.size(), kTrashFailureFile);
+  env->Close(*fd);
+  if (status.ok()) {
+    status = env->RenameAt(dir->get(), temporary, dir->get(), name, 0, kTrashFailureFile,
+                           kTrashFailureFile);
+  }
+  if (!status.ok()) env->UnlinkAt(dir->get(), temporary, 0, kTrashFailureFile).IgnoreError();
+}
+
+// The trash emptied: an earlier failure no longer holds.
+void ClearFailure(const Root& root) {
+  std::string name;
+  absl::StatusOr<Fd> dir = root.OpenParent(kTrashFailureFile, &name);
+  if (dir.ok()) root.env()->UnlinkAt(dir->get(), name, 0, kTrashFailureFile).IgnoreError();
+}
+
+absl::StatusOr<TrashReport> EmptyLocked(const Root& root, int trash_fd, TrashReport report) {
+  Env* env = root.env();
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(trash_fd, kTrashDir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    RemoveStats stats;
+    absl::Status status = RemoveTree(env, Entry{trash_fd, name, JoinPath(kTrashDir, name)}, &stats);
+    report.files += stats.files;
+    report.bytes += stats.bytes;
+    if (!status.ok()) {
+      return Annotate(status, absl::StrCat("cannot empty ", root.dir(), "/", kTrashDir,
+                                           " (fix the cause, then run persist empty-trash)"));
+    }
+    ++report.entries;
+  }
+  return report;
 }
 
 }  // namespace
@@ -121,21 +173,20 @@ absl::StatusOr<TrashReport> EmptyTrash(const Root& root, bool wait) {
     }
     return Annotate(locked, absl::StrCat("cannot lock ", root.dir(), "/", kTrashDir));
   }
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(trash->get(), kTrashDir);
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    RemoveStats stats;
-    absl::Status status =
-        RemoveTree(env, Entry{trash->get(), name, JoinPath(kTrashDir, name)}, &stats);
-    report.files += stats.files;
-    report.bytes += stats.bytes;
-    if (!status.ok()) {
-      return Annotate(status, absl::StrCat("cannot empty ", root.dir(), "/", kTrashDir,
-                                           " (fix the cause, then run persist empty-trash)"));
-    }
-    ++report.entries;
+  absl::StatusOr<TrashReport> emptied = EmptyLocked(root, trash->get(), report);
+  if (!emptied.ok()) {
+    RecordFailure(root, emptied.status());
+  } else {
+    ClearFailure(root);
   }
-  return report;
+  return emptied;
+}
+
+absl::StatusOr<std::string> LastTrashFailure(const Root& root) {
+  absl::StatusOr<std::string> text = root.ReadFile(kTrashFailureFile, 64 * 1024);
+  if (!text.ok() && StatusErrno(text.status()) == ENOENT) return std::string();
+  if (!text.ok()) return text.status();
+  return std::string(absl::StripTrailingAsciiWhitespace(*text));
 }
 
 }  // namespace persist

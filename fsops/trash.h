@@ -35,6 +35,11 @@ namespace persist {
 // The trash directory, relative to the site root. Mode 0700, made on demand.
 inline constexpr char kTrashDir[] = ".persist/trash";
 
+// Why the last EmptyTrash failed, relative to the site root: a background
+// emptier's output goes nowhere, so it is kept here for `persist verify` to
+// report, until an emptier succeeds and removes it.
+inline constexpr char kTrashFailureFile[] = ".persist/trash-failure";
+
 // What SetAside did.
 enum class SetAsideResult {
   kAbsent,   // there was nothing at the entry
@@ -80,7 +85,12 @@ struct TrashReport {
 // `busy` set. A missing trash directory, and entries that vanish meanwhile,
 // are OK. Entries set aside while it works may be left for the next emptier
 // (every command that sets something aside starts one when it ends).
+// A failure is also written to kTrashFailureFile (best effort); an emptying
+// that finishes removes that file.
 absl::StatusOr<TrashReport> EmptyTrash(const Root& root, bool wait);
+
+// Why the last emptying failed, with its UTC time; "" when it did not fail.
+absl::StatusOr<std::string> LastTrashFailure(const Root& root);
 
 }  // namespace persist
 

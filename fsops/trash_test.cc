@@ -327,6 +327,30 @@ TEST_F(TrashTest, EmptyTrashToleratesEntriesThatVanish) {
   EXPECT_TRUE(Trash().empty());
 }
 
+// A background emptier's output goes nowhere: why it failed is kept in
+// kTrashFailureFile for verify, until an emptying succeeds.
+TEST_F(TrashTest, AFailedEmptyingIsKeptUntilOneSucceeds) {
+  ASSERT_TRUE(SetAsideWith(Env::Default(), kStaged, "run1.3.staged").ok());
+  FaultEnv eio(Env::Default());
+  eio.FailAt(1, EIO, FaultEnv::Kind::kUnlink);
+  absl::StatusOr<TrashReport> failed = EmptyWith(&eio, /*wait=*/true);
+  ASSERT_FALSE(failed.ok());
+  std::unique_ptr<Root> root = MustOpen(Env::Default(), site_.path());
+  absl::StatusOr<std::string> why = LastTrashFailure(*root);
+  ASSERT_TRUE(why.ok()) << why.status();
+  EXPECT_NE(why->find("UTC: "), std::string::npos) << *why;
+  EXPECT_NE(why->find(std::string(failed.status().message())), std::string::npos) << *why;
+  EXPECT_FALSE(PathExists(site_.Sub(std::string(kTrashFailureFile) + ".tmp")));
+  EXPECT_EQ(Trash().size(), 1u);
+
+  absl::StatusOr<TrashReport> emptied = EmptyWith(Env::Default(), /*wait=*/true);
+  ASSERT_TRUE(emptied.ok()) << emptied.status();
+  why = LastTrashFailure(*root);
+  ASSERT_TRUE(why.ok()) << why.status();
+  EXPECT_EQ(*why, "");
+  EXPECT_FALSE(PathExists(site_.Sub(kTrashFailureFile)));
+}
+
 TEST_F(TrashTest, EmptyTrashWaitsForAnotherEmptierOrSaysItIsBusy) {
   ASSERT_TRUE(SetAsideWith(Env::Default(), kStaged, "run1.3.staged").ok());
   const int held = open(site_.Sub(kTrashDir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/trash.h"
 #include "planner/deploy_planner.h"
 
 namespace persist {
@@ -19,6 +20,14 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   auto problem = [&](std::string path, std::string what, std::string fix) {
     health.problems.push_back(Problem{std::move(path), std::move(what), std::move(fix)});
   };
+
+  // An emptier that failed left why; the trash keeps what it could not remove.
+  absl::StatusOr<std::string> trash_failure = LastTrashFailure(site);
+  if (!trash_failure.ok()) return trash_failure.status();
+  if (!trash_failure->empty()) {
+    problem(kTrashDir, absl::StrCat("could not be emptied (", *trash_failure, ")"),
+            "persist empty-trash (it says what stops it; it succeeds once that is fixed)");
+  }
 
   // current -> releases/<id>, a directory.
   absl::StatusOr<std::vector<std::string>> releases = ListReleases(site);

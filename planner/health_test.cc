@@ -3,6 +3,7 @@
 #include "planner/health.h"
 
 #include "fsops/env.h"
+#include "fsops/trash.h"
 #include "gtest/gtest.h"
 #include "planner/profile.h"
 #include "tests/testing/tree_snapshot.h"
@@ -58,6 +59,14 @@ TEST_F(HealthTest, AFreshlyDeployedSiteIsHealthy) {
   Health health = Check();
   EXPECT_TRUE(health.problems.empty()) << health.problems[0].path << ": " << health.problems[0].what;
   EXPECT_FALSE(health.ok.empty());
+}
+
+TEST_F(HealthTest, ATrashThatCouldNotBeEmptiedIsAProblem) {
+  WriteFile(dir_.Sub(kTrashFailureFile),
+            "2026-11-28 10:00:00 UTC: cannot empty site/.persist/trash: Permission denied\n");
+  const Problem problem = OnlyProblem(kTrashDir);
+  EXPECT_NE(problem.what.find("Permission denied"), std::string::npos) << problem.what;
+  EXPECT_NE(problem.fix.find("persist empty-trash"), std::string::npos) << problem.fix;
 }
 
 TEST_F(HealthTest, AMissingCurrentIsFixedBySwitchingToTheNewestRelease) {
