@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -197,6 +199,57 @@ class EntryQueue {
   std::deque<std::unique_ptr<PendingEntry>> waiting_;
 };
 
+// Flushes the filesystem a copy writes to from a thread of its own, each time
+// the copy has written `step` more bytes: a staged release is synced before it
+// is renamed into place, and a syncfs that finds 100 MB dirty waits for all of
+// it, with nothing else to do.
+class BackgroundWriteBack {
+ public:
+  BackgroundWriteBack(Env* env, int fd, uint64_t step) : env_(env), fd_(fd), step_(step) {
+    if (step_ > 0) thread_ = std::thread([this] { Loop(); });
+  }
+  ~BackgroundWriteBack() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // The copy has written `total` bytes so far.
+  void Copied(uint64_t total) {
+    if (step_ == 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    total_ = total;
+    if (total_ >= due_) wake_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    due_ = step_;
+    while (true) {
+      wake_.wait(lock, [this] { return stop_ || total_ >= due_; });
+      if (stop_) return;
+      due_ = total_ + step_;
+      lock.unlock();
+      env_->WriteBack(fd_);
+      lock.lock();
+    }
+  }
+
+  Env* const env_;
+  const int fd_;
+  const uint64_t step_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  uint64_t total_ = 0;
+  uint64_t due_ = UINT64_MAX;  // set by the thread
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 // A directory whose copy is under way. Its mode and times are set once every
 // entry in it is done: a read-only directory must still take its entries, and
 // adding each one changes its mtime.
@@ -296,10 +349,13 @@ class TreeCopier {
   std::atomic<bool> clone_unsupported_{false};
   std::atomic<bool> clone_probed_{false};  // a clone was tried: the answer is known
   std::mutex clone_probe_mu_;              // held by the clone that finds out
-  std::mutex mu_;  // guards first_error_, stats_ and on_file calls
+  std::mutex mu_;  // guards first_error_, stats_, written_, write_back_ and on_file calls
   absl::Status first_error_;
   CopyStats stats_;
   EntryQueue entries_;
+  // Set by Run for the length of the copy.
+  BackgroundWriteBack* write_back_ = nullptr;
+  uint64_t written_ = 0;  // bytes of the files copied, not linked or cloned
   ManifestEntry known_next_;  // the previous manifest's next entry
   bool known_started_ = false, known_more_ = false;
   WorkPool pool_;  // last: its destructor waits for tasks that use the above
@@ -318,6 +374,8 @@ void TreeCopier::Copied(const File& file, bool linked, bool cloned) {
   if (linked) ++stats_.linked;
   if (cloned) ++stats_.cloned;
   if (options_.on_file) options_.on_file(stats_.files, stats_.bytes);
+  if (!linked && !cloned) written_ += static_cast<uint64_t>(file.st.st_size);
+  if (write_back_ != nullptr) write_back_->Copied(written_);
 }
 
 absl::Status TreeCopier::SetOwner(int dir_fd, const std::string& name, const std::string& path) {
@@ -619,9 +677,15 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
 }
 
 absl::Status TreeCopier::Run(const Entry& from, const Entry& to) {
+  BackgroundWriteBack write_back(env_, to.dir_fd, options_.write_back_every);
+  write_back_ = &write_back;
   absl::Status status = CopyEntry(from, to, "", -1, nullptr, nullptr);
   if (!status.ok()) Fail(status);
   pool_.Wait();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    write_back_ = nullptr;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (options_.stats != nullptr) *options_.stats = stats_;
   return first_error_;

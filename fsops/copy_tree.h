@@ -99,6 +99,11 @@ struct CopyOptions {
   gid_t gid = static_cast<gid_t>(-1);
   // Filled with what was done, when given.
   CopyStats* stats = nullptr;
+  // For a copy the caller will sync: each time this many more bytes have
+  // been copied, a helper thread flushes the filesystem holding `to`
+  // (Env::WriteBack), so that the disk writes while the copy goes on and
+  // the caller's Syncfs waits only for the rest. 0: never.
+  uint64_t write_back_every = 0;
 };
 
 // Copies `from` (a file, symlink or directory tree) to `to`, which must not

@@ -143,6 +143,51 @@ TEST(CopyTreeWorkersTest, TheManifestIsInSortedWalkOrderWithTheDigestOfEveryFile
   EXPECT_EQ(files, 152);
 }
 
+// Counts the write-backs a copy asks for.
+class WriteBackCounter : public FaultEnv {
+ public:
+  using FaultEnv::FaultEnv;
+  void WriteBack(int fd) override {
+    ++write_backs_;
+    FaultEnv::WriteBack(fd);
+  }
+  int write_backs() const { return write_backs_.load(); }
+
+ private:
+  std::atomic<int> write_backs_{0};
+};
+
+TEST(CopyTreeWriteBackTest, ACopyToBeSyncedIsFlushedAsItGrowsAndCopiedExactly) {
+  TempDir tmp;
+  BuildRelease(tmp.path() + "/src", 8, 30);  // about 300 KB of files
+  WriteBackCounter env(Env::Default());
+  CopyOptions options;
+  options.workers = 2;
+  options.write_back_every = 32 * 1024;
+  ASSERT_TRUE(Copy(tmp.path() + "/src", tmp.path() + "/dst", options, &env).ok());
+  EXPECT_EQ(DiffSnapshots(TakeSnapshot(tmp.path() + "/src"), TakeSnapshot(tmp.path() + "/dst")), "");
+  // The helper may fall behind and flush once for several steps, but it
+  // flushes: each flush waits for the next 32 KiB after it.
+  EXPECT_GE(env.write_backs(), 1);
+  EXPECT_LE(env.write_backs(), 300 * 1024 / (32 * 1024) + 1);
+  EXPECT_EQ(env.mutations(), [&] {
+    FaultEnv plain(Env::Default());
+    CopyOptions without = options;
+    without.write_back_every = 0;
+    EXPECT_TRUE(Copy(tmp.path() + "/src", tmp.path() + "/plain", without, &plain).ok());
+    return plain.mutations();
+  }()) << "a write-back is a hint, not a fault point: the campaigns' counts stay the same";
+}
+
+TEST(CopyTreeWriteBackTest, NoWriteBackUnlessAsked) {
+  TempDir tmp;
+  BuildRelease(tmp.path() + "/src", 8, 30);
+  WriteBackCounter env(Env::Default());
+  CopyOptions options;
+  ASSERT_TRUE(Copy(tmp.path() + "/src", tmp.path() + "/dst", options, &env).ok());
+  EXPECT_EQ(env.write_backs(), 0);
+}
+
 TEST(CopyTreeWorkersTest, AnErrorInAWorkerFailsTheCopyWithThatError) {
   TempDir tmp;
   BuildRelease(tmp.path() + "/src", 5, 20);
@@ -272,7 +317,9 @@ TEST(CopyTreeDedupeTest, TheManifestRecordsEveryFilesIdentityAsStaged) {
       // Hard-linked files: the identity after the link, which moved the ctime.
       const struct stat st = StatOf(tmp.path() + dir + "/" + entry.path());
       EXPECT_EQ(entry.inode(), st.st_ino) << dir << " " << entry.path();
-      if (manifest == &second) EXPECT_EQ(entry.ctime_ns(), TimespecNs(st.st_ctim)) << entry.path();
+      if (manifest == &second) {
+        EXPECT_EQ(entry.ctime_ns(), TimespecNs(st.st_ctim)) << entry.path();
+      }
     }
     EXPECT_EQ(files, 10) << dir;
   }

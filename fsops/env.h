@@ -87,6 +87,13 @@ class Env {
 
   virtual absl::Status StatFs(int fd, struct statfs* st, const std::string& path) = 0;
 
+  // Writes the dirty pages of the filesystem holding `fd` to disk, and waits
+  // (syncfs), as a hint: it never fails and promises nothing, and is not a
+  // fault point; Syncfs is the promise. A copy that will be synced calls it
+  // from a helper thread as the copy grows, so that the final Syncfs waits
+  // for the last part only, the disk writing while the copy goes on.
+  virtual void WriteBack(int fd) = 0;
+
   // flock(fd, operation); LOCK_NB gives EWOULDBLOCK when another holds it.
   virtual absl::Status Flock(int fd, int operation, const std::string& path) = 0;
 

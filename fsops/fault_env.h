@@ -73,6 +73,7 @@ class FaultEnv : public Env {
   absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
                                          const std::string& path) override;
   absl::StatusOr<std::vector<DirEntry>> ReadDir(int dir_fd, const std::string& path) override;
+  void WriteBack(int fd) override { base_->WriteBack(fd); }
   absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) override;
   absl::Status StatFs(int fd, struct statfs* st, const std::string& path) override;
   absl::Status Flock(int fd, int operation, const std::string& path) override;

@@ -335,9 +335,14 @@ absl::Status ApplySymlink(const SymlinkOp& op, const OpContext& ctx) {
   });
 }
 
+// A staged tree is synced before it is renamed into place: flushing it as it
+// grows lets that sync wait for the last few megabytes only.
+constexpr uint64_t kWriteBackEvery = 8 << 20;
+
 // Options for copying a tree in place of `staged`.
 CopyOptions TreeOptions(const OpContext& ctx, const Owner& owner) {
   CopyOptions options;
+  options.write_back_every = kWriteBackEvery;
   options.manifest = ctx.manifest;
   options.on_file = ctx.progress;
   options.uid = owner.uid;
@@ -409,6 +414,7 @@ absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
     CopyOptions options;
     options.uid = owner.uid;
     options.gid = owner.gid;
+    options.write_back_every = kWriteBackEvery;
     return CopyTree(env, from->entry(), staged, options);
   }));
   return StashPut(ctx, from->entry(), "src");

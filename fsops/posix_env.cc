@@ -121,6 +121,8 @@ class PosixEnv : public Env {
     return absl::OkStatus();
   }
 
+  void WriteBack(int fd) override { syncfs(fd); }
+
   absl::Status Flock(int fd, int operation, const std::string& path) override {
     if (RetryOnEintr([&] { return flock(fd, operation); }) < 0) {
       return ErrnoStatus(errno, "lock", path);
