@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # .persist/trash/ through the real binary: a deploy killed once its whole
-# release is staged (SIGKILL at its first syncfs, strace) is recovered
+# release is staged (SIGKILL at its first renameat2, strace) is recovered
 # exactly, the staged release going whole into the trash instead of being
 # removed file by file; the trash is then emptied as --empty-trash says
 # (wait: before recover exits; later: by `persist empty-trash`; background,
@@ -66,12 +66,13 @@ trash_is_empty() { [[ -z "$(trash_names)" ]]; }
 no_staged_name() { [[ -z "$(find site/releases -maxdepth 1 -name '.persist-*')" ]]; }
 
 # kill_staged_deploy WHAT [ENV...]: a deploy of rel-v2 killed (SIGKILL) at its
-# first syncfs, when the whole release is staged under a temporary name.
+# first renameat2, the rename of its release into place: the whole release
+# is staged (and synced) under a temporary name.
 kill_staged_deploy() {
   local what=$1
-  run_quiet kill.out kill.err strace -f -o /dev/null -e trace=syncfs \
-    -e inject=syncfs:signal=KILL "$PERSIST" deploy rel-v2 --root site --id v2 --quiet
-  check "$what: the deploy dies of SIGKILL at its first syncfs (exit 137, got $rc)" \
+  run_quiet kill.out kill.err strace -f -o /dev/null -e trace=renameat2 \
+    -e inject=renameat2:signal=KILL "$PERSIST" deploy rel-v2 --root site --id v2 --quiet
+  check "$what: the deploy dies of SIGKILL at its first renameat2 (exit 137, got $rc)" \
     test "$rc" -eq 137 || show_file kill.err
   staged=$(find site/releases -maxdepth 1 -name '.persist-*' | head -n 1)
   check "$what: the killed deploy left its release staged" test -n "$staged"

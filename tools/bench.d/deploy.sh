@@ -154,14 +154,16 @@ target() {
 target_missing() { printf '%s\t%s\t%s\n' "$1" "not measured" "$2" >>"$work/targets.tsv"; }
 
 # crash_deploy SITE ROUND: a fourth deploy of the release on SITE, killed
-# (SIGKILL) at its first syncfs; checks that the whole release was staged by
-# then.
+# (SIGKILL) at its first renameat2: the rename of its staged release into
+# place, right after the syncfs that made it durable (syncfs itself is also
+# called earlier, by the copy's background write-back); checks that the whole
+# release was staged by then.
 crash_deploy() {
   local site=$1 r=$2 rc=0 staged n
   # In a subshell that waits for it (the exit keeps bash from exec'ing
   # strace in its place), whose report of the kill goes to the log.
   (
-    strace -f -o /dev/null -e trace=syncfs -e inject=syncfs:signal=KILL \
+    strace -f -o /dev/null -e trace=renameat2 -e inject=renameat2:signal=KILL \
       persist deploy "$rel" --root "$site" --id 4 --quiet
     exit $?
   ) >>"$work/log.txt" 2>&1 || rc=$?
@@ -169,8 +171,8 @@ crash_deploy() {
   staged=$(find "$site/releases" -mindepth 1 -maxdepth 1 -name '.persist-*' | head -n 1)
   [[ -n "$staged" ]] || die "the killed deploy left no staged release in $site/releases"
   n=$(find "$staged" -type f | wc -l)
-  ((n == rel_files)) || die "the killed deploy had staged $n files of $rel_files at its first syncfs"
-  ((r != 1)) || ok "killed at its first syncfs, with all $n files of the release staged in $staged"
+  ((n == rel_files)) || die "the killed deploy had staged $n files of $rel_files at its first renameat2"
+  ((r != 1)) || ok "killed at its first renameat2, with all $n files of the release staged in $staged"
 }
 
 deploy_bench() {
@@ -341,7 +343,7 @@ deploy_bench() {
   # -------------------------------------------------------------- recover
 
   step "persist recover after a crash: $rounds round(s)"
-  say "On each round's persist site (three releases), a fourth deploy of the release is killed (SIGKILL, strace -e inject=syncfs:signal=KILL) at its first syncfs: the whole release has been staged, and nothing else done. Then persist recover is timed, and compared with the median of the deploys of the same release on a site that has it (again); the staged release it sets aside in .persist/trash/ is removed by the emptier it starts, which persist empty-trash waits for outside the timing. Recoveries remove trees, so they run last."
+  say "On each round's persist site (three releases), a fourth deploy of the release is killed (SIGKILL, strace -e inject=renameat2:signal=KILL) at its first renameat2, the rename of its staged release into place: the whole release has been staged and synced, and nothing else done. Then persist recover is timed, and compared with the median of the deploys of the same release on a site that has it (again); the staged release it sets aside in .persist/trash/ is removed by the emptier it starts, which persist empty-trash waits for outside the timing. Recoveries remove trees, so they run last."
   # A persist older than the trash removes the staged release inline.
   local has_trash=0 later=()
   if persist --help 2>&1 | grep -q 'empty-trash'; then
@@ -413,7 +415,7 @@ deploy_bench() {
     row '`sha256sum -c` of the live release' "$t/verify.sha256sum" "$t/verify.sha256sum"
     row '`persist verify`' "$t/verify.persist" "$t/verify.sha256sum"
     row 'persist deploy, same release again' "$t/persist.again" "$t/persist.again"
-    row '`persist recover` of a deploy killed at its first syncfs' "$t/recover" "$t/persist.again"
+    row '`persist recover` of a deploy killed before its release is renamed into place' "$t/recover" "$t/persist.again"
     echo
     echo "Syscalls of one run each (strace -f -c -w: wall-clock time in the calls, summed over threads and processes, waits for another thread or process (futex, wait4) left out; the five most frequent, the three longest):"
     echo
@@ -424,7 +426,7 @@ deploy_bench() {
       c=${f%.*} phase=${f##*.}
       case $f in
         cp.first) label=$(chain_label cp) ;;
-        recover) label='`persist recover` of a deploy killed at its first syncfs' ;;
+        recover) label='`persist recover` of a deploy killed before its release is renamed into place' ;;
         *) label="$(chain_label "$c"), $(phase_label "$phase")" ;;
       esac
       awk -v label="$label" '
