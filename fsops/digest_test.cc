@@ -52,33 +52,27 @@ class ReadToEndTest : public ::testing::Test {
   TempDir dir_;
 };
 
-TEST_F(ReadToEndTest, AFileOfTheExpectedSizeTakesOneReadWithoutTheEmptyOne) {
-  int reads = 0;
-  EXPECT_EQ(ReadAll("hello\n", 6, &reads), "hello\n");
-  EXPECT_EQ(reads, 1);
-}
-
-TEST_F(ReadToEndTest, WithoutASizeTheEmptyReadEndsIt) {
-  int reads = 0;
-  EXPECT_EQ(ReadAll("hello\n", -1, &reads), "hello\n");
-  EXPECT_EQ(reads, 2);
-}
-
-TEST_F(ReadToEndTest, AFileThatGrewSinceItsStatIsReadToItsTrueEnd) {
-  int reads = 0;
-  EXPECT_EQ(ReadAll("hello, and more\n", 6, &reads), "hello, and more\n");
-}
-
-TEST_F(ReadToEndTest, AFileThatShrankEndsAtTheEmptyRead) {
-  int reads = 0;
-  EXPECT_EQ(ReadAll("hel", 6, &reads), "hel");
-  EXPECT_EQ(reads, 2);
-}
-
-TEST_F(ReadToEndTest, AnEmptyFileTakesOneRead) {
-  int reads = 0;
-  EXPECT_EQ(ReadAll("", 0, &reads), "");
-  EXPECT_EQ(reads, 1);
+TEST_F(ReadToEndTest, StopsAtTheStatsSizeOnlyWhenTheFileEndsThere) {
+  struct Case {
+    const char* what;
+    std::string content;
+    int64_t expected_size;
+    int reads;  // -1: not counted
+  };
+  const Case cases[] = {
+      {"the size a stat gave: no empty read", "hello\n", 6, 1},
+      {"no size given: the empty read ends it", "hello\n", -1, 2},
+      {"grown since the stat: read to its true end", "hello, and more\n", 6, -1},
+      {"shrunk since the stat: the empty read ends it", "hel", 6, 2},
+      {"empty, and said to be", "", 0, 1},
+  };
+  for (const Case& c : cases) {
+    int reads = 0;
+    EXPECT_EQ(ReadAll(c.content, c.expected_size, &reads), c.content) << c.what;
+    if (c.reads >= 0) {
+      EXPECT_EQ(reads, c.reads) << c.what;
+    }
+  }
 }
 
 TEST_F(ReadToEndTest, ALargeFileIsReadWholeInBufferSizedChunks) {

@@ -60,34 +60,37 @@ class SpecialFilesTest : public ::testing::Test {
   std::string rel(const std::string& path) const { return dir_.Sub("release/" + path); }
   std::string release() const { return dir_.Sub("release"); }
 
-  static std::vector<std::string> Described(const std::vector<SpecialFile>& found) {
+  // What FindSpecialFiles finds in the release, as "path kind"; the stats it
+  // made go to *stats.
+  std::vector<std::string> Found(bool hide_types, int* stats) {
+    ListingEnv env(Env::Default(), hide_types);
+    absl::StatusOr<std::vector<SpecialFile>> found = FindSpecialFiles(&env, release());
+    EXPECT_TRUE(found.ok()) << found.status();
+    *stats = env.stats();
     std::vector<std::string> described;
-    for (const SpecialFile& file : found) described.push_back(file.path + " " + file.kind);
+    if (!found.ok()) return described;
+    for (const SpecialFile& file : *found) described.push_back(file.path + " " + file.kind);
     return described;
   }
 
+  const std::vector<std::string> kSpecial = {"storage/logs/queue fifo",
+                                             "vendor/pkg/php-fpm.sock socket"};
   TempDir dir_;
 };
 
 TEST_F(SpecialFilesTest, FindsEveryFifoAndSocketFromTheListingAloneWithoutAStat) {
-  ListingEnv env(Env::Default(), /*hide_types=*/false);
-  absl::StatusOr<std::vector<SpecialFile>> found = FindSpecialFiles(&env, release());
-  ASSERT_TRUE(found.ok()) << found.status();
-  EXPECT_EQ(Described(*found), (std::vector<std::string>{"storage/logs/queue fifo",
-                                                         "vendor/pkg/php-fpm.sock socket"}));
-  EXPECT_EQ(env.stats(), 0);  // this filesystem records types in its directories
+  int stats = -1;
+  EXPECT_EQ(Found(/*hide_types=*/false, &stats), kSpecial);
+  EXPECT_EQ(stats, 0);  // this filesystem records types in its directories
 }
 
 TEST_F(SpecialFilesTest, WhereTheListingHasNoTypesEachEntryIsStatted) {
-  ListingEnv env(Env::Default(), /*hide_types=*/true);
-  absl::StatusOr<std::vector<SpecialFile>> found = FindSpecialFiles(&env, release());
-  ASSERT_TRUE(found.ok()) << found.status();
-  EXPECT_EQ(Described(*found), (std::vector<std::string>{"storage/logs/queue fifo",
-                                                         "vendor/pkg/php-fpm.sock socket"}));
+  int stats = -1;
+  EXPECT_EQ(Found(/*hide_types=*/true, &stats), kSpecial);
   // Every entry beneath the release: app, app/Http, Kernel.php, vendor,
   // vendor/pkg, src, A.php, php-fpm.sock, public, vendor-link, storage, logs,
   // queue, queue-link.
-  EXPECT_EQ(env.stats(), 14);
+  EXPECT_EQ(stats, 14);
 }
 
 }  // namespace
