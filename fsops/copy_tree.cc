@@ -202,12 +202,12 @@ class EntryQueue {
 // Flushes the filesystem a copy writes to from a thread of its own, each time
 // the copy has written `step` more bytes: a staged release is synced before it
 // is renamed into place, and a syncfs that finds 100 MB dirty waits for all of
-// it, with nothing else to do.
+// it, with nothing else to do. The thread starts at the first step, so a small
+// copy has none.
 class BackgroundWriteBack {
  public:
-  BackgroundWriteBack(Env* env, int fd, uint64_t step) : env_(env), fd_(fd), step_(step) {
-    if (step_ > 0) thread_ = std::thread([this] { Loop(); });
-  }
+  BackgroundWriteBack(Env* env, int fd, uint64_t step)
+      : env_(env), fd_(fd), step_(step), due_(step > 0 ? step : UINT64_MAX) {}
   ~BackgroundWriteBack() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -219,16 +219,19 @@ class BackgroundWriteBack {
 
   // The copy has written `total` bytes so far.
   void Copied(uint64_t total) {
-    if (step_ == 0) return;
     std::lock_guard<std::mutex> lock(mu_);
     total_ = total;
-    if (total_ >= due_) wake_.notify_one();
+    if (total_ < due_) return;
+    if (!thread_.joinable()) {
+      thread_ = std::thread([this] { Loop(); });
+    } else {
+      wake_.notify_one();
+    }
   }
 
  private:
   void Loop() {
     std::unique_lock<std::mutex> lock(mu_);
-    due_ = step_;
     while (true) {
       wake_.wait(lock, [this] { return stop_ || total_ >= due_; });
       if (stop_) return;
@@ -245,7 +248,7 @@ class BackgroundWriteBack {
   std::mutex mu_;
   std::condition_variable wake_;
   uint64_t total_ = 0;
-  uint64_t due_ = UINT64_MAX;  // set by the thread
+  uint64_t due_;  // the total at which to flush next
   bool stop_ = false;
   std::thread thread_;
 };
