@@ -207,7 +207,7 @@ class EntryQueue {
 class BackgroundWriteBack {
  public:
   BackgroundWriteBack(Env* env, int fd, uint64_t step)
-      : env_(env), fd_(fd), step_(step), due_(step > 0 ? step : UINT64_MAX) {}
+      : env_(env), fd_(fd), step_(step), due_(step) {}
   ~BackgroundWriteBack() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -219,6 +219,7 @@ class BackgroundWriteBack {
 
   // The copy has written `total` bytes so far.
   void Copied(uint64_t total) {
+    if (step_ == 0) return;
     std::lock_guard<std::mutex> lock(mu_);
     total_ = total;
     if (total_ < due_) return;
@@ -356,8 +357,7 @@ class TreeCopier {
   absl::Status first_error_;
   CopyStats stats_;
   EntryQueue entries_;
-  // Set by Run for the length of the copy.
-  BackgroundWriteBack* write_back_ = nullptr;
+  BackgroundWriteBack* write_back_ = nullptr;  // Run's, for the length of the copy
   uint64_t written_ = 0;  // bytes of the files copied, not linked or cloned
   ManifestEntry known_next_;  // the previous manifest's next entry
   bool known_started_ = false, known_more_ = false;
@@ -680,15 +680,12 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
 }
 
 absl::Status TreeCopier::Run(const Entry& from, const Entry& to) {
+  // Outlives every Copied call: the last one is made before pool_.Wait returns.
   BackgroundWriteBack write_back(env_, to.dir_fd, options_.write_back_every);
   write_back_ = &write_back;
   absl::Status status = CopyEntry(from, to, "", -1, nullptr, nullptr);
   if (!status.ok()) Fail(status);
   pool_.Wait();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    write_back_ = nullptr;
-  }
   std::lock_guard<std::mutex> lock(mu_);
   if (options_.stats != nullptr) *options_.stats = stats_;
   return first_error_;
