@@ -118,22 +118,10 @@ absl::StatusOr<std::optional<Loc>> StashFind(const OpContext& ctx, const std::st
 
 RescueFn MakeRescue(const OpContext& ctx, std::vector<std::string>* rescued) {
   return [&ctx, rescued](const Entry& entry) -> absl::Status {
-    Env* env = ctx.root->env();
-    const std::string base = JoinPath(JoinPath(kStateDir, "rescued"), ctx.run_id);
-    const std::string wanted = JoinPath(base, entry.path);
-    auto [parent, leaf] = SplitParent(wanted);
-    PERSIST_RETURN_IF_ERROR(ctx.root->MakeDirs(parent, kStateDirMode));
-    absl::StatusOr<Fd> dir = ctx.root->OpenDir(parent);
-    if (!dir.ok()) return dir.status();
-    for (int attempt = 0;; ++attempt) {
-      std::string name = attempt == 0 ? leaf : absl::StrCat(leaf, ".", attempt);
-      absl::Status status = RenameNoReplace(env, entry, Entry{dir->get(), name, JoinPath(parent, name)});
-      if (StatusErrno(status) == EEXIST) continue;
-      PERSIST_RETURN_IF_ERROR(status);
-      rescued->push_back(JoinPath(parent, name));
-      PERSIST_RETURN_IF_ERROR(env->Fsync(dir->get(), parent));
-      return env->Fsync(entry.dir_fd, SplitParent(entry.path).first);
-    }
+    absl::StatusOr<std::string> placed = Rescue(*ctx.root, ctx.run_id, entry, entry.path);
+    if (!placed.ok()) return placed.status();
+    rescued->push_back(*placed);
+    return absl::OkStatus();
   };
 }
 
@@ -588,6 +576,25 @@ absl::Status Infeasible(const Op& op, const std::string& path, absl::string_view
 
 std::string StashDir(const std::string& run_id, uint32_t index) {
   return absl::StrCat(kStateDir, "/stash/", run_id, "/", index);
+}
+
+absl::StatusOr<std::string> Rescue(const Root& root, const std::string& run_id, const Entry& entry,
+                                   const std::string& path) {
+  Env* env = root.env();
+  const std::string wanted = JoinPath(JoinPath(JoinPath(kStateDir, "rescued"), run_id), path);
+  auto [parent, leaf] = SplitParent(wanted);
+  PERSIST_RETURN_IF_ERROR(root.MakeDirs(parent, kStateDirMode));
+  absl::StatusOr<Fd> dir = root.OpenDir(parent);
+  if (!dir.ok()) return dir.status();
+  for (int attempt = 0;; ++attempt) {
+    std::string name = attempt == 0 ? leaf : absl::StrCat(leaf, ".", attempt);
+    absl::Status status = RenameNoReplace(env, entry, Entry{dir->get(), name, JoinPath(parent, name)});
+    if (StatusErrno(status) == EEXIST) continue;
+    PERSIST_RETURN_IF_ERROR(status);
+    PERSIST_RETURN_IF_ERROR(env->Fsync(dir->get(), parent));
+    PERSIST_RETURN_IF_ERROR(env->Fsync(entry.dir_fd, SplitParent(entry.path).first));
+    return JoinPath(parent, name);
+  }
 }
 
 std::vector<std::string> OpPaths(const Op& op) {

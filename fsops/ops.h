@@ -109,6 +109,13 @@ absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>
 // The stash of one op of one run, relative to the root.
 std::string StashDir(const std::string& run_id, uint32_t index);
 
+// Moves `entry` (data persist must not delete) to
+// .persist/rescued/<run_id>/<path>, with a .1, .2 ... suffix where that name
+// is taken, and syncs both directories. Returns the root-relative path it
+// now has.
+absl::StatusOr<std::string> Rescue(const Root& root, const std::string& run_id, const Entry& entry,
+                                   const std::string& path);
+
 }  // namespace persist
 
 #endif  // PERSIST_FSOPS_OPS_H_

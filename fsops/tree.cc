@@ -99,6 +99,25 @@ absl::Status RemoveEmptyDirs(Env* env, const Entry& entry, bool* empty) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> HoldsOnlyDirectories(Env* env, const Entry& entry) {
+  struct stat st;
+  absl::Status status = env->StatAt(entry.dir_fd, entry.name, &st, entry.path);
+  if (!status.ok()) return status;
+  if (!S_ISDIR(st.st_mode)) return false;
+  absl::StatusOr<int> dir =
+      env->OpenAt(entry.dir_fd, entry.name, O_RDONLY | O_DIRECTORY, 0, entry.path);
+  if (!dir.ok()) return dir.status();
+  Fd dir_fd(env, *dir, entry.path);
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir_fd.get(), entry.path);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    absl::StatusOr<bool> only =
+        HoldsOnlyDirectories(env, Entry{dir_fd.get(), name, JoinPath(entry.path, name)});
+    if (!only.ok() || !*only) return only;
+  }
+  return true;
+}
+
 absl::Status RemoveCreated(Env* env, const Entry& entry, const Created& created,
                            const RescueFn& rescue, int* rescued) {
   const bool has_source = created.has_source();

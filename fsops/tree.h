@@ -34,6 +34,11 @@ absl::Status RemoveTree(Env* env, const Entry& entry, RemoveStats* stats = nullp
 // whether it is gone. A missing entry is OK.
 absl::Status RemoveEmptyDirs(Env* env, const Entry& entry, bool* empty);
 
+// Whether `entry` is a directory holding nothing but directories, at any
+// depth: no file, symlink or other object, so that no data is lost if it
+// goes. False for anything but a directory; a missing entry is an error.
+absl::StatusOr<bool> HoldsOnlyDirectories(Env* env, const Entry& entry);
+
 // Moves one entry that must not be deleted out of the way; see RemoveCreated.
 using RescueFn = std::function<absl::Status(const Entry& entry)>;
 

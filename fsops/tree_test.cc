@@ -278,6 +278,30 @@ TEST(RemoveTreeTest, RemovesATreeHoldingAReadOnlyDirectoryWithoutPermissionOverr
   EXPECT_FALSE(PathExists(dir.Sub("tree")));
 }
 
+TEST(HoldsOnlyDirectoriesTest, IsTrueForATreeOfEmptyDirectories) {
+  TempDir dir;
+  MakeDir(dir.Sub("d/a/b/c"));
+  MakeDir(dir.Sub("d/x"));
+  DirFd top(dir.path());
+  absl::StatusOr<bool> only = HoldsOnlyDirectories(Env::Default(), Entry{top.get(), "d", "d"});
+  ASSERT_TRUE(only.ok()) << only.status();
+  EXPECT_TRUE(*only);
+  EXPECT_TRUE(PathExists(dir.Sub("d/a/b/c")));
+}
+
+TEST(HoldsOnlyDirectoriesTest, IsFalseForAFileOrASymlinkAtAnyDepth) {
+  TempDir dir;
+  WriteFile(dir.Sub("f/a/b/keep.txt"), "");
+  MakeSymlink("x", dir.Sub("l/a/link"));
+  WriteFile(dir.Sub("plain"), "x");
+  DirFd top(dir.path());
+  for (const char* name : {"f", "l", "plain"}) {
+    absl::StatusOr<bool> only = HoldsOnlyDirectories(Env::Default(), Entry{top.get(), name, name});
+    ASSERT_TRUE(only.ok()) << name << ": " << only.status();
+    EXPECT_FALSE(*only) << name;
+  }
+}
+
 TEST(RemoveEmptyDirsTest, RemovesATreeOfEmptyDirectories) {
   TempDir dir;
   MakeDir(dir.Sub("d/a/b/c"));
