@@ -37,7 +37,7 @@
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/root_guard.h"
-#include "cli/drift_guard.h"
+#include "cli/purge_guard.h"
 #include "cli/trash_emptier.h"
 #include "fsops/archive.h"
 #include "fsops/env.h"
@@ -477,7 +477,7 @@ absl::Status RunRestore(const Args& args) {
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(env, root_dir, "restore");
   if (!site.ok()) return site.status();
   NoteSiteLocked(root_dir);
-  (*site)->set_purge_guard(RescueDriftBeforePurge);
+  (*site)->set_purge_guard(RescueBeforePurge);
   absl::StatusOr<std::optional<Run>> interrupted = (*site)->FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return (*site)->NeedsRecovery(**interrupted);

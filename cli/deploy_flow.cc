@@ -2,6 +2,8 @@
 
 #include "cli/deploy_flow.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -15,6 +17,18 @@ namespace persist {
 std::string HistoryLine(const std::string& what) {
   return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), " ",
                       what, " by ", UserName(), "@", HostName());
+}
+
+absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site) {
+  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  DeployTimes times;
+  for (const Run& run : *runs) {
+    if (run.kind() != "deploy" || run.state() != RUN_COMMITTED || run.release().empty()) continue;
+    int64_t& at = times[run.release()];
+    at = std::max(at, run.start_ns());
+  }
+  return times;
 }
 
 RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned) {
@@ -43,6 +57,9 @@ absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
   for (const Run& run : *runs) {
     if (run.kind() == "deploy" && run.state() == RUN_COMMITTED) request.has_deployed_before = true;
   }
+  absl::StatusOr<DeployTimes> deployed_at = ReleaseDeployTimes(site);
+  if (!deployed_at.ok()) return deployed_at.status();
+  request.deployed_at = *std::move(deployed_at);
   if (request.release_id.empty()) {
     absl::StatusOr<std::string> id = NewReleaseId(root);
     if (!id.ok()) return id.status();

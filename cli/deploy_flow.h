@@ -30,6 +30,9 @@ absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
 // the run, which is then undone. `site` and `planned` must outlive the run.
 RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned);
 
+// When each release was deployed, by the journal's committed deploy runs.
+absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site);
+
 // The line a run of `what` adds to shared/.deployment-history.
 std::string HistoryLine(const std::string& what);
 

@@ -7,7 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/root_guard.h"
-#include "cli/drift_guard.h"
+#include "cli/purge_guard.h"
 #include "cli/plan_file.h"
 #include "cli/report.h"
 #include "cli/trash_emptier.h"
@@ -51,7 +51,7 @@ absl::Status RunExec(const Args& args) {
       Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
   if (!site.ok()) return site.status();
   NoteSiteLocked(RootOf(args));
-  (*site)->set_purge_guard(RescueDriftBeforePurge);
+  (*site)->set_purge_guard(RescueBeforePurge);
   absl::StatusOr<Run> run = ExecutePlan(**site, *plan, options);
   if (!run.ok()) return run.status();
   if (args.Has("json")) {

@@ -16,11 +16,12 @@
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/deploy_flow.h"
-#include "cli/drift_guard.h"
+#include "cli/purge_guard.h"
 #include "cli/hooks.h"
 #include "cli/report.h"
 #include "cli/root_guard.h"
 #include "cli/trash_emptier.h"
+#include "cli/web_user.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
 #include "fsops/ops.h"
@@ -49,7 +50,7 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
       Site::OpenForWriting(Env::Default(), RootOf(args), command);
   if (!site.ok()) return site.status();
   NoteSiteLocked(RootOf(args));
-  (*site)->set_purge_guard(RescueDriftBeforePurge);
+  (*site)->set_purge_guard(RescueBeforePurge);
   absl::StatusOr<std::optional<Run>> interrupted = (*site)->FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return (*site)->NeedsRecovery(**interrupted);
@@ -318,13 +319,15 @@ absl::Status RunRollback(const Args& args) {
   if (!site.ok()) return site.status();
   std::string target = args.Get("to", "");
   if (target.empty()) {
-    absl::StatusOr<std::vector<std::string>> releases = ListReleases((*site)->root());
+    // The release deployed before the live one, by the journal's records.
+    absl::StatusOr<DeployTimes> deployed_at = ReleaseDeployTimes(**site);
+    if (!deployed_at.ok()) return deployed_at.status();
+    absl::StatusOr<std::vector<std::string>> releases = ListReleases((*site)->root(), *deployed_at);
     if (!releases.ok()) return releases.status();
     absl::StatusOr<std::string> live = CurrentRelease((*site)->root());
     if (!live.ok()) return live.status();
-    for (const std::string& release : *releases) {
-      if (ReleaseIdLess(release, *live)) target = release;
-    }
+    auto at = std::find(releases->begin(), releases->end(), *live);
+    if (at != releases->end() && at != releases->begin()) target = *(at - 1);
     if (target.empty()) {
       return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
                               "there is no release older than the live one (",
@@ -379,10 +382,19 @@ absl::Status RunVerify(const Args& args) {
                                       "fix the profile; until then the blueprint's defaults apply"});
     rules = BlueprintRules();
   }
-  absl::StatusOr<Health> tree = CheckSiteHealth(**root, Classifier(*rules));
+  absl::StatusOr<WebUser> web_user =
+      ResolveWebUser(profile.ok() ? profile->web_user() : "", RootOf(args));
+  if (!web_user.ok() && profile.ok() && !profile->web_user().empty()) {
+    health.problems.push_back(Problem{kProfilePath, std::string(web_user.status().message()),
+                                      "fix web_user; until then the site's owner is checked"});
+    web_user = ResolveWebUser("", RootOf(args));
+  }
+  if (!web_user.ok()) return web_user.status();
+  absl::StatusOr<Health> tree = CheckSiteHealth(**root, Classifier(*rules), *web_user);
   if (!tree.ok()) return tree.status();
   health.ok.insert(health.ok.end(), tree->ok.begin(), tree->ok.end());
   health.problems.insert(health.problems.end(), tree->problems.begin(), tree->problems.end());
+  health.notes = tree->notes;
 
   // The live release against its manifest: tampering and drift.
   absl::StatusOr<std::string> live = CurrentRelease(**root);
@@ -425,11 +437,15 @@ absl::Status RunVerify(const Args& args) {
                                       JsonString(p.what), ", \"fix\": ", JsonString(p.fix), "}"));
     }
     for (const std::string& ok : health.ok) oks.push_back(JsonString(ok));
+    std::vector<std::string> notes;
+    for (const std::string& note : health.notes) notes.push_back(JsonString(note));
     std::cout << "{\"healthy\": " << (health.problems.empty() ? "true" : "false")
               << ", \"problems\": [" << absl::StrJoin(problems, ", ") << "], \"ok\": ["
-              << absl::StrJoin(oks, ", ") << "]}\n";
+              << absl::StrJoin(oks, ", ") << "], \"notes\": [" << absl::StrJoin(notes, ", ")
+              << "]}\n";
   } else {
     for (const std::string& ok : health.ok) std::cout << "ok: " << ok << "\n";
+    for (const std::string& note : health.notes) std::cout << "note: " << note << "\n";
     for (const Problem& p : health.problems) {
       std::cout << "problem: " << PrintablePath(p.path) << ": " << p.what << "\n  fix: " << p.fix << "\n";
     }

@@ -10,6 +10,7 @@
 #include <ctype.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -70,7 +71,8 @@ bool ReleaseIdLess(const std::string& a, const std::string& b) {
   return a.size() - i < b.size() - j;
 }
 
-absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site) {
+absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
+                                                      const DeployTimes& deployed_at) {
   absl::StatusOr<Fd> dir = site.OpenDir("releases");
   if (!dir.ok()) {
     if (StatusErrno(dir.status()) == ENOENT) return std::vector<std::string>();
@@ -83,7 +85,15 @@ absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site) {
     if (name.empty() || name[0] == '.') continue;  // staging names of runs
     releases.push_back(name);
   }
-  std::sort(releases.begin(), releases.end(), ReleaseIdLess);
+  auto when = [&deployed_at](const std::string& id) -> int64_t {
+    auto it = deployed_at.find(id);
+    return it == deployed_at.end() ? INT64_MIN : it->second;
+  };
+  std::sort(releases.begin(), releases.end(), [&](const std::string& a, const std::string& b) {
+    const int64_t at = when(a), bt = when(b);
+    if (at != bt) return at < bt;
+    return ReleaseIdLess(a, b);
+  });
   return releases;
 }
 
@@ -266,13 +276,15 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
       *plan.add_op() = SymlinkOf("current/public", "public_html");
       builder.outcomes().Expect("public_html", SYMLINK, "current/public");
       result.notes.push_back("public_html was a directory: it now points at current/public; its old "
-                             "content is in this run's stash and comes back with persist undo");
+                             "content waits in this run's stash (persist undo puts it back) and is "
+                             "moved to .persist/rescued/RUN/public_html/ when the run leaves the "
+                             "undo window, never deleted");
     }
   }
 
   // Prune: keep the newest `keep` releases, counting the new one; never the
   // live release.
-  absl::StatusOr<std::vector<std::string>> releases = ListReleases(site);
+  absl::StatusOr<std::vector<std::string>> releases = ListReleases(site, request.deployed_at);
   if (!releases.ok()) return releases.status();
   absl::StatusOr<std::string> live = CurrentRelease(site);
   if (!live.ok()) return live.status();

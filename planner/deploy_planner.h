@@ -25,6 +25,8 @@
 #ifndef PERSIST_PLANNER_DEPLOY_PLANNER_H_
 #define PERSIST_PLANNER_DEPLOY_PLANNER_H_
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,11 @@
 #include "proto/journal.pb.h"
 
 namespace persist {
+
+// When each release was deployed, from the journal's deploy records: the
+// start of the latest committed deploy run that made it, in ns. Releases
+// are ordered by it, not by their names, which operators choose freely.
+using DeployTimes = std::map<std::string, int64_t>;
 
 struct DeployRequest {
   std::string source;  // SRC, absolute
@@ -47,6 +54,7 @@ struct DeployRequest {
   // How files unchanged since the live release are made (copy_tree.h).
   DedupeMode dedupe = DEDUPE_AUTO;
   std::string history_line;          // appended to shared/.deployment-history
+  DeployTimes deployed_at;           // from the journal, for the release order
   // The persist binary the helper scripts fall back on when persist is not
   // on PATH (e.g. /proc/self/exe resolved).
   std::string persist_binary = "persist";
@@ -92,8 +100,12 @@ absl::StatusOr<std::string> CurrentRelease(const Root& site);
 // time-based ids sort by time and hand-given ones as people expect.
 bool ReleaseIdLess(const std::string& a, const std::string& b);
 
-// The release ids under releases/, oldest first (ReleaseIdLess).
-absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site);
+// The release ids under releases/, oldest first: in the order they were
+// deployed (`deployed_at`); releases without a deploy record (made by hand,
+// or from a journal that was lost) come before every recorded one, among
+// themselves by ReleaseIdLess.
+absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
+                                                      const DeployTimes& deployed_at = {});
 
 }  // namespace persist
 

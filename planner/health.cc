@@ -2,20 +2,89 @@
 
 #include "planner/health.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "fsops/errno_status.h"
+#include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/trash.h"
 #include "planner/deploy_planner.h"
 
 namespace persist {
+namespace {
 
-absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier) {
+// Whether `user` may do `bits` (4 read, 2 write, 1 enter/execute) to an
+// object owned by uid:gid with `mode`, by the classic owner/group/other rule.
+bool Allows(const WebUser& user, const struct stat& st, int bits) {
+  if (user.uid == 0) return true;
+  int granted;
+  if (st.st_uid == user.uid) {
+    granted = (st.st_mode >> 6) & 7;
+  } else if (std::find(user.gids.begin(), user.gids.end(), st.st_gid) != user.gids.end()) {
+    granted = (st.st_mode >> 3) & 7;
+  } else {
+    granted = st.st_mode & 7;
+  }
+  return (granted & bits) == bits;
+}
+
+bool IsPhpCode(const std::string& name) {
+  const size_t dot = name.rfind('.');
+  if (dot == std::string::npos) return false;
+  const std::string ext = absl::AsciiStrToLower(name.substr(dot + 1));
+  for (const char* php : {"php", "phtml", "phar", "php3", "php4", "php5", "php7", "php8", "phps", "pht"}) {
+    if (ext == php) return true;
+  }
+  return false;
+}
+
+// One directory of shared/ seen by the walk: its path and stat.
+using DirVisitor = std::function<void(const std::string& path, const struct stat& st)>;
+using FileVisitor = std::function<void(const std::string& path)>;
+
+// Walks the directory `rel` of the site (not following symlinks), calling
+// `on_dir` for it and every directory beneath, `on_file` for every other
+// entry. A directory it cannot open is reported to on_dir and not entered.
+absl::Status Walk(const Root& site, int dir_fd, const std::string& name, const std::string& rel,
+                  const DirVisitor& on_dir, const FileVisitor& on_file) {
+  Env* env = site.env();
+  struct stat st;
+  absl::Status status = env->StatAt(dir_fd, name, &st, rel);
+  if (!status.ok()) return status;
+  if (!S_ISDIR(st.st_mode)) {
+    on_file(rel);
+    return absl::OkStatus();
+  }
+  on_dir(rel, st);
+  absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, rel);
+  if (!fd.ok()) return fd.status();
+  Fd dir(env, *fd, rel);
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), rel);
+  if (!names.ok()) return names.status();
+  std::sort(names->begin(), names->end());
+  for (const std::string& child : *names) {
+    status = Walk(site, dir.get(), child, JoinPath(rel, child), on_dir, on_file);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier,
+                                       const WebUser& web_user) {
   Health health;
   auto problem = [&](std::string path, std::string what, std::string fix) {
     health.problems.push_back(Problem{std::move(path), std::move(what), std::move(fix)});
@@ -27,6 +96,22 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   if (!trash_failure->empty()) {
     problem(kTrashDir, absl::StrCat("could not be emptied (", *trash_failure, ")"),
             "persist empty-trash (it says what stops it; it succeeds once that is fixed)");
+  }
+
+  // Data persist kept rather than deleted waits for the operator.
+  absl::StatusOr<Fd> rescued = site.OpenDir(".persist/rescued");
+  if (rescued.ok()) {
+    absl::StatusOr<std::vector<std::string>> names = site.env()->ListDir(rescued->get(), ".persist/rescued");
+    if (!names.ok()) return names.status();
+    std::sort(names->begin(), names->end());
+    for (const std::string& name : *names) {
+      health.notes.push_back(absl::StrCat(
+          ".persist/rescued/", name, "/ holds data persist kept rather than delete (what a run "
+          "displaced, or found in its way): look through it, put back what belongs to the site, "
+          "then remove it"));
+    }
+  } else if (StatusErrno(rescued.status()) != ENOENT) {
+    return rescued.status();
   }
 
   // current -> releases/<id>, a directory.
@@ -140,6 +225,81 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
       health.ok.push_back(absl::StrCat(dir, " is writable"));
     }
   }
+
+  // Laravel compiles views, caches and writes logs into storage/: a
+  // storage/ without those directories serves errors.
+  absl::StatusOr<PathState> artisan =
+      live.empty() ? absl::StatusOr<PathState>(PathState())
+                   : site.Observe(JoinPath(JoinPath("releases", live), "artisan"), false);
+  if (!artisan.ok()) return artisan.status();
+  absl::StatusOr<PathState> storage = site.Observe("shared/storage", false);
+  if (!storage.ok()) return storage.status();
+  if (artisan->type() == REGULAR && storage->type() == DIRECTORY) {
+    std::vector<std::string> missing;
+    for (const char* dir : {"framework/views", "framework/cache", "framework/sessions", "logs"}) {
+      absl::StatusOr<PathState> state = site.Observe(JoinPath("shared/storage", dir), false);
+      if (!state.ok()) return state.status();
+      if (state->type() != DIRECTORY) missing.push_back(JoinPath("shared/storage", dir));
+    }
+    if (missing.empty()) {
+      health.ok.push_back("shared/storage holds Laravel's framework/ and logs/ directories");
+    } else {
+      problem("shared/storage", absl::StrCat("lacks ", absl::StrJoin(missing, ", "),
+                                              ": Laravel cannot write its compiled views, cache, "
+                                              "sessions or logs"),
+              absl::StrCat("mkdir -p ", absl::StrJoin(missing, " "), " (as the web server's user)"));
+    }
+  }
+
+  // What the web server's user can reach, and code planted among uploads.
+  absl::StatusOr<Fd> root_dir = site.OpenDir("");
+  if (!root_dir.ok()) return root_dir.status();
+  int unreadable = 0, unwritable = 0, planted = 0;
+  auto on_dir = [&](const std::string& path, const struct stat& st) {
+    const bool writes = IsWithin(path, "shared/storage") || IsWithin(path, "shared/bootstrap/cache");
+    if (!Allows(web_user, st, 4 | 1)) {
+      if (++unreadable <= 5) {
+        problem(path, absl::StrFormat("cannot be read by the web server's user %s (mode %04o)",
+                                      web_user.name, st.st_mode & 07777),
+                absl::StrCat("chown ", web_user.name, " ", path, ", or chmod a+rx ", path));
+      }
+    } else if (writes && !Allows(web_user, st, 2 | 1)) {
+      if (++unwritable <= 5) {
+        problem(path, absl::StrFormat("cannot be written by the web server's user %s (mode %04o), "
+                                      "where Laravel writes",
+                                      web_user.name, st.st_mode & 07777),
+                absl::StrCat("chown -R ", web_user.name, " ", path, ", or chmod u+w ", path));
+      }
+    }
+  };
+  auto on_file = [&](const std::string& path) {
+    if (!IsPhpCode(SplitParent(path).second)) return;
+    bool in_upload = false;
+    for (std::string p = SplitParent(path.substr(strlen("shared/"))).first; !p.empty();
+         p = SplitParent(p).first) {
+      const Classification dir = classifier.Classify(p, true);
+      if (dir.cls == PathClass::kUser || dir.cls == PathClass::kRuntime) in_upload = true;
+    }
+    if (!in_upload) return;
+    if (++planted <= 20) {
+      problem(path, "is PHP code in a folder of uploads or generated files, where no code belongs "
+                    "(the usual shape of a planted web shell)",
+              absl::StrCat("inspect it; if nobody put it there on purpose, move it out of the site "
+                           "and look for how it got in"));
+    }
+  };
+  absl::Status walked = Walk(site, root_dir->get(), "shared", "shared", on_dir, on_file);
+  if (!walked.ok()) return walked;
+  if (unreadable > 5 || unwritable > 5 || planted > 20) {
+    problem("shared", absl::StrCat(unreadable, " unreadable and ", unwritable, " unwritable directories, ",
+                                   planted, " PHP files in upload folders in all (the first are above)"),
+            "fix those above, then run persist verify again");
+  }
+  if (unreadable == 0 && unwritable == 0) {
+    health.ok.push_back(absl::StrCat("the web server's user ", web_user.name,
+                                     " can read shared/ and write storage/ and bootstrap/cache/"));
+  }
+  if (planted == 0) health.ok.push_back("no PHP code in the upload and generated-file folders");
   return health;
 }
 

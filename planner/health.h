@@ -8,12 +8,22 @@
 //    by a symlink that resolves, without leaving the site, to it;
 //  - public_html, when present, leads to current/public;
 //  - shared/.env exists and is not world-readable;
-//  - shared/storage and shared/bootstrap/cache are writable directories.
+//  - shared/storage and shared/bootstrap/cache are writable directories;
+//    for a Laravel release (one with artisan), shared/storage holds the
+//    directories Laravel writes into (framework/views, framework/cache,
+//    framework/sessions, logs);
+//  - the web server's user can enter and read every directory of shared/,
+//    and write every directory of shared/storage and shared/bootstrap/cache;
+//  - no file of executable PHP (.php, .phtml, .phar ...) lies in a USER or
+//    RUNTIME path of shared/: the classic web shell is an "upload";
+//  - and, as notes that do not make the site unhealthy, what waits in
+//    .persist/rescued/ (data persist kept rather than deleted).
 // Reads only.
 
 #ifndef PERSIST_PLANNER_HEALTH_H_
 #define PERSIST_PLANNER_HEALTH_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,10 +42,21 @@ struct Problem {
 struct Health {
   std::vector<std::string> ok;  // what was checked and found right
   std::vector<Problem> problems;
+  std::vector<std::string> notes;  // worth the operator's eye, not a problem
+};
+
+// The user the web server (PHP-FPM, Apache) runs the site as: the profile's
+// web_user, else the owner of the site directory. uid 0 can do anything and
+// so is never refused.
+struct WebUser {
+  std::string name;
+  uint32_t uid = 0;
+  std::vector<uint32_t> gids;  // primary and supplementary groups
 };
 
 // Checks the site at `site`. An error only when the tree cannot be read.
-absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier);
+absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier,
+                                       const WebUser& web_user);
 
 }  // namespace persist
 

@@ -37,7 +37,7 @@ class HealthTest : public ::testing::Test {
   Health Check() {
     absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), dir_.path());
     EXPECT_TRUE(root.ok());
-    absl::StatusOr<Health> health = CheckSiteHealth(**root, Classifier(BlueprintRules()));
+    absl::StatusOr<Health> health = CheckSiteHealth(**root, Classifier(BlueprintRules()), WebUser{"root", 0, {0}});
     EXPECT_TRUE(health.ok()) << health.status();
     return *health;
   }

@@ -6,12 +6,14 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/tree.h"
 #include "planner/deploy_planner.h"
 #include "planner/profile.h"
 
@@ -91,9 +93,22 @@ absl::Status MeasureTree(Env* env, int dir_fd, const std::string& name, const st
   return absl::OkStatus();
 }
 
-// For --merge-new: copy ops for every entry of SRC/rel that shared/rel lacks.
-absl::Status PlanMergeNew(const Root& site, const SharedLinkOptions& options, const std::string& rel,
-                          Plan* plan, Outcomes* outcomes, int* added) {
+// What a merge of the app's copy of a persistent directory into shared/
+// planned: entries added to shared/, and files both hold (the same content,
+// or not).
+struct MergeCount {
+  int added = 0;
+  int same = 0;
+  int differing = 0;
+};
+
+// Plans, for every entry of SRC/rel that shared/rel lacks, an op that puts
+// the app's copy there: a move (`move`: the app's copy is being replaced by
+// a link anyway, so nothing is copied twice) or a copy (--merge-new, which
+// leaves the release's tree as shipped). Directories both hold are merged
+// entry by entry; nothing in shared/ is ever overwritten.
+absl::Status PlanMerge(const Root& site, const SharedLinkOptions& options, const std::string& rel,
+                       bool move, Plan* plan, Outcomes* outcomes, MergeCount* count) {
   const std::string& source = options.source;
   Env* env = site.env();
   const std::string src = source + "/" + rel;
@@ -105,17 +120,31 @@ absl::Status PlanMergeNew(const Root& site, const SharedLinkOptions& options, co
   std::sort(names->begin(), names->end());
   for (const std::string& name : *names) {
     const std::string child = JoinPath(rel, name);
-    absl::StatusOr<PathState> in_shared = site.Observe(JoinPath(options.shared_dir, child), false);
-    if (!in_shared.ok()) return in_shared.status();
-    absl::StatusOr<PathState> in_source = ObserveSource(env, source, child);
-    if (!in_source.ok()) return in_source.status();
-    if (in_shared->type() == ABSENT) {
-      *plan->add_op() = CopyOf(JoinPath(options.app_dir, child), JoinPath(options.shared_dir, child));
-      outcomes->Expect(JoinPath(options.shared_dir, child), in_source->type(), in_source->link_target());
-      ++*added;
-    } else if (in_shared->type() == DIRECTORY && in_source->type() == DIRECTORY) {
-      absl::Status status = PlanMergeNew(site, options, child, plan, outcomes, added);
+    const std::string in_app = JoinPath(options.app_dir, child);
+    const std::string in_shared = JoinPath(options.shared_dir, child);
+    absl::StatusOr<PathState> kept = site.Observe(in_shared, false);
+    if (!kept.ok()) return kept.status();
+    absl::StatusOr<PathState> shipped = ObserveSource(env, source, child);
+    if (!shipped.ok()) return shipped.status();
+    if (kept->type() == ABSENT) {
+      *plan->add_op() = move ? MoveOf(in_app, in_shared) : CopyOf(in_app, in_shared);
+      outcomes->Expect(in_shared, shipped->type(), shipped->link_target());
+      ++count->added;
+    } else if (kept->type() == DIRECTORY && shipped->type() == DIRECTORY) {
+      absl::Status status = PlanMerge(site, options, child, move, plan, outcomes, count);
       if (!status.ok()) return status;
+    } else if (kept->type() == DIRECTORY || shipped->type() == DIRECTORY) {
+      ++count->differing;
+    } else {
+      absl::StatusOr<PathState> kept_digest = site.Observe(in_shared, true);
+      if (!kept_digest.ok()) return kept_digest.status();
+      const std::string path = source + "/" + child;
+      absl::StatusOr<PathState> shipped_digest = ObservePath(env, AT_FDCWD, path, path, true);
+      if (!shipped_digest.ok()) return shipped_digest.status();
+      const bool same = kept_digest->type() == shipped_digest->type() &&
+                        kept_digest->digest() == shipped_digest->digest() &&
+                        kept_digest->link_target() == shipped_digest->link_target();
+      ++(same ? count->same : count->differing);
     }
   }
   return absl::OkStatus();
@@ -152,6 +181,80 @@ std::vector<Classification> PersistentRoots(const std::vector<Classification>& r
 }
 
 
+namespace {
+
+// Whether the app's copy of a persistent path that shared/ holds too is
+// merged into shared/ (what shared/ lacks moves in), rather than kept out
+// of it: where both are directories and the app's copy is content to keep.
+// That is demo content on a first deploy (into a shared/ the operator made
+// ahead), possibly live data in place (persist link), and anything while
+// shared/'s copy holds no data yet (nothing but empty directories).
+absl::StatusOr<bool> MergesIntoShared(const Root& site, const SharedLinkOptions& options,
+                                      const std::string& in_shared, const PathState& kept,
+                                      const PathState& shipped) {
+  if (kept.type() != DIRECTORY || shipped.type() != DIRECTORY) return false;
+  if (options.first || options.in_place) return true;
+  std::string leaf;
+  absl::StatusOr<Fd> parent = site.OpenParent(in_shared, &leaf);
+  if (!parent.ok()) return parent.status();
+  return HoldsOnlyDirectories(site.env(), Entry{parent->get(), leaf, in_shared});
+}
+
+// Moves into shared/ every entry of the app's copy of `rel` that shared/
+// lacks, and says what stays behind in the stash.
+absl::Status PlanMergeIntoShared(PlanBuilder& builder, const SharedLinkOptions& options,
+                                 const std::string& rel) {
+  MergeCount merged;
+  absl::Status status = PlanMerge(builder.site(), options, rel, /*move=*/true, &builder.plan(),
+                                  &builder.outcomes(), &merged);
+  if (!status.ok()) return status;
+  const std::string in_app = JoinPath(options.app_dir, rel);
+  const std::string in_shared = JoinPath(options.shared_dir, rel);
+  if (merged.added > 0) {
+    builder.notes().push_back(absl::StrCat(merged.added, " entr", merged.added == 1 ? "y" : "ies",
+                                           " of ", in_app, " moved into ", in_shared,
+                                           ", which lacked ", merged.added == 1 ? "it" : "them"));
+  }
+  if (merged.differing > 0) {
+    builder.notes().push_back(absl::StrCat(
+        merged.differing, " entr", merged.differing == 1 ? "y" : "ies", " of ", in_app,
+        " differ from what ", in_shared, " holds under the same name; ", in_shared,
+        "'s are kept, ", options.in_place ? "the app's" : "the release's",
+        " wait in this run's stash and are moved to .persist/rescued/ when the run leaves the "
+        "undo window: compare them"));
+  }
+  return absl::OkStatus();
+}
+
+// Keeps shared/'s copy of `rel` as it is (user data is never overwritten);
+// with --merge-new, first copies in what it lacks.
+absl::Status PlanKeepShared(PlanBuilder& builder, const SharedLinkOptions& options,
+                            const std::string& rel) {
+  Env* env = builder.site().env();
+  TreeSize size;
+  const std::string shipped_path = options.source + "/" + rel;
+  absl::Status status = MeasureTree(env, AT_FDCWD, shipped_path, shipped_path, &size);
+  if (!status.ok()) return status;
+  absl::StatusOr<PathState> shipped = ObserveSource(env, options.source, rel);
+  if (!shipped.ok()) return shipped.status();
+  if (options.merge_new && shipped->type() == DIRECTORY) {
+    MergeCount merged;
+    status = PlanMerge(builder.site(), options, rel, /*move=*/false, &builder.plan(),
+                       &builder.outcomes(), &merged);
+    if (!status.ok()) return status;
+    builder.notes().push_back(absl::StrCat("--merge-new: ", merged.added, " new entr",
+                                           merged.added == 1 ? "y" : "ies", " of ", rel,
+                                           " added to shared/"));
+  }
+  builder.notes().push_back(absl::StrCat(
+      "the release ships ", rel, " (", size.files, " file", size.files == 1 ? "" : "s", ", ",
+      size.bytes, " bytes); ", JoinPath(options.shared_dir, rel), " is kept as it is",
+      options.merge_new ? "" : " (--merge-new adds files it lacks)"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status PlanBuilder::EnsureDir(const std::string& path) {
   std::vector<std::string> chain;
   for (std::string p = path; !p.empty(); p = SplitParent(p).first) chain.insert(chain.begin(), p);
@@ -175,6 +278,10 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
                              const SharedLinkOptions& options) {
   const Root& site = builder.site();
   Env* env = site.env();
+  std::set<std::string> exact_dirs;
+  for (const Rule& rule : classifier.ExactPersistentRules()) {
+    if (rule.dir_only) exact_dirs.insert(rule.pattern);
+  }
   for (const Classification& row : PersistentRoots(rows, classifier)) {
     if (options.only.has_value() && row.cls != *options.only) continue;
     const std::string in_release = JoinPath(options.app_dir, row.path);
@@ -228,22 +335,11 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
           "both ", in_release, " and ", in_shared, " hold data; persist will not hide either: "
           "merge them by hand into ", in_shared, ", remove ", in_release, ", and run again"));
     } else if (kept->type() != ABSENT && shipped->type() != ABSENT) {
-      // Never overwrite user data: the release's copy goes to the stash.
-      TreeSize size;
-      const std::string shipped_path = options.source + "/" + row.path;
-      absl::Status status = MeasureTree(env, AT_FDCWD, shipped_path, shipped_path, &size);
+      absl::StatusOr<bool> merge = MergesIntoShared(site, options, in_shared, *kept, *shipped);
+      if (!merge.ok()) return merge.status();
+      absl::Status status = *merge ? PlanMergeIntoShared(builder, options, row.path)
+                                   : PlanKeepShared(builder, options, row.path);
       if (!status.ok()) return status;
-      if (options.merge_new && shipped->type() == DIRECTORY) {
-        int added = 0;
-        status = PlanMergeNew(site, options, row.path, &builder.plan(), &builder.outcomes(), &added);
-        if (!status.ok()) return status;
-        builder.notes().push_back(absl::StrCat("--merge-new: ", added, " new entr",
-                                            added == 1 ? "y" : "ies", " of ", row.path, " added to shared/"));
-      }
-      builder.notes().push_back(absl::StrCat("the release ships ", row.path, " (", size.files, " file",
-                                          size.files == 1 ? "" : "s", ", ", size.bytes, " bytes); ",
-                                          in_shared, " is kept as it is",
-                                          options.merge_new ? "" : " (--merge-new adds files it lacks)"));
       *builder.plan().add_op() = RemoveOf(in_release);
     } else if (is_env && kept->type() == ABSENT) {
       absl::StatusOr<PathState> example = ObserveSource(env, options.source, ".env.example");
@@ -263,6 +359,25 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       } else {
         builder.notes().push_back("warning: neither the release nor shared/ has a .env, and there is no "
                                ".env.example to seed one: create shared/.env");
+      }
+    }
+    if (!will_exist && exact_dirs.count(row.path) > 0 && kept->type() == ABSENT &&
+        shipped->type() == ABSENT) {
+      // A directory the profile names that the release does not ship (Laravel
+      // ships no public/uploads/; the app makes it at run time): made in
+      // shared/ and linked now, so that what the app writes there is shared
+      // data from the start, not left behind in this release. Only where
+      // the release has the directory it would go in.
+      absl::StatusOr<PathState> parent = ObserveSource(env, options.source, SplitParent(row.path).first);
+      if (!parent.ok()) return parent.status();
+      if (parent->type() == DIRECTORY) {
+        absl::Status status = builder.EnsureDir(in_shared);
+        if (!status.ok()) return status;
+        builder.outcomes().Expect(in_shared, DIRECTORY);
+        builder.notes().push_back(absl::StrCat(in_shared, "/ was made (empty) and linked: the ",
+                                               options.in_place ? "app" : "release", " does not ship ",
+                                               row.path, "/"));
+        will_exist = true;
       }
     }
     if (!will_exist) continue;

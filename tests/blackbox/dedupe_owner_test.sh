@@ -45,9 +45,11 @@ check "the old release still holds its own index.php" grep -q '"v1"' site/releas
 snapshot site/releases/r2 got-r2.txt
 # The release differs from SRC only where paths became links into shared/.
 grep -v -e ' \./storage' -e ' \./public/uploads' -e ' \./bootstrap/cache' -e '|\./storage' \
-  -e '|\./public/uploads' -e '|\./bootstrap/cache' -e '|\./\.env' -e ' \./\.env ' want-v2.txt >want-code.txt
+  -e '|\./public/uploads' -e '|\./bootstrap/cache' -e '|\./\.env' -e ' \./\.env ' \
+  -e '\./public/\.well-known' want-v2.txt >want-code.txt
 grep -v -e ' \./storage' -e ' \./public/uploads' -e ' \./bootstrap/cache' -e '|\./storage' \
-  -e '|\./public/uploads' -e '|\./bootstrap/cache' -e '|\./\.env' -e ' \./\.env ' got-r2.txt >got-code.txt
+  -e '|\./public/uploads' -e '|\./bootstrap/cache' -e '|\./\.env' -e ' \./\.env ' \
+  -e '\./public/\.well-known' got-r2.txt >got-code.txt
 check "the hard-linked release holds its source's code exactly" same_snapshot want-code.txt got-code.txt
 run_persist v2v verify --root site
 check "persist verify passes on it (got $rc)" test "$rc" -eq 0 || show_file v2v.out
