@@ -2,6 +2,8 @@
 
 #include "planner/health.h"
 
+#include <sys/stat.h>
+
 #include "fsops/env.h"
 #include "fsops/trash.h"
 #include "gtest/gtest.h"
@@ -34,10 +36,10 @@ class HealthTest : public ::testing::Test {
     MakeSymlink("releases/r1", dir_.Sub("current"));
   }
 
-  Health Check() {
+  Health Check(const WebUser& web_user = WebUser{"root", 0, {0}}) {
     absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), dir_.path());
     EXPECT_TRUE(root.ok());
-    absl::StatusOr<Health> health = CheckSiteHealth(**root, Classifier(BlueprintRules()), WebUser{"root", 0, {0}});
+    absl::StatusOr<Health> health = CheckSiteHealth(**root, Classifier(BlueprintRules()), web_user);
     EXPECT_TRUE(health.ok()) << health.status();
     return *health;
   }
@@ -109,6 +111,64 @@ TEST_F(HealthTest, ANonWritableStorageIsAProblem) {
   chmod(dir_.Sub("shared/storage").c_str(), 0555);
   OnlyProblem("shared/storage");
   chmod(dir_.Sub("shared/storage").c_str(), 0755);
+}
+
+TEST_F(HealthTest, StorageTheWebUserCannotWriteIsAProblem) {
+  // The files belong to root (the test's user); the web server runs as
+  // another user, outside root's group: 0755 lets it read, not write.
+  const WebUser www{"www", 4242, {4242}};
+  Health health = Check(www);
+  ASSERT_FALSE(health.problems.empty());
+  EXPECT_EQ(health.problems[0].path, "shared/bootstrap/cache");
+  EXPECT_NE(health.problems[0].what.find("cannot be written by the web server's user www"),
+            std::string::npos)
+      << health.problems[0].what;
+  chmod(dir_.Sub("shared/storage/logs").c_str(), 0777);
+  chmod(dir_.Sub("shared/storage").c_str(), 0777);
+  chmod(dir_.Sub("shared/bootstrap/cache").c_str(), 0777);
+  health = Check(www);
+  EXPECT_TRUE(health.problems.empty()) << health.problems[0].path << ": " << health.problems[0].what;
+}
+
+TEST_F(HealthTest, ASharedDirectoryTheWebUserCannotEnterIsAProblem) {
+  chmod(dir_.Sub("shared/public/uploads").c_str(), 0750);
+  Health health = Check(WebUser{"www", 4242, {4242}});
+  bool named = false;
+  for (const Problem& p : health.problems) {
+    if (p.path == "shared/public/uploads" && p.what.find("cannot be read") != std::string::npos) named = true;
+  }
+  EXPECT_TRUE(named);
+  // Its owner's group may.
+  health = Check(WebUser{"www", 4242, {0}});
+  for (const Problem& p : health.problems) EXPECT_NE(p.path, "shared/public/uploads") << p.what;
+}
+
+TEST_F(HealthTest, PhpCodeInAnUploadFolderIsAProblem) {
+  WriteFile(dir_.Sub("shared/public/uploads/2026/avatar.png"), "png");
+  WriteFile(dir_.Sub("shared/public/uploads/2026/shell.PHP"), "<?php system($_GET['c']);\n");
+  WriteFile(dir_.Sub("shared/storage/framework/views/compiled.php"), "<?php // Blade\n");
+  const Problem problem = OnlyProblem("shared/public/uploads/2026/shell.PHP");
+  EXPECT_NE(problem.what.find("PHP code"), std::string::npos) << problem.what;
+}
+
+TEST_F(HealthTest, ALaravelStorageWithoutItsFrameworkDirectoriesIsAProblem) {
+  WriteFile(dir_.Sub("releases/r1/artisan"), "#!/usr/bin/env php\n");
+  const Problem problem = OnlyProblem("shared/storage");
+  EXPECT_NE(problem.what.find("shared/storage/framework/views"), std::string::npos) << problem.what;
+  EXPECT_NE(problem.fix.find("mkdir -p"), std::string::npos) << problem.fix;
+  for (const char* dir : {"framework/views", "framework/cache", "framework/sessions"}) {
+    MakeDir(dir_.Sub(std::string("shared/storage/") + dir));
+  }
+  Health health = Check();
+  EXPECT_TRUE(health.problems.empty()) << health.problems[0].path << ": " << health.problems[0].what;
+}
+
+TEST_F(HealthTest, WhatWaitsInRescuedIsANoteNotAProblem) {
+  WriteFile(dir_.Sub(".persist/rescued/20261204T101500Z/public_html/photo.jpg"), "jpg");
+  Health health = Check();
+  EXPECT_TRUE(health.problems.empty()) << health.problems[0].path << ": " << health.problems[0].what;
+  ASSERT_EQ(health.notes.size(), 1u);
+  EXPECT_NE(health.notes[0].find(".persist/rescued/20261204T101500Z/"), std::string::npos) << health.notes[0];
 }
 
 }  // namespace
