@@ -3,7 +3,10 @@
 // The commands over the journal itself: exec, recover, undo, log, show,
 // and empty-trash.
 
+#include <unistd.h>
+
 #include <iostream>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/root_guard.h"
@@ -97,8 +100,26 @@ absl::Status RunUndo(const Args& args) {
       Site::OpenForWriting(Env::Default(), RootOf(args), "undo");
   if (!site.ok()) return site.status();
   NoteSiteLocked(RootOf(args));
+  const std::string run_id = args.positional.empty() ? "" : args.positional[0];
+  // Say what will be undone, and on a terminal ask: an undo typed in the
+  // wrong moment reverses a whole deploy.
+  absl::StatusOr<Run> target = RunToUndo(**site, run_id);
+  if (!target.ok()) return target.status();
+  std::cout << "to undo: " << DescribeRun(*target) << "\n";
+  if (args.Has("dry-run")) {
+    std::cout << "nothing changed (--dry-run)\n";
+    return absl::OkStatus();
+  }
+  if (!args.Has("yes") && isatty(STDIN_FILENO)) {
+    std::cout << "undo it? [y/N] " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") {
+      return WithExitCode(absl::CancelledError("nothing undone: the answer was not yes"), kExitUsage);
+    }
+  }
   const std::vector<std::string> trash = TrashBefore((*site)->root());
-  absl::StatusOr<Run> run = UndoLatest(**site, args.positional.empty() ? "" : args.positional[0]);
+  absl::StatusOr<Run> run = UndoLatest(**site, target->id());
   if (!run.ok()) return run.status();
   std::cout << "run " << run->id() << " undone: the site is as it was before it started\n";
   for (const std::string& path : run->rescued()) {

@@ -89,11 +89,16 @@ const std::map<std::string, Command>& Commands() {
         RunRecover,
         /*changes_site=*/true}},
       {"undo",
-       {"persist undo [RUN_ID] [--root DIR]",
+       {"persist undo [RUN_ID] [--root DIR] [--yes] [--dry-run]",
         "Undoes the latest completed run exactly (or RUN_ID, which must be that run).\n"
-        "Run it again to undo the run before, while its stash is kept.",
+        "Run it again to undo the run before, while its stash is kept. It first names the\n"
+        "run (kind, release, when, by whom); on a terminal it asks before it acts (--yes:\n"
+        "do not ask), and --dry-run only names it. Right after a run that failed (and was\n"
+        "undone already), it refuses without RUN_ID rather than undo the run before.\n"
+        "Exactly means: every path outside .persist/ is as it was before the run (type,\n"
+        "mode, size, content, symlink target, file mtime), directory mtimes excepted.",
         {"root"},
-        {},
+        {"yes", "dry-run"},
         RunUndo,
         /*changes_site=*/true}},
       {"empty-trash",

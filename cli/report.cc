@@ -17,12 +17,20 @@
 #include "google/protobuf/util/json_util.h"
 
 namespace persist {
-namespace {
 
 std::string FormatNs(int64_t ns) {
   if (ns == 0) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixNanos(ns), absl::UTCTimeZone());
 }
+
+std::string DescribeRun(const Run& run) {
+  return absl::StrCat("run ", run.id(), ": ", run.kind(),
+                      run.release().empty() ? "" : " of release " + run.release(), ", ",
+                      run.op_count(), " op", run.op_count() == 1 ? "" : "s", ", committed ",
+                      FormatNs(run.end_ns()), " by ", run.user(), "@", run.host());
+}
+
+namespace {
 
 std::string FormatState(const PathState& state) {
   switch (state.type()) {

@@ -12,6 +12,13 @@
 
 namespace persist {
 
+// A time in ns since the epoch as "2026-11-28 10:15:00 UTC"; "-" for 0.
+std::string FormatNs(int64_t ns);
+
+// One line naming a committed run for the operator: id, kind, release, op
+// count, when and by whom.
+std::string DescribeRun(const Run& run);
+
 // "committed", "interrupted", "failed (undone)", ...; with `live`, a run
 // not finished is "running" rather than "interrupted".
 std::string RunStateText(const Run& run, bool live = false);

@@ -116,7 +116,7 @@ absl::StatusOr<std::optional<Run>> Recover(Site& site) {
   return std::optional<Run>(run);
 }
 
-absl::StatusOr<Run> UndoLatest(Site& site, const std::string& run_id) {
+absl::StatusOr<Run> RunToUndo(const Site& site, const std::string& run_id) {
   absl::StatusOr<std::optional<Run>> interrupted = site.FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return site.NeedsRecovery(**interrupted);
@@ -133,6 +133,18 @@ absl::StatusOr<Run> UndoLatest(Site& site, const std::string& run_id) {
     return WithExitCode(absl::FailedPreconditionError(
                             "there is no completed run left to undo; persist log lists the runs"),
                         kExitUsage);
+  }
+  const Run& last = runs->back();
+  if (run_id.empty() && last.state() == RUN_FAILED) {
+    return WithExitCode(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the latest run, ", last.id(), " (", last.kind(),
+            last.release().empty() ? "" : " of release " + last.release(),
+            "), failed and was undone already; persist undo now would undo the run before it, ",
+            latest->id(), " (", latest->kind(),
+            latest->release().empty() ? "" : " of release " + latest->release(),
+            "): if that is what you mean, name it: persist undo ", latest->id())),
+        kExitUsage);
   }
   if (!run_id.empty() && run_id != latest->id()) {
     absl::StatusOr<Run> named = site.store().GetRun(run_id);
@@ -151,6 +163,12 @@ absl::StatusOr<Run> UndoLatest(Site& site, const std::string& run_id) {
             "undone; roll back with a new run instead")),
         kExitUsage);
   }
+  return *latest;
+}
+
+absl::StatusOr<Run> UndoLatest(Site& site, const std::string& run_id) {
+  absl::StatusOr<Run> latest = RunToUndo(site, run_id);
+  if (!latest.ok()) return latest.status();
   Run run = *latest;
   absl::Status status = ReverseRun(site, run, "undo", RUN_UNDONE);
   if (!status.ok()) {

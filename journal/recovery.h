@@ -29,9 +29,16 @@ absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunStat
 // Undoes the interrupted run, if there is one; nullopt when there is none.
 absl::StatusOr<std::optional<Run>> Recover(Site& site);
 
-// Undoes the latest committed run that is not undone yet. `run_id`, when not
-// empty, must name that run. Exit 3 when a run was interrupted, exit 2 when
-// there is nothing to undo or `run_id` is not the latest.
+// The run UndoLatest would undo: the latest committed run that is not undone
+// yet. `run_id`, when not empty, must name that run. Without a run id, it is
+// refused (exit 2) when the latest run of all failed: that run was undone
+// already, and an undo typed after it would reverse the successful run
+// before it, which the operator must then name. Exit 3 when a run was
+// interrupted, exit 2 when there is nothing to undo or `run_id` is not the
+// latest.
+absl::StatusOr<Run> RunToUndo(const Site& site, const std::string& run_id);
+
+// Undoes the run RunToUndo(site, run_id) names.
 absl::StatusOr<Run> UndoLatest(Site& site, const std::string& run_id);
 
 }  // namespace persist

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# persist undo names the run it will undo, asks on a terminal, only shows
+# with --dry-run, and right after a failed run (undone already) refuses to
+# undo the successful run before it unless that run is named.
+#
+# usage: undo_guard_test.sh PATH_TO_PERSIST   (bazel passes it)
+source "$(dirname "$0")/lib.sh"
+init_test "${1:-}"
+cd "$WORK" || die "cd $WORK"
+
+mkdir -p rel/public/uploads rel/storage/logs
+printf '#!/usr/bin/env php\n' >rel/artisan
+printf '<?php\n' >rel/public/index.php
+printf 'APP_KEY=\n' >rel/.env.example
+mkdir site
+run_persist d1 deploy rel --root site --id v1
+check "the first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
+first=$("$PERSIST" log --root site --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][-1]["id"])')
+
+# --dry-run names the run and changes nothing.
+snapshot site before.snap
+run_persist dry undo --root site --dry-run
+check "undo --dry-run exits 0 (got $rc)" test "$rc" -eq 0 || show_file dry.err
+check "it names the run, its kind and release" grep -q "to undo: run $first: deploy of release v1" dry.out
+snapshot site after-dry.snap
+check "undo --dry-run changes nothing" same_snapshot before.snap after-dry.snap
+
+# On a terminal it asks; anything but yes leaves the site alone.
+rc=0
+printf 'n\n' | script -qec "'$PERSIST' undo --root site" /dev/null >ask.out 2>&1 || rc=$?
+check "a refused prompt exits 2 (got $rc)" test "$rc" -eq 2 || show_file ask.out
+check "it asked" grep -q "undo it? \[y/N\]" ask.out
+snapshot site after-ask.snap
+check "a refused prompt changes nothing" same_snapshot before.snap after-ask.snap
+
+# A deploy that fails (its before-switch hook exits 1) is undone at once.
+printf 'before_switch: "exit 1"\n' >site/shared/.persistence-config
+snapshot site before-failed.snap
+run_persist d2 deploy rel --root site --id v2
+check "the failing deploy exits 1 (got $rc)" test "$rc" -eq 1 || show_file d2.err
+run_persist typo undo --root site
+check "undo right after it is refused with exit 2 (got $rc)" test "$rc" -eq 2 || show_file typo.err
+check "the refusal names the failed run and the one it would undo" \
+  grep -q "failed and was undone already; persist undo now would undo the run before it, $first" typo.err
+snapshot site after-typo.snap
+check "the refused undo changes nothing" same_snapshot before-failed.snap after-typo.snap
+
+# Named, it goes ahead (stdin is not a terminal: no question).
+run_persist named undo "$first" --root site
+check "undo of the named run exits 0 (got $rc)" test "$rc" -eq 0 || show_file named.err
+check "the first deploy is undone" test ! -e site/current
+
+finish
