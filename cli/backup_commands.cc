@@ -35,6 +35,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cli/binary_record.h"
 #include "cli/commands.h"
 #include "cli/root_guard.h"
 #include "cli/purge_guard.h"
@@ -477,6 +478,7 @@ absl::Status RunRestore(const Args& args) {
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(env, root_dir, "restore");
   if (!site.ok()) return site.status();
   NoteSiteLocked(root_dir);
+  RecordPersistBinary(**site);
   (*site)->set_purge_guard(RescueBeforePurge);
   absl::StatusOr<std::optional<Run>> interrupted = (*site)->FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/binary_record.h"
 #include "cli/commands.h"
 #include "cli/root_guard.h"
 #include "cli/purge_guard.h"
@@ -54,6 +55,7 @@ absl::Status RunExec(const Args& args) {
       Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
   if (!site.ok()) return site.status();
   NoteSiteLocked(RootOf(args));
+  RecordPersistBinary(**site);
   (*site)->set_purge_guard(RescueBeforePurge);
   absl::StatusOr<Run> run = ExecutePlan(**site, *plan, options);
   if (!run.ok()) return run.status();
@@ -75,6 +77,7 @@ absl::Status RunRecover(const Args& args) {
       Site::OpenForWriting(Env::Default(), RootOf(args), "recover");
   if (!site.ok()) return site.status();
   NoteSiteLocked(RootOf(args));
+  RecordPersistBinary(**site);
   const std::vector<std::string> trash = TrashBefore((*site)->root());
   absl::StatusOr<std::optional<Run>> run = Recover(**site);
   if (!run.ok()) return run.status();
@@ -100,6 +103,7 @@ absl::Status RunUndo(const Args& args) {
       Site::OpenForWriting(Env::Default(), RootOf(args), "undo");
   if (!site.ok()) return site.status();
   NoteSiteLocked(RootOf(args));
+  RecordPersistBinary(**site);
   const std::string run_id = args.positional.empty() ? "" : args.positional[0];
   // Say what will be undone, and on a terminal ask: an undo typed in the
   // wrong moment reverses a whole deploy.

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cli/binary_record.h"
 #include "cli/commands.h"
 #include "cli/deploy_flow.h"
 #include "cli/purge_guard.h"
@@ -50,6 +51,7 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
       Site::OpenForWriting(Env::Default(), RootOf(args), command);
   if (!site.ok()) return site.status();
   NoteSiteLocked(RootOf(args));
+  RecordPersistBinary(**site);
   (*site)->set_purge_guard(RescueBeforePurge);
   absl::StatusOr<std::optional<Run>> interrupted = (*site)->FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();
@@ -152,8 +154,6 @@ absl::Status RunDeploy(const Args& args) {
   if (!mode.ok()) return mode.status();
   request.mode = *mode;
   request.merge_new = args.Has("merge-new");
-  absl::StatusOr<std::string> self = AbsolutePath("/proc/self/exe");
-  if (self.ok()) request.persist_binary = *self;
   request.switch_current = !args.Has("no-switch");
 
   std::optional<int> keep;

@@ -153,6 +153,31 @@ absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string&
 
 }  // namespace
 
+std::string HelperScript(const std::string& command) {
+  const bool verify = command == "verify";
+  return absl::StrCat(
+      "#!/bin/sh\n# ", verify ? "Health check" : "Emergency recovery",
+      " of this site: persist ", verify ? "verify" : "recover, then persist verify,",
+      " on the site this file's directory belongs to.\n",
+      "# persist is looked for on PATH, in ~/bin, /usr/local/bin and /usr/bin, then where it\n"
+      "# last changed this site (.persist/persist-binary).\n",
+      "site=$(cd \"$(dirname \"$0\")/..\" && pwd) || exit 2\n",
+      "persist=$(command -v persist)\n",
+      "for candidate in \"$HOME/bin/persist\" /usr/local/bin/persist /usr/bin/persist \\\n",
+      "    \"$(cat \"$site/.persist/persist-binary\" 2>/dev/null)\"; do\n",
+      "  [ -z \"$persist\" ] && [ -x \"$candidate\" ] && persist=$candidate\n",
+      "done\n",
+      "if [ -z \"$persist\" ]; then\n",
+      "  echo \"$0: persist is not on PATH, in ~/bin, /usr/local/bin or /usr/bin, nor where it\"\\\n",
+      "    \" last ran on $site: install it, or put it on PATH\" >&2\n",
+      "  exit 2\n",
+      "fi\n",
+      verify ? "exec \"$persist\" verify --root \"$site\" \"$@\"\n"
+             : "\"$persist\" recover --root \"$site\" \"$@\" || exit\n"
+               "# An interrupted run is undone; whatever else is wrong, verify names (exit 1).\n"
+               "exec \"$persist\" verify --root \"$site\"\n");
+}
+
 absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classifier,
                                       const DeployRequest& request) {
   Env* env = site.env();
@@ -257,11 +282,7 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     Op write;
     write.mutable_write()->set_path(path);
     write.mutable_write()->set_mode(0755);
-    write.mutable_write()->set_content(absl::StrCat(
-        "#!/bin/sh\n# ", command == "verify" ? "Health check" : "Emergency recovery",
-        " of this site: persist ", command, " on the site this file's directory belongs to.\n",
-        "persist=$(command -v persist || echo '", request.persist_binary, "')\n",
-        "cd \"$(dirname \"$0\")/..\" && exec \"$persist\" ", command, " --root . \"$@\"\n"));
+    write.mutable_write()->set_content(HelperScript(command));
     *plan.add_op() = write;
   }
 

@@ -55,9 +55,6 @@ struct DeployRequest {
   DedupeMode dedupe = DEDUPE_AUTO;
   std::string history_line;          // appended to shared/.deployment-history
   DeployTimes deployed_at;           // from the journal, for the release order
-  // The persist binary the helper scripts fall back on when persist is not
-  // on PATH (e.g. /proc/self/exe resolved).
-  std::string persist_binary = "persist";
 };
 
 struct DeployPlan {
@@ -81,6 +78,11 @@ absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text);
 
 absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classifier,
                                       const DeployRequest& request);
+
+// The content of shared/health-check.sh (`command` "verify") or
+// shared/emergency-recovery.sh ("recover": recover, then verify, so that it
+// never reports success on a site verify finds broken).
+std::string HelperScript(const std::string& command);
 
 // A release id for now: 20261128T101500Z, with -2, -3... if taken.
 absl::StatusOr<std::string> NewReleaseId(const Root& site);

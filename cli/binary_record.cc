@@ -1,0 +1,32 @@
+// Copyright persist authors.
+
+#include "cli/binary_record.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include <string>
+
+#include "fsops/fd.h"
+
+namespace persist {
+
+void RecordPersistBinary(const Site& site) {
+  char* resolved = realpath("/proc/self/exe", nullptr);
+  if (resolved == nullptr) return;
+  const std::string line = std::string(resolved) + "\n";
+  free(resolved);
+  constexpr char kRecord[] = ".persist/persist-binary";
+  absl::StatusOr<std::string> old = site.root().ReadFile(kRecord, 4096);
+  if (old.ok() && *old == line) return;
+  absl::StatusOr<Fd> dir = site.root().OpenDir(".persist");
+  if (!dir.ok()) return;
+  Env* env = site.env();
+  absl::StatusOr<int> fd =
+      env->OpenAt(dir->get(), "persist-binary", O_WRONLY | O_CREAT | O_TRUNC, 0644, kRecord);
+  if (!fd.ok()) return;
+  Fd file(env, *fd, kRecord);
+  (void)env->Write(file.get(), line.data(), line.size(), kRecord);
+}
+
+}  // namespace persist
