@@ -114,15 +114,18 @@ const std::map<std::string, Command>& Commands() {
         {"idle"},
         RunEmptyTrash}},
       {"link",
-       {"persist link APP_DIR SHARED_DIR [MODE] [ENV]",
+       {"persist link APP_DIR SHARED_DIR [MODE] [ENV] [--merge-new]",
         "The blueprint's in-place form (ultimate-persistence.sh APP_DIR SHARED_DIR MODE ENV)\n"
         "for an app directory that is not a persist release. MODE: first, subsequent, auto\n"
         "(default), verify, custom; true and false mean first and subsequent. ENV: server\n"
         "(default) links every persistent path into SHARED_DIR as a deploy does; local makes\n"
         "sure every persistent directory exists in the app, without links. One journaled run,\n"
-        "kept in the .persist/ of the directory holding both; running it again changes nothing.",
+        "kept in the .persist/ of the directory holding both; running it again changes nothing.\n"
+        "The app's copy of a path may be live data: where SHARED_DIR holds the path too, what\n"
+        "it lacks moves in (so --merge-new, accepted as deploy takes it, is always in effect),\n"
+        "nothing there is overwritten, and entries that differ are named and kept.",
         {},
-        {},
+        {"merge-new"},
         RunLink,
         /*changes_site=*/true}},
       {"log",

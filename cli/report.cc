@@ -230,10 +230,14 @@ std::string JsonString(const std::string& text) {
   return out + "\"";
 }
 
-std::string RunsJson(const std::vector<Run>& runs) {
+std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes) {
   std::vector<std::string> items;
   for (const Run& run : runs) items.push_back(ToJson(run));
-  return absl::StrCat("{\"runs\": [", absl::StrJoin(items, ", "), "]}\n");
+  std::vector<std::string> quoted;
+  for (const std::string& note : notes) quoted.push_back(JsonString(note));
+  return absl::StrCat("{\"runs\": [", absl::StrJoin(items, ", "), "]",
+                      notes.empty() ? "" : absl::StrCat(", \"notes\": [", absl::StrJoin(quoted, ", "), "]"),
+                      "}\n");
 }
 
 std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops) {

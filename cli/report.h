@@ -30,8 +30,9 @@ std::string FormatRunTable(const std::vector<Run>& runs, bool live = false);
 // One run with every op and its before and after states.
 std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops);
 
-// {"runs": [Run...]}
-std::string RunsJson(const std::vector<Run>& runs);
+// {"runs": [Run...]}, with "notes": [...] when there are notes for the
+// operator (a deploy's warnings and reports).
+std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes = {});
 
 // {"run": Run, "ops": [OpRecord...]}
 std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops);

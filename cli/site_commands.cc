@@ -244,7 +244,7 @@ absl::Status RunDeploy(const Args& args) {
   if (!run.ok()) return run.status();
   absl::Status after = RunAfterSwitchHooks(**site, *planned, release_dir, *root_dir, &*run);
   if (args.Has("json")) {
-    std::cout << RunsJson({*run});
+    std::cout << RunsJson({*run}, planned->notes);
     return after;
   }
   std::cout << "deployed release " << planned->release_id << " ("

@@ -236,17 +236,19 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   if (!storage.ok()) return storage.status();
   if (artisan->type() == REGULAR && storage->type() == DIRECTORY) {
     std::vector<std::string> missing;
-    for (const char* dir : {"framework/views", "framework/cache", "framework/sessions", "logs"}) {
+    // Views only: older Laravels do not make the directory they compile
+    // views into, where cache, sessions and logs are made on first use or
+    // depend on the drivers configured.
+    for (const char* dir : {"framework/views"}) {
       absl::StatusOr<PathState> state = site.Observe(JoinPath("shared/storage", dir), false);
       if (!state.ok()) return state.status();
       if (state->type() != DIRECTORY) missing.push_back(JoinPath("shared/storage", dir));
     }
     if (missing.empty()) {
-      health.ok.push_back("shared/storage holds Laravel's framework/ and logs/ directories");
+      health.ok.push_back("shared/storage holds Laravel's framework/views/");
     } else {
       problem("shared/storage", absl::StrCat("lacks ", absl::StrJoin(missing, ", "),
-                                              ": Laravel cannot write its compiled views, cache, "
-                                              "sessions or logs"),
+                                              ": Laravel cannot write its compiled views"),
               absl::StrCat("mkdir -p ", absl::StrJoin(missing, " "), " (as the web server's user)"));
     }
   }

@@ -9,9 +9,8 @@
 //  - public_html, when present, leads to current/public;
 //  - shared/.env exists and is not world-readable;
 //  - shared/storage and shared/bootstrap/cache are writable directories;
-//    for a Laravel release (one with artisan), shared/storage holds the
-//    directories Laravel writes into (framework/views, framework/cache,
-//    framework/sessions, logs);
+//    for a Laravel release (one with artisan), shared/storage holds
+//    framework/views, which Laravel compiles its views into;
 //  - the web server's user can enter and read every directory of shared/,
 //    and write every directory of shared/storage and shared/bootstrap/cache;
 //  - no file of executable PHP (.php, .phtml, .phar ...) lies in a USER or

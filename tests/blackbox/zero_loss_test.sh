@@ -178,4 +178,15 @@ check "mixed ids: rollback exits 0 (got $rc)" test "$rc" -eq 0 || show_file s6-r
 check "mixed ids: rollback goes to the release deployed before alpha" \
   test "$(readlink s6/current)" = "releases/$second"
 
+# ---- 7. deploy --json keeps the notes ---------------------------------------
+mkdir -p s7/public_html
+printf 'old site\n' >s7/public_html/index.html
+run_persist s7-d1 deploy rel-v1 --root s7 --json
+check "--json: the deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file s7-d1.err
+check "--json: the output holds the run and the public_html note" python3 -c '
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert len(out["runs"]) == 1, out
+assert any("public_html was a directory" in n for n in out["notes"]), out["notes"]' s7-d1.out
+
 finish
