@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "cli/binary_record.h"
 #include "cli/commands.h"
+#include "cli/history.h"
 #include "cli/root_guard.h"
 #include "cli/purge_guard.h"
 #include "cli/trash_emptier.h"
@@ -512,6 +513,7 @@ absl::Status RunRestore(const Args& args) {
   // The manifests are for releases (persist diff, verify); shared/ is data.
   options.record_manifests = false;
   absl::StatusOr<Run> run = ExecutePlan(**site, plan, options);
+  AppendHistory(**site, HistoryOutcome(absl::StrCat("restore of shared/ from ", file), run));
   if (!run.ok()) return run.status();
   std::cout << "restored shared/ of " << root_dir << " from " << PrintablePath(file) << " as run "
             << run->id() << ": " << DescribeCounts(*counts) << ", as archived\n";

@@ -14,11 +14,6 @@
 
 namespace persist {
 
-std::string HistoryLine(const std::string& what) {
-  return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()), " ",
-                      what, " by ", UserName(), "@", HostName());
-}
-
 absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site) {
   absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
   if (!runs.ok()) return runs.status();
@@ -67,11 +62,6 @@ absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
   }
   const bool first = request.mode == DeployRequest::kFirst ||
                      (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
-  if (request.history_line.empty()) {
-    request.history_line =
-        HistoryLine(absl::StrCat("deploy ", request.release_id, " (", first ? "first" : "subsequent",
-                                 ") from ", request.source));
-  }
   absl::StatusOr<DeployPlan> planned = PlanDeploy(root, Classifier(*rules), request);
   if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
   planned->before_switch.assign(profile->before_switch().begin(), profile->before_switch().end());

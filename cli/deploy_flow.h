@@ -2,7 +2,7 @@
 //
 // deploy_flow: everything a deploy decides before it runs, from the site's
 // journal and profile: first or subsequent, how many releases to keep, the
-// release id, the history line, and the plan.
+// release id, and the plan.
 
 #ifndef PERSIST_CLI_DEPLOY_FLOW_H_
 #define PERSIST_CLI_DEPLOY_FLOW_H_
@@ -19,7 +19,7 @@ namespace persist {
 
 // Plans the deploy of `request.source` on `site`. Fills in what `request`
 // leaves open: has_deployed_before (from the journal), keep (the profile's,
-// unless `keep` is given), release_id and history_line. Exit code 2 for bad
+// unless `keep` is given) and release_id. Exit code 2 for bad
 // input, with nothing touched.
 absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
                                           std::optional<int> keep);
@@ -33,8 +33,6 @@ RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned);
 // When each release was deployed, by the journal's committed deploy runs.
 absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site);
 
-// The line a run of `what` adds to shared/.deployment-history.
-std::string HistoryLine(const std::string& what);
 
 }  // namespace persist
 

@@ -10,6 +10,7 @@
 
 #include "cli/binary_record.h"
 #include "cli/commands.h"
+#include "cli/history.h"
 #include "cli/root_guard.h"
 #include "cli/purge_guard.h"
 #include "cli/plan_file.h"
@@ -85,6 +86,9 @@ absl::Status RunRecover(const Args& args) {
     std::cout << "nothing to recover: no run was interrupted\n";
     return absl::OkStatus();
   }
+  AppendHistory(**site, absl::StrCat("recover: interrupted run ", (*run)->id(), " (", (*run)->kind(),
+                                     (*run)->release().empty() ? "" : " of release " + (*run)->release(),
+                                     ") undone"));
   std::cout << "run " << (*run)->id() << " undone: the site is as it was before it started\n";
   for (const std::string& path : (*run)->rescued()) {
     std::cout << "kept foreign data in " << path << "\n";
@@ -125,6 +129,9 @@ absl::Status RunUndo(const Args& args) {
   const std::vector<std::string> trash = TrashBefore((*site)->root());
   absl::StatusOr<Run> run = UndoLatest(**site, target->id());
   if (!run.ok()) return run.status();
+  AppendHistory(**site, absl::StrCat("undo of run ", run->id(), " (", run->kind(),
+                                     run->release().empty() ? "" : " of release " + run->release(),
+                                     ")"));
   std::cout << "run " << run->id() << " undone: the site is as it was before it started\n";
   for (const std::string& path : run->rescued()) {
     std::cout << "kept foreign data in " << path << "\n";

@@ -96,7 +96,9 @@ const std::map<std::string, Command>& Commands() {
         "do not ask), and --dry-run only names it. Right after a run that failed (and was\n"
         "undone already), it refuses without RUN_ID rather than undo the run before.\n"
         "Exactly means: every path outside .persist/ is as it was before the run (type,\n"
-        "mode, size, content, symlink target, file mtime), directory mtimes excepted.",
+        "mode, size, content, symlink target, file mtime), directory mtimes excepted, and\n"
+        "shared/.deployment-history, the append-only log every run (this undo too) adds a\n"
+        "line to.",
         {"root"},
         {"yes", "dry-run"},
         RunUndo,

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/deploy_flow.h"
 #include "cli/purge_guard.h"
+#include "cli/history.h"
 #include "cli/hooks.h"
 #include "cli/report.h"
 #include "cli/root_guard.h"
@@ -57,20 +58,6 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return (*site)->NeedsRecovery(**interrupted);
   return site;
-}
-
-Op HistoryWrite(const Root& root, const std::string& line, absl::Status* status) {
-  Op op;
-  std::string content;
-  absl::StatusOr<std::string> old = root.ReadFile("shared/.deployment-history", 64 << 20);
-  if (old.ok()) {
-    content = *old;
-  } else if (!absl::IsNotFound(old.status())) {
-    *status = old.status();
-  }
-  op.mutable_write()->set_path("shared/.deployment-history");
-  op.mutable_write()->set_content(content + line + "\n");
-  return op;
 }
 
 std::string ClassificationJson(const std::vector<Classification>& rows) {
@@ -241,6 +228,10 @@ absl::Status RunDeploy(const Args& args) {
     return check_outcome(index, run);
   };
   absl::StatusOr<Run> run = ExecutePlan(**site, planned->plan, options);
+  const std::string what = absl::StrCat("deploy ", planned->release_id, " (",
+                                        planned->first ? "first" : "subsequent", ") from ",
+                                        request.source);
+  AppendHistory(**site, HistoryOutcome(what, run));
   if (!run.ok()) return run.status();
   absl::Status after = RunAfterSwitchHooks(**site, *planned, release_dir, *root_dir, &*run);
   if (args.Has("json")) {
@@ -287,15 +278,13 @@ absl::Status PointCurrentAt(Site& site, const std::string& release, const std::s
   link.mutable_symlink()->set_target(JoinPath("releases", release));
   link.mutable_symlink()->set_path("current");
   *plan.add_op() = link;
-  absl::Status status;
-  *plan.add_op() = HistoryWrite(root, HistoryLine(absl::StrCat(kind, " to ", release, " from ",
-                                                               live->empty() ? "nothing" : *live)),
-                                &status);
-  if (!status.ok()) return status;
   RunOptions options;
   options.kind = kind;
   options.release = release;
   absl::StatusOr<Run> run = ExecutePlan(site, plan, options);
+  AppendHistory(site, HistoryOutcome(absl::StrCat(kind, " to ", release, " from ",
+                                                  live->empty() ? "nothing" : *live),
+                                     run));
   if (!run.ok()) return run.status();
   std::cout << "current -> releases/" << release << " (run " << run->id()
             << "; `persist undo` reverses it)\n";
@@ -566,21 +555,16 @@ absl::Status RunLink(const Args& args) {
     std::cout << "nothing to change: every persistent path of " << *app << " is in place\n";
     return absl::OkStatus();
   }
-  if (!request.local) {
-    absl::Status history;
-    Op line = HistoryWrite(*tree, HistoryLine(absl::StrCat("link ", request.app_dir, " (",
-                                                           planned->first ? "first" : "subsequent", ")")),
-                           &history);
-    if (!history.ok()) return history;
-    line.mutable_write()->set_path(JoinPath(request.shared_dir, ".deployment-history"));
-    absl::StatusOr<std::string> old = tree->ReadFile(line.write().path(), 64 << 20);
-    line.mutable_write()->set_content((old.ok() ? *old : "") +
-                                      HistoryLine(absl::StrCat("link ", request.app_dir)) + "\n");
-    *planned->plan.add_op() = line;
-  }
   RunOptions options;
   options.kind = "link";
   absl::StatusOr<Run> run = ExecutePlan(*site, planned->plan, options);
+  if (!request.local) {
+    AppendHistory(*site,
+                  HistoryOutcome(absl::StrCat("link ", request.app_dir, " (",
+                                              planned->first ? "first" : "subsequent", ")"),
+                                 run),
+                  request.shared_dir);
+  }
   if (!run.ok()) return run.status();
   std::cout << (request.local ? "persistent directories of " : "persistent paths of ") << *app
             << (request.local ? " are in place" : " are linked into ") << (request.local ? "" : *shared)
@@ -664,6 +648,7 @@ absl::Status RunCustom(const Args& args) {
   options.kind = "custom";
   options.release = *live;
   absl::StatusOr<Run> run = ExecutePlan(**site, plan, options);
+  AppendHistory(**site, HistoryOutcome(absl::StrCat("custom add ", pattern), run));
   if (!run.ok()) return run.status();
   std::cout << pattern << " is persistent: in " << kProfilePath << " for every deploy"
             << (live->empty() ? "" : ", and linked into shared/ in the live release") << " (run "

@@ -319,21 +319,6 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
                                         "can be undone)"));
   }
 
-  // History: the human-readable export of the journal.
-  absl::StatusOr<PathState> history = site.Observe("shared/.deployment-history", false);
-  if (!history.ok()) return history.status();
-  std::string content;
-  if (history->type() == REGULAR) {
-    absl::StatusOr<std::string> read = site.ReadFile("shared/.deployment-history", 64 << 20);
-    if (!read.ok()) return read.status();
-    content = *read;
-  }
-  if (!request.history_line.empty()) {
-    Op write;
-    write.mutable_write()->set_path("shared/.deployment-history");
-    write.mutable_write()->set_content(content + request.history_line + "\n");
-    *plan.add_op() = write;
-  }
   result.plan = builder.plan();
   result.outcomes = builder.outcomes();
   result.notes.insert(result.notes.begin(), builder.notes().begin(), builder.notes().end());

@@ -19,7 +19,8 @@
 //     wrappers of `persist verify` and `persist recover`, are installed
 //     where missing (never overwritten).
 //  5. Releases beyond `keep` (oldest first, never the live one) are removed
-//     to the stash; shared/.deployment-history gets a line.
+//     to the stash. (shared/.deployment-history gets its line from the
+//     command once the run ends: cli/history.h.)
 // The planner reads the site and SRC and never writes.
 
 #ifndef PERSIST_PLANNER_DEPLOY_PLANNER_H_
@@ -53,7 +54,6 @@ struct DeployRequest {
   bool has_deployed_before = false;  // from the journal, for kAuto
   // How files unchanged since the live release are made (copy_tree.h).
   DedupeMode dedupe = DEDUPE_AUTO;
-  std::string history_line;          // appended to shared/.deployment-history
   DeployTimes deployed_at;           // from the journal, for the release order
 };
 

@@ -124,7 +124,6 @@ absl::StatusOr<persist::Run> Deploy(Env* env, const std::string& site, const std
   DeployRequest request;
   request.source = source;
   request.release_id = id;
-  request.history_line = "deploy " + id;  // no clock: compared with a reference deploy
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**opened, request, /*keep=*/2);
   if (!planned.ok()) return planned.status();
   return ExecutePlan(**opened, planned->plan, DeployRunOptions(**opened, *planned));

@@ -80,8 +80,10 @@ require_strace() {
 # ---------------------------------------------------------------- snapshots
 
 # snapshot DIR OUT: writes to OUT one line per path under DIR except
-# DIR/.persist (the journal, excluded from every comparison, DESIGN.md
-# promise 7), sorted:
+# DIR/.persist (the journal) and DIR/shared/.deployment-history (the log
+# every run appends to, undo and recover included; DIR/.deployment-history
+# where DIR is shared/ itself), both excluded from every comparison by the
+# exactness promise, sorted:
 #   type  mode  size  mtime-with-nanoseconds  path        (not a directory)
 #   directory  mode  path                                  (directories)
 # then "link PATH -> TARGET" for each symlink and "sha256 DIGEST PATH" for
@@ -93,7 +95,7 @@ snapshot() {
   local dir=$1 out=$2
   (
     cd "$dir" || exit 1
-    find . -path ./.persist -prune -o -print0 | sort -z |
+    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -print0 | sort -z |
       xargs -0r stat -c '%F|%a|%s|%.9Y|%n' |
       awk -F'|' '$1 == "directory" {
                    line = $0
@@ -102,8 +104,10 @@ snapshot() {
                    next
                  }
                  { print }'
-    find . -path ./.persist -prune -o -type l -printf 'link %p -> %l\n' | sort
-    find . -path ./.persist -prune -o -type f -print0 | sort -z |
+    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -type l \
+      -printf 'link %p -> %l\n' | sort
+    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -type f -print0 |
+      sort -z |
       xargs -0r sha256sum | sed 's/^/sha256 /'
   ) >"$out" || die "snapshot of $dir failed"
 }

@@ -3,6 +3,9 @@
 # with --dry-run, and right after a failed run (undone already) refuses to
 # undo the successful run before it unless that run is named.
 #
+# shared/.deployment-history keeps a line for every run, the undone ones
+# and the undo itself included.
+#
 # usage: undo_guard_test.sh PATH_TO_PERSIST   (bazel passes it)
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
@@ -45,9 +48,29 @@ check "the refusal names the failed run and the one it would undo" \
 snapshot site after-typo.snap
 check "the refused undo changes nothing" same_snapshot before-failed.snap after-typo.snap
 
+# The history is appended to by every run, the failed one included.
+history=site/shared/.deployment-history
+check "the history has the first deploy's line" grep -q "deploy v1 (first) from .*: run $first" "$history"
+check "the history has the failed deploy's line" grep -q "deploy v2 (subsequent) from .* failed: " "$history"
+
 # Named, it goes ahead (stdin is not a terminal: no question).
 run_persist named undo "$first" --root site
 check "undo of the named run exits 0 (got $rc)" test "$rc" -eq 0 || show_file named.err
 check "the first deploy is undone" test ! -e site/current
+# The first deploy made shared/: its undo takes shared/ away, and the
+# history, written after that deploy, is data it did not make: rescued.
+check "the history outlives the undo of the deploy that made shared/" \
+  grep -q "deploy v2 (subsequent) from .* failed: " "site/.persist/rescued/$first/shared/.deployment-history"
+
+# Undo of a later run leaves the history in place, with the undone run's
+# line and the undo's own.
+run_persist d3 deploy rel --root site --id v3
+run_persist d4 deploy rel --root site --id v4
+check "two more deploys exit 0 (got $rc)" test "$rc" -eq 0 || show_file d4.err
+last=$("$PERSIST" log --root site --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][-1]["id"])')
+run_persist u4 undo "$last" --root site
+check "the undo of v4 exits 0 (got $rc)" test "$rc" -eq 0 || show_file u4.err
+check "the history keeps the undone deploy's line" grep -q "deploy v4 (subsequent) from .*: run $last" "$history"
+check "the undo's own line comes last" sh -c "tail -n 1 '$history' | grep -q 'undo of run $last (deploy of release v4)'"
 
 finish

@@ -19,7 +19,7 @@ run_mode() {
   case $mode in
     shell | shell+sync) bash "$work/plans/$(script_of "$variant" "$mode")" ;;
     grouped | per-op) persist exec "$work/plans/$variant.plan" --root . --intents "$mode" ;;
-    undo) persist undo --root . ;;
+    undo) persist undo --root . --yes ;;
   esac
 }
 
@@ -189,7 +189,7 @@ journal_bench() {
         same "$v, $m: same tree as the shell sequence" "$work/snap/$v-shell.txt" "$work/snap/$v-$m.txt"
       fi
       if [[ $m == grouped || $m == per-op ]]; then
-        strace_count "$work/strace/$v-$m-undo.c" persist undo --root .
+        strace_count "$work/strace/$v-$m-undo.c" persist undo --root . --yes
         nsync[$v.$m-undo]=$(calls_of "$work/strace/$v-$m-undo.c" total)
         syncms[$v.$m-undo]=$(ms_in_calls "$work/strace/$v-$m-undo.c")
         snapshot "$work/run" "$work/snap/$v-$m-undone.txt" mtime
@@ -203,7 +203,7 @@ journal_bench() {
         shell | shell+sync) breakdown[$v.$m]=$(strace_classify "$work/strace/$v-$m.tr" bash "$work/plans/$(script_of "$v" "$m")") ;;
         *)
           breakdown[$v.$m]=$(strace_classify "$work/strace/$v-$m.tr" persist exec "$work/plans/$v.plan" --root . --intents "$m")
-          breakdown[$v.$m-undo]=$(strace_classify "$work/strace/$v-$m-undo.tr" persist undo --root .)
+          breakdown[$v.$m-undo]=$(strace_classify "$work/strace/$v-$m-undo.tr" persist undo --root . --yes)
           ;;
       esac
     done
