@@ -70,6 +70,27 @@ absl::Status RemoveTree(Env* env, const Entry& entry, RemoveStats* stats) {
   return StatusErrno(status) == ENOENT ? absl::OkStatus() : status;
 }
 
+namespace {
+
+// The directory `entry`, opened, and its entries' names.
+struct Listing {
+  Fd dir;
+  std::vector<std::string> names;
+};
+
+absl::StatusOr<Listing> OpenAndList(Env* env, const Entry& entry) {
+  absl::StatusOr<int> dir =
+      env->OpenAt(entry.dir_fd, entry.name, O_RDONLY | O_DIRECTORY, 0, entry.path);
+  if (!dir.ok()) return dir.status();
+  Listing listing{Fd(env, *dir, entry.path), {}};
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(listing.dir.get(), entry.path);
+  if (!names.ok()) return names.status();
+  listing.names = *std::move(names);
+  return listing;
+}
+
+}  // namespace
+
 absl::Status RemoveEmptyDirs(Env* env, const Entry& entry, bool* empty) {
   *empty = false;
   struct stat st;
@@ -79,16 +100,13 @@ absl::Status RemoveEmptyDirs(Env* env, const Entry& entry, bool* empty) {
     return *empty ? absl::OkStatus() : status;
   }
   if (!S_ISDIR(st.st_mode)) return absl::OkStatus();
-  absl::StatusOr<int> dir =
-      env->OpenAt(entry.dir_fd, entry.name, O_RDONLY | O_DIRECTORY, 0, entry.path);
-  if (!dir.ok()) return dir.status();
-  Fd dir_fd(env, *dir, entry.path);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir_fd.get(), entry.path);
-  if (!names.ok()) return names.status();
+  absl::StatusOr<Listing> listing = OpenAndList(env, entry);
+  if (!listing.ok()) return listing.status();
   bool all_empty = true;
-  for (const std::string& name : *names) {
+  for (const std::string& name : listing->names) {
     bool child_empty = false;
-    status = RemoveEmptyDirs(env, Entry{dir_fd.get(), name, JoinPath(entry.path, name)}, &child_empty);
+    status = RemoveEmptyDirs(env, Entry{listing->dir.get(), name, JoinPath(entry.path, name)},
+                             &child_empty);
     if (!status.ok()) return status;
     all_empty = all_empty && child_empty;
   }
@@ -104,15 +122,11 @@ absl::StatusOr<bool> HoldsOnlyDirectories(Env* env, const Entry& entry) {
   absl::Status status = env->StatAt(entry.dir_fd, entry.name, &st, entry.path);
   if (!status.ok()) return status;
   if (!S_ISDIR(st.st_mode)) return false;
-  absl::StatusOr<int> dir =
-      env->OpenAt(entry.dir_fd, entry.name, O_RDONLY | O_DIRECTORY, 0, entry.path);
-  if (!dir.ok()) return dir.status();
-  Fd dir_fd(env, *dir, entry.path);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir_fd.get(), entry.path);
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
+  absl::StatusOr<Listing> listing = OpenAndList(env, entry);
+  if (!listing.ok()) return listing.status();
+  for (const std::string& name : listing->names) {
     absl::StatusOr<bool> only =
-        HoldsOnlyDirectories(env, Entry{dir_fd.get(), name, JoinPath(entry.path, name)});
+        HoldsOnlyDirectories(env, Entry{listing->dir.get(), name, JoinPath(entry.path, name)});
     if (!only.ok() || !*only) return only;
   }
   return true;

@@ -8,10 +8,8 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-mkdir -p rel/public rel/storage/logs rel/storage/framework/{views,cache,sessions} rel/bootstrap/cache home
-printf '#!/usr/bin/env php\n' >rel/artisan
-printf '<?php\n' >rel/public/index.php
-printf 'APP_KEY=\n' >rel/.env.example
+make_small_app rel
+mkdir home
 mkdir site
 run_persist d1 deploy rel --root site --id v1
 check "the deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err

@@ -140,6 +140,17 @@ volatile_paths() {
 
 # ---------------------------------------------------------------- sites
 
+# make_small_app DIR: a Laravel-shaped release with nothing but what a deploy
+# needs to recognise and link it: artisan, public/index.php, .env.example,
+# public/uploads/, storage/ with framework/views/, bootstrap/cache/.
+make_small_app() {
+  local d=$1
+  mkdir -p "$d"/public/uploads "$d"/storage/logs "$d"/storage/framework/views "$d"/bootstrap/cache
+  printf '#!/usr/bin/env php\n' >"$d"/artisan
+  printf '<?php\n' >"$d"/public/index.php
+  printf 'APP_KEY=\n' >"$d"/.env.example
+}
+
 # make_site DIR: a small site such as persist deploys into:
 #   current -> releases/v1               the existing switch symlink
 #   releases/v1/...                      nested dirs, files 0600 and 0755,

@@ -11,10 +11,7 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-mkdir -p rel/public/uploads rel/storage/logs
-printf '#!/usr/bin/env php\n' >rel/artisan
-printf '<?php\n' >rel/public/index.php
-printf 'APP_KEY=\n' >rel/.env.example
+make_small_app rel
 mkdir site
 run_persist d1 deploy rel --root site --id v1
 check "the first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
