@@ -168,6 +168,17 @@ absl::Status FaultEnv::Ftruncate(int fd, off_t length, const std::string& path) 
   return base_->Ftruncate(fd, length, path);
 }
 
+absl::Status FaultEnv::Fallocate(int fd, int mode, off_t offset, off_t length,
+                                 const std::string& path) {
+  PERSIST_FAULT(Kind::kFallocate, "fallocate", path);
+  return base_->Fallocate(fd, mode, offset, length, path);
+}
+
+absl::Status FaultEnv::SetNoCow(int fd, const std::string& path) {
+  PERSIST_FAULT(Kind::kSetFlags, "set flags", path);
+  return base_->SetNoCow(fd, path);
+}
+
 absl::Status FaultEnv::Fchmod(int fd, mode_t mode, const std::string& path) {
   PERSIST_FAULT(Kind::kChmod, "chmod", path);
   return base_->Fchmod(fd, mode, path);
