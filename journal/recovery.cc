@@ -34,6 +34,12 @@ void TidyStash(Site& site, const std::string& run_id) {
 
 absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunState final_state) {
   Store& store = site.store();
+  // A run that failed for want of space leaves the disk full: the reserve's
+  // blocks make room for the undo's own writes.
+  absl::Status released = site.ReleaseReserve();
+  if (!released.ok()) {
+    spdlog::warn("could not release .persist/reserve: {}", std::string(released.message()));
+  }
   if (run.state() != RUN_UNDOING) {
     run.set_state(RUN_UNDOING);
     run.set_undo_reason(reason);

@@ -294,6 +294,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   }
 
   // An error (not a crash): undo the run before returning.
+  status = NameFilesystemCause(site.root(), status);
   run.set_error(std::string(status.message()));
   run.set_exit_code(kExitFailed);
   absl::Status undone = ReverseRun(site, run, absl::StrCat("failed: ", status.message()), RUN_FAILED);
