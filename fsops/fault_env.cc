@@ -35,6 +35,8 @@ absl::Status FaultEnv::Mutation(Kind kind, const char* what, const std::string& 
     const int nth = fail_kind_ == Kind::kAny ? n : n_of_kind;
     if ((fail_kind_ == Kind::kAny || fail_kind_ == kind) && nth == fail_at_) {
       injected_ = true;
+      injected_kind_ = kind;
+      injected_path_ = path;
       return ErrnoStatus(fail_errno_, what, path);
     }
   }

@@ -62,6 +62,15 @@ class FaultEnv : public Env {
     std::lock_guard<std::mutex> lock(mu_);
     return injected_;
   }
+  // The kind and path of the call that failed, once injected().
+  Kind injected_kind() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return injected_kind_;
+  }
+  std::string injected_path() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return injected_path_;
+  }
 
   absl::StatusOr<int> OpenRoot(const std::string& path) override;
   absl::StatusOr<int> OpenBeneath(int root_fd, const std::string& rel, int flags) override;
@@ -125,6 +134,8 @@ class FaultEnv : public Env {
   Kind fail_kind_ = Kind::kAny;
   std::atomic<bool> crashed_{false};
   bool injected_ = false;
+  Kind injected_kind_ = Kind::kAny;
+  std::string injected_path_;
   unsigned refused_rename_flags_ = 0;
   long fake_fs_type_ = 0;
   std::function<void(int, Kind)> hook_;
