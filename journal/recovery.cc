@@ -17,6 +17,11 @@ namespace {
 
 // Removes the run's stash directory if undo left it empty, as it should.
 void TidyStash(Site& site, const std::string& run_id) {
+  absl::Status elsewhere = TidyStashesElsewhere(site.root(), run_id, /*purge=*/false);
+  if (!elsewhere.ok()) {
+    spdlog::warn("could not tidy the stash of run {} on another filesystem: {}", run_id,
+                 std::string(elsewhere.message()));
+  }
   absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
   if (!stash.ok()) return;
   bool empty = false;
