@@ -40,6 +40,7 @@
 #include "journal/site.h"
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
+#include "tests/campaign.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
