@@ -138,7 +138,17 @@ absl::Status RescueBeforePurge(Site& site, Run& run) {
   Store::Batch forget;
   std::vector<std::string> created;
   for (const OpRecord& record : *ops) {
-    const std::string stashed = JoinPath(StashDir(run.id(), record.index()), "old");
+    std::string stashed = JoinPath(StashDir(run.id(), record.index()), "old");
+    // What the op displaced on another filesystem waits there, behind a
+    // pointer (ops.h StashesElsewhere): it cannot be renamed into
+    // .persist/rescued/, so unless it may go, the whole stash is kept.
+    absl::StatusOr<std::string> elsewhere = site.root().ReadFile(stashed + ".elsewhere", 4096);
+    const bool on_other_filesystem = elsewhere.ok();
+    if (on_other_filesystem) {
+      absl::Status valid = ValidateRelativePath(*elsewhere);
+      if (!valid.ok()) return valid;
+      stashed = JoinPath(*elsewhere, "old");
+    }
     absl::StatusOr<PathState> state = site.root().Observe(stashed, false);
     if (!state.ok()) return state.status();
     if (state->type() != ABSENT) {
@@ -150,6 +160,12 @@ absl::Status RescueBeforePurge(Site& site, Run& run) {
       } else {
         absl::StatusOr<bool> may_purge = MayPurge(site, created, record, stashed, *state);
         if (!may_purge.ok()) return may_purge.status();
+        if (!*may_purge && on_other_filesystem) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              DisplacedPath(op), " (set aside by ", DescribeOp(op), ") waits in ", stashed,
+              " on another filesystem than .persist/rescued/; move it where it belongs, or into "
+              ".persist/rescued/, by hand, and the stash goes with the next run"));
+        }
         if (!*may_purge) {
           absl::Status status =
               RescueStashed(site, run, stashed, DisplacedPath(op),

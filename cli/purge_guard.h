@@ -15,7 +15,11 @@
 //    release with no manifest is rescued whole, as nothing tells its files
 //    from what was written into it;
 //  - the source a cross-filesystem move left in the stash is a duplicate of
-//    what the move put in place, and goes.
+//    what the move put in place, and goes;
+//  - what an op displaced on another filesystem (shared/ on a mount of its
+//    own, stashed in .persist-stash/ there) cannot be moved to
+//    .persist/rescued/: unless it may go, the stash is kept, and the warning
+//    says where it waits.
 // The rescued paths are added to the run's record (persist show) and
 // logged as warnings; persist verify lists what .persist/rescued/ holds.
 

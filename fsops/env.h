@@ -135,6 +135,20 @@ class Env {
 
   virtual absl::Status Ftruncate(int fd, off_t length, const std::string& path) = 0;
 
+  // fallocate(fd, mode, offset, length): blocks for a range of the file, so
+  // that writing into it later needs no free space (FALLOC_FL_KEEP_SIZE:
+  // without changing the file's size). EOPNOTSUPP where the filesystem
+  // cannot.
+  virtual absl::Status Fallocate(int fd, int mode, off_t offset, off_t length,
+                                 const std::string& path) = 0;
+
+  // Adds FS_NOCOW_FL (chattr +C) to the file or directory open at fd. On
+  // btrfs, the files then created in such a directory are overwritten in
+  // place rather than copied on write, so that on a full disk a write into
+  // blocks a file already has still succeeds. EOPNOTSUPP, ENOTTY or EINVAL
+  // where the filesystem has no such flag.
+  virtual absl::Status SetNoCow(int fd, const std::string& path) = 0;
+
   // fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW); name "" changes
   // dir_fd's own owner.
   virtual absl::Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,

@@ -35,6 +35,8 @@ absl::Status FaultEnv::Mutation(Kind kind, const char* what, const std::string& 
     const int nth = fail_kind_ == Kind::kAny ? n : n_of_kind;
     if ((fail_kind_ == Kind::kAny || fail_kind_ == kind) && nth == fail_at_) {
       injected_ = true;
+      injected_kind_ = kind;
+      injected_path_ = path;
       return ErrnoStatus(fail_errno_, what, path);
     }
   }
@@ -166,6 +168,17 @@ absl::Status FaultEnv::ChownAt(int dir_fd, const std::string& name, uid_t uid, g
 absl::Status FaultEnv::Ftruncate(int fd, off_t length, const std::string& path) {
   PERSIST_FAULT(Kind::kTruncate, "truncate", path);
   return base_->Ftruncate(fd, length, path);
+}
+
+absl::Status FaultEnv::Fallocate(int fd, int mode, off_t offset, off_t length,
+                                 const std::string& path) {
+  PERSIST_FAULT(Kind::kFallocate, "fallocate", path);
+  return base_->Fallocate(fd, mode, offset, length, path);
+}
+
+absl::Status FaultEnv::SetNoCow(int fd, const std::string& path) {
+  PERSIST_FAULT(Kind::kSetFlags, "set flags", path);
+  return base_->SetNoCow(fd, path);
 }
 
 absl::Status FaultEnv::Fchmod(int fd, mode_t mode, const std::string& path) {

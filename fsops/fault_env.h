@@ -28,7 +28,7 @@ class FaultEnv : public Env {
   // Which mutating calls count toward N; kAny counts them all.
   enum class Kind {
     kAny, kCreate, kMkdir, kSymlink, kRename, kUnlink, kWrite, kCopyRange, kTruncate,
-    kChmod, kUtimens, kFsync, kSyncfs, kJournal, kLink, kClone, kChown,
+    kChmod, kUtimens, kFsync, kSyncfs, kJournal, kLink, kClone, kChown, kFallocate, kSetFlags,
   };
 
   explicit FaultEnv(Env* base) : base_(base) {}
@@ -62,6 +62,15 @@ class FaultEnv : public Env {
     std::lock_guard<std::mutex> lock(mu_);
     return injected_;
   }
+  // The kind and path of the call that failed, once injected().
+  Kind injected_kind() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return injected_kind_;
+  }
+  std::string injected_path() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return injected_path_;
+  }
 
   absl::StatusOr<int> OpenRoot(const std::string& path) override;
   absl::StatusOr<int> OpenBeneath(int root_fd, const std::string& rel, int flags) override;
@@ -93,6 +102,9 @@ class FaultEnv : public Env {
                       const std::string& to_name, const std::string& path) override;
   absl::Status CloneFile(int in_fd, int out_fd, const std::string& path) override;
   absl::Status Ftruncate(int fd, off_t length, const std::string& path) override;
+  absl::Status Fallocate(int fd, int mode, off_t offset, off_t length,
+                         const std::string& path) override;
+  absl::Status SetNoCow(int fd, const std::string& path) override;
   absl::Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
                        const std::string& path) override;
   absl::Status Fchmod(int fd, mode_t mode, const std::string& path) override;
@@ -115,13 +127,15 @@ class FaultEnv : public Env {
   // them is call N can differ from run to run, never how many calls there are.
   mutable std::mutex mu_;
   int count_ = 0;
-  int kind_counts_[17] = {};
+  int kind_counts_[19] = {};
   int crash_at_ = 0;
   int fail_at_ = 0;
   int fail_errno_ = 0;
   Kind fail_kind_ = Kind::kAny;
   std::atomic<bool> crashed_{false};
   bool injected_ = false;
+  Kind injected_kind_ = Kind::kAny;
+  std::string injected_path_;
   unsigned refused_rename_flags_ = 0;
   long fake_fs_type_ = 0;
   std::function<void(int, Kind)> hook_;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -82,6 +83,72 @@ absl::Status RenameNoReplace(Env* env, const Entry& from, const Entry& to) {
 }
 
 // ---- The stash: .persist/stash/<run>/<index>/{old,src} ----
+//
+// What lies on another filesystem than .persist/ (shared/ on a mount of its
+// own) cannot be renamed into it. It is stashed on its own filesystem
+// instead, in <top>/.persist-stash/<run>/<index>/, where <top> is the
+// highest directory of the site on that filesystem (its mount point), and a
+// pointer file .persist/stash/<run>/<index>/<slot>.elsewhere, written and
+// synced before the rename, says where: undo, recovery and purge find it
+// there.
+
+constexpr char kElsewhereStash[] = ".persist-stash";
+
+std::string PointerName(const std::string& slot) { return slot + ".elsewhere"; }
+
+// The highest directory at or above `dir` (root-relative) on the device
+// `dev`, walking down from the site's root.
+absl::StatusOr<std::string> FilesystemTop(const Root& root, const std::string& dir, dev_t dev) {
+  std::string prefix;
+  std::vector<std::string> parts;
+  for (size_t start = 0; start <= dir.size();) {
+    size_t end = dir.find('/', start);
+    if (end == std::string::npos) end = dir.size();
+    if (end > start) parts.push_back(dir.substr(start, end - start));
+    start = end + 1;
+  }
+  for (size_t i = 0;; ++i) {
+    absl::StatusOr<Fd> fd = root.OpenDir(prefix);
+    if (!fd.ok()) return fd.status();
+    struct stat st;
+    PERSIST_RETURN_IF_ERROR(root.env()->StatAt(fd->get(), "", &st, prefix));
+    if (st.st_dev == dev || i == parts.size()) return prefix;
+    prefix = JoinPath(prefix, parts[i]);
+  }
+}
+
+// Stashes `entry` on its own filesystem (see above), after a rename into
+// `pointer_dir` failed with EXDEV. An EXDEV between two directories of one
+// filesystem (overlayfs) is returned as it is: no other stash would help.
+absl::Status StashElsewhere(const OpContext& ctx, const Entry& entry, const std::string& slot,
+                            const std::string& pointer_dir, int pointer_dir_fd,
+                            const absl::Status& cross_device) {
+  Env* env = ctx.root->env();
+  struct stat st, stash_st;
+  PERSIST_RETURN_IF_ERROR(env->StatAt(entry.dir_fd, "", &st, SplitParent(entry.path).first));
+  PERSIST_RETURN_IF_ERROR(env->StatAt(pointer_dir_fd, "", &stash_st, pointer_dir));
+  if (st.st_dev == stash_st.st_dev) return cross_device;
+  absl::StatusOr<std::string> top = FilesystemTop(*ctx.root, SplitParent(entry.path).first, st.st_dev);
+  if (!top.ok()) return top.status();
+  const std::string dir = JoinPath(JoinPath(*top, kElsewhereStash),
+                                   absl::StrCat(ctx.run_id, "/", ctx.index));
+  const std::string pointer = PointerName(slot);
+  const std::string pointer_path = JoinPath(pointer_dir, pointer);
+  absl::StatusOr<int> fd = env->OpenAt(pointer_dir_fd, pointer, O_WRONLY | O_CREAT | O_TRUNC,
+                                       0600, pointer_path);
+  if (!fd.ok()) return fd.status();
+  Fd file(env, *fd, pointer_path);
+  PERSIST_RETURN_IF_ERROR(env->Write(file.get(), dir.data(), dir.size(), pointer_path));
+  PERSIST_RETURN_IF_ERROR(env->Fsync(file.get(), pointer_path));
+  PERSIST_RETURN_IF_ERROR(env->Fsync(pointer_dir_fd, pointer_dir));
+  PERSIST_RETURN_IF_ERROR(ctx.root->MakeDirs(dir, kStateDirMode));
+  absl::StatusOr<Fd> stash = ctx.root->OpenDir(dir);
+  if (!stash.ok()) return stash.status();
+  PERSIST_RETURN_IF_ERROR(
+      RenameNoReplace(env, entry, Entry{stash->get(), slot, JoinPath(dir, slot)}));
+  PERSIST_RETURN_IF_ERROR(env->Fsync(stash->get(), dir));
+  return env->Fsync(entry.dir_fd, SplitParent(entry.path).first);
+}
 
 absl::Status StashPut(const OpContext& ctx, const Entry& entry, const std::string& slot) {
   Env* env = ctx.root->env();
@@ -91,10 +158,15 @@ absl::Status StashPut(const OpContext& ctx, const Entry& entry, const std::strin
   if (!stash.ok()) return stash.status();
   absl::Status status = RenameNoReplace(env, entry, Entry{stash->get(), slot, JoinPath(dir, slot)});
   if (StatusErrno(status) == EXDEV) {
-    return Annotate(status, absl::StrCat(PrintablePath(entry.path),
-                                         " is on another filesystem than the site's .persist/; "
-                                         "persist keeps what it replaces on the same filesystem: "
-                                         "move .persist/ or the data so they share one"));
+    status = StashElsewhere(ctx, entry, slot, dir, stash->get(), status);
+    if (!status.ok()) {
+      return Annotate(status, absl::StrCat(PrintablePath(entry.path),
+                                           " cannot be renamed into the site's .persist/ (EXDEV) "
+                                           "nor stashed on its own filesystem; persist keeps what "
+                                           "it replaces on the same filesystem: move .persist/ or "
+                                           "the data so they share one"));
+    }
+    return absl::OkStatus();
   }
   PERSIST_RETURN_IF_ERROR(status);
   PERSIST_RETURN_IF_ERROR(env->Fsync(stash->get(), dir));
@@ -103,15 +175,30 @@ absl::Status StashPut(const OpContext& ctx, const Entry& entry, const std::strin
 
 // The stashed object in `slot`, or nullopt when there is none.
 absl::StatusOr<std::optional<Loc>> StashFind(const OpContext& ctx, const std::string& slot) {
-  absl::StatusOr<Loc> loc = Locate(*ctx.root, JoinPath(StashDir(ctx.run_id, ctx.index), slot));
-  if (!loc.ok()) {
-    if (absl::IsNotFound(loc.status())) return std::optional<Loc>();
-    return loc.status();
+  const std::string dir = StashDir(ctx.run_id, ctx.index);
+  for (int where = 0; where < 2; ++where) {
+    std::string path = JoinPath(dir, slot);
+    if (where == 1) {
+      absl::StatusOr<std::string> elsewhere =
+          ctx.root->ReadFile(JoinPath(dir, PointerName(slot)), 4096);
+      if (!elsewhere.ok()) {
+        if (absl::IsNotFound(elsewhere.status())) break;
+        return elsewhere.status();
+      }
+      PERSIST_RETURN_IF_ERROR(ValidateRelativePath(*elsewhere));
+      path = JoinPath(*elsewhere, slot);
+    }
+    absl::StatusOr<Loc> loc = Locate(*ctx.root, path);
+    if (!loc.ok()) {
+      if (absl::IsNotFound(loc.status())) continue;
+      return loc.status();
+    }
+    absl::StatusOr<PathState> state = Stat(ctx.root->env(), loc->entry());
+    if (!state.ok()) return state.status();
+    if (!Exists(*state)) continue;
+    return std::optional<Loc>(std::move(*loc));
   }
-  absl::StatusOr<PathState> state = Stat(ctx.root->env(), loc->entry());
-  if (!state.ok()) return state.status();
-  if (!Exists(*state)) return std::optional<Loc>();
-  return std::optional<Loc>(std::move(*loc));
+  return std::optional<Loc>();
 }
 
 // ---- Rescue: foreign data found where undo must restore ----
@@ -595,6 +682,90 @@ absl::StatusOr<std::string> Rescue(const Root& root, const std::string& run_id, 
     PERSIST_RETURN_IF_ERROR(env->Fsync(entry.dir_fd, SplitParent(entry.path).first));
     return JoinPath(parent, name);
   }
+}
+
+absl::StatusOr<std::vector<std::string>> StashesElsewhere(const Root& root,
+                                                          const std::string& run_id) {
+  std::vector<std::string> found;
+  const std::string run_dir = JoinPath(JoinPath(kStateDir, "stash"), run_id);
+  absl::StatusOr<Fd> run = root.OpenDir(run_dir);
+  if (!run.ok()) {
+    if (StatusErrno(run.status()) == ENOENT) return found;
+    return run.status();
+  }
+  absl::StatusOr<std::vector<std::string>> indexes = root.env()->ListDir(run->get(), run_dir);
+  if (!indexes.ok()) return indexes.status();
+  for (const std::string& index : *indexes) {
+    const std::string index_dir = JoinPath(run_dir, index);
+    absl::StatusOr<Fd> fd = root.OpenDir(index_dir);
+    if (!fd.ok()) continue;
+    absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), index_dir);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (name.size() <= 10 || name.compare(name.size() - 10, 10, ".elsewhere") != 0) continue;
+      absl::StatusOr<std::string> dir = root.ReadFile(JoinPath(index_dir, name), 4096);
+      if (!dir.ok()) return dir.status();
+      if (!ValidateRelativePath(*dir).ok()) continue;
+      // <top>/.persist-stash/<run>/<index> -> <top>/.persist-stash/<run>
+      const std::string run_stash = SplitParent(*dir).first;
+      if (std::find(found.begin(), found.end(), run_stash) == found.end()) {
+        found.push_back(run_stash);
+      }
+    }
+  }
+  return found;
+}
+
+absl::Status TidyStashesElsewhere(const Root& root, const std::string& run_id, bool purge) {
+  absl::StatusOr<std::vector<std::string>> stashes = StashesElsewhere(root, run_id);
+  if (!stashes.ok()) return stashes.status();
+  for (const std::string& run_stash : *stashes) {
+    auto [parent, leaf] = SplitParent(run_stash);
+    absl::StatusOr<Fd> dir = root.OpenDir(parent);
+    if (!dir.ok()) {
+      if (StatusErrno(dir.status()) == ENOENT) continue;
+      return dir.status();
+    }
+    const Entry entry{dir->get(), leaf, run_stash};
+    if (purge) {
+      absl::StatusOr<SetAsideResult> gone = SetAside(root, entry, run_id + ".stash-elsewhere");
+      if (!gone.ok()) return gone.status();
+    } else {
+      bool empty = false;
+      PERSIST_RETURN_IF_ERROR(RemoveEmptyDirs(root.env(), entry, &empty));
+      if (!empty) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            PrintablePath(run_stash), " is not empty after the undo of run ", run_id,
+            "; it is kept"));
+      }
+    }
+    // .persist-stash itself goes once it holds no run.
+    auto [top, name] = SplitParent(parent);
+    absl::StatusOr<Fd> top_fd = root.OpenDir(top);
+    if (top_fd.ok()) {
+      root.env()->UnlinkAt(top_fd->get(), name, AT_REMOVEDIR, parent).IgnoreError();
+      root.env()->Fsync(top_fd->get(), top).IgnoreError();
+    }
+  }
+  if (purge) return absl::OkStatus();
+  // The pointers have nothing left to point to: the run's own stash can go.
+  const std::string run_dir = JoinPath(JoinPath(kStateDir, "stash"), run_id);
+  absl::StatusOr<Fd> run = root.OpenDir(run_dir);
+  if (!run.ok()) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::string>> indexes = root.env()->ListDir(run->get(), run_dir);
+  if (!indexes.ok()) return indexes.status();
+  for (const std::string& index : *indexes) {
+    const std::string index_dir = JoinPath(run_dir, index);
+    absl::StatusOr<Fd> fd = root.OpenDir(index_dir);
+    if (!fd.ok()) continue;
+    absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), index_dir);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (name.size() <= 10 || name.compare(name.size() - 10, 10, ".elsewhere") != 0) continue;
+      PERSIST_RETURN_IF_ERROR(root.env()->UnlinkAt(fd->get(), name, 0, JoinPath(index_dir, name)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::vector<std::string> OpPaths(const Op& op) {

@@ -116,6 +116,24 @@ std::string StashDir(const std::string& run_id, uint32_t index);
 absl::StatusOr<std::string> Rescue(const Root& root, const std::string& run_id, const Entry& entry,
                                    const std::string& path);
 
+// What an op replaced on another filesystem than .persist/ (shared/ on a
+// mount of its own) cannot be renamed into StashDir: it is stashed on its
+// own filesystem, in <top>/.persist-stash/<run>/<index>/, <top> being the
+// site's highest directory on that filesystem, and StashDir holds a pointer
+// to it (<slot>.elsewhere), synced before the object moves. Undo follows
+// the pointer. These are the <top>/.persist-stash/<run> directories of
+// `run_id`.
+absl::StatusOr<std::vector<std::string>> StashesElsewhere(const Root& root,
+                                                          const std::string& run_id);
+
+// After the undo of `run_id` (purge false): removes its stashes elsewhere,
+// which must be empty by then (an error keeps one that is not), then the
+// pointers to them. When its
+// stash is purged (purge true): sets them aside (trash.h: on another
+// filesystem than the trash, removed in place). Either way, a
+// .persist-stash directory left without runs is removed.
+absl::Status TidyStashesElsewhere(const Root& root, const std::string& run_id, bool purge);
+
 }  // namespace persist
 
 #endif  // PERSIST_FSOPS_OPS_H_

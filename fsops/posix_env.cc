@@ -156,6 +156,23 @@ class PosixEnv : public Env {
     return absl::OkStatus();
   }
 
+  absl::Status Fallocate(int fd, int mode, off_t offset, off_t length,
+                         const std::string& path) override {
+    if (RetryOnEintr([&] { return fallocate(fd, mode, offset, length); }) < 0) {
+      return ErrnoStatus(errno, "fallocate", path);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status SetNoCow(int fd, const std::string& path) override {
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) return ErrnoStatus(errno, "get the flags of", path);
+    if (flags & FS_NOCOW_FL) return absl::OkStatus();
+    flags |= FS_NOCOW_FL;
+    if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0) return ErrnoStatus(errno, "set no-copy-on-write on", path);
+    return absl::OkStatus();
+  }
+
   absl::Status MkdirAt(int dir_fd, const std::string& name, mode_t mode,
                        const std::string& path) override {
     if (mkdirat(dir_fd, name.c_str(), mode) < 0) return ErrnoStatus(errno, "mkdir", path);

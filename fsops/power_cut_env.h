@@ -91,6 +91,14 @@ class PowerCutEnv : public Env {
                       const std::string& to_name, const std::string& path) override;
   absl::Status CloneFile(int in_fd, int out_fd, const std::string& path) override;
   absl::Status Ftruncate(int fd, off_t length, const std::string& path) override;
+  // Neither changes what a file holds: not part of the model.
+  absl::Status Fallocate(int fd, int mode, off_t offset, off_t length,
+                         const std::string& path) override {
+    return base_->Fallocate(fd, mode, offset, length, path);
+  }
+  absl::Status SetNoCow(int fd, const std::string& path) override {
+    return base_->SetNoCow(fd, path);
+  }
   absl::Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
                        const std::string& path) override;
   absl::Status Fchmod(int fd, mode_t mode, const std::string& path) override;

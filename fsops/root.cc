@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
@@ -68,7 +69,21 @@ absl::Status Root::MakeDirs(const std::string& rel, mode_t mode) const {
   if (!dir.ok()) return dir.status();
   absl::Status status = env_->MkdirAt(dir->get(), name, mode, rel);
   if (!status.ok() && StatusErrno(status) != EEXIST) return status;
+  if (status.ok()) {
+    status = TakeParentOwner(env_, dir->get(), name, rel);
+    if (!status.ok()) return status;
+  }
   return env_->Fsync(dir->get(), parent);
+}
+
+absl::Status TakeParentOwner(Env* env, int dir_fd, const std::string& name,
+                             const std::string& path) {
+  if (geteuid() != 0) return absl::OkStatus();
+  struct stat parent;
+  absl::Status status = env->StatAt(dir_fd, "", &parent, SplitParent(path).first);
+  if (!status.ok()) return status;
+  if (parent.st_uid == 0 && parent.st_gid == 0) return absl::OkStatus();
+  return env->ChownAt(dir_fd, name, parent.st_uid, parent.st_gid, path);
 }
 
 absl::StatusOr<std::string> Root::ReadFile(const std::string& rel, size_t max_bytes) const {

@@ -42,7 +42,8 @@ class Root {
   absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const;
 
   // Creates `rel` and any missing directories above it with `mode`. Only for
-  // persist's own directories (.persist/...): not journaled.
+  // persist's own directories (.persist/...): not journaled. Run as root,
+  // each directory it creates takes its parent's owner (TakeParentOwner).
   absl::Status MakeDirs(const std::string& rel, mode_t mode) const;
 
   // The content of the regular file `rel`, at most `max_bytes` of it
@@ -57,6 +58,14 @@ class Root {
   Fd fd_;
   std::string dir_;
 };
+
+// Run as root, gives `name` in the directory `dir_fd` the owner and group of
+// that directory, unless root owns it; for any other user, does nothing.
+// What persist creates in a site, its own .persist/ included, so belongs to
+// the site's user, who can go on running persist after root did (the rule
+// ops.cc follows for what a run creates). `path` is for messages.
+absl::Status TakeParentOwner(Env* env, int dir_fd, const std::string& name,
+                             const std::string& path);
 
 }  // namespace persist
 

@@ -17,6 +17,11 @@ namespace {
 
 // Removes the run's stash directory if undo left it empty, as it should.
 void TidyStash(Site& site, const std::string& run_id) {
+  absl::Status elsewhere = TidyStashesElsewhere(site.root(), run_id, /*purge=*/false);
+  if (!elsewhere.ok()) {
+    spdlog::warn("could not tidy the stash of run {} on another filesystem: {}", run_id,
+                 std::string(elsewhere.message()));
+  }
   absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
   if (!stash.ok()) return;
   bool empty = false;
@@ -34,6 +39,12 @@ void TidyStash(Site& site, const std::string& run_id) {
 
 absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunState final_state) {
   Store& store = site.store();
+  // A run that failed for want of space leaves the disk full: the reserve's
+  // blocks make room for the undo's own writes.
+  absl::Status released = site.ReleaseReserve();
+  if (!released.ok()) {
+    spdlog::warn("could not release .persist/reserve: {}", std::string(released.message()));
+  }
   if (run.state() != RUN_UNDOING) {
     run.set_state(RUN_UNDOING);
     run.set_undo_reason(reason);

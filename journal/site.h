@@ -31,12 +31,20 @@ class Site {
  public:
   // Opens `root_dir` for a command that may change it, creating .persist/ if
   // missing and taking the lock. Exit code 4 (see exit_code.h) when another
-  // run holds the lock, naming it.
+  // run holds the lock, naming it. A site on a network or FUSE filesystem is
+  // refused with exit 2 before anything is created in it. Errors name their
+  // real cause: no space, no free inodes, a read-only filesystem (exit 2),
+  // permissions (exit 2). Run as root, everything created under .persist/
+  // takes the owner of the directory it is created in, and so the site
+  // root's (fsops/root.h TakeParentOwner). Once the lock is held, it keeps
+  // .persist/reserve (see ReleaseReserve), where the disk has room for it.
   static absl::StatusOr<std::unique_ptr<Site>> OpenForWriting(Env* env, const std::string& root_dir,
                                                               const std::string& command);
 
   // Opens `root_dir` to read its journal. No lock is taken; LMDB readers never
   // block the writer. FailedPrecondition when the site has no journal yet.
+  // Nothing is written: the journal is opened read-only (store.h), so a site
+  // on a read-only mount can be read.
   static absl::StatusOr<std::unique_ptr<Site>> OpenForReading(Env* env, const std::string& root_dir);
 
   // Whether `root` has a journal to read: data.mdb is there, or is missing
@@ -58,6 +66,14 @@ class Site {
   void set_purge_guard(PurgeGuard guard) { purge_guard_ = std::move(guard); }
   const PurgeGuard& purge_guard() const { return purge_guard_; }
 
+  // Removes .persist/reserve, a few MiB of real blocks that OpenForWriting
+  // keeps aside, giving them back to the filesystem: called before undo and
+  // recovery write, so that on a disk a failed run filled they still have
+  // room to record their progress and move things back. The next command
+  // that changes the site writes it again, once there is room. Does nothing
+  // on a site opened for reading.
+  absl::Status ReleaseReserve();
+
   // True when another process holds the site lock right now: a run found
   // APPLYING or UNDOING is then under way, not interrupted.
   bool LockIsHeld() const;
@@ -78,6 +94,12 @@ class Site {
 
 // The holder line written into .persist/lock: "pid=P host=H start=T command=C".
 std::string LockHolderLine(const std::string& command);
+
+// `status` with the cause of its ENOSPC, EDQUOT or EROFS said in words, for
+// the filesystem holding `root`: no space left, no free inodes left (an
+// ENOSPC where statfs shows every inode taken), a used-up quota, a read-only
+// filesystem; and what to do. Any other status is returned as it is.
+absl::Status NameFilesystemCause(const Root& root, const absl::Status& status);
 
 }  // namespace persist
 

@@ -188,19 +188,113 @@ TEST(SiteTest, AMissingRootIsAUsageError) {
 }
 
 TEST(SiteTest, ASiteThisUserCannotWriteIsAUsageErrorAndStaysUntouched) {
-  for (int err : {EACCES, EROFS}) {
-    testing::TempDir dir;
-    FaultEnv read_only(Env::Default());
-    read_only.FailAt(1, err, FaultEnv::Kind::kMkdir);
+  testing::TempDir dir;
+  FaultEnv denied(Env::Default());
+  denied.FailAt(1, EACCES, FaultEnv::Kind::kMkdir);
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(&denied, dir.path(), "deploy");
+  ASSERT_FALSE(site.ok());
+  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_TRUE(Contains(site.status().message(), "writable by the user running persist"))
+      << site.status();
+  EXPECT_EQ(testing::TakeSnapshot(dir.path(), {}), testing::Snapshot());
+}
+
+TEST(SiteTest, AReadOnlyFilesystemIsNamedAsSuchWithExitTwo) {
+  testing::TempDir dir;
+  FaultEnv read_only(Env::Default());
+  read_only.FailAt(1, EROFS, FaultEnv::Kind::kMkdir);
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(&read_only, dir.path(), "deploy");
+  ASSERT_FALSE(site.ok());
+  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_TRUE(Contains(site.status().message(), "is on a read-only filesystem: remount it"))
+      << site.status();
+  EXPECT_FALSE(Contains(site.status().message(), "site's owner")) << site.status();
+  EXPECT_EQ(testing::TakeSnapshot(dir.path(), {}), testing::Snapshot());
+}
+
+TEST(SiteTest, NoSpaceForTheLockFileIsNamedAsSuch) {
+  testing::TempDir dir;
+  FaultEnv full(Env::Default());
+  full.FailAt(1, ENOSPC, FaultEnv::Kind::kCreate);
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(&full, dir.path(), "deploy");
+  ASSERT_FALSE(site.ok());
+  EXPECT_TRUE(Contains(site.status().message(), "has no space left (df -h")) << site.status();
+  EXPECT_TRUE(Contains(site.status().message(), ".persist/lock")) << site.status();
+  EXPECT_FALSE(Contains(site.status().message(), "site's owner")) << site.status();
+}
+
+TEST(SiteTest, AFullDiskDoesNotKeepTheLockFromBeingTaken) {
+  testing::TempDir dir;
+  FaultEnv full(Env::Default());
+  // The first write is the lock's holder line.
+  full.FailAt(1, ENOSPC, FaultEnv::Kind::kWrite);
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(&full, dir.path(), "recover");
+  ASSERT_TRUE(site.ok()) << site.status();
+  EXPECT_TRUE(full.injected());
+  absl::StatusOr<std::unique_ptr<Site>> second =
+      Site::OpenForWriting(Env::Default(), dir.path(), "deploy");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(ExitCodeOf(second.status()), kExitLocked) << second.status();
+}
+
+TEST(SiteTest, AFuseSiteIsRefusedWithExitTwoBeforeAnythingIsCreated) {
+  testing::TempDir dir;
+  FaultEnv fuse(Env::Default());
+  fuse.FakeFilesystemType(0x65735546);
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(&fuse, dir.path(), "deploy");
+  ASSERT_FALSE(site.ok());
+  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_TRUE(Contains(site.status().message(), "network or FUSE filesystem (FUSE)"))
+      << site.status();
+  EXPECT_TRUE(Contains(site.status().message(), dir.path())) << site.status();
+  EXPECT_FALSE(PathExists(dir.Sub(".persist")));
+  EXPECT_EQ(fuse.mutations(), 0);
+}
+
+// The bytes the filesystem has given `path`.
+off_t AllocatedBytes(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return -1;
+  return static_cast<off_t>(st.st_blocks) * 512;
+}
+
+TEST(SiteTest, OpenForWritingKeepsAReserveOfRealBlocksThatUndoReleases) {
+  TempDir dir;
+  {
     absl::StatusOr<std::unique_ptr<Site>> site =
-        Site::OpenForWriting(&read_only, dir.path(), "deploy");
-    ASSERT_FALSE(site.ok());
-    EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
-    EXPECT_NE(site.status().message().find("writable by the user running persist"),
-              absl::string_view::npos)
-        << site.status();
-    EXPECT_EQ(testing::TakeSnapshot(dir.path(), {}), testing::Snapshot());
+        Site::OpenForWriting(Env::Default(), dir.path(), "deploy");
+    ASSERT_TRUE(site.ok()) << site.status();
+    EXPECT_GE(AllocatedBytes(dir.Sub(".persist/reserve")), off_t{4} << 20);
+    EXPECT_EQ(ModeOf(dir.Sub(".persist/reserve")), 0600u);
+    ASSERT_TRUE((*site)->ReleaseReserve().ok());
+    EXPECT_FALSE(PathExists(dir.Sub(".persist/reserve")));
+    EXPECT_TRUE((*site)->ReleaseReserve().ok()) << "releasing twice is no error";
   }
+  // The next command that changes the site writes it again.
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), dir.path(), "deploy");
+  ASSERT_TRUE(site.ok()) << site.status();
+  EXPECT_GE(AllocatedBytes(dir.Sub(".persist/reserve")), off_t{4} << 20);
+}
+
+TEST(SiteTest, AReserveTheDiskCannotHoldIsLeftOutNotAnError) {
+  TempDir dir;
+  FaultEnv full(Env::Default());
+  full.FailAt(2, ENOSPC, FaultEnv::Kind::kWrite);  // 1: the lock's line, 2: the reserve
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(&full, dir.path(), "deploy");
+  ASSERT_TRUE(site.ok()) << site.status();
+  EXPECT_TRUE(full.injected());
+  EXPECT_FALSE(PathExists(dir.Sub(".persist/reserve")));
+}
+
+TEST(SiteTest, AReaderLeavesTheReserveAlone) {
+  TempDir dir;
+  ASSERT_TRUE(Site::OpenForWriting(Env::Default(), dir.path(), "deploy").ok());
+  absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), dir.path());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_TRUE((*reader)->ReleaseReserve().ok());
+  EXPECT_TRUE(PathExists(dir.Sub(".persist/reserve")));
 }
 
 TEST(SiteTest, APersistDirectoryThatIsASymlinkIsRefused) {

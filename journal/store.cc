@@ -3,6 +3,7 @@
 #include "journal/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <sys/stat.h>
 
@@ -12,6 +13,8 @@
 #include "absl/strings/str_format.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
+#include "fsops/root.h"
+#include "journal/exit_code.h"
 #include "journal/record_codec.h"
 #include "journal/record_wire.h"
 
@@ -24,12 +27,22 @@ constexpr char kDamaged[] =
 
 constexpr size_t kMapSize = size_t{4} << 30;  // address space, not disk: files grow as needed
 
+// How far beyond its last page data.mdb keeps blocks of its own (see
+// PrepareFiles): room for the records that undo and recovery write.
+constexpr off_t kJournalSlack = off_t{4} << 20;
+
 absl::Status LmdbError(int rc, absl::string_view what, absl::string_view dir) {
   absl::string_view next = "check the disk and the journal's permissions";
   if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
     next = kDamaged;
   } else if (rc == MDB_MAP_FULL) {
     next = "the journal is full: prune old releases";
+  } else if (rc == ENOSPC || rc == EDQUOT) {
+    next = "the filesystem holding the journal is full (df -h, df -i): free space on it, then run "
+           "the command again (persist recover first, if a run was left interrupted)";
+  } else if (rc == EROFS) {
+    next = "the journal is on a read-only filesystem: remount it read-write to change the site "
+           "(persist log, show, diff and verify work as it is)";
   }
   return absl::DataLossError(absl::StrCat(what, " ", dir, "/data.mdb: ", mdb_strerror(rc), "; ", next));
 }
@@ -107,13 +120,58 @@ absl::Status CheckAfterOpen(Env* env, MDB_env* mdb, int dir_fd, const std::strin
                                           kDamaged));
 }
 
+// On btrfs, LMDB's files must not be copy-on-write: lock.mdb is written
+// through a shared memory map, and a full disk turns a write into one of its
+// pages that needs a new block into SIGBUS, killing persist mid-run (or
+// mid-undo) and every command that reads the journal after it. Overwritten
+// in place, their blocks are theirs for good. The flag only takes on files
+// created after it, so it is set on the journal's directory before LMDB
+// creates them. Elsewhere there is no such flag, and nothing to do.
+void SetNoCowIfNew(Env* env, int dir_fd, const std::string& dir) {
+  struct stat st;
+  if (StatusErrno(env->StatAt(dir_fd, "data.mdb", &st, JoinPath(dir, "data.mdb"))) != ENOENT) return;
+  env->SetNoCow(dir_fd, dir).IgnoreError();
+}
+
+// Gives data.mdb and lock.mdb the journal directory's owner (as root: see
+// TakeParentOwner) and real blocks: all of lock.mdb, which LMDB makes by
+// ftruncate (a hole, which a write through its map must fill), and data.mdb
+// to kJournalSlack beyond its last page, without changing its size. A
+// journal write that fits in them then needs no free space: undo and
+// recovery record their progress on a full disk. Blocks the disk cannot
+// give now are not an error: the command goes on as it would have.
+absl::Status PrepareFiles(Env* env, MDB_env* mdb, int dir_fd, const std::string& dir) {
+  MDB_envinfo info;
+  MDB_stat stat;
+  if (mdb_env_info(mdb, &info) != 0 || mdb_env_stat(mdb, &stat) != 0) return absl::OkStatus();
+  const off_t used = static_cast<off_t>(info.me_last_pgno + 1) * stat.ms_psize;
+  for (const char* name : {"data.mdb", "lock.mdb"}) {
+    const std::string path = JoinPath(dir, name);
+    absl::Status status = TakeParentOwner(env, dir_fd, name, path);
+    if (!status.ok()) return status;
+    absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDWR, 0, path);
+    if (!fd.ok()) continue;
+    struct stat st;
+    if (env->StatAt(*fd, "", &st, path).ok()) {
+      const off_t length = name[0] == 'd' ? used + kJournalSlack : st.st_size;
+      if (length > 0) env->Fallocate(*fd, FALLOC_FL_KEEP_SIZE, 0, length, path).IgnoreError();
+    }
+    env->Close(*fd);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+// The handle of a table that a journal opened read-only does not have yet.
+constexpr MDB_dbi kNoTable = ~MDB_dbi{0};
 
 struct Store::Handles {
   MDB_env* env = nullptr;
-  MDB_dbi runs = 0;
-  MDB_dbi ops = 0;
-  MDB_dbi manifests = 0;
+  MDB_dbi runs = kNoTable;
+  MDB_dbi ops = kNoTable;
+  MDB_dbi manifests = kNoTable;
+  bool read_only = false;
   ~Handles() {
     if (env != nullptr) mdb_env_close(env);
   }
@@ -128,27 +186,56 @@ Store::Store(Env* env, std::string dir, std::unique_ptr<Handles> handles)
 
 Store::~Store() = default;
 
+const char* NetworkFilesystemName(const struct statfs& fs) {
+  for (const FsName& network : kNetworkFilesystems) {
+    if (static_cast<long>(fs.f_type) == network.magic) return network.name;
+  }
+  return nullptr;
+}
+
+absl::Status NetworkFilesystemError(const std::string& dir, const char* name) {
+  return WithExitCode(
+      absl::FailedPreconditionError(absl::StrCat(
+          dir, " is on a network or FUSE filesystem (", name,
+          "), where the journal's lock and memory map cannot be trusted; nothing was changed: put "
+          "the site, or at least its .persist/ directory, on a local disk")),
+      kExitUsage);
+}
+
+bool Store::read_only() const { return handles_->read_only; }
+
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& dir, int dir_fd,
-                                                   bool used) {
+                                                   bool used, Access access) {
   struct statfs fs;
   absl::Status status = env->StatFs(dir_fd, &fs, dir);
   if (!status.ok()) return status;
-  for (const FsName& network : kNetworkFilesystems) {
-    if (static_cast<long>(fs.f_type) == network.magic) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          dir, " is on a network filesystem (", network.name,
-          "); the journal needs a local disk: put the site, or at least its .persist/ directory, "
-          "on local storage"));
-    }
-  }
+  if (const char* network = NetworkFilesystemName(fs)) return NetworkFilesystemError(dir, network);
   status = CheckBeforeOpen(env, dir_fd, dir, used);
   if (!status.ok()) return status;
+  const bool read_only = access == Access::kReadOnly;
   auto handles = std::make_unique<Handles>();
-  int rc = mdb_env_create(&handles->env);
-  if (rc != 0) return LmdbError(rc, "create LMDB environment for", dir);
-  mdb_env_set_maxdbs(handles->env, 4);
-  mdb_env_set_mapsize(handles->env, kMapSize);
-  rc = mdb_env_open(handles->env, dir.c_str(), MDB_NOTLS, 0600);
+  handles->read_only = read_only;
+  // A reader first tries with LMDB's reader table, so that a writer at work
+  // meanwhile cannot reuse the pages it reads. Where lock.mdb cannot be
+  // opened for writing, no writer can be at work either (a read-only mount)
+  // or this user could not start one, and the journal is read without it.
+  unsigned flags = MDB_NOTLS | (read_only ? MDB_RDONLY : 0);
+  if (!read_only) SetNoCowIfNew(env, dir_fd, dir);
+  int rc = 0;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (handles->env != nullptr) {
+      mdb_env_close(handles->env);
+      handles->env = nullptr;
+    }
+    rc = mdb_env_create(&handles->env);
+    if (rc != 0) return LmdbError(rc, "create LMDB environment for", dir);
+    mdb_env_set_maxdbs(handles->env, 4);
+    mdb_env_set_mapsize(handles->env, kMapSize);
+    rc = mdb_env_open(handles->env, dir.c_str(), flags, 0600);
+    const bool lock_unwritable = rc == EACCES || rc == EROFS || rc == EPERM;
+    if (rc == 0 || !read_only || !lock_unwritable || (flags & MDB_NOLOCK)) break;
+    flags |= MDB_NOLOCK;
+  }
   if (rc != 0) return LmdbError(rc, "open journal", dir);
   status = CheckAfterOpen(env, handles->env, dir_fd, dir);
   if (!status.ok()) return status;
@@ -169,12 +256,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
   if (rc != 0) return LmdbError(rc, "read journal", dir);
   bool missing = false;
   for (Table& table : tables) {
+    *table.dbi = kNoTable;
     rc = mdb_dbi_open(txn, table.name, 0, table.dbi);
     if (rc != 0 && rc != MDB_NOTFOUND) {
       mdb_txn_abort(txn);
       return LmdbError(rc, "open the journal's tables in", dir);
     }
     table.found = rc == 0;
+    if (!table.found) *table.dbi = kNoTable;
     missing = missing || !table.found;
   }
   rc = mdb_txn_commit(txn);
@@ -185,6 +274,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
     // Runs are written by a journal's first commit that does anything; a used
     // journal without them is damaged.
     if (info.me_last_txnid != 0 && !tables[0].found) return LmdbError(MDB_CORRUPTED, "open", dir);
+    // A reader creates nothing: a table not there yet is an empty one.
+    if (read_only) return std::unique_ptr<Store>(new Store(env, dir, std::move(handles)));
     rc = mdb_txn_begin(handles->env, nullptr, 0, &txn);
     if (rc != 0) return LmdbError(rc, "write journal", dir);
     for (Table& table : tables) {
@@ -198,10 +289,18 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& 
     rc = mdb_txn_commit(txn);
     if (rc != 0) return LmdbError(rc, "create the journal's tables in", dir);
   }
+  if (!read_only) {
+    status = PrepareFiles(env, handles->env, dir_fd, dir);
+    if (!status.ok()) return status;
+  }
   return std::unique_ptr<Store>(new Store(env, dir, std::move(handles)));
 }
 
 absl::Status Store::Write(const Batch& batch) {
+  if (handles_->read_only) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the journal ", dir_, " was opened to be read, not written"));
+  }
   absl::Status status = env_->BeforeJournalWrite(dir_);
   if (!status.ok()) return status;
   MDB_txn* txn = nullptr;
@@ -260,6 +359,10 @@ absl::Status Store::PutOp(const OpRecord& op) {
 }
 
 absl::StatusOr<Run> Store::GetRun(const std::string& id) const {
+  if (handles_->runs == kNoTable) {
+    return absl::NotFoundError(absl::StrCat("no run ", PrintablePath(id),
+                                            " in the journal; persist log lists the runs"));
+  }
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
   if (rc != 0) return LmdbError(rc, "read journal", dir_);
@@ -283,6 +386,7 @@ absl::StatusOr<Run> Store::GetRun(const std::string& id) const {
 }
 
 absl::StatusOr<std::vector<Run>> Store::ListRuns() const {
+  if (handles_->runs == kNoTable) return std::vector<Run>();
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
   if (rc != 0) return LmdbError(rc, "read journal", dir_);
@@ -322,6 +426,10 @@ Store::ManifestView::~ManifestView() { mdb_txn_abort(static_cast<MDB_txn*>(txn_)
 
 absl::StatusOr<std::unique_ptr<Store::ManifestView>> Store::ReadManifest(
     const std::string& release_path) const {
+  if (handles_->manifests == kNoTable) {
+    return absl::NotFoundError(absl::StrCat("the journal has no manifest of ", release_path,
+                                            " (it was not deployed by persist, or its deploy was undone)"));
+  }
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
   if (rc != 0) return LmdbError(rc, "read journal", dir_);
@@ -348,6 +456,7 @@ absl::StatusOr<std::unique_ptr<Store::ManifestView>> Store::ReadManifest(
 }
 
 absl::StatusOr<std::vector<OpRecord>> Store::GetOps(const std::string& run_id) const {
+  if (handles_->ops == kNoTable) return std::vector<OpRecord>();
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
   if (rc != 0) return LmdbError(rc, "read journal", dir_);

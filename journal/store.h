@@ -10,7 +10,14 @@
 // called first, which lets a fault Env stop a write the way a crash would.
 //
 // LMDB cannot work on a network filesystem (its lock file relies on local
-// shared memory), so Open refuses NFS, SMB/CIFS, AFS, Ceph, 9p and FUSE.
+// shared memory), so Open refuses NFS, SMB/CIFS, AFS, Ceph, 9p and FUSE
+// (exit 2, see NetworkFilesystemError).
+//
+// A journal opened for reading (Access::kReadOnly) writes nothing: LMDB opens
+// data.mdb read-only and creates no table. Where its lock file cannot be
+// written (a read-only mount, a directory this user cannot write), the
+// journal is read without LMDB's reader table: nobody can be writing to it
+// there, or nobody who could is running, so that read is consistent.
 //
 // A damaged journal is an error naming data.mdb and the way out, never a
 // crash and never a silent fresh start: Open refuses a data.mdb that is
@@ -43,14 +50,18 @@ class Store {
     std::vector<std::string> deleted_manifests;  // release paths
   };
 
+  enum class Access { kReadWrite, kReadOnly };
+
   // Opens the journal in the directory `dir` (a path the process can open;
   // persist passes ROOT/.persist/journal after checking it is a real
   // directory beneath the root). `dir_fd` is that directory, for the
   // filesystem check. `used`: the site shows that runs were recorded (see
   // Site); a missing or empty data.mdb is then damage, where without it it
-  // is a journal whose creation was interrupted, and so a new one.
+  // is a journal whose creation was interrupted, and so a new one. With
+  // kReadOnly, Write fails and a journal without its tables reads as empty.
   static absl::StatusOr<std::unique_ptr<Store>> Open(Env* env, const std::string& dir, int dir_fd,
-                                                     bool used = true);
+                                                     bool used = true,
+                                                     Access access = Access::kReadWrite);
 
   ~Store();
   Store(const Store&) = delete;
@@ -88,6 +99,7 @@ class Store {
   absl::StatusOr<std::unique_ptr<ManifestView>> ReadManifest(const std::string& release_path) const;
 
   const std::string& dir() const { return dir_; }
+  bool read_only() const;
 
  private:
   struct Handles;
@@ -100,6 +112,14 @@ class Store {
 
 // The key of op `index` of run `run_id` in the "ops" database.
 std::string OpKey(const std::string& run_id, uint32_t index);
+
+// The name of the network or FUSE filesystem `fs` is, or nullptr for a local
+// one. LMDB, and so persist's journal and stash, need a local filesystem.
+const char* NetworkFilesystemName(const struct statfs& fs);
+
+// The refusal of `dir` for being on the network filesystem `name`: exit 2,
+// naming the directory, the filesystem and what to do.
+absl::Status NetworkFilesystemError(const std::string& dir, const char* name);
 
 }  // namespace persist
 

@@ -3,8 +3,11 @@
 #include "journal/store.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -12,9 +15,14 @@
 #include <string>
 #include <vector>
 
+#include <lmdb.h>
+
+#include <map>
+
 #include "fsops/env.h"
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
+#include "journal/exit_code.h"
 #include "proto/journal.pb.h"
 #include "tests/testing/tree_snapshot.h"
 
@@ -39,10 +47,11 @@ class StoreTest : public ::testing::Test {
 
   std::string Dir() const { return tmp_.Sub("journal"); }
 
-  absl::StatusOr<std::unique_ptr<Store>> OpenWith(Env* env) {
+  absl::StatusOr<std::unique_ptr<Store>> OpenWith(Env* env,
+                                                  Store::Access access = Store::Access::kReadWrite) {
     if (dir_fd_ < 0) dir_fd_ = open(Dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     EXPECT_GE(dir_fd_, 0);
-    return Store::Open(env, Dir(), dir_fd_);
+    return Store::Open(env, Dir(), dir_fd_, true, access);
   }
 
   void MustOpen() {
@@ -306,6 +315,126 @@ TEST_F(StoreTest, OpenRefusesOtherNetworkFilesystems) {
   FaultEnv ext4(Env::Default());
   ext4.FakeFilesystemType(0xEF53);
   EXPECT_TRUE(OpenWith(&ext4).ok());
+}
+
+TEST_F(StoreTest, ANetworkFilesystemIsAConfigurationErrorWithExitTwo) {
+  FaultEnv fuse(Env::Default());
+  fuse.FakeFilesystemType(0x65735546);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(&fuse);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(ExitCodeOf(store.status()), kExitUsage) << store.status();
+  EXPECT_NE(store.status().message().find("network or FUSE filesystem (FUSE)"),
+            absl::string_view::npos) << store.status();
+}
+
+// The bytes of every file in the journal directory, by name.
+std::map<std::string, std::string> JournalFiles(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const char* name : {"data.mdb", "lock.mdb"}) {
+    files[name] = ::persist::testing::ContentOrMissing(dir + "/" + name);
+  }
+  return files;
+}
+
+TEST_F(StoreTest, AJournalOpenedReadOnlyReadsWhatWasWrittenAndWritesNothing) {
+  MustOpen();
+  ASSERT_TRUE(store_->PutRun(MakeRun("r1")).ok());
+  ASSERT_TRUE(store_->PutOp(MakeOp("r1", 0)).ok());
+  store_.reset();
+  const auto before = JournalFiles(Dir());
+  struct stat data_before;
+  ASSERT_EQ(stat((Dir() + "/data.mdb").c_str(), &data_before), 0);
+
+  absl::StatusOr<std::unique_ptr<Store>> reader = OpenWith(Env::Default(), Store::Access::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_TRUE((*reader)->read_only());
+  absl::StatusOr<std::vector<Run>> runs = (*reader)->ListRuns();
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].id(), "r1");
+  absl::StatusOr<std::vector<OpRecord>> ops = (*reader)->GetOps("r1");
+  ASSERT_TRUE(ops.ok()) << ops.status();
+  EXPECT_EQ(ops->size(), 1u);
+  absl::Status write = (*reader)->PutRun(MakeRun("r2"));
+  EXPECT_FALSE(write.ok());
+  EXPECT_NE(write.message().find("opened to be read"), absl::string_view::npos) << write;
+  reader->reset();
+  EXPECT_EQ(JournalFiles(Dir())["data.mdb"], before.at("data.mdb"));
+  struct stat data_after;
+  ASSERT_EQ(stat((Dir() + "/data.mdb").c_str(), &data_after), 0);
+  EXPECT_EQ(data_after.st_mtim.tv_nsec, data_before.st_mtim.tv_nsec);
+  EXPECT_EQ(data_after.st_mtim.tv_sec, data_before.st_mtim.tv_sec);
+}
+
+TEST_F(StoreTest, AJournalWithoutTablesOpenedReadOnlyReadsAsEmptyAndCreatesNone) {
+  {
+    // A journal LMDB created but persist never wrote to: no tables.
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_open(env, Dir().c_str(), 0, 0600), 0);
+    mdb_env_close(env);
+  }
+  const auto before = JournalFiles(Dir());
+  absl::StatusOr<std::unique_ptr<Store>> reader = OpenWith(Env::Default(), Store::Access::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  absl::StatusOr<std::vector<Run>> runs = (*reader)->ListRuns();
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  EXPECT_TRUE(runs->empty());
+  EXPECT_TRUE(absl::IsNotFound((*reader)->GetRun("r1").status()));
+  absl::StatusOr<std::vector<OpRecord>> ops = (*reader)->GetOps("r1");
+  ASSERT_TRUE(ops.ok());
+  EXPECT_TRUE(ops->empty());
+  EXPECT_TRUE(absl::IsNotFound((*reader)->ReadManifest("releases/r1").status()));
+  reader->reset();
+  EXPECT_EQ(JournalFiles(Dir())["data.mdb"], before.at("data.mdb"));
+}
+
+// Sets or clears the immutable flag (chattr +i), which even root cannot
+// write through; false where the filesystem has no such flag.
+bool SetImmutable(const std::string& path, bool on) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  int flags = 0;
+  bool ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+  if (ok) {
+    flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+    ok = ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+  }
+  close(fd);
+  return ok;
+}
+
+TEST_F(StoreTest, AReaderThatCannotWriteLockMdbReadsWithoutLmdbsReaderTable) {
+  MustOpen();
+  ASSERT_TRUE(store_->PutRun(MakeRun("r1")).ok());
+  store_.reset();
+  const std::string lock = Dir() + "/lock.mdb";
+  if (!SetImmutable(lock, true)) GTEST_SKIP() << "SKIP: no chattr +i on this filesystem";
+  absl::StatusOr<std::unique_ptr<Store>> writer = OpenWith(Env::Default());
+  absl::StatusOr<std::unique_ptr<Store>> reader = OpenWith(Env::Default(), Store::Access::kReadOnly);
+  absl::StatusOr<std::vector<Run>> runs =
+      reader.ok() ? (*reader)->ListRuns() : absl::StatusOr<std::vector<Run>>(reader.status());
+  reader = absl::InternalError("closed");
+  SetImmutable(lock, false);
+  // A writer needs the lock file; a reader does without.
+  EXPECT_FALSE(writer.ok());
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].id(), "r1");
+}
+
+TEST_F(StoreTest, ANewJournalGetsRealBlocksBeyondItsLastPage) {
+  MustOpen();
+  store_.reset();
+  for (const char* name : {"data.mdb", "lock.mdb"}) {
+    struct stat st;
+    ASSERT_EQ(stat((Dir() + "/" + name).c_str(), &st), 0) << name;
+    // Allocated blocks cover the whole file (no hole LMDB's map must fill).
+    EXPECT_GE(static_cast<off_t>(st.st_blocks) * 512, st.st_size) << name;
+  }
+  struct stat data;
+  ASSERT_EQ(stat((Dir() + "/data.mdb").c_str(), &data), 0);
+  EXPECT_GE(static_cast<off_t>(data.st_blocks) * 512, data.st_size + (off_t{4} << 20));
 }
 
 // Writes twenty runs of ten ops each.

@@ -142,6 +142,14 @@ void PurgeOldStashes(Site& site, int undo_window) {
       spdlog::warn("the stash of run {} is kept: {}", it->id(), std::string(status.message()));
       continue;
     }
+    // What the run stashed on another filesystem (shared/ on a mount of its
+    // own) goes first, while the pointers to it are still there.
+    status = TidyStashesElsewhere(site.root(), it->id(), /*purge=*/true);
+    if (!status.ok()) {
+      spdlog::warn("could not purge the stash of run {} on another filesystem: {}", it->id(),
+                   std::string(status.message()));
+      continue;
+    }
     absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
     if (!stash.ok()) return;
     // Into the trash in one rename, durably, before the run is marked
@@ -294,6 +302,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   }
 
   // An error (not a crash): undo the run before returning.
+  status = NameFilesystemCause(site.root(), status);
   run.set_error(std::string(status.message()));
   run.set_exit_code(kExitFailed);
   absl::Status undone = ReverseRun(site, run, absl::StrCat("failed: ", status.message()), RUN_FAILED);

@@ -56,6 +56,16 @@ Plan SamplePlan() {
   return *plan;
 }
 
+bool BestEffortCall(const FaultEnv& env) {
+  if (!env.injected()) return false;
+  const FaultEnv::Kind kind = env.injected_kind();
+  const std::string path = env.injected_path();
+  if (kind == FaultEnv::Kind::kFallocate || kind == FaultEnv::Kind::kSetFlags) return true;
+  if (path == ".persist/reserve") return true;
+  return path == ".persist/lock" &&
+         (kind == FaultEnv::Kind::kWrite || kind == FaultEnv::Kind::kTruncate);
+}
+
 int CampaignStride() {
   const char* set = std::getenv("PERSIST_CAMPAIGN_STRIDE");
   const int stride = set != nullptr ? std::atoi(set) : 1;

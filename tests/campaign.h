@@ -49,6 +49,13 @@ class SampleSite {
 // The sample plan, parsed.
 Plan SamplePlan();
 
+// True when the error `env` injected hit a call persist makes only on a
+// best-effort basis, whose failure is absorbed by design: the blocks kept for
+// a full disk (.persist/reserve, the journal's spare blocks and no-CoW flag,
+// journal/store.h and site.h) and the lock's holder line, which a full disk
+// may refuse.
+bool BestEffortCall(const FaultEnv& env);
+
 // Every how manyth crash or fault point a campaign visits: 1 (every one)
 // unless PERSIST_CAMPAIGN_STRIDE sets more. The sanitizer build sets it
 // (.bazelrc, config asan): its code runs several times slower, and each

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# shared/ on another filesystem than .persist/ (a second loop-mounted ext4
+# at SITE/shared, as an NFS share or a bind mount for uploads would be):
+# every deploy works, not only the first (the rewrite of
+# shared/.deployment-history used to fail with EXDEV, since what a run
+# replaces could only be stashed in .persist/stash/); what a run replaces in
+# shared/ waits in shared/.persist-stash/ on shared/'s own filesystem;
+# undo puts it back, leaving the site byte for byte as before and no
+# .persist-stash behind; a run leaving the undo window takes its stash
+# there along.
+#
+# usage: split_filesystem_test.sh PATH_TO_PERSIST   (bazel passes it)
+source "$(dirname "$0")/lib.sh"
+init_test "${1:-}"
+source "$(dirname "$0")/mounts.sh"
+cd "$WORK" || die "cd $WORK"
+require_mounts ext4
+
+mkdir -p up/app up/public/uploads up/storage/logs up/bootstrap/cache
+printf 'APP_KEY=\n' >up/.env.example
+printf '<?php // v1\n' >up/app/index.php
+printf 'demo\n' >up/public/uploads/demo.txt
+mkdir -p site/shared
+mount_image ext4 32 site/shared
+check "shared/ is on another filesystem than the site" \
+  test "$(stat -c %d site)" != "$(stat -c %d site/shared)"
+
+run_persist d1 deploy up --root site --id v1 --empty-trash wait
+check "the first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
+printf 'a user upload\n' >site/shared/public/uploads/photo.jpg
+snapshot site after-v1.snap
+history_v1=$(cat site/shared/.deployment-history)
+
+printf '<?php // v2\n' >up/app/index.php
+run_persist d2 deploy up --root site --id v2 --empty-trash wait
+check "the second deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d2.err
+check "the history it replaced waits on shared/'s own filesystem" \
+  bash -c 'ls site/shared/.persist-stash/*/*/old >/dev/null 2>&1'
+check "with the content it had" \
+  bash -c 'cmp -s <(cat site/shared/.persist-stash/*/*/old) <(printf "%s\n" "$0")' "$history_v1"
+snapshot site after-v2.snap
+printf '<?php // v3\n' >up/app/index.php
+run_persist d3 deploy up --root site --id v3 --empty-trash wait
+check "the third deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d3.err
+
+run_persist u3 undo --root site --empty-trash wait
+check "undo of the third deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file u3.err
+snapshot site after-u3.snap
+check "it leaves the site exactly as after the second" same_snapshot after-v2.snap after-u3.snap
+run_persist u2 undo --root site --empty-trash wait
+check "undo of the second deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file u2.err
+snapshot site after-u2.snap
+check "it leaves the site exactly as after the first, with no .persist-stash" \
+  same_snapshot after-v1.snap after-u2.snap
+run_persist v verify --root site
+check "persist verify finds the site healthy (got $rc)" test "$rc" -eq 0 || show_file v.out
+
+# Eight more deploys: the oldest runs leave the undo window (five runs), and
+# their stashes in shared/.persist-stash go with them.
+for n in 4 5 6 7 8 9 10 11; do
+  printf '<?php // v%s\n' "$n" >up/app/index.php
+  run_persist "d$n" deploy up --root site --id "v$n" --keep 3 --empty-trash wait
+  check "deploy v$n exits 0 (got $rc)" test "$rc" -eq 0 || show_file "d$n.err"
+done
+kept=$(find site/shared/.persist-stash -mindepth 1 -maxdepth 1 -type d | wc -l)
+check "shared/.persist-stash keeps the stashes of the five runs in the undo window only ($kept)" \
+  test "$kept" -le 5
+check "the user's upload is still there" grep -q "a user upload" site/shared/public/uploads/photo.jpg
+snapshot site before-u11.snap
+printf '<?php // v12\n' >up/app/index.php
+run_persist d12 deploy up --root site --id v12 --keep 3 --empty-trash wait
+run_persist u12 undo --root site --empty-trash wait
+check "undo of the latest deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file u12.err
+snapshot site after-u12.snap
+# shared/.persist-stash is persist's own, as .persist/ is: deploying v12
+# purged the oldest run's stash there, and its undo does not bring it back.
+grep -v '/\.persist-stash' before-u11.snap >before-u11.site
+grep -v '/\.persist-stash' after-u12.snap >after-u12.site
+check "and leaves the site exactly as before it, persist's own stash aside" \
+  same_snapshot before-u11.site after-u12.site
+
+finish
