@@ -26,7 +26,8 @@ void RecordPersistBinary(const Site& site) {
       env->OpenAt(dir->get(), "persist-binary", O_WRONLY | O_CREAT | O_TRUNC, 0644, kRecord);
   if (!fd.ok()) return;
   Fd file(env, *fd, kRecord);
-  (void)env->Write(file.get(), line.data(), line.size(), kRecord);
+  if (!env->Write(file.get(), line.data(), line.size(), kRecord).ok()) return;
+  (void)TakeParentOwner(env, dir->get(), "persist-binary", kRecord);
 }
 
 }  // namespace persist

@@ -3,8 +3,6 @@
 #include "cli/history.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 
@@ -14,6 +12,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
+#include "fsops/root.h"
 #include "journal/exit_code.h"
 #include "journal/run_info.h"
 #include "spdlog/spdlog.h"
@@ -35,11 +34,9 @@ absl::Status Append(const Site& site, const std::string& path, const std::string
   }
   if (!fd.ok()) return fd.status();
   Fd file(env, *fd, path);
-  if (created && geteuid() == 0) {
+  if (created) {
     // Owned as its directory, like everything else persist creates there.
-    struct stat st;
-    absl::Status status = env->StatAt(dir->get(), "", &st, SplitParent(path).first);
-    if (status.ok()) status = env->ChownAt(dir->get(), leaf, st.st_uid, st.st_gid, path);
+    absl::Status status = TakeParentOwner(env, dir->get(), leaf, path);
     if (!status.ok()) return status;
   }
   absl::Status status = env->Write(file.get(), line.data(), line.size(), path);

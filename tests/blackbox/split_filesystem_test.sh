@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # shared/ on another filesystem than .persist/ (a second loop-mounted ext4
 # at SITE/shared, as an NFS share or a bind mount for uploads would be):
-# every deploy works, not only the first (the rewrite of
-# shared/.deployment-history used to fail with EXDEV, since what a run
-# replaces could only be stashed in .persist/stash/); what a run replaces in
-# shared/ waits in shared/.persist-stash/ on shared/'s own filesystem;
-# undo puts it back, leaving the site byte for byte as before and no
-# .persist-stash behind; a run leaving the undo window takes its stash
-# there along.
+# every deploy works, not only the first; what a run replaces in shared/
+# (here the profile, rewritten by persist custom add) waits in
+# shared/.persist-stash/ on shared/'s own filesystem, since it cannot be
+# renamed into .persist/stash/; undo puts it back, leaving the site byte for
+# byte as before and no .persist-stash behind; a run leaving the undo window
+# takes its stash there along.
 #
 # usage: split_filesystem_test.sh PATH_TO_PERSIST   (bazel passes it)
 source "$(dirname "$0")/lib.sh"
@@ -28,36 +27,39 @@ check "shared/ is on another filesystem than the site" \
 run_persist d1 deploy up --root site --id v1 --empty-trash wait
 check "the first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
 printf 'a user upload\n' >site/shared/public/uploads/photo.jpg
+printf "# the operator's profile\n" >site/shared/.persistence-config
 snapshot site after-v1.snap
-history_v1=$(cat site/shared/.deployment-history)
+profile_v1=$(cat site/shared/.persistence-config)
 
-printf '<?php // v2\n' >up/app/index.php
-run_persist d2 deploy up --root site --id v2 --empty-trash wait
-check "the second deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d2.err
-check "the history it replaced waits on shared/'s own filesystem" \
+run_persist c2 custom add public/gallery/ --root site --empty-trash wait
+check "custom add, which rewrites the profile, exits 0 (got $rc)" test "$rc" -eq 0 || show_file c2.err
+check "the profile it replaced waits on shared/'s own filesystem" \
   bash -c 'ls site/shared/.persist-stash/*/*/old >/dev/null 2>&1'
 check "with the content it had" \
-  bash -c 'cmp -s <(cat site/shared/.persist-stash/*/*/old) <(printf "%s\n" "$0")' "$history_v1"
-snapshot site after-v2.snap
+  bash -c 'cmp -s <(cat site/shared/.persist-stash/*/*/old) <(printf "%s\n" "$0")' "$profile_v1"
+snapshot site after-c2.snap
 printf '<?php // v3\n' >up/app/index.php
 run_persist d3 deploy up --root site --id v3 --empty-trash wait
-check "the third deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d3.err
+check "the next deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d3.err
 
 run_persist u3 undo --root site --empty-trash wait
-check "undo of the third deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file u3.err
+check "undo of the deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file u3.err
 snapshot site after-u3.snap
-check "it leaves the site exactly as after the second" same_snapshot after-v2.snap after-u3.snap
+check "it leaves the site exactly as after custom add" same_snapshot after-c2.snap after-u3.snap
 run_persist u2 undo --root site --empty-trash wait
-check "undo of the second deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file u2.err
+check "undo of custom add exits 0 (got $rc)" test "$rc" -eq 0 || show_file u2.err
 snapshot site after-u2.snap
-check "it leaves the site exactly as after the first, with no .persist-stash" \
+check "it leaves the site exactly as after the first deploy, with no .persist-stash" \
   same_snapshot after-v1.snap after-u2.snap
 run_persist v verify --root site
 check "persist verify finds the site healthy (got $rc)" test "$rc" -eq 0 || show_file v.out
 
-# Eight more deploys: the oldest runs leave the undo window (five runs), and
-# their stashes in shared/.persist-stash go with them.
+# Eight more rounds of a profile rewrite and a deploy: the oldest runs leave
+# the undo window (five runs), and their stashes in shared/.persist-stash go
+# with them.
 for n in 4 5 6 7 8 9 10 11; do
+  run_persist "c$n" custom add "public/g$n/" --root site --empty-trash wait
+  check "custom add public/g$n/ exits 0 (got $rc)" test "$rc" -eq 0 || show_file "c$n.err"
   printf '<?php // v%s\n' "$n" >up/app/index.php
   run_persist "d$n" deploy up --root site --id "v$n" --keep 3 --empty-trash wait
   check "deploy v$n exits 0 (got $rc)" test "$rc" -eq 0 || show_file "d$n.err"
