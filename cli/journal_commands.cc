@@ -100,6 +100,9 @@ absl::Status RunRecover(const Args& args) {
 
 absl::Status RunUndo(const Args& args) {
   absl::Status status = ExpectPositionals("undo", args, 0, 1);
+  if (status.ok() && !args.positional.empty()) {
+    status = ExpectId(args.positional[0], "run", "persist log lists the runs");
+  }
   if (!status.ok()) return status;
   absl::Status allowed = CheckRootOnSite(RootOf(args), "undo", args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
@@ -154,6 +157,7 @@ absl::Status RunLog(const Args& args) {
 
 absl::Status RunShow(const Args& args) {
   absl::Status status = ExpectPositionals("show", args, 1, 1);
+  if (status.ok()) status = ExpectId(args.positional[0], "run", "persist log lists the runs");
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
   if (!site.ok()) return site.status();

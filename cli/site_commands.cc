@@ -152,6 +152,13 @@ absl::Status RunDeploy(const Args& args) {
     keep = value;
   }
   request.release_id = args.Get("id", "");
+  if (args.values.count("id") > 0) {
+    absl::Status valid = ValidateId(request.release_id, "release id");
+    if (!valid.ok()) {
+      return WithExitCode(absl::InvalidArgumentError(absl::StrCat(valid.message(), "; give another --id")),
+                          kExitUsage);
+    }
+  }
   absl::StatusOr<Dedupe> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
   if (!dedupe.ok()) return WithExitCode(dedupe.status(), kExitUsage);
   request.dedupe = ModeOfDedupe(*dedupe);
@@ -256,12 +263,16 @@ absl::Status RunDeploy(const Args& args) {
 
 namespace {
 
+constexpr char kShowReleases[] = "persist log and ls releases/ show the releases";
+
 // Points current at `release` as one run of `kind`.
 absl::Status PointCurrentAt(Site& site, const std::string& release, const std::string& kind) {
+  absl::Status valid = ExpectId(release, "release", kShowReleases);
+  if (!valid.ok()) return valid;
   Root& root = site.root();
   absl::StatusOr<PathState> target = root.Observe(JoinPath("releases", release), false);
   if (!target.ok()) return target.status();
-  if (release.empty() || release.find('/') != std::string::npos || target->type() != DIRECTORY) {
+  if (target->type() != DIRECTORY) {
     return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
                             "there is no release ", PrintablePath(release),
                             " under releases/; persist log and ls releases/ show the releases")),
@@ -295,6 +306,7 @@ absl::Status PointCurrentAt(Site& site, const std::string& release, const std::s
 
 absl::Status RunSwitch(const Args& args) {
   absl::Status status = ExpectPositionals("switch", args, 1, 1);
+  if (status.ok()) status = ExpectId(args.positional[0], "release", kShowReleases);
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "switch");
   if (!site.ok()) return site.status();
@@ -303,6 +315,9 @@ absl::Status RunSwitch(const Args& args) {
 
 absl::Status RunRollback(const Args& args) {
   absl::Status status = ExpectPositionals("rollback", args, 0, 0);
+  if (status.ok() && args.values.count("to") > 0) {
+    status = ExpectId(args.Get("to", ""), "release", kShowReleases);
+  }
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "rollback");
   if (!site.ok()) return site.status();
@@ -658,6 +673,9 @@ absl::Status RunCustom(const Args& args) {
 
 absl::Status RunDiff(const Args& args) {
   absl::Status status = ExpectPositionals("diff", args, 2, 2);
+  for (size_t i = 0; status.ok() && i < 2; ++i) {
+    status = ExpectId(args.positional[i], "release", "persist log lists the releases deployed");
+  }
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
   if (!site.ok()) return site.status();

@@ -72,7 +72,8 @@ bool ReleaseIdLess(const std::string& a, const std::string& b) {
 }
 
 absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
-                                                      const DeployTimes& deployed_at) {
+                                                      const DeployTimes& deployed_at,
+                                                      std::vector<std::string>* skipped) {
   absl::StatusOr<Fd> dir = site.OpenDir("releases");
   if (!dir.ok()) {
     if (StatusErrno(dir.status()) == ENOENT) return std::vector<std::string>();
@@ -83,6 +84,10 @@ absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
   std::vector<std::string> releases;
   for (const std::string& name : *names) {
     if (name.empty() || name[0] == '.') continue;  // staging names of runs
+    if (!ValidateId(name, "release id").ok()) {
+      if (skipped != nullptr) skipped->push_back(name);
+      continue;
+    }
     releases.push_back(name);
   }
   auto when = [&deployed_at](const std::string& id) -> int64_t {
@@ -94,6 +99,7 @@ absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
     if (at != bt) return at < bt;
     return ReleaseIdLess(a, b);
   });
+  if (skipped != nullptr) std::sort(skipped->begin(), skipped->end());
   return releases;
 }
 
@@ -216,11 +222,8 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     if (!id.ok()) return id.status();
     result.release_id = *id;
   } else {
-    absl::Status valid = ValidateRelativePath(result.release_id);
-    if (!valid.ok() || result.release_id.find('/') != std::string::npos || result.release_id[0] == '.') {
-      return Refuse(absl::StrCat("release id \"", PrintablePath(result.release_id),
-                                 "\" must be one plain name, such as 20261128T101500Z"));
-    }
+    absl::Status valid = ValidateId(result.release_id, "release id");
+    if (!valid.ok()) return Refuse(absl::StrCat(valid.message(), "; give another --id"));
     absl::StatusOr<PathState> taken = site.Observe(JoinPath("releases", result.release_id), false);
     if (!taken.ok()) return taken.status();
     if (taken->type() != ABSENT) {
@@ -305,8 +308,15 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
 
   // Prune: keep the newest `keep` releases, counting the new one; never the
   // live release.
-  absl::StatusOr<std::vector<std::string>> releases = ListReleases(site, request.deployed_at);
+  std::vector<std::string> not_ids;
+  absl::StatusOr<std::vector<std::string>> releases =
+      ListReleases(site, request.deployed_at, &not_ids);
   if (!releases.ok()) return releases.status();
+  for (const std::string& name : not_ids) {
+    result.notes.push_back(absl::StrCat(
+        "releases/", PrintablePath(name), " is not a release persist can name (a release id is ",
+        "letters, digits, '.', '_' and '-'): it is neither counted nor pruned; rename or move it"));
+  }
   absl::StatusOr<std::string> live = CurrentRelease(site);
   if (!live.ok()) return live.status();
   const int keep = std::max(1, request.keep);

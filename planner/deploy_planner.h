@@ -105,9 +105,14 @@ bool ReleaseIdLess(const std::string& a, const std::string& b);
 // The release ids under releases/, oldest first: in the order they were
 // deployed (`deployed_at`); releases without a deploy record (made by hand,
 // or from a journal that was lost) come before every recorded one, among
-// themselves by ReleaseIdLess.
+// themselves by ReleaseIdLess. Names that start with '.' are runs' staging
+// directories and are left out; other names that are not valid ids
+// (fsops/path.h ValidateId: a name with a space, a newline, a '$' ...) are
+// left out too, since no command could name them safely, and go to
+// *skipped, when given, for the caller to report.
 absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
-                                                      const DeployTimes& deployed_at = {});
+                                                      const DeployTimes& deployed_at = {},
+                                                      std::vector<std::string>* skipped = nullptr);
 
 }  // namespace persist
 

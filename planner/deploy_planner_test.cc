@@ -28,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "fsops/env.h"
+#include "fsops/path.h"
 #include "fsops/root.h"
 #include "gtest/gtest.h"
 #include "planner/classifier.h"
@@ -283,6 +284,33 @@ TEST_F(DeployPlannerTest, ListReleasesSortsOldestFirstAndSkipsStagingNames) {
                                                  "20261128T101500Z-2"}));
 }
 
+TEST_F(DeployPlannerTest, ListReleasesSkipsAndReportsNamesThatAreNotIds) {
+  for (const char* name : {"v1", "v2", "has space", "new\nline", "$(reboot)"}) {
+    MakeDir(site() + "/releases/" + name);
+  }
+  std::vector<std::string> skipped;
+  absl::StatusOr<std::vector<std::string>> releases = ListReleases(*OpenSite(), {}, &skipped);
+  ASSERT_TRUE(releases.ok()) << releases.status();
+  EXPECT_EQ(*releases, (std::vector<std::string>{"v1", "v2"}));
+  EXPECT_EQ(skipped, (std::vector<std::string>{"$(reboot)", "has space", "new\nline"}));
+  // Without a list for them, they are left out all the same.
+  releases = ListReleases(*OpenSite());
+  ASSERT_TRUE(releases.ok()) << releases.status();
+  EXPECT_EQ(*releases, (std::vector<std::string>{"v1", "v2"}));
+}
+
+TEST_F(DeployPlannerTest, ADeployNamesAndNeverPrunesADirectoryInReleasesThatIsNotAnId) {
+  MakeDeployedSite("v1");
+  MakeDir(site() + "/releases/old copy");
+  WriteRelease(upload("v2"), "v2");
+  DeployRequest request = Request(upload("v2"), "v2");
+  request.keep = 1;
+  DeployPlan planned = Planned(request);
+  EXPECT_EQ(Pruned(planned.plan), (std::vector<std::string>{"remove releases/v1"}))
+      << PlanListing(planned.plan);
+  EXPECT_TRUE(AnyNoteHas(planned, "releases/old copy is not a release persist can name"));
+}
+
 TEST_F(DeployPlannerTest, CurrentReleaseIsEmptyWithoutCurrent) {
   absl::StatusOr<std::string> live = CurrentRelease(*OpenSite());
   ASSERT_TRUE(live.ok()) << live.status();
@@ -394,9 +422,19 @@ TEST_F(DeployPlannerTest, ASourceSpelledWithDotDotThroughASymlinkIsRefused) {
 
 TEST_F(DeployPlannerTest, AReleaseIdWithASlashOrADotIsRefused) {
   WriteRelease(upload("v2"), "v2");
-  for (const std::string id : {"a/b", "../v2", ".hidden", "v2/", "/v2"}) {
+  for (const std::string id : {"a/b", "../v2", ".hidden", "v2/", "/v2", "..", "."}) {
     SCOPED_TRACE(id);
-    Refused(Request(upload("v2"), id), {"release id", "must be one plain name"});
+    Refused(Request(upload("v2"), id), {"release id", "letters, digits", "give another --id"});
+  }
+}
+
+TEST_F(DeployPlannerTest, AReleaseIdWithANewlineASpaceOrAShellCharacterIsRefused) {
+  WriteRelease(upload("v2"), "v2");
+  Refused(Request(upload("v2"), "a\nb"), {"release id \"a\\x0ab\"", "give another --id"});
+  for (const std::string id : {std::string("a b"), std::string("v$2"), std::string("v2;rm"),
+                               std::string(kMaxIdLength + 1, 'v')}) {
+    SCOPED_TRACE(id);
+    Refused(Request(upload("v2"), id), {"release id", "letters, digits"});
   }
 }
 
