@@ -16,7 +16,9 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/trash_emptier.h"
+#include "cli/version.h"
 #include "journal/exit_code.h"
+#include "journal/format.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -213,6 +215,7 @@ const std::map<std::string, Command>& Commands() {
 void PrintUsage(std::ostream& out) {
   out << "persist: deploys that keep user data and can always be undone\n\nusage:\n";
   for (const auto& [name, command] : Commands()) out << "  " << command.usage << "\n";
+  out << "  persist --version\n";
   out << "\n`persist COMMAND --help` explains one command. --root defaults to the current\n"
          "directory; --quiet keeps the progress log off stderr.\n"
          "--empty-trash background|wait|later: what a command that changed a site does, once it\n"
@@ -234,6 +237,13 @@ int Main(int argc, char** argv) {
   if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     PrintUsage(words.empty() ? std::cerr : std::cout);
     return words.empty() ? kExitUsage : kExitOk;
+  }
+  if (words[0] == "--version") {
+    // One place for each: VERSION at the top of the source tree, and the
+    // journal's own format number.
+    std::cout << "persist " << PERSIST_VERSION << "\njournal format " << kJournalFormatVersion
+              << "\n";
+    return kExitOk;
   }
   auto it = Commands().find(words[0]);
   if (it == Commands().end()) {
