@@ -66,6 +66,7 @@ absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
   if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
   planned->before_switch.assign(profile->before_switch().begin(), profile->before_switch().end());
   planned->after_switch.assign(profile->after_switch().begin(), profile->after_switch().end());
+  planned->hook_timeout = HookTimeout(*profile);
   return planned;
 }
 

@@ -95,10 +95,17 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
   return out;
 }
 
-void ReportHook(const HookResult& hook) {
-  std::cerr << "persist: hook (" << hook.phase() << ") `" << hook.command() << "` exited "
-            << hook.exit_code() << "\n";
+void ReportHook(const HookOutcome& outcome) {
+  const HookResult& hook = outcome.result;
+  std::cerr << "persist: hook (" << hook.phase() << ") `" << hook.command() << "` "
+            << (outcome.timed_out ? "timed out" : absl::StrCat("exited ", hook.exit_code())) << "\n";
   if (!hook.output().empty()) std::cerr << hook.output() << (hook.output().back() == '\n' ? "" : "\n");
+  if (outcome.left_running) {
+    std::cerr << "persist: note: hook `" << hook.command()
+              << "` left a process running in the background that still holds its output: it "
+                 "gets EPIPE or SIGPIPE if it writes there; send its output elsewhere (e.g. "
+                 "`command >/dev/null 2>&1 &`)\n";
+  }
 }
 
 // After the switch the release is live: a failing hook is reported, and the
@@ -108,20 +115,18 @@ absl::Status RunAfterSwitchHooks(Site& site, const DeployPlan& planned, const st
   if (planned.switch_index < 0 || planned.after_switch.empty()) return absl::OkStatus();
   absl::Status failed;
   for (const std::string& command : planned.after_switch) {
-    absl::StatusOr<HookResult> hook =
-        RunHook("after_switch", command, release_dir, root_dir, planned.release_id);
+    absl::StatusOr<HookOutcome> hook = RunHook("after_switch", command, release_dir, root_dir,
+                                               planned.release_id, planned.hook_timeout);
     if (!hook.ok()) {
       failed = hook.status();
       break;
     }
-    *run->add_hooks() = *hook;
+    *run->add_hooks() = hook->result;
     ReportHook(*hook);
-    if (hook->exit_code() != 0) {
-      failed = absl::AbortedError(absl::StrCat(
-          "after-switch hook `", command, "` failed with exit ", hook->exit_code(),
-          "; release ", planned.release_id, " is live: fix the cause, or run persist undo to go back"));
-      break;
-    }
+    failed = HookFailure(*hook, planned.hook_timeout,
+                         absl::StrCat("; release ", planned.release_id,
+                                      " is live: fix the cause, or run persist undo to go back"));
+    if (!failed.ok()) break;
   }
   absl::Status recorded = site.store().PutRun(*run);
   if (!failed.ok()) return failed;
@@ -211,16 +216,15 @@ absl::Status RunDeploy(const Args& args) {
       planned->switch_index >= 0 ? planned->switch_index : planned->plan.op_size();
   auto run_before_switch_hooks = [&](Run* run) -> absl::Status {
     for (const std::string& command : planned->before_switch) {
-      absl::StatusOr<HookResult> hook =
-          RunHook("before_switch", command, release_dir, *root_dir, planned->release_id);
+      absl::StatusOr<HookOutcome> hook = RunHook("before_switch", command, release_dir, *root_dir,
+                                                 planned->release_id, planned->hook_timeout);
       if (!hook.ok()) return hook.status();
-      *run->add_hooks() = *hook;
+      *run->add_hooks() = hook->result;
       ReportHook(*hook);
-      if (hook->exit_code() != 0) {
-        return absl::AbortedError(absl::StrCat("before-switch hook `", command, "` failed with exit ",
-                                               hook->exit_code(), " in ", release_dir,
-                                               " (its output is above and in persist show)"));
-      }
+      absl::Status failed = HookFailure(
+          *hook, planned->hook_timeout,
+          absl::StrCat(" in ", release_dir, " (its output is above and in persist show)"));
+      if (!failed.ok()) return failed;
     }
     return absl::OkStatus();
   };

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "fsops/root.h"
 #include "planner/classifier.h"
 #include "planner/outcome.h"
@@ -67,9 +68,11 @@ struct DeployPlan {
   // What the run must have left in place when it commits: the release, what
   // it moved into shared/, and every link it made (outcome.h).
   Outcomes outcomes;
-  // The profile's commands to run in the release around the switch.
+  // The profile's commands to run in the release around the switch, and
+  // how long each may run (hook_timeout).
   std::vector<std::string> before_switch;
   std::vector<std::string> after_switch;
+  absl::Duration hook_timeout = absl::Seconds(300);
 };
 
 // Parses "auto", "first", "subsequent", and the blueprint's "true"

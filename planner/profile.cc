@@ -129,4 +129,8 @@ int KeepReleases(const Profile& profile) {
   return profile.keep_releases() == 0 ? 5 : static_cast<int>(profile.keep_releases());
 }
 
+absl::Duration HookTimeout(const Profile& profile) {
+  return absl::Seconds(profile.hook_timeout() == 0 ? 300 : profile.hook_timeout());
+}
+
 }  // namespace persist
