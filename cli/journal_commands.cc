@@ -50,7 +50,7 @@ absl::Status RunExec(const Args& args) {
   }
   absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
   if (!plan.ok()) return plan.status();
-  absl::Status allowed = CheckRootOnSite(RootOf(args), "exec", args.Has("allow-root"));
+  absl::Status allowed = CheckSiteForChange(RootOf(args), "exec", args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
@@ -72,7 +72,7 @@ absl::Status RunExec(const Args& args) {
 absl::Status RunRecover(const Args& args) {
   absl::Status status = ExpectPositionals("recover", args, 0, 0);
   if (!status.ok()) return status;
-  absl::Status allowed = CheckRootOnSite(RootOf(args), "recover", args.Has("allow-root"));
+  absl::Status allowed = CheckSiteForChange(RootOf(args), "recover", args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "recover");
@@ -104,7 +104,7 @@ absl::Status RunUndo(const Args& args) {
     status = ExpectId(args.positional[0], "run", "persist log lists the runs");
   }
   if (!status.ok()) return status;
-  absl::Status allowed = CheckRootOnSite(RootOf(args), "undo", args.Has("allow-root"));
+  absl::Status allowed = CheckSiteForChange(RootOf(args), "undo", args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "undo");

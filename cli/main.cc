@@ -9,12 +9,14 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/root_guard.h"
 #include "cli/trash_emptier.h"
 #include "cli/version.h"
 #include "journal/exit_code.h"
@@ -216,8 +218,9 @@ void PrintUsage(std::ostream& out) {
   out << "persist: deploys that keep user data and can always be undone\n\nusage:\n";
   for (const auto& [name, command] : Commands()) out << "  " << command.usage << "\n";
   out << "  persist --version\n";
-  out << "\n`persist COMMAND --help` explains one command. --root defaults to the current\n"
-         "directory; --quiet keeps the progress log off stderr.\n"
+  out << "\n`persist COMMAND --help` explains one command. --root defaults to the nearest\n"
+         "directory at or above the current one that holds .persist/ (as git finds .git), else\n"
+         "the current directory; --quiet keeps the progress log off stderr.\n"
          "--empty-trash background|wait|later: what a command that changed a site does, once it\n"
          "has released the site, with the trees set aside in .persist/trash/ (a staged release\n"
          "undone, a stash purged): remove them in a detached background process (background,\n"
@@ -271,6 +274,13 @@ int Main(int argc, char** argv) {
   // A bad --empty-trash is refused whatever the command; a bad variable only
   // where it would be used, so that it never stops a look at a site.
   if (status.ok() && (command.changes_site || args->values.count("empty-trash") > 0)) status = trash_mode.status();
+  // Without --root, the site is the nearest directory at or above the
+  // current one that holds .persist/, as git finds .git: commands run from
+  // inside current/, a release or shared/ act on the site, not on a new one.
+  if (status.ok() && command.value_flags.count("root") > 0 && args->values.count("root") == 0) {
+    std::optional<std::string> found = FindSiteAbove();
+    if (found.has_value() && *found != ".") args->values["root"] = *found;
+  }
   const bool ran = status.ok();
   if (ran) {
     if (args->Has("quiet")) spdlog::set_level(spdlog::level::warn);

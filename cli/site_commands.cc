@@ -46,7 +46,7 @@ namespace {
 // The site opened for a change, refusing while a run is interrupted: a plan
 // made from a half-done tree would be wrong.
 absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std::string& command) {
-  absl::Status allowed = CheckRootOnSite(RootOf(args), command, args.Has("allow-root"));
+  absl::Status allowed = CheckSiteForChange(RootOf(args), command, args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), command);
