@@ -135,16 +135,12 @@ namespace {
 
 using Identity = std::pair<uint64_t, uint64_t>;  // device, inode
 
-// The directory `source` and every directory above it, as they really are:
-// `source` is opened the way the import will open it (symlinks in its path
-// followed) and climbed through "..", so no spelling of the path, and no
-// symlink on the way to it, hides where it lies.
-absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string& source) {
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, source);
+// The directory open at `dir` and every directory above it, as they really
+// are: climbed through "..", so no spelling of a path, and no symlink on the
+// way to it, hides where it lies.
+absl::StatusOr<std::vector<Identity>> AncestorsOf(Env* env, Fd dir, const std::string& path) {
   std::vector<Identity> out;
-  for (std::string shown = source;; shown += "/..") {
+  for (std::string shown = path;; shown += "/..") {
     struct stat st;
     absl::Status status = env->StatAt(dir.get(), "", &st, shown);
     if (!status.ok()) return status;
@@ -155,6 +151,14 @@ absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string&
     if (!parent.ok()) return parent.status();
     dir = Fd(env, *parent, shown + "/..");
   }
+}
+
+// AncestorsOf `source`, opened the way the import will open it (symlinks in
+// its path followed).
+absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string& source) {
+  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
+  if (!fd.ok()) return fd.status();
+  return AncestorsOf(env, Fd(env, *fd, source), source);
 }
 
 }  // namespace
@@ -188,7 +192,9 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
                                       const DeployRequest& request) {
   Env* env = site.env();
   DeployPlan result;
-  // SRC: an existing directory, not inside the site's own trees.
+  // SRC: an existing directory; not the site, nor a directory holding it
+  // (the copy would copy into itself until the disk is full), nor inside
+  // the site's own trees. Compared by device and inode.
   absl::StatusOr<PathState> src = ObserveSource(env, request.source, "");
   if (!src.ok() || src->type() == ABSENT) {
     return Refuse(absl::StrCat("the release to deploy, ", request.source,
@@ -200,7 +206,21 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   }
   absl::StatusOr<std::vector<Identity>> ancestors = RealAncestors(env, request.source);
   if (!ancestors.ok()) return ancestors.status();
-  for (const char* own : {"releases", "shared", ".persist", "current"}) {
+  absl::StatusOr<int> root_fd = env->OpenAt(site.fd(), ".", O_RDONLY | O_DIRECTORY, 0, site.dir());
+  if (!root_fd.ok()) return root_fd.status();
+  absl::StatusOr<std::vector<Identity>> site_ancestors =
+      AncestorsOf(env, Fd(env, *root_fd, site.dir()), site.dir());
+  if (!site_ancestors.ok()) return site_ancestors.status();
+  const auto at = std::find(site_ancestors->begin(), site_ancestors->end(), ancestors->front());
+  if (at != site_ancestors->end()) {
+    return Refuse(absl::StrCat(
+        request.source, at == site_ancestors->begin() ? " is the site " : " holds the site ",
+        site.dir(), ": a deploy would copy the site into its own releases/ until the disk is "
+        "full; upload the release to a directory outside the site (e.g. ~/uploads/) and deploy it "
+        "from there"));
+  }
+  // public_html too, while it is a directory: the deploy moves it away.
+  for (const char* own : {"releases", "shared", ".persist", "current", "public_html"}) {
     absl::StatusOr<PathState> inside = site.Observe(own, false);
     if (!inside.ok() || inside->type() != DIRECTORY) continue;
     const Identity dir{inside->dev(), inside->inode()};

@@ -386,6 +386,44 @@ TEST_F(DeployPlannerTest, ASourceInsideTheSitesSharedIsRefused) {
           {site() + "/shared/storage/app/v2", "inside the site's shared/", "somewhere else"});
 }
 
+TEST_F(DeployPlannerTest, ASourceThatIsTheSiteItselfIsRefused) {
+  MakeDeployedSite("v1");
+  Refused(Request(site(), "v2"), {site() + " is the site", "copy the site into its own releases/",
+                                  "outside the site"});
+}
+
+TEST_F(DeployPlannerTest, ASourceThatHoldsTheSiteIsRefused) {
+  MakeDeployedSite("v1");
+  Refused(Request(dir_.path(), "v2"), {dir_.path() + " holds the site", "outside the site"});
+}
+
+TEST_F(DeployPlannerTest, ASourceThatHoldsTheSiteThroughASymlinkOrDotDotIsRefused) {
+  MakeDeployedSite("v1");
+  MakeDir(upload("v2"));
+  MakeSymlink("..", upload("up"));  // uploads/up/. is the directory holding the site
+  Refused(Request(upload("up") + "/.", "v2"), {"holds the site"});
+  Refused(Request(upload("up") + "/site/shared/..", "v2"), {"is the site"});
+  Refused(Request(upload("v2") + "/../..", "v2"), {"holds the site"});
+  Refused(Request(site() + "/releases/..", "v2"), {"is the site"});
+}
+
+TEST_F(DeployPlannerTest, ASourceInsideAPublicHtmlDirectoryIsRefused) {
+  MakeDeployedSite("v1");
+  WriteRelease(site() + "/public_html/new", "v2");
+  Refused(Request(site() + "/public_html/new", "v2"), {"inside the site's public_html/"});
+}
+
+// A site may be a home directory (shared hosting: ~/public_html), where the
+// uploads directory lies inside the site's root: only the site's own trees
+// are refused.
+TEST_F(DeployPlannerTest, ASourceInsideTheSiteOutsideItsOwnTreesIsDeployed) {
+  MakeDeployedSite("v1");
+  WriteRelease(site() + "/uploads/v2", "v2");
+  DeployPlan planned = Planned(Request(site() + "/uploads/v2", "v2"));
+  EXPECT_EQ(IndexOf(planned.plan, "import " + site() + "/uploads/v2 -> releases/v2"), 0)
+      << PlanListing(planned.plan);
+}
+
 TEST_F(DeployPlannerTest, ASourceThatIsASymlinkToADirectoryOfTheSiteIsRefused) {
   MakeDeployedSite("v1");
   WriteRelease(site() + "/shared/incoming", "v2");

@@ -130,6 +130,16 @@ check "(a) SRC through a symlink: stderr names the reason" has a_alias.err "insi
 refused a_shared "SRC inside the site's shared/" deploy site/shared/public --root site
 check "(a) SRC inside shared/: stderr names the reason" has a_shared.err "inside the site's shared/"
 
+# SRC that is the site, or holds it: the copy would copy the site into itself
+# until the disk is full. Refused before anything is read or copied.
+refused a_self "SRC that is the site itself" deploy site --root site
+check "(a) SRC = the site: stderr says so" has a_self.err "$WORK/site is the site"
+check "(a) SRC = the site: stderr says where to upload" has a_self.err "outside the site"
+refused a_parent "SRC that holds the site" deploy . --root site
+check "(a) SRC holds the site: stderr says so" has a_parent.err "$WORK holds the site"
+refused a_parent_alias "SRC that holds the site, through a symlink" deploy alias-of-releases/../.. --root site
+check "(a) SRC holds the site through a symlink: stderr says so" has a_parent_alias.err "holds the site"
+
 refused a_id "--id with a slash" deploy rel-v2 --root site --id a/b
 check "(a) --id a/b: stderr names it" has a_id.err '"a/b"'
 refused a_taken "--id of an existing release" deploy rel-v2 --root site --id v1
