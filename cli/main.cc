@@ -152,7 +152,7 @@ const std::map<std::string, Command>& Commands() {
         /*changes_site=*/true}},
       {"deploy",
        {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
-        "                 [--merge-new] [--no-switch] [--dry-run] [--json]\n"
+        "                 [--merge-new] [--no-switch] [--dry-run] [--json] [--force]\n"
         "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off]",
         "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
         "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
@@ -165,9 +165,11 @@ const std::map<std::string, Command>& Commands() {
         "--dedupe: a file the live release holds byte for byte is reflinked to it (auto, the\n"
         "default, where the filesystem can; reflink: or fail), hard-linked to it (hardlink:\n"
         "when mode, mtime and owner agree too; the releases then share that file, see the\n"
-        "README), or copied (off).",
+        "README), or copied (off).\n"
+        "SRC must hold artisan, composer.json or public/index.php: an empty directory, or one\n"
+        "that is not an app's, is refused unless --force.",
         {"root", "mode", "id", "keep", "manifest", "dedupe"},
-        {"merge-new", "no-switch", "dry-run", "json"},
+        {"merge-new", "no-switch", "dry-run", "json", "force"},
         RunDeploy,
         /*changes_site=*/true}},
       {"switch",

@@ -146,6 +146,7 @@ absl::Status RunDeploy(const Args& args) {
   if (!mode.ok()) return mode.status();
   request.mode = *mode;
   request.merge_new = args.Has("merge-new");
+  request.force = args.Has("force");
   request.switch_current = !args.Has("no-switch");
 
   std::optional<int> keep;

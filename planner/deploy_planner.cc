@@ -161,6 +161,54 @@ absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string&
   return AncestorsOf(env, Fd(env, *fd, source), source);
 }
 
+// Whether the directory `dir` holds one of kAppMarkers, a regular file.
+absl::StatusOr<bool> HoldsAppMarker(Env* env, const std::string& dir) {
+  for (const char* marker : kAppMarkers) {
+    absl::StatusOr<PathState> state = ObserveSource(env, dir, marker);
+    if (!state.ok()) {
+      // A part of the marker's path that is no directory (public a file).
+      if (StatusErrno(state.status()) == ENOTDIR) continue;
+      return state.status();
+    }
+    if (state->type() == REGULAR) return true;
+  }
+  return false;
+}
+
+// OK when `source` holds a file and one of kAppMarkers. Else the refusal,
+// naming what is missing and --force (and the one directory inside it that
+// holds the app, when that is what was meant).
+absl::Status RefuseNonApp(Env* env, const std::string& source) {
+  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
+  if (!fd.ok()) return fd.status();
+  Fd dir(env, *fd, source);
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), source);
+  if (!names.ok()) return names.status();
+  if (names->empty()) {
+    return Refuse(absl::StrCat(
+        source, " is empty: deployed, it would replace the live release with nothing; give the "
+                "directory holding the release (or add --force to deploy an empty release)"));
+  }
+  absl::StatusOr<bool> marked = HoldsAppMarker(env, source);
+  if (!marked.ok()) return marked.status();
+  if (*marked) return absl::OkStatus();
+  std::string hint;
+  if (names->size() == 1) {
+    const std::string inner = JoinPath(source, names->front());
+    absl::StatusOr<PathState> state = ObserveSource(env, inner, "");
+    if (state.ok() && state->type() == DIRECTORY) {
+      absl::StatusOr<bool> inner_marked = HoldsAppMarker(env, inner);
+      if (inner_marked.ok() && *inner_marked) {
+        hint = absl::StrCat(" (", PrintablePath(inner), " holds the app: deploy that)");
+      }
+    }
+  }
+  return Refuse(absl::StrCat(
+      source, " holds none of artisan, composer.json and public/index.php, so it is not the "
+              "directory of a PHP/Laravel app", hint,
+      "; give the app's directory, or add --force to deploy it as it is"));
+}
+
 }  // namespace
 
 std::string HelperScript(const std::string& command) {
@@ -229,6 +277,11 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
                                  "/; upload the release somewhere else (e.g. ~/uploads/) and "
                                  "deploy it from there"));
     }
+  }
+
+  if (!request.force) {
+    absl::Status looks_like_an_app = RefuseNonApp(env, request.source);
+    if (!looks_like_an_app.ok()) return looks_like_an_app;
   }
 
   // A fifo, socket or device in the release would stop its copy halfway:

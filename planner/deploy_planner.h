@@ -52,6 +52,9 @@ struct DeployRequest {
   int keep = 5;
   bool merge_new = false;
   bool switch_current = true;
+  // Deploy SRC even when it is empty or holds none of the app's markers
+  // (kAppMarkers).
+  bool force = false;
   bool has_deployed_before = false;  // from the journal, for kAuto
   // How files unchanged since the live release are made (copy_tree.h).
   DedupeMode dedupe = DEDUPE_AUTO;
@@ -74,6 +77,12 @@ struct DeployPlan {
   std::vector<std::string> after_switch;
   absl::Duration hook_timeout = absl::Seconds(300);
 };
+
+// What a release of a PHP/Laravel app holds at least one of. A SRC with none
+// (an empty directory, the directory above the app, a half-unpacked
+// archive) is refused unless DeployRequest::force: deployed, it would
+// replace the live app with something that is not one.
+inline constexpr const char* kAppMarkers[] = {"artisan", "composer.json", "public/index.php"};
 
 // Parses "auto", "first", "subsequent", and the blueprint's "true"
 // (first) and "false" (subsequent).

@@ -476,6 +476,51 @@ TEST_F(DeployPlannerTest, AReleaseIdWithANewlineASpaceOrAShellCharacterIsRefused
   }
 }
 
+TEST_F(DeployPlannerTest, AnEmptySourceIsRefusedUnlessForced) {
+  MakeDeployedSite("v1");
+  MakeDir(upload("empty"));
+  Refused(Request(upload("empty"), "v2"), {upload("empty") + " is empty",
+                                           "replace the live release with nothing", "--force"});
+  DeployRequest forced = Request(upload("empty"), "v2");
+  forced.force = true;
+  DeployPlan planned = Planned(forced);
+  EXPECT_TRUE(AnyOpMentions(planned.plan, "import " + upload("empty"))) << PlanListing(planned.plan);
+}
+
+TEST_F(DeployPlannerTest, ASourceWithoutAnAppMarkerIsRefusedUnlessForced) {
+  MakeDeployedSite("v1");
+  WriteRelease(upload("v2"), "v2");
+  testing::RemoveAll(upload("v2") + "/artisan");
+  testing::RemoveAll(upload("v2") + "/public/index.php");
+  MakeDir(upload("v2") + "/composer.json");  // a directory is no marker
+  Refused(Request(upload("v2"), "v2"),
+          {upload("v2"), "none of artisan, composer.json and public/index.php",
+           "give the app's directory", "--force"});
+  DeployRequest forced = Request(upload("v2"), "v2");
+  forced.force = true;
+  Planned(forced);
+}
+
+TEST_F(DeployPlannerTest, ASourceWhosePublicIsAFileIsRefusedAsNoApp) {
+  WriteFile(upload("v2") + "/public", "not a directory\n");
+  Refused(Request(upload("v2"), "v2"), {"none of artisan"});
+}
+
+TEST_F(DeployPlannerTest, EachAppMarkerAloneIsEnough) {
+  for (const char* marker : kAppMarkers) {
+    SCOPED_TRACE(marker);
+    const std::string src = upload(std::string("only-") + (marker[0] == 'p' ? "index" : marker));
+    WriteFile(src + "/" + marker, "<?php\n");
+    Planned(Request(src, "v1"));
+  }
+}
+
+TEST_F(DeployPlannerTest, ASourceOneLevelAboveTheAppIsRefusedNamingTheAppsDirectory) {
+  WriteRelease(upload("shop-1.2/shop"), "v2");
+  Refused(Request(upload("shop-1.2"), "v2"),
+          {upload("shop-1.2") + " holds none of", upload("shop-1.2/shop") + " holds the app"});
+}
+
 TEST_F(DeployPlannerTest, AReleaseIdThatExistsIsRefused) {
   MakeDeployedSite("v1");
   WriteRelease(upload("v2"), "v2");
