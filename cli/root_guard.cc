@@ -83,6 +83,11 @@ std::optional<std::string> FindSiteAbove() {
   }
 }
 
+bool HasSiteState(const std::string& site_dir) {
+  struct stat st;
+  return lstat(JoinPath(site_dir, ".persist").c_str(), &st) == 0 || errno != ENOENT;
+}
+
 absl::Status CheckNotInsideAnotherSite(const std::string& site_dir, bool existing_ok) {
   DirFd dir(open(site_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return absl::OkStatus();

@@ -33,6 +33,10 @@ namespace persist {
 // nullopt when there is none (or the current directory cannot be read).
 std::optional<std::string> FindSiteAbove();
 
+// Whether `site_dir`/.persist exists: persist has opened the site for a
+// change before. Until then a command that is refused must leave none.
+bool HasSiteState(const std::string& site_dir);
+
 // OK unless `site_dir` is, or lies inside, the releases/, shared/ or live
 // release (what current points at) of another site, a directory above it
 // that holds .persist/. Then exit 2 naming that site and how to work on it.

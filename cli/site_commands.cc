@@ -60,6 +60,19 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
   return site;
 }
 
+// The site's tree opened only to read, for a command to plan on before it
+// creates anything: the same refusal as Site::OpenForWriting's when it is
+// not there.
+absl::StatusOr<std::unique_ptr<Root>> OpenTreeToRead(const std::string& root_dir) {
+  absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), root_dir);
+  if (!root.ok()) {
+    return WithExitCode(Annotate(root.status(), "cannot open the site (give an existing directory "
+                                                "with --root)"),
+                        kExitUsage);
+  }
+  return root;
+}
+
 std::string ClassificationJson(const std::vector<Classification>& rows) {
   std::vector<std::string> items;
   for (const Classification& row : rows) {
@@ -168,6 +181,41 @@ absl::Status RunDeploy(const Args& args) {
   absl::StatusOr<Dedupe> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
   if (!dedupe.ok()) return WithExitCode(dedupe.status(), kExitUsage);
   request.dedupe = ModeOfDedupe(*dedupe);
+  const std::string manifest = args.Get("manifest", "on");
+  if (manifest != "on" && manifest != "off") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--manifest takes on or off, not \"", manifest, "\""));
+  }
+
+  auto print_dry_run = [&](const DeployPlan& planned) {
+    if (args.Has("json")) {
+      std::cout << ClassificationJson(planned.classification);
+      return;
+    }
+    std::cout << "classification of " << request.source << ":\n"
+              << ClassificationTable(planned.classification) << "\nplan ("
+              << (planned.first ? "first" : "subsequent") << " deploy of release "
+              << planned.release_id << "), nothing changed:\n";
+    for (int i = 0; i < planned.plan.op_size(); ++i) {
+      std::cout << "  " << i + 1 << ". " << DescribeOp(planned.plan.op(i)) << "\n";
+    }
+    for (const std::string& note : planned.notes) std::cout << "note: " << note << "\n";
+  };
+  // A site persist has not opened yet: the deploy is planned on its tree,
+  // read only, before .persist/ is created, so that a refused deploy (or a
+  // dry run) leaves nothing behind. The plan is made again under the lock.
+  if (!HasSiteState(RootOf(args))) {
+    absl::Status allowed = CheckSiteForChange(RootOf(args), "deploy", args.Has("allow-root"));
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<std::unique_ptr<Root>> tree = OpenTreeToRead(RootOf(args));
+    if (!tree.ok()) return tree.status();
+    absl::StatusOr<DeployPlan> trial = PlanNewSiteDeploy(**tree, request, keep);
+    if (!trial.ok()) return trial.status();
+    if (args.Has("dry-run")) {
+      print_dry_run(*trial);
+      return absl::OkStatus();
+    }
+  }
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "deploy");
   if (!site.ok()) return site.status();
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**site, request, keep);
@@ -185,26 +233,10 @@ absl::Status RunDeploy(const Args& args) {
   }
 
   if (args.Has("dry-run")) {
-    if (args.Has("json")) {
-      std::cout << ClassificationJson(planned->classification);
-      return absl::OkStatus();
-    }
-    std::cout << "classification of " << request.source << ":\n"
-              << ClassificationTable(planned->classification) << "\nplan ("
-              << (planned->first ? "first" : "subsequent") << " deploy of release "
-              << planned->release_id << "), nothing changed:\n";
-    for (int i = 0; i < planned->plan.op_size(); ++i) {
-      std::cout << "  " << i + 1 << ". " << DescribeOp(planned->plan.op(i)) << "\n";
-    }
-    for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
+    print_dry_run(*planned);
     return absl::OkStatus();
   }
   RunOptions options = DeployRunOptions(**site, *planned);
-  const std::string manifest = args.Get("manifest", "on");
-  if (manifest != "on" && manifest != "off") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--manifest takes on or off, not \"", manifest, "\""));
-  }
   options.record_manifests = manifest == "on";
   CopyStats copied;
   options.copy_stats = &copied;
@@ -270,19 +302,38 @@ namespace {
 
 constexpr char kShowReleases[] = "persist log and ls releases/ show the releases";
 
-// Points current at `release` as one run of `kind`.
-absl::Status PointCurrentAt(Site& site, const std::string& release, const std::string& kind) {
+// OK when `release` is a release id and releases/`release` a directory.
+absl::Status ExpectRelease(const Root& root, const std::string& release) {
   absl::Status valid = ExpectId(release, "release", kShowReleases);
   if (!valid.ok()) return valid;
-  Root& root = site.root();
   absl::StatusOr<PathState> target = root.Observe(JoinPath("releases", release), false);
   if (!target.ok()) return target.status();
   if (target->type() != DIRECTORY) {
     return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
-                            "there is no release ", PrintablePath(release),
-                            " under releases/; persist log and ls releases/ show the releases")),
+                            "there is no release ", PrintablePath(release), " under ",
+                            PrintablePath(root.dir()), "/releases/; ", kShowReleases)),
                         kExitUsage);
   }
+  return absl::OkStatus();
+}
+
+// On a site persist has not opened yet, ExpectRelease before anything is
+// created: a switch to a release that is not there leaves no .persist/.
+absl::Status ExpectReleaseOnNewSite(const Args& args, const std::string& release,
+                                    const std::string& command) {
+  if (HasSiteState(RootOf(args))) return absl::OkStatus();
+  absl::Status allowed = CheckSiteForChange(RootOf(args), command, args.Has("allow-root"));
+  if (!allowed.ok()) return allowed;
+  absl::StatusOr<std::unique_ptr<Root>> tree = OpenTreeToRead(RootOf(args));
+  if (!tree.ok()) return tree.status();
+  return ExpectRelease(**tree, release);
+}
+
+// Points current at `release` as one run of `kind`.
+absl::Status PointCurrentAt(Site& site, const std::string& release, const std::string& kind) {
+  Root& root = site.root();
+  absl::Status exists = ExpectRelease(root, release);
+  if (!exists.ok()) return exists;
   absl::StatusOr<std::string> live = CurrentRelease(root);
   if (!live.ok()) return live.status();
   if (*live == release) {
@@ -312,6 +363,7 @@ absl::Status PointCurrentAt(Site& site, const std::string& release, const std::s
 absl::Status RunSwitch(const Args& args) {
   absl::Status status = ExpectPositionals("switch", args, 1, 1);
   if (status.ok()) status = ExpectId(args.positional[0], "release", kShowReleases);
+  if (status.ok()) status = ExpectReleaseOnNewSite(args, args.positional[0], "switch");
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "switch");
   if (!site.ok()) return site.status();
@@ -322,6 +374,7 @@ absl::Status RunRollback(const Args& args) {
   absl::Status status = ExpectPositionals("rollback", args, 0, 0);
   if (status.ok() && args.values.count("to") > 0) {
     status = ExpectId(args.Get("to", ""), "release", kShowReleases);
+    if (status.ok()) status = ExpectReleaseOnNewSite(args, args.Get("to", ""), "rollback");
   }
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "rollback");
@@ -535,6 +588,28 @@ absl::Status RunLink(const Args& args) {
   request.mode = *mode;
   request.local = *local;
 
+  auto plan_on = [&](const Root& tree) -> absl::StatusOr<LinkPlan> {
+    absl::StatusOr<Profile> profile =
+        LoadSiteProfile(tree, JoinPath(request.shared_dir, ".persistence-config"));
+    if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+    absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
+    if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+    absl::StatusOr<LinkPlan> planned = PlanLink(tree, Classifier(*rules), request);
+    if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+    return planned;
+  };
+  // The directory holding both has no .persist/ yet: the link is planned on
+  // its tree, read only, before .persist/ is created, so that a refused link
+  // leaves nothing behind. The plan is made again under the lock.
+  if (request.mode != LinkRequest::kVerify && !HasSiteState(root)) {
+    absl::Status allowed = CheckSiteForChange(root, "link", args.Has("allow-root"));
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<std::unique_ptr<Root>> opened = OpenTreeToRead(root);
+    if (!opened.ok()) return opened.status();
+    absl::StatusOr<LinkPlan> trial = plan_on(**opened);
+    if (!trial.ok()) return trial.status();
+  }
+
   std::unique_ptr<Site> site;
   std::unique_ptr<Root> read_only;
   const Root* tree = nullptr;
@@ -551,12 +626,8 @@ absl::Status RunLink(const Args& args) {
     site = std::move(*opened);
     tree = &site->root();
   }
-  absl::StatusOr<Profile> profile = LoadSiteProfile(*tree, JoinPath(request.shared_dir, ".persistence-config"));
-  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
-  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
-  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
-  absl::StatusOr<LinkPlan> planned = PlanLink(*tree, Classifier(*rules), request);
-  if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+  absl::StatusOr<LinkPlan> planned = plan_on(*tree);
+  if (!planned.ok()) return planned.status();
 
   if (request.mode == LinkRequest::kVerify) {
     for (const Problem& p : planned->problems) {

@@ -150,4 +150,71 @@ persist_cmd b_old_undo undo --root site/releases/v2/old-nested
 expect_rc 0 "(b) undo on a site inside a release, made by an older persist"
 check "(b) the undo reversed its run" test ! -e site/releases/v2/old-nested/x
 
+# ---------------------------------------------------------------- (c) nothing created
+
+# A command refused on a directory persist never opened leaves no .persist/
+# there: it plans on the tree as it is before it creates anything.
+mkdir -p fresh empty-src
+# untouched WHAT DIR: DIR holds the names fresh.list lists: no .persist/ either.
+untouched() {
+  local out
+  out=$(cd "$2" && find . | sort | diff - "$WORK/fresh.list") && return 0
+  echo "    $2 changed: $out" >&2
+  return 1
+}
+(cd fresh && find . | sort) >fresh.list
+
+persist_cmd c_empty deploy empty-src --root fresh
+expect_rc 2 "(c) deploy of an empty SRC into a new site"
+check "(c) it leaves no .persist/" untouched "deploy of an empty SRC" fresh
+make_release rel-etc v3
+rm -rf rel-etc/storage && ln -s /etc rel-etc/storage
+persist_cmd c_etc deploy rel-etc --root fresh
+expect_rc 2 "(c) deploy of a release whose storage -> /etc into a new site"
+check "(c) it names storage" has c_etc.err "storage in the release is a symlink (-> /etc)"
+check "(c) it leaves no .persist/" untouched "storage -> /etc" fresh
+printf 'keep_releases: "three"\n' >profile.txt
+mkdir -p fresh-profile/shared && cp profile.txt fresh-profile/shared/.persistence-config
+persist_cmd c_profile deploy rel-v1 --root fresh-profile
+expect_rc 2 "(c) deploy into a new site with a malformed profile"
+check "(c) it leaves no .persist/" test ! -e fresh-profile/.persist
+persist_cmd c_manifest deploy rel-v1 --root fresh --manifest maybe
+expect_rc 2 "(c) deploy --manifest maybe into a new site"
+check "(c) it leaves no .persist/" untouched "--manifest maybe" fresh
+persist_cmd c_dry deploy rel-v1 --root fresh --dry-run
+expect_rc 0 "(c) deploy --dry-run into a new site"
+check "(c) --dry-run prints the plan" has c_dry.out "nothing changed"
+check "(c) --dry-run leaves no .persist/" untouched "--dry-run" fresh
+persist_cmd c_switch switch v1 --root fresh
+expect_rc 2 "(c) switch to a release a new site lacks"
+check "(c) it says there is no such release" has c_switch.err "there is no release v1"
+check "(c) it leaves no .persist/" untouched "switch v1" fresh
+persist_cmd c_rollback rollback --to v1 --root fresh
+expect_rc 2 "(c) rollback --to a release a new site lacks"
+check "(c) it leaves no .persist/" untouched "rollback --to v1" fresh
+
+# link: an app whose storage leads out of it, in a directory never linked.
+mkdir -p fresh-link/app/public
+ln -s /etc fresh-link/app/storage
+persist_cmd c_link link fresh-link/app fresh-link/shared
+expect_rc 2 "(c) link of an app whose storage -> /etc"
+check "(c) it leaves no .persist/ and no shared/" test ! -e fresh-link/.persist -a ! -e fresh-link/shared
+
+# link to another shared directory than the one the app is linked to: the
+# message names that directory, not the first of the app's links.
+mkdir -p linked/app/public/uploads linked/app/storage/logs
+printf 'APP_KEY=\n' >linked/app/.env.example
+persist_cmd c_linked link linked/app linked/shared
+expect_rc 0 "(c) link of an app"
+snapshot linked c-linked.snap
+persist_cmd c_other link linked/app linked/other-shared
+expect_rc 2 "(c) link of that app to another shared directory"
+check "(c) it says the app is linked to the other shared directory" \
+  has c_other.err "is linked to another shared directory, $WORK/linked/shared"
+check "(c) it says what to give" has c_other.err "persist link $WORK/linked/app $WORK/linked/shared"
+check "(c) it does not blame .env for being a symlink" bash -c "! grep -q 'in the release is a symlink' c_other.err"
+snapshot linked c-other.snap
+check "(c) nothing changed" same_snapshot c-linked.snap c-other.snap
+check "(c) no other-shared/ was made" test ! -e linked/other-shared
+
 finish
