@@ -2,12 +2,15 @@
 //
 // persist: the command line. Thin: it parses arguments, calls the journal,
 // prints results on stdout and the human log on stderr, and maps errors to
-// the exit codes of DESIGN.md.
+// the exit codes of DESIGN.md (under --json, an error is a JSON object on
+// stdout as well).
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <iostream>
+#include <streambuf>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,9 +19,11 @@
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "cli/root_guard.h"
 #include "cli/trash_emptier.h"
 #include "cli/version.h"
+#include "fsops/errno_status.h"
 #include "journal/exit_code.h"
 #include "journal/format.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -230,15 +235,71 @@ void PrintUsage(std::ostream& out) {
          "empty-trash` or the next command (later). The environment variable\n"
          "PERSIST_EMPTY_TRASH sets it too; the option wins.\n"
          "Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
-         "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n";
+         "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n"
+         "Under --json, an error is also printed on stdout, as\n"
+         "{\"error\": {\"code\": EXIT_CODE, \"message\": \"...\", \"path\": \"...\"}} (path where known).\n";
 }
 
+// std::cout's buffer, noting whether anything was written: an error is
+// given as a JSON object on stdout only when the command printed nothing
+// there, so that stdout always holds one JSON document.
+class NotingBuf : public std::streambuf {
+ public:
+  explicit NotingBuf(std::ostream& out) : out_(out), inner_(out.rdbuf()) { out_.rdbuf(this); }
+  ~NotingBuf() override { out_.rdbuf(inner_); }
+  bool wrote() const { return wrote_; }
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    wrote_ = true;
+    return inner_->sputc(static_cast<char>(c));
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n > 0) wrote_ = true;
+    return inner_->sputn(s, n);
+  }
+  int sync() override { return inner_->pubsync(); }
+
+ private:
+  std::ostream& out_;
+  std::streambuf* inner_;
+  bool wrote_ = false;
+};
+
+// {"error": {"code": EXIT_CODE, "message": "...", "path": "..."}}, the path
+// only where the error names one.
+std::string ErrorJson(const absl::Status& status) {
+  const std::string path = StatusPath(status);
+  return absl::StrCat("{\"error\": {\"code\": ", static_cast<int>(ExitCodeOf(status)),
+                      ", \"message\": ", JsonString(std::string(status.message())),
+                      path.empty() ? "" : absl::StrCat(", \"path\": ", JsonString(path)), "}}\n");
+}
+
+int Run(const std::vector<std::string>& words, absl::Status* failure);
+
 int Main(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  NotingBuf stdout_buf(std::cout);
+  absl::Status failure;
+  const int code = Run(words, &failure);
+  // Under --json, an error is also a JSON object on stdout, for scripts;
+  // the human message is on stderr all the same.
+  const bool json = std::find(words.begin(), words.end(), "--json") != words.end();
+  if (json && !failure.ok() && !failure.message().empty() && !stdout_buf.wrote()) {
+    std::cout << ErrorJson(failure);
+  }
+  std::cout.flush();
+  return code;
+}
+
+// Parses and runs one command, and returns its exit code; `failure` gets
+// the error it reports.
+int Run(const std::vector<std::string>& words, absl::Status* failure) {
   auto logger = spdlog::stderr_color_mt("persist");
   logger->set_pattern("persist: %^%v%$");
   spdlog::set_default_logger(logger);
 
-  std::vector<std::string> words(argv + 1, argv + argc);
   if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     PrintUsage(words.empty() ? std::cerr : std::cout);
     return words.empty() ? kExitUsage : kExitOk;
@@ -252,7 +313,11 @@ int Main(int argc, char** argv) {
   }
   auto it = Commands().find(words[0]);
   if (it == Commands().end()) {
-    std::cerr << "persist: unknown command \"" << words[0] << "\"\n\n";
+    *failure = WithExitCode(
+        absl::InvalidArgumentError(absl::StrCat("unknown command \"", words[0],
+                                                "\"; persist --help lists the commands")),
+        kExitUsage);
+    std::cerr << "persist: error: " << failure->message() << "\n\n";
     PrintUsage(std::cerr);
     return kExitUsage;
   }
@@ -295,6 +360,7 @@ int Main(int argc, char** argv) {
   // aside in a site's trash is emptied now, without holding anyone up, and
   // whether it succeeded or not (a failed run was undone into the trash).
   if (ran && trash_mode.ok()) EmptyTrashAfterCommand(*trash_mode);
+  *failure = status;
   return status.ok() ? kExitOk : ExitCodeOf(status);
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "journal/exit_code.h"
 
@@ -116,7 +117,7 @@ absl::Status CheckNotInsideAnotherSite(const std::string& site_dir, bool existin
                                       ? "the live release (what current points at)"
                                       : absl::StrCat("the ", own, "/");
         return WithExitCode(
-            absl::FailedPreconditionError(absl::StrCat(
+            WithPath(absl::FailedPreconditionError(absl::StrCat(
                 PrintablePath(shown), *tree == below.front() ? " is " : " lies inside ", where,
                 " of the site ", PrintablePath(site),
                 ": persist never makes a site inside another site's releases/, shared/ or live "
@@ -126,6 +127,7 @@ absl::Status CheckNotInsideAnotherSite(const std::string& site_dir, bool existin
                                         " was made by an older persist: `persist undo --root ",
                                         PrintablePath(shown), "` still reverses its runs")
                          : "")),
+                     shown),
             kExitUsage);
       }
     }
@@ -144,11 +146,12 @@ absl::Status CheckRootOnSite(const std::string& site_dir, const std::string& com
   const std::string owner = pw != nullptr ? absl::StrCat(user, " (uid ", st.st_uid, ")")
                                           : absl::StrCat("uid ", st.st_uid);
   return WithExitCode(
-      absl::FailedPreconditionError(absl::StrCat(
+      WithPath(absl::FailedPreconditionError(absl::StrCat(
           PrintablePath(site_dir), " belongs to ", owner,
           " and persist runs as root: run it as that user (sudo -u ", user, " persist ", command,
           " ...), or add --allow-root if root is meant; what persist creates then takes the owner "
           "of the directory it is created in")),
+               site_dir),
       kExitUsage);
 }
 

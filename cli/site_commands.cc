@@ -98,9 +98,11 @@ std::string ClassificationTable(const std::vector<Classification>& rows) {
 absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
   char* resolved = realpath(path.c_str(), nullptr);
   if (resolved == nullptr) {
-    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
-                            "the release to deploy, ", path,
-                            ", cannot be found; give the directory holding the new release")),
+    return WithExitCode(WithPath(absl::InvalidArgumentError(absl::StrCat(
+                                     "the release to deploy, ", path,
+                                     ", cannot be found; give the directory holding the new "
+                                     "release")),
+                                 path),
                         kExitUsage);
   }
   std::string out = resolved;
@@ -309,9 +311,10 @@ absl::Status ExpectRelease(const Root& root, const std::string& release) {
   absl::StatusOr<PathState> target = root.Observe(JoinPath("releases", release), false);
   if (!target.ok()) return target.status();
   if (target->type() != DIRECTORY) {
-    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
-                            "there is no release ", PrintablePath(release), " under ",
-                            PrintablePath(root.dir()), "/releases/; ", kShowReleases)),
+    return WithExitCode(WithPath(absl::InvalidArgumentError(absl::StrCat(
+                                     "there is no release ", PrintablePath(release), " under ",
+                                     PrintablePath(root.dir()), "/releases/; ", kShowReleases)),
+                                 JoinPath("releases", release)),
                         kExitUsage);
   }
   return absl::OkStatus();

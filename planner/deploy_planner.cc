@@ -185,9 +185,11 @@ absl::Status RefuseNonApp(Env* env, const std::string& source) {
   absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), source);
   if (!names.ok()) return names.status();
   if (names->empty()) {
-    return Refuse(absl::StrCat(
-        source, " is empty: deployed, it would replace the live release with nothing; give the "
-                "directory holding the release (or add --force to deploy an empty release)"));
+    return WithPath(
+        Refuse(absl::StrCat(source, " is empty: deployed, it would replace the live release with "
+                                    "nothing; give the directory holding the release (or add "
+                                    "--force to deploy an empty release)")),
+        source);
   }
   absl::StatusOr<bool> marked = HoldsAppMarker(env, source);
   if (!marked.ok()) return marked.status();
@@ -203,10 +205,11 @@ absl::Status RefuseNonApp(Env* env, const std::string& source) {
       }
     }
   }
-  return Refuse(absl::StrCat(
-      source, " holds none of artisan, composer.json and public/index.php, so it is not the "
-              "directory of a PHP/Laravel app", hint,
-      "; give the app's directory, or add --force to deploy it as it is"));
+  return WithPath(
+      Refuse(absl::StrCat(source, " holds none of artisan, composer.json and public/index.php, so "
+                                  "it is not the directory of a PHP/Laravel app",
+                          hint, "; give the app's directory, or add --force to deploy it as it is")),
+      source);
 }
 
 }  // namespace
@@ -245,12 +248,15 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   // the site's own trees. Compared by device and inode.
   absl::StatusOr<PathState> src = ObserveSource(env, request.source, "");
   if (!src.ok() || src->type() == ABSENT) {
-    return Refuse(absl::StrCat("the release to deploy, ", request.source,
-                               ", does not exist; give the directory holding the new release"));
+    return WithPath(Refuse(absl::StrCat("the release to deploy, ", request.source,
+                                        ", does not exist; give the directory holding the new "
+                                        "release")),
+                    request.source);
   }
   if (src->type() != DIRECTORY) {
-    return Refuse(absl::StrCat(request.source, " is not a directory; unpack the release first and "
-                                               "give its directory"));
+    return WithPath(Refuse(absl::StrCat(request.source, " is not a directory; unpack the release "
+                                                        "first and give its directory")),
+                    request.source);
   }
   absl::StatusOr<std::vector<Identity>> ancestors = RealAncestors(env, request.source);
   if (!ancestors.ok()) return ancestors.status();
@@ -261,11 +267,13 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   if (!site_ancestors.ok()) return site_ancestors.status();
   const auto at = std::find(site_ancestors->begin(), site_ancestors->end(), ancestors->front());
   if (at != site_ancestors->end()) {
-    return Refuse(absl::StrCat(
-        request.source, at == site_ancestors->begin() ? " is the site " : " holds the site ",
-        site.dir(), ": a deploy would copy the site into its own releases/ until the disk is "
-        "full; upload the release to a directory outside the site (e.g. ~/uploads/) and deploy it "
-        "from there"));
+    return WithPath(
+        Refuse(absl::StrCat(
+            request.source, at == site_ancestors->begin() ? " is the site " : " holds the site ",
+            site.dir(), ": a deploy would copy the site into its own releases/ until the disk is "
+            "full; upload the release to a directory outside the site (e.g. ~/uploads/) and "
+            "deploy it from there")),
+        request.source);
   }
   // public_html too, while it is a directory: the deploy moves it away.
   for (const char* own : {"releases", "shared", ".persist", "current", "public_html"}) {
@@ -273,9 +281,10 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     if (!inside.ok() || inside->type() != DIRECTORY) continue;
     const Identity dir{inside->dev(), inside->inode()};
     if (std::find(ancestors->begin(), ancestors->end(), dir) != ancestors->end()) {
-      return Refuse(absl::StrCat(request.source, " lies inside the site's ", own,
-                                 "/; upload the release somewhere else (e.g. ~/uploads/) and "
-                                 "deploy it from there"));
+      return WithPath(Refuse(absl::StrCat(request.source, " lies inside the site's ", own,
+                                          "/; upload the release somewhere else (e.g. ~/uploads/) "
+                                          "and deploy it from there")),
+                      request.source);
     }
   }
 
@@ -300,8 +309,10 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     absl::StatusOr<PathState> taken = site.Observe(JoinPath("releases", result.release_id), false);
     if (!taken.ok()) return taken.status();
     if (taken->type() != ABSENT) {
-      return Refuse(absl::StrCat("releases/", result.release_id,
-                                 " exists already; choose another --id or leave it out"));
+      const std::string taken_path = JoinPath("releases", result.release_id);
+      return WithPath(Refuse(absl::StrCat(taken_path,
+                                          " exists already; choose another --id or leave it out")),
+                      taken_path);
     }
   }
   const std::string release = JoinPath("releases", result.release_id);

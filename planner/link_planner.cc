@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "planner/shared_links.h"
@@ -107,13 +108,13 @@ absl::StatusOr<LinkPlan> PlanLink(const Root& site, const Classifier& classifier
       root_dir.resize(root_dir.size() - request.app_dir.size() - 1);
     }
     const std::string other_dir = JoinPath(root_dir.empty() ? "/" : root_dir, other);
-    return Refuse(absl::StrCat(
+    return WithPath(Refuse(absl::StrCat(
         PrintablePath(in_app), " is linked to ", PrintablePath(leads_to), ", not to ",
         PrintablePath(in_shared), ": ", PrintablePath(request.app_source),
         " is linked to another shared directory, ", PrintablePath(other_dir),
         "; give that one as SHARED_DIR (persist link ", PrintablePath(request.app_source), " ",
         PrintablePath(other_dir), "), or undo that link first (persist undo --root ",
-        PrintablePath(root_dir), ")"));
+        PrintablePath(root_dir), ")")), JoinPath(root_dir, in_app));
   }
 
   absl::StatusOr<PathState> shared = site.Observe(request.shared_dir, false);

@@ -334,4 +334,58 @@ check "(g) releases/old copy is left alone" test -d "g-site/releases/old copy"
 check "(g) v1 and v2 were pruned, v3 is live" \
   test ! -e g-site/releases/v1 -a ! -e g-site/releases/v2 -a "$(readlink g-site/current)" = releases/v3
 
+# ---------------------------------------------------------------- (h) --json errors
+
+# Under --json an error is a JSON object on stdout, {"error": {"code",
+# "message", "path"}}, with the exit code as its code, the human message on
+# stderr as well, and stdout one JSON document.
+
+# json_error NAME WANT_RC PATH ARGS...: persist ARGS exits WANT_RC, its stdout
+# is one error object whose code is the exit code, whose message is the one
+# on stderr, and whose path is PATH ("-": none, "*": either).
+json_error() {
+  local name=$1 want=$2 path=$3
+  shift 3
+  persist_cmd "$name" "$@"
+  expect_rc "$want" "(h) persist $*"
+  check "(h) persist $*: stdout is one JSON error object naming the code, message and path" \
+    python3 - "$name" "$want" "$path" <<'PY'
+import json, sys
+name, want, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out = open(name + ".out").read()
+err = open(name + ".err").read()
+doc = json.loads(out)                      # one document, or this raises
+assert list(doc) == ["error"], doc
+e = doc["error"]
+assert e["code"] == want, e
+assert e["message"] and "persist: error: " + e["message"] in err, (e, err)
+if path == "-":
+    assert "path" not in e, e
+elif path != "*":
+    assert e["path"] == path, e
+PY
+}
+
+json_error h_root 2 "$WORK/no-such-site" log --root "$WORK/no-such-site" --json
+json_error h_show 2 - show $'r\n1' --root g-site --json
+json_error h_flag 2 - log --root g-site --json --no-such-flag
+json_error h_src 2 "$WORK/no-such-release" deploy "$WORK/no-such-release" --root g-site --json
+json_error h_self 2 "$WORK/g-site" deploy "$WORK/g-site" --root g-site --json
+json_error h_taken 2 releases/v3 deploy g-rel --root g-site --id v3 --json
+json_error h_diff 2 - diff v1 nope --root g-site --json
+json_error h_unknown 2 - frobnicate --json
+json_error h_exec 2 '*' exec plans/dotdot.plan --root site --json
+# Without --json, stdout stays empty.
+persist_cmd h_plain log --root "$WORK/no-such-site"
+check "(h) without --json an error leaves stdout empty" test ! -s h_plain.out
+# verify --json reports its problems in its own document, and nothing more.
+chmod 644 g-site/shared/.env 2>/dev/null || printf 'APP_KEY=\n' >g-site/shared/.env
+chmod 644 g-site/shared/.env
+persist_cmd h_verify verify --root g-site --json
+expect_rc 1 "(h) verify --json of a site with a problem"
+check "(h) verify --json prints its report alone" python3 -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["healthy"] is False and "error" not in doc, doc' h_verify.out
+
 finish
