@@ -164,6 +164,14 @@ untouched() {
 }
 (cd fresh && find . | sort) >fresh.list
 
+persist_cmd c_self deploy fresh --root fresh
+expect_rc 2 "(c) deploy of a new site into itself"
+check "(c) it says SRC is the site" has c_self.err "$WORK/fresh is the site"
+check "(c) it leaves no .persist/" untouched "deploy SITE --root SITE" fresh
+persist_cmd c_parent deploy . --root fresh
+expect_rc 2 "(c) deploy of the directory holding a new site into it"
+check "(c) it says SRC holds the site" has c_parent.err "$WORK holds the site"
+check "(c) it leaves no .persist/" untouched "deploy PARENT --root SITE" fresh
 persist_cmd c_empty deploy empty-src --root fresh
 expect_rc 2 "(c) deploy of an empty SRC into a new site"
 check "(c) it leaves no .persist/" untouched "deploy of an empty SRC" fresh
