@@ -18,6 +18,7 @@
 #include "cli/trash_emptier.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
+#include "fsops/ops.h"
 #include "fsops/root.h"
 #include "fsops/trash.h"
 #include "journal/exit_code.h"
@@ -50,6 +51,16 @@ absl::Status RunExec(const Args& args) {
   }
   absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
   if (!plan.ok()) return plan.status();
+  // Ops whose paths are malformed are refused before the site is opened
+  // (and its .persist/ created), as ExecutePlan would refuse them.
+  for (int i = 0; i < plan->op_size(); ++i) {
+    absl::Status valid = ValidateOp(plan->op(i));
+    if (!valid.ok()) {
+      return WithExitCode(WithPath(Annotate(valid, absl::StrCat(args.positional[0], ": op ", i + 1)),
+                                   args.positional[0]),
+                          kExitUsage);
+    }
+  }
   absl::Status allowed = CheckSiteForChange(RootOf(args), "exec", args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =

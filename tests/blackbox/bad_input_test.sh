@@ -97,7 +97,10 @@ refuse dotdot 2 'op { write { path: "shared/../../outside/x" content: "x" } }'
 check "(b) dotdot: stderr names the path" stderr_has b_dotdot "shared/../../outside/x"
 refuse dotdot-late 2 'op { write { path: "new.txt" content: "x" } }
 op { move { from: "a.txt" to: "shared/.." } }'
+check "(b) dotdot-late: stderr names the plan file and the op" stderr_has b_dotdot-late "plans/dotdot-late.plan: op 2"
 refuse empty-path 2 'op { mkdir { path: "" } }'
+check "(b) plans refused for their paths made no .persist/ in a site persist never opened" \
+  test ! -e site/.persist
 
 # Through a symlink that leads out of the root: every op kind, on either
 # side. DESIGN.md: resolution beneath the root fd, symlinks never followed.
