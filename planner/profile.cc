@@ -117,7 +117,7 @@ absl::StatusOr<Profile> ParseProfile(const std::string& text, const std::string&
   absl::Status parsed = ParseTextProto(
       text, name,
       "fix the profile (fields: shared, user, runtime, custom, app, replace_defaults, "
-      "keep_releases, before_switch, after_switch, hook_timeout) and run again",
+      "keep_releases, before_switch, after_switch, hook_timeout, web_user) and run again",
       &profile);
   if (!parsed.ok()) return parsed;
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(profile);
