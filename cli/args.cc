@@ -3,6 +3,8 @@
 #include "cli/args.h"
 
 #include "absl/strings/str_cat.h"
+#include "fsops/path.h"
+#include "journal/exit_code.h"
 
 namespace persist {
 
@@ -55,6 +57,16 @@ absl::Status ExpectPositionals(const std::string& command, const Args& args, siz
   return absl::InvalidArgumentError(absl::StrCat(
       "persist ", command, " takes ", min == max ? absl::StrCat(min) : absl::StrCat(min, " to ", max),
       " argument(s), got ", args.positional.size(), "; see persist ", command, " --help"));
+}
+
+absl::Status ExpectId(const std::string& id, const std::string& thing,
+                      const std::string& next_step) {
+  absl::Status valid = ValidateId(id, thing + " id");
+  if (valid.ok()) return valid;
+  return WithExitCode(absl::InvalidArgumentError(absl::StrCat("there is no ", thing, " \"",
+                                                              PrintablePath(id), "\" (", valid.message(),
+                                                              "); ", next_step)),
+                      kExitUsage);
 }
 
 }  // namespace persist

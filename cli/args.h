@@ -37,6 +37,12 @@ absl::StatusOr<Args> ParseArgs(const std::string& command, const std::vector<std
 absl::Status ExpectPositionals(const std::string& command, const Args& args, size_t min,
                                size_t max);
 
+// OK when `id`, a release or run id given on the command line, is one
+// (fsops/path.h ValidateId). Otherwise exit 2: there is no such `thing`
+// ("release", "run"), why the id cannot be one, and `next_step`.
+absl::Status ExpectId(const std::string& id, const std::string& thing,
+                      const std::string& next_step);
+
 }  // namespace persist
 
 #endif  // PERSIST_CLI_ARGS_H_

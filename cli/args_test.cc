@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "journal/exit_code.h"
 
 namespace persist {
 namespace {
@@ -104,6 +105,25 @@ TEST(ParseArgsTest, SingleDashArgumentsArePositional) {
   absl::StatusOr<Args> args = Parse({"-", "-v"});
   ASSERT_TRUE(args.ok()) << args.status();
   EXPECT_EQ(args->positional, (std::vector<std::string>{"-", "-v"}));
+}
+
+TEST(ExpectIdTest, AcceptsAReleaseId) {
+  EXPECT_TRUE(ExpectId("20261128T101500Z-2", "release", "persist log lists them").ok());
+}
+
+TEST(ExpectIdTest, SaysThereIsNoSuchReleaseForAPathAndExitsTwo) {
+  absl::Status status = ExpectId("../../etc", "release", "ls releases/ shows the releases");
+  EXPECT_EQ(ExitCodeOf(status), kExitUsage);
+  EXPECT_TRUE(Contains(status.message(), "there is no release \"../../etc\"")) << status;
+  EXPECT_TRUE(Contains(status.message(), "holds a '/'")) << status;
+  EXPECT_TRUE(Contains(status.message(), "ls releases/ shows the releases")) << status;
+}
+
+TEST(ExpectIdTest, KeepsAMessageAboutAnIdWithANewlineOnOneLine) {
+  absl::Status status = ExpectId("a\nb", "run", "persist log lists the runs");
+  EXPECT_EQ(ExitCodeOf(status), kExitUsage);
+  EXPECT_FALSE(Contains(status.message(), "\n")) << status;
+  EXPECT_TRUE(Contains(status.message(), "there is no run \"a\\x0ab\"")) << status;
 }
 
 }  // namespace

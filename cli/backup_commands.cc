@@ -474,7 +474,7 @@ absl::Status RunRestore(const Args& args) {
   absl::StatusOr<Fd> in = OpenArchive(env, file);
   if (!in.ok()) return in.status();
 
-  status = CheckRootOnSite(root_dir, "restore", args.Has("allow-root"));
+  status = CheckSiteForChange(root_dir, "restore", args.Has("allow-root"));
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(env, root_dir, "restore");
   if (!site.ok()) return site.status();

@@ -14,7 +14,9 @@
 
 namespace persist {
 
-// --root, defaulting to the current directory.
+// The site: --root, or the current directory. main() fills in --root when
+// it is not given but a directory above the current one holds .persist/
+// (root_guard.h FindSiteAbove), so every command agrees on one site.
 inline std::string RootOf(const Args& args) { return args.Get("root", "."); }
 
 absl::Status RunExec(const Args& args);

@@ -14,16 +14,25 @@
 
 namespace persist {
 
-absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site) {
-  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
-  if (!runs.ok()) return runs.status();
+namespace {
+
+// When each release was last deployed, from a journal's `runs`.
+DeployTimes DeployTimesOf(const std::vector<Run>& runs) {
   DeployTimes times;
-  for (const Run& run : *runs) {
+  for (const Run& run : runs) {
     if (run.kind() != "deploy" || run.state() != RUN_COMMITTED || run.release().empty()) continue;
     int64_t& at = times[run.release()];
     at = std::max(at, run.start_ns());
   }
   return times;
+}
+
+}  // namespace
+
+absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site) {
+  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  return DeployTimesOf(*runs);
 }
 
 RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned) {
@@ -38,23 +47,21 @@ RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned) {
   return options;
 }
 
-absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
-                                          std::optional<int> keep) {
-  Root& root = site.root();
+namespace {
+
+// The plan, from the site's tree and `runs`, its journal's runs.
+absl::StatusOr<DeployPlan> PlanOn(const Root& root, const std::vector<Run>& runs,
+                                  DeployRequest request, std::optional<int> keep) {
   absl::StatusOr<Profile> profile = LoadSiteProfile(root);
   if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
   if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
   request.keep = keep.has_value() ? *keep : KeepReleases(*profile);
 
-  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
-  if (!runs.ok()) return runs.status();
-  for (const Run& run : *runs) {
+  for (const Run& run : runs) {
     if (run.kind() == "deploy" && run.state() == RUN_COMMITTED) request.has_deployed_before = true;
   }
-  absl::StatusOr<DeployTimes> deployed_at = ReleaseDeployTimes(site);
-  if (!deployed_at.ok()) return deployed_at.status();
-  request.deployed_at = *std::move(deployed_at);
+  request.deployed_at = DeployTimesOf(runs);
   if (request.release_id.empty()) {
     absl::StatusOr<std::string> id = NewReleaseId(root);
     if (!id.ok()) return id.status();
@@ -66,7 +73,22 @@ absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
   if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
   planned->before_switch.assign(profile->before_switch().begin(), profile->before_switch().end());
   planned->after_switch.assign(profile->after_switch().begin(), profile->after_switch().end());
+  planned->hook_timeout = HookTimeout(*profile);
   return planned;
+}
+
+}  // namespace
+
+absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
+                                          std::optional<int> keep) {
+  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  return PlanOn(site.root(), *runs, std::move(request), keep);
+}
+
+absl::StatusOr<DeployPlan> PlanNewSiteDeploy(const Root& root, DeployRequest request,
+                                             std::optional<int> keep) {
+  return PlanOn(root, {}, std::move(request), keep);
 }
 
 }  // namespace persist

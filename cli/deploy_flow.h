@@ -24,6 +24,12 @@ namespace persist {
 absl::StatusOr<DeployPlan> PlanSiteDeploy(Site& site, DeployRequest request,
                                           std::optional<int> keep);
 
+// The same for a site that has no journal yet, from `root` opened only to
+// read: the plan of a first deploy there, made before the site's .persist/
+// is created, so that a deploy refused leaves nothing behind.
+absl::StatusOr<DeployPlan> PlanNewSiteDeploy(const Root& root, DeployRequest request,
+                                             std::optional<int> keep);
+
 // The options of a deploy's run: its kind and release, and, just before it
 // commits, the check that every path the plan placed is what it placed
 // (DeployPlan::outcomes): a path swapped while the run was under way fails

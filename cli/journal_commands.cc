@@ -18,6 +18,7 @@
 #include "cli/trash_emptier.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
+#include "fsops/ops.h"
 #include "fsops/root.h"
 #include "fsops/trash.h"
 #include "journal/exit_code.h"
@@ -50,7 +51,17 @@ absl::Status RunExec(const Args& args) {
   }
   absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
   if (!plan.ok()) return plan.status();
-  absl::Status allowed = CheckRootOnSite(RootOf(args), "exec", args.Has("allow-root"));
+  // Ops whose paths are malformed are refused before the site is opened
+  // (and its .persist/ created), as ExecutePlan would refuse them.
+  for (int i = 0; i < plan->op_size(); ++i) {
+    absl::Status valid = ValidateOp(plan->op(i));
+    if (!valid.ok()) {
+      return WithExitCode(WithPath(Annotate(valid, absl::StrCat(args.positional[0], ": op ", i + 1)),
+                                   args.positional[0]),
+                          kExitUsage);
+    }
+  }
+  absl::Status allowed = CheckSiteForChange(RootOf(args), "exec", args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
@@ -72,7 +83,7 @@ absl::Status RunExec(const Args& args) {
 absl::Status RunRecover(const Args& args) {
   absl::Status status = ExpectPositionals("recover", args, 0, 0);
   if (!status.ok()) return status;
-  absl::Status allowed = CheckRootOnSite(RootOf(args), "recover", args.Has("allow-root"));
+  absl::Status allowed = CheckSiteForChange(RootOf(args), "recover", args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "recover");
@@ -100,8 +111,11 @@ absl::Status RunRecover(const Args& args) {
 
 absl::Status RunUndo(const Args& args) {
   absl::Status status = ExpectPositionals("undo", args, 0, 1);
+  if (status.ok() && !args.positional.empty()) {
+    status = ExpectId(args.positional[0], "run", "persist log lists the runs");
+  }
   if (!status.ok()) return status;
-  absl::Status allowed = CheckRootOnSite(RootOf(args), "undo", args.Has("allow-root"));
+  absl::Status allowed = CheckSiteForChange(RootOf(args), "undo", args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), "undo");
@@ -154,6 +168,7 @@ absl::Status RunLog(const Args& args) {
 
 absl::Status RunShow(const Args& args) {
   absl::Status status = ExpectPositionals("show", args, 1, 1);
+  if (status.ok()) status = ExpectId(args.positional[0], "run", "persist log lists the runs");
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
   if (!site.ok()) return site.status();

@@ -2,21 +2,30 @@
 //
 // persist: the command line. Thin: it parses arguments, calls the journal,
 // prints results on stdout and the human log on stderr, and maps errors to
-// the exit codes of DESIGN.md.
+// the exit codes of DESIGN.md (under --json, an error is a JSON object on
+// stdout as well).
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <iostream>
+#include <streambuf>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/report.h"
+#include "cli/root_guard.h"
 #include "cli/trash_emptier.h"
+#include "cli/version.h"
+#include "fsops/errno_status.h"
 #include "journal/exit_code.h"
+#include "journal/format.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -148,7 +157,7 @@ const std::map<std::string, Command>& Commands() {
         /*changes_site=*/true}},
       {"deploy",
        {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
-        "                 [--merge-new] [--no-switch] [--dry-run] [--json]\n"
+        "                 [--merge-new] [--no-switch] [--dry-run] [--json] [--force]\n"
         "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off]",
         "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
         "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
@@ -161,9 +170,11 @@ const std::map<std::string, Command>& Commands() {
         "--dedupe: a file the live release holds byte for byte is reflinked to it (auto, the\n"
         "default, where the filesystem can; reflink: or fail), hard-linked to it (hardlink:\n"
         "when mode, mtime and owner agree too; the releases then share that file, see the\n"
-        "README), or copied (off).",
+        "README), or copied (off).\n"
+        "SRC must hold artisan, composer.json or public/index.php: an empty directory, or one\n"
+        "that is not an app's, is refused unless --force.",
         {"root", "mode", "id", "keep", "manifest", "dedupe"},
-        {"merge-new", "no-switch", "dry-run", "json"},
+        {"merge-new", "no-switch", "dry-run", "json", "force"},
         RunDeploy,
         /*changes_site=*/true}},
       {"switch",
@@ -213,8 +224,10 @@ const std::map<std::string, Command>& Commands() {
 void PrintUsage(std::ostream& out) {
   out << "persist: deploys that keep user data and can always be undone\n\nusage:\n";
   for (const auto& [name, command] : Commands()) out << "  " << command.usage << "\n";
-  out << "\n`persist COMMAND --help` explains one command. --root defaults to the current\n"
-         "directory; --quiet keeps the progress log off stderr.\n"
+  out << "  persist --version\n";
+  out << "\n`persist COMMAND --help` explains one command. --root defaults to the nearest\n"
+         "directory at or above the current one that holds .persist/ (as git finds .git), else\n"
+         "the current directory; --quiet keeps the progress log off stderr.\n"
          "--empty-trash background|wait|later: what a command that changed a site does, once it\n"
          "has released the site, with the trees set aside in .persist/trash/ (a staged release\n"
          "undone, a stash purged): remove them in a detached background process (background,\n"
@@ -222,22 +235,89 @@ void PrintUsage(std::ostream& out) {
          "empty-trash` or the next command (later). The environment variable\n"
          "PERSIST_EMPTY_TRASH sets it too; the option wins.\n"
          "Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
-         "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n";
+         "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n"
+         "Under --json, an error is also printed on stdout, as\n"
+         "{\"error\": {\"code\": EXIT_CODE, \"message\": \"...\", \"path\": \"...\"}} (path where known).\n";
 }
 
+// std::cout's buffer, noting whether anything was written: an error is
+// given as a JSON object on stdout only when the command printed nothing
+// there, so that stdout always holds one JSON document.
+class NotingBuf : public std::streambuf {
+ public:
+  explicit NotingBuf(std::ostream& out) : out_(out), inner_(out.rdbuf()) { out_.rdbuf(this); }
+  ~NotingBuf() override { out_.rdbuf(inner_); }
+  bool wrote() const { return wrote_; }
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    wrote_ = true;
+    return inner_->sputc(static_cast<char>(c));
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (n > 0) wrote_ = true;
+    return inner_->sputn(s, n);
+  }
+  int sync() override { return inner_->pubsync(); }
+
+ private:
+  std::ostream& out_;
+  std::streambuf* inner_;
+  bool wrote_ = false;
+};
+
+// {"error": {"code": EXIT_CODE, "message": "...", "path": "..."}}, the path
+// only where the error names one.
+std::string ErrorJson(const absl::Status& status) {
+  const std::string path = StatusPath(status);
+  return absl::StrCat("{\"error\": {\"code\": ", static_cast<int>(ExitCodeOf(status)),
+                      ", \"message\": ", JsonString(std::string(status.message())),
+                      path.empty() ? "" : absl::StrCat(", \"path\": ", JsonString(path)), "}}\n");
+}
+
+int Run(const std::vector<std::string>& words, absl::Status* failure);
+
 int Main(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  NotingBuf stdout_buf(std::cout);
+  absl::Status failure;
+  const int code = Run(words, &failure);
+  // Under --json, an error is also a JSON object on stdout, for scripts;
+  // the human message is on stderr all the same.
+  const bool json = std::find(words.begin(), words.end(), "--json") != words.end();
+  if (json && !failure.ok() && !failure.message().empty() && !stdout_buf.wrote()) {
+    std::cout << ErrorJson(failure);
+  }
+  std::cout.flush();
+  return code;
+}
+
+// Parses and runs one command, and returns its exit code; `failure` gets
+// the error it reports.
+int Run(const std::vector<std::string>& words, absl::Status* failure) {
   auto logger = spdlog::stderr_color_mt("persist");
   logger->set_pattern("persist: %^%v%$");
   spdlog::set_default_logger(logger);
 
-  std::vector<std::string> words(argv + 1, argv + argc);
   if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     PrintUsage(words.empty() ? std::cerr : std::cout);
     return words.empty() ? kExitUsage : kExitOk;
   }
+  if (words[0] == "--version") {
+    // One place for each: VERSION at the top of the source tree, and the
+    // journal's own format number.
+    std::cout << "persist " << PERSIST_VERSION << "\njournal format " << kJournalFormatVersion
+              << "\n";
+    return kExitOk;
+  }
   auto it = Commands().find(words[0]);
   if (it == Commands().end()) {
-    std::cerr << "persist: unknown command \"" << words[0] << "\"\n\n";
+    *failure = WithExitCode(
+        absl::InvalidArgumentError(absl::StrCat("unknown command \"", words[0],
+                                                "\"; persist --help lists the commands")),
+        kExitUsage);
+    std::cerr << "persist: error: " << failure->message() << "\n\n";
     PrintUsage(std::cerr);
     return kExitUsage;
   }
@@ -261,6 +341,13 @@ int Main(int argc, char** argv) {
   // A bad --empty-trash is refused whatever the command; a bad variable only
   // where it would be used, so that it never stops a look at a site.
   if (status.ok() && (command.changes_site || args->values.count("empty-trash") > 0)) status = trash_mode.status();
+  // Without --root, the site is the nearest directory at or above the
+  // current one that holds .persist/, as git finds .git: commands run from
+  // inside current/, a release or shared/ act on the site, not on a new one.
+  if (status.ok() && command.value_flags.count("root") > 0 && args->values.count("root") == 0) {
+    std::optional<std::string> found = FindSiteAbove();
+    if (found.has_value() && *found != ".") args->values["root"] = *found;
+  }
   const bool ran = status.ok();
   if (ran) {
     if (args->Has("quiet")) spdlog::set_level(spdlog::level::warn);
@@ -273,6 +360,7 @@ int Main(int argc, char** argv) {
   // aside in a site's trash is emptied now, without holding anyone up, and
   // whether it succeeded or not (a failed run was undone into the trash).
   if (ran && trash_mode.ok()) EmptyTrashAfterCommand(*trash_mode);
+  *failure = status;
   return status.ok() ? kExitOk : ExitCodeOf(status);
 }
 

@@ -46,7 +46,7 @@ namespace {
 // The site opened for a change, refusing while a run is interrupted: a plan
 // made from a half-done tree would be wrong.
 absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std::string& command) {
-  absl::Status allowed = CheckRootOnSite(RootOf(args), command, args.Has("allow-root"));
+  absl::Status allowed = CheckSiteForChange(RootOf(args), command, args.Has("allow-root"));
   if (!allowed.ok()) return allowed;
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), RootOf(args), command);
@@ -58,6 +58,19 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return (*site)->NeedsRecovery(**interrupted);
   return site;
+}
+
+// The site's tree opened only to read, for a command to plan on before it
+// creates anything: the same refusal as Site::OpenForWriting's when it is
+// not there.
+absl::StatusOr<std::unique_ptr<Root>> OpenTreeToRead(const std::string& root_dir) {
+  absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), root_dir);
+  if (!root.ok()) {
+    return WithExitCode(Annotate(root.status(), "cannot open the site (give an existing directory "
+                                                "with --root)"),
+                        kExitUsage);
+  }
+  return root;
 }
 
 std::string ClassificationJson(const std::vector<Classification>& rows) {
@@ -85,9 +98,11 @@ std::string ClassificationTable(const std::vector<Classification>& rows) {
 absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
   char* resolved = realpath(path.c_str(), nullptr);
   if (resolved == nullptr) {
-    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
-                            "the release to deploy, ", path,
-                            ", cannot be found; give the directory holding the new release")),
+    return WithExitCode(WithPath(absl::InvalidArgumentError(absl::StrCat(
+                                     "the release to deploy, ", path,
+                                     ", cannot be found; give the directory holding the new "
+                                     "release")),
+                                 path),
                         kExitUsage);
   }
   std::string out = resolved;
@@ -95,10 +110,17 @@ absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
   return out;
 }
 
-void ReportHook(const HookResult& hook) {
-  std::cerr << "persist: hook (" << hook.phase() << ") `" << hook.command() << "` exited "
-            << hook.exit_code() << "\n";
+void ReportHook(const HookOutcome& outcome) {
+  const HookResult& hook = outcome.result;
+  std::cerr << "persist: hook (" << hook.phase() << ") `" << hook.command() << "` "
+            << (outcome.timed_out ? "timed out" : absl::StrCat("exited ", hook.exit_code())) << "\n";
   if (!hook.output().empty()) std::cerr << hook.output() << (hook.output().back() == '\n' ? "" : "\n");
+  if (outcome.left_running) {
+    std::cerr << "persist: note: hook `" << hook.command()
+              << "` left a process running in the background that still holds its output: it "
+                 "gets EPIPE or SIGPIPE if it writes there; send its output elsewhere (e.g. "
+                 "`command >/dev/null 2>&1 &`)\n";
+  }
 }
 
 // After the switch the release is live: a failing hook is reported, and the
@@ -108,20 +130,18 @@ absl::Status RunAfterSwitchHooks(Site& site, const DeployPlan& planned, const st
   if (planned.switch_index < 0 || planned.after_switch.empty()) return absl::OkStatus();
   absl::Status failed;
   for (const std::string& command : planned.after_switch) {
-    absl::StatusOr<HookResult> hook =
-        RunHook("after_switch", command, release_dir, root_dir, planned.release_id);
+    absl::StatusOr<HookOutcome> hook = RunHook("after_switch", command, release_dir, root_dir,
+                                               planned.release_id, planned.hook_timeout);
     if (!hook.ok()) {
       failed = hook.status();
       break;
     }
-    *run->add_hooks() = *hook;
+    *run->add_hooks() = hook->result;
     ReportHook(*hook);
-    if (hook->exit_code() != 0) {
-      failed = absl::AbortedError(absl::StrCat(
-          "after-switch hook `", command, "` failed with exit ", hook->exit_code(),
-          "; release ", planned.release_id, " is live: fix the cause, or run persist undo to go back"));
-      break;
-    }
+    failed = HookFailure(*hook, planned.hook_timeout,
+                         absl::StrCat("; release ", planned.release_id,
+                                      " is live: fix the cause, or run persist undo to go back"));
+    if (!failed.ok()) break;
   }
   absl::Status recorded = site.store().PutRun(*run);
   if (!failed.ok()) return failed;
@@ -141,6 +161,7 @@ absl::Status RunDeploy(const Args& args) {
   if (!mode.ok()) return mode.status();
   request.mode = *mode;
   request.merge_new = args.Has("merge-new");
+  request.force = args.Has("force");
   request.switch_current = !args.Has("no-switch");
 
   std::optional<int> keep;
@@ -152,9 +173,51 @@ absl::Status RunDeploy(const Args& args) {
     keep = value;
   }
   request.release_id = args.Get("id", "");
+  if (args.values.count("id") > 0) {
+    absl::Status valid = ValidateId(request.release_id, "release id");
+    if (!valid.ok()) {
+      return WithExitCode(absl::InvalidArgumentError(absl::StrCat(valid.message(), "; give another --id")),
+                          kExitUsage);
+    }
+  }
   absl::StatusOr<Dedupe> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
   if (!dedupe.ok()) return WithExitCode(dedupe.status(), kExitUsage);
   request.dedupe = ModeOfDedupe(*dedupe);
+  const std::string manifest = args.Get("manifest", "on");
+  if (manifest != "on" && manifest != "off") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--manifest takes on or off, not \"", manifest, "\""));
+  }
+
+  auto print_dry_run = [&](const DeployPlan& planned) {
+    if (args.Has("json")) {
+      std::cout << ClassificationJson(planned.classification);
+      return;
+    }
+    std::cout << "classification of " << request.source << ":\n"
+              << ClassificationTable(planned.classification) << "\nplan ("
+              << (planned.first ? "first" : "subsequent") << " deploy of release "
+              << planned.release_id << "), nothing changed:\n";
+    for (int i = 0; i < planned.plan.op_size(); ++i) {
+      std::cout << "  " << i + 1 << ". " << DescribeOp(planned.plan.op(i)) << "\n";
+    }
+    for (const std::string& note : planned.notes) std::cout << "note: " << note << "\n";
+  };
+  // A site persist has not opened yet: the deploy is planned on its tree,
+  // read only, before .persist/ is created, so that a refused deploy (or a
+  // dry run) leaves nothing behind. The plan is made again under the lock.
+  if (!HasSiteState(RootOf(args))) {
+    absl::Status allowed = CheckSiteForChange(RootOf(args), "deploy", args.Has("allow-root"));
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<std::unique_ptr<Root>> tree = OpenTreeToRead(RootOf(args));
+    if (!tree.ok()) return tree.status();
+    absl::StatusOr<DeployPlan> trial = PlanNewSiteDeploy(**tree, request, keep);
+    if (!trial.ok()) return trial.status();
+    if (args.Has("dry-run")) {
+      print_dry_run(*trial);
+      return absl::OkStatus();
+    }
+  }
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "deploy");
   if (!site.ok()) return site.status();
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**site, request, keep);
@@ -172,26 +235,10 @@ absl::Status RunDeploy(const Args& args) {
   }
 
   if (args.Has("dry-run")) {
-    if (args.Has("json")) {
-      std::cout << ClassificationJson(planned->classification);
-      return absl::OkStatus();
-    }
-    std::cout << "classification of " << request.source << ":\n"
-              << ClassificationTable(planned->classification) << "\nplan ("
-              << (planned->first ? "first" : "subsequent") << " deploy of release "
-              << planned->release_id << "), nothing changed:\n";
-    for (int i = 0; i < planned->plan.op_size(); ++i) {
-      std::cout << "  " << i + 1 << ". " << DescribeOp(planned->plan.op(i)) << "\n";
-    }
-    for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
+    print_dry_run(*planned);
     return absl::OkStatus();
   }
   RunOptions options = DeployRunOptions(**site, *planned);
-  const std::string manifest = args.Get("manifest", "on");
-  if (manifest != "on" && manifest != "off") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--manifest takes on or off, not \"", manifest, "\""));
-  }
   options.record_manifests = manifest == "on";
   CopyStats copied;
   options.copy_stats = &copied;
@@ -204,16 +251,15 @@ absl::Status RunDeploy(const Args& args) {
       planned->switch_index >= 0 ? planned->switch_index : planned->plan.op_size();
   auto run_before_switch_hooks = [&](Run* run) -> absl::Status {
     for (const std::string& command : planned->before_switch) {
-      absl::StatusOr<HookResult> hook =
-          RunHook("before_switch", command, release_dir, *root_dir, planned->release_id);
+      absl::StatusOr<HookOutcome> hook = RunHook("before_switch", command, release_dir, *root_dir,
+                                                 planned->release_id, planned->hook_timeout);
       if (!hook.ok()) return hook.status();
-      *run->add_hooks() = *hook;
+      *run->add_hooks() = hook->result;
       ReportHook(*hook);
-      if (hook->exit_code() != 0) {
-        return absl::AbortedError(absl::StrCat("before-switch hook `", command, "` failed with exit ",
-                                               hook->exit_code(), " in ", release_dir,
-                                               " (its output is above and in persist show)"));
-      }
+      absl::Status failed = HookFailure(
+          *hook, planned->hook_timeout,
+          absl::StrCat(" in ", release_dir, " (its output is above and in persist show)"));
+      if (!failed.ok()) return failed;
     }
     return absl::OkStatus();
   };
@@ -256,17 +302,41 @@ absl::Status RunDeploy(const Args& args) {
 
 namespace {
 
+constexpr char kShowReleases[] = "persist log and ls releases/ show the releases";
+
+// OK when `release` is a release id and releases/`release` a directory.
+absl::Status ExpectRelease(const Root& root, const std::string& release) {
+  absl::Status valid = ExpectId(release, "release", kShowReleases);
+  if (!valid.ok()) return valid;
+  absl::StatusOr<PathState> target = root.Observe(JoinPath("releases", release), false);
+  if (!target.ok()) return target.status();
+  if (target->type() != DIRECTORY) {
+    return WithExitCode(WithPath(absl::InvalidArgumentError(absl::StrCat(
+                                     "there is no release ", PrintablePath(release), " under ",
+                                     PrintablePath(root.dir()), "/releases/; ", kShowReleases)),
+                                 JoinPath("releases", release)),
+                        kExitUsage);
+  }
+  return absl::OkStatus();
+}
+
+// On a site persist has not opened yet, ExpectRelease before anything is
+// created: a switch to a release that is not there leaves no .persist/.
+absl::Status ExpectReleaseOnNewSite(const Args& args, const std::string& release,
+                                    const std::string& command) {
+  if (HasSiteState(RootOf(args))) return absl::OkStatus();
+  absl::Status allowed = CheckSiteForChange(RootOf(args), command, args.Has("allow-root"));
+  if (!allowed.ok()) return allowed;
+  absl::StatusOr<std::unique_ptr<Root>> tree = OpenTreeToRead(RootOf(args));
+  if (!tree.ok()) return tree.status();
+  return ExpectRelease(**tree, release);
+}
+
 // Points current at `release` as one run of `kind`.
 absl::Status PointCurrentAt(Site& site, const std::string& release, const std::string& kind) {
   Root& root = site.root();
-  absl::StatusOr<PathState> target = root.Observe(JoinPath("releases", release), false);
-  if (!target.ok()) return target.status();
-  if (release.empty() || release.find('/') != std::string::npos || target->type() != DIRECTORY) {
-    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
-                            "there is no release ", PrintablePath(release),
-                            " under releases/; persist log and ls releases/ show the releases")),
-                        kExitUsage);
-  }
+  absl::Status exists = ExpectRelease(root, release);
+  if (!exists.ok()) return exists;
   absl::StatusOr<std::string> live = CurrentRelease(root);
   if (!live.ok()) return live.status();
   if (*live == release) {
@@ -295,6 +365,8 @@ absl::Status PointCurrentAt(Site& site, const std::string& release, const std::s
 
 absl::Status RunSwitch(const Args& args) {
   absl::Status status = ExpectPositionals("switch", args, 1, 1);
+  if (status.ok()) status = ExpectId(args.positional[0], "release", kShowReleases);
+  if (status.ok()) status = ExpectReleaseOnNewSite(args, args.positional[0], "switch");
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "switch");
   if (!site.ok()) return site.status();
@@ -303,6 +375,10 @@ absl::Status RunSwitch(const Args& args) {
 
 absl::Status RunRollback(const Args& args) {
   absl::Status status = ExpectPositionals("rollback", args, 0, 0);
+  if (status.ok() && args.values.count("to") > 0) {
+    status = ExpectId(args.Get("to", ""), "release", kShowReleases);
+    if (status.ok()) status = ExpectReleaseOnNewSite(args, args.Get("to", ""), "rollback");
+  }
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = OpenForChange(args, "rollback");
   if (!site.ok()) return site.status();
@@ -515,6 +591,28 @@ absl::Status RunLink(const Args& args) {
   request.mode = *mode;
   request.local = *local;
 
+  auto plan_on = [&](const Root& tree) -> absl::StatusOr<LinkPlan> {
+    absl::StatusOr<Profile> profile =
+        LoadSiteProfile(tree, JoinPath(request.shared_dir, ".persistence-config"));
+    if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+    absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
+    if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+    absl::StatusOr<LinkPlan> planned = PlanLink(tree, Classifier(*rules), request);
+    if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+    return planned;
+  };
+  // The directory holding both has no .persist/ yet: the link is planned on
+  // its tree, read only, before .persist/ is created, so that a refused link
+  // leaves nothing behind. The plan is made again under the lock.
+  if (request.mode != LinkRequest::kVerify && !HasSiteState(root)) {
+    absl::Status allowed = CheckSiteForChange(root, "link", args.Has("allow-root"));
+    if (!allowed.ok()) return allowed;
+    absl::StatusOr<std::unique_ptr<Root>> opened = OpenTreeToRead(root);
+    if (!opened.ok()) return opened.status();
+    absl::StatusOr<LinkPlan> trial = plan_on(**opened);
+    if (!trial.ok()) return trial.status();
+  }
+
   std::unique_ptr<Site> site;
   std::unique_ptr<Root> read_only;
   const Root* tree = nullptr;
@@ -531,12 +629,8 @@ absl::Status RunLink(const Args& args) {
     site = std::move(*opened);
     tree = &site->root();
   }
-  absl::StatusOr<Profile> profile = LoadSiteProfile(*tree, JoinPath(request.shared_dir, ".persistence-config"));
-  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
-  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
-  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
-  absl::StatusOr<LinkPlan> planned = PlanLink(*tree, Classifier(*rules), request);
-  if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+  absl::StatusOr<LinkPlan> planned = plan_on(*tree);
+  if (!planned.ok()) return planned.status();
 
   if (request.mode == LinkRequest::kVerify) {
     for (const Problem& p : planned->problems) {
@@ -658,6 +752,9 @@ absl::Status RunCustom(const Args& args) {
 
 absl::Status RunDiff(const Args& args) {
   absl::Status status = ExpectPositionals("diff", args, 2, 2);
+  for (size_t i = 0; status.ok() && i < 2; ++i) {
+    status = ExpectId(args.positional[i], "release", "persist log lists the releases deployed");
+  }
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
   if (!site.ok()) return site.status();

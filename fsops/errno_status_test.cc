@@ -28,6 +28,19 @@ TEST(ErrnoStatusTest, MessageNamesWhatPathCauseAndErrnoName) {
             std::string("write shared/.env: ") + strerror(ENOSPC) + " (ENOSPC)");
 }
 
+TEST(ErrnoStatusTest, CarriesItsPathThroughAnnotate) {
+  absl::Status status = Annotate(ErrnoStatus(ENOSPC, "write", "shared/.env"), "deploy");
+  EXPECT_EQ(StatusPath(status), "shared/.env");
+  EXPECT_EQ(StatusPath(ErrnoStatus(EACCES, "open", "")), ".");
+}
+
+TEST(ErrnoStatusTest, WithPathSetsThePathAndLeavesOkAlone) {
+  EXPECT_EQ(StatusPath(absl::InvalidArgumentError("no")), "");
+  EXPECT_EQ(StatusPath(WithPath(absl::InvalidArgumentError("no"), "/srv/up")), "/srv/up");
+  EXPECT_TRUE(WithPath(absl::OkStatus(), "/srv/up").ok());
+  EXPECT_EQ(StatusPath(WithPath(absl::OkStatus(), "/srv/up")), "");
+}
+
 TEST(ErrnoStatusTest, AnEmptyPathIsShownAsTheRoot) {
   absl::Status status = ErrnoStatus(EACCES, "open", "");
   EXPECT_TRUE(Contains(status.message(), "open .:")) << status;

@@ -29,6 +29,26 @@ absl::Status ValidateRelativePath(absl::string_view path) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateId(absl::string_view id, absl::string_view kind) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kind, " \"", PrintablePath(id), "\" ", why, ": an id is one name of 1 to ", kMaxIdLength,
+        " letters, digits, '.', '_' or '-', not starting with '.', such as 20261128T101500Z"));
+  };
+  if (id.empty()) return bad("is empty");
+  if (id.size() > kMaxIdLength) return bad(absl::StrCat("is ", id.size(), " bytes long"));
+  for (char c : id) {
+    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-';
+    if (safe) continue;
+    const unsigned char byte = static_cast<unsigned char>(c);
+    return bad(byte > 0x20 && byte < 0x7f ? absl::StrFormat("holds a '%c'", c)
+                                          : absl::StrFormat("holds the byte \\x%02x", byte));
+  }
+  if (id.front() == '.') return bad("starts with '.'");
+  return absl::OkStatus();
+}
+
 std::pair<std::string, std::string> SplitParent(absl::string_view path) {
   size_t slash = path.rfind('/');
   if (slash == absl::string_view::npos) return {"", std::string(path)};

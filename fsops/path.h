@@ -23,6 +23,18 @@ namespace persist {
 // InvalidArgument naming the path and what is wrong with it.
 absl::Status ValidateRelativePath(absl::string_view path);
 
+// The longest release or run id persist accepts.
+inline constexpr size_t kMaxIdLength = 128;
+
+// OK when `id` can name a release (releases/ID) or a run (.persist/stash/ID):
+// one safe path component of 1 to kMaxIdLength bytes, each a letter, a digit,
+// '.', '_' or '-', not starting with '.' (so never "." or "..", nor a name
+// persist gives its staging directories). Otherwise an InvalidArgument that
+// names `kind` ("release id", "run id") and the id, escaped, and says what an
+// id may hold. The one check for every id persist reads: from the command
+// line and from directory listings.
+absl::Status ValidateId(absl::string_view id, absl::string_view kind);
+
 // Splits "a/b/c" into {"a/b", "c"} and "c" into {"", "c"}.
 std::pair<std::string, std::string> SplitParent(absl::string_view path);
 

@@ -76,6 +76,48 @@ TEST(ValidateRelativePathTest, RejectsComponentsLongerThan255Bytes) {
   EXPECT_TRUE(ValidateRelativePath(long_path).ok());
 }
 
+TEST(ValidateIdTest, AcceptsTimeBasedAndHandGivenIds) {
+  for (const char* id : {"20261128T101500Z", "20261128T101500Z-2", "v1", "v1.2.3", "release_9",
+                         "-", "a..b", "V"}) {
+    EXPECT_TRUE(ValidateId(id, "release id").ok()) << id;
+  }
+  EXPECT_TRUE(ValidateId(std::string(kMaxIdLength, 'x'), "run id").ok());
+}
+
+TEST(ValidateIdTest, RejectsDotAndDotDotAndEveryLeadingDot) {
+  for (const char* id : {".", "..", ".hidden", ".persist-r1-1.tmp"}) {
+    absl::Status status = ValidateId(id, "release id");
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << id;
+    EXPECT_NE(status.message().find("starts with '.'"), absl::string_view::npos) << status;
+  }
+}
+
+TEST(ValidateIdTest, RejectsPathsAndNamesThatLeaveTheDirectory) {
+  for (const char* id : {"../../etc", "a/b", "/etc", "releases/v1"}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ValidateId(id, "release id"))) << id;
+  }
+}
+
+TEST(ValidateIdTest, RejectsNewlinesSpacesAndEveryOtherByte) {
+  absl::Status status = ValidateId("a\nb", "run id");
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  // The message names the kind and the id on one line, and says what an id holds.
+  EXPECT_EQ(status.message().find('\n'), absl::string_view::npos) << status;
+  EXPECT_NE(status.message().find("run id \"a\\x0ab\""), absl::string_view::npos) << status;
+  EXPECT_NE(status.message().find("letters, digits"), absl::string_view::npos) << status;
+  for (const std::string id : {std::string("a b"), std::string("a$b"), std::string("a\0b", 3),
+                               std::string("caf\xc3\xa9"), std::string("a*"), std::string("a:b")}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ValidateId(id, "release id"))) << PrintablePath(id);
+  }
+}
+
+TEST(ValidateIdTest, RejectsTheEmptyIdAndOneLongerThanTheLimit) {
+  EXPECT_NE(ValidateId("", "release id").message().find("is empty"), absl::string_view::npos);
+  absl::Status status = ValidateId(std::string(kMaxIdLength + 1, 'x'), "release id");
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_NE(status.message().find("129 bytes long"), absl::string_view::npos) << status;
+}
+
 TEST(SplitParentTest, SplitsAtTheLastSlash) {
   EXPECT_EQ(SplitParent("a/b/c"), std::make_pair(std::string("a/b"), std::string("c")));
   EXPECT_EQ(SplitParent("a/b"), std::make_pair(std::string("a"), std::string("b")));

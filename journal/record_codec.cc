@@ -46,18 +46,7 @@ absl::Status CheckStates(const google::protobuf::RepeatedPtrField<PathState>& st
 
 bool KnownFileType(FileType type) { return type != FILE_TYPE_UNSPECIFIED && FileType_IsValid(type); }
 
-absl::Status ValidateRunId(absl::string_view id) {
-  if (id.find('/') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("run id \"", PrintablePath(id), "\" holds a '/'"));
-  }
-  absl::Status valid = ValidateRelativePath(id);
-  if (!valid.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("run id \"", PrintablePath(id), "\" is not a directory name"));
-  }
-  return absl::OkStatus();
-}
+absl::Status ValidateRunId(absl::string_view id) { return ValidateId(id, "run id"); }
 
 absl::StatusOr<Run> DecodeRun(absl::string_view bytes) {
   Run run;

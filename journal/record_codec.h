@@ -20,8 +20,8 @@
 
 namespace persist {
 
-// OK when `id` can name a run's directory beneath .persist/stash/: one
-// non-empty path component, not "." or "..", without '/' or NUL.
+// OK when `id` can name a run's directory beneath .persist/stash/: the
+// one id check of fsops/path.h (ValidateId), as a "run id".
 absl::Status ValidateRunId(absl::string_view id);
 
 // A Run: its id passes ValidateRunId and its state is a known RunState.

@@ -43,7 +43,8 @@ TEST(ValidateRunIdTest, TakesOneDirectoryName) {
   EXPECT_TRUE(ValidateRunId("20261128T101500Z-10").ok());
   for (const std::string& bad :
        {std::string(""), std::string("."), std::string(".."), std::string("a/b"),
-        std::string("../x"), std::string("r\0x", 3), std::string(256, 'r')}) {
+        std::string("../x"), std::string("r\0x", 3), std::string(256, 'r'),
+        std::string("a\nb"), std::string("a b"), std::string(".hidden")}) {
     EXPECT_FALSE(ValidateRunId(bad).ok()) << bad;
   }
 }

@@ -72,7 +72,8 @@ bool ReleaseIdLess(const std::string& a, const std::string& b) {
 }
 
 absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
-                                                      const DeployTimes& deployed_at) {
+                                                      const DeployTimes& deployed_at,
+                                                      std::vector<std::string>* skipped) {
   absl::StatusOr<Fd> dir = site.OpenDir("releases");
   if (!dir.ok()) {
     if (StatusErrno(dir.status()) == ENOENT) return std::vector<std::string>();
@@ -83,6 +84,10 @@ absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
   std::vector<std::string> releases;
   for (const std::string& name : *names) {
     if (name.empty() || name[0] == '.') continue;  // staging names of runs
+    if (!ValidateId(name, "release id").ok()) {
+      if (skipped != nullptr) skipped->push_back(name);
+      continue;
+    }
     releases.push_back(name);
   }
   auto when = [&deployed_at](const std::string& id) -> int64_t {
@@ -94,6 +99,7 @@ absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
     if (at != bt) return at < bt;
     return ReleaseIdLess(a, b);
   });
+  if (skipped != nullptr) std::sort(skipped->begin(), skipped->end());
   return releases;
 }
 
@@ -129,16 +135,12 @@ namespace {
 
 using Identity = std::pair<uint64_t, uint64_t>;  // device, inode
 
-// The directory `source` and every directory above it, as they really are:
-// `source` is opened the way the import will open it (symlinks in its path
-// followed) and climbed through "..", so no spelling of the path, and no
-// symlink on the way to it, hides where it lies.
-absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string& source) {
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, source);
+// The directory open at `dir` and every directory above it, as they really
+// are: climbed through "..", so no spelling of a path, and no symlink on the
+// way to it, hides where it lies.
+absl::StatusOr<std::vector<Identity>> AncestorsOf(Env* env, Fd dir, const std::string& path) {
   std::vector<Identity> out;
-  for (std::string shown = source;; shown += "/..") {
+  for (std::string shown = path;; shown += "/..") {
     struct stat st;
     absl::Status status = env->StatAt(dir.get(), "", &st, shown);
     if (!status.ok()) return status;
@@ -149,6 +151,65 @@ absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string&
     if (!parent.ok()) return parent.status();
     dir = Fd(env, *parent, shown + "/..");
   }
+}
+
+// AncestorsOf `source`, opened the way the import will open it (symlinks in
+// its path followed).
+absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string& source) {
+  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
+  if (!fd.ok()) return fd.status();
+  return AncestorsOf(env, Fd(env, *fd, source), source);
+}
+
+// Whether the directory `dir` holds one of kAppMarkers, a regular file.
+absl::StatusOr<bool> HoldsAppMarker(Env* env, const std::string& dir) {
+  for (const char* marker : kAppMarkers) {
+    absl::StatusOr<PathState> state = ObserveSource(env, dir, marker);
+    if (!state.ok()) {
+      // A part of the marker's path that is no directory (public a file).
+      if (StatusErrno(state.status()) == ENOTDIR) continue;
+      return state.status();
+    }
+    if (state->type() == REGULAR) return true;
+  }
+  return false;
+}
+
+// OK when `source` holds a file and one of kAppMarkers. Else the refusal,
+// naming what is missing and --force (and the one directory inside it that
+// holds the app, when that is what was meant).
+absl::Status RefuseNonApp(Env* env, const std::string& source) {
+  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
+  if (!fd.ok()) return fd.status();
+  Fd dir(env, *fd, source);
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), source);
+  if (!names.ok()) return names.status();
+  if (names->empty()) {
+    return WithPath(
+        Refuse(absl::StrCat(source, " is empty: deployed, it would replace the live release with "
+                                    "nothing; give the directory holding the release (or add "
+                                    "--force to deploy an empty release)")),
+        source);
+  }
+  absl::StatusOr<bool> marked = HoldsAppMarker(env, source);
+  if (!marked.ok()) return marked.status();
+  if (*marked) return absl::OkStatus();
+  std::string hint;
+  if (names->size() == 1) {
+    const std::string inner = JoinPath(source, names->front());
+    absl::StatusOr<PathState> state = ObserveSource(env, inner, "");
+    if (state.ok() && state->type() == DIRECTORY) {
+      absl::StatusOr<bool> inner_marked = HoldsAppMarker(env, inner);
+      if (inner_marked.ok() && *inner_marked) {
+        hint = absl::StrCat(" (", PrintablePath(inner), " holds the app: deploy that)");
+      }
+    }
+  }
+  return WithPath(
+      Refuse(absl::StrCat(source, " holds none of artisan, composer.json and public/index.php, so "
+                                  "it is not the directory of a PHP/Laravel app",
+                          hint, "; give the app's directory, or add --force to deploy it as it is")),
+      source);
 }
 
 }  // namespace
@@ -182,27 +243,54 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
                                       const DeployRequest& request) {
   Env* env = site.env();
   DeployPlan result;
-  // SRC: an existing directory, not inside the site's own trees.
+  // SRC: an existing directory; not the site, nor a directory holding it
+  // (the copy would copy into itself until the disk is full), nor inside
+  // the site's own trees. Compared by device and inode.
   absl::StatusOr<PathState> src = ObserveSource(env, request.source, "");
   if (!src.ok() || src->type() == ABSENT) {
-    return Refuse(absl::StrCat("the release to deploy, ", request.source,
-                               ", does not exist; give the directory holding the new release"));
+    return WithPath(Refuse(absl::StrCat("the release to deploy, ", request.source,
+                                        ", does not exist; give the directory holding the new "
+                                        "release")),
+                    request.source);
   }
   if (src->type() != DIRECTORY) {
-    return Refuse(absl::StrCat(request.source, " is not a directory; unpack the release first and "
-                                               "give its directory"));
+    return WithPath(Refuse(absl::StrCat(request.source, " is not a directory; unpack the release "
+                                                        "first and give its directory")),
+                    request.source);
   }
   absl::StatusOr<std::vector<Identity>> ancestors = RealAncestors(env, request.source);
   if (!ancestors.ok()) return ancestors.status();
-  for (const char* own : {"releases", "shared", ".persist", "current"}) {
+  absl::StatusOr<int> root_fd = env->OpenAt(site.fd(), ".", O_RDONLY | O_DIRECTORY, 0, site.dir());
+  if (!root_fd.ok()) return root_fd.status();
+  absl::StatusOr<std::vector<Identity>> site_ancestors =
+      AncestorsOf(env, Fd(env, *root_fd, site.dir()), site.dir());
+  if (!site_ancestors.ok()) return site_ancestors.status();
+  const auto at = std::find(site_ancestors->begin(), site_ancestors->end(), ancestors->front());
+  if (at != site_ancestors->end()) {
+    return WithPath(
+        Refuse(absl::StrCat(
+            request.source, at == site_ancestors->begin() ? " is the site " : " holds the site ",
+            site.dir(), ": a deploy would copy the site into its own releases/ until the disk is "
+            "full; upload the release to a directory outside the site (e.g. ~/uploads/) and "
+            "deploy it from there")),
+        request.source);
+  }
+  // public_html too, while it is a directory: the deploy moves it away.
+  for (const char* own : {"releases", "shared", ".persist", "current", "public_html"}) {
     absl::StatusOr<PathState> inside = site.Observe(own, false);
     if (!inside.ok() || inside->type() != DIRECTORY) continue;
     const Identity dir{inside->dev(), inside->inode()};
     if (std::find(ancestors->begin(), ancestors->end(), dir) != ancestors->end()) {
-      return Refuse(absl::StrCat(request.source, " lies inside the site's ", own,
-                                 "/; upload the release somewhere else (e.g. ~/uploads/) and "
-                                 "deploy it from there"));
+      return WithPath(Refuse(absl::StrCat(request.source, " lies inside the site's ", own,
+                                          "/; upload the release somewhere else (e.g. ~/uploads/) "
+                                          "and deploy it from there")),
+                      request.source);
     }
+  }
+
+  if (!request.force) {
+    absl::Status looks_like_an_app = RefuseNonApp(env, request.source);
+    if (!looks_like_an_app.ok()) return looks_like_an_app;
   }
 
   // A fifo, socket or device in the release would stop its copy halfway:
@@ -216,16 +304,15 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     if (!id.ok()) return id.status();
     result.release_id = *id;
   } else {
-    absl::Status valid = ValidateRelativePath(result.release_id);
-    if (!valid.ok() || result.release_id.find('/') != std::string::npos || result.release_id[0] == '.') {
-      return Refuse(absl::StrCat("release id \"", PrintablePath(result.release_id),
-                                 "\" must be one plain name, such as 20261128T101500Z"));
-    }
+    absl::Status valid = ValidateId(result.release_id, "release id");
+    if (!valid.ok()) return Refuse(absl::StrCat(valid.message(), "; give another --id"));
     absl::StatusOr<PathState> taken = site.Observe(JoinPath("releases", result.release_id), false);
     if (!taken.ok()) return taken.status();
     if (taken->type() != ABSENT) {
-      return Refuse(absl::StrCat("releases/", result.release_id,
-                                 " exists already; choose another --id or leave it out"));
+      const std::string taken_path = JoinPath("releases", result.release_id);
+      return WithPath(Refuse(absl::StrCat(taken_path,
+                                          " exists already; choose another --id or leave it out")),
+                      taken_path);
     }
   }
   const std::string release = JoinPath("releases", result.release_id);
@@ -305,8 +392,15 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
 
   // Prune: keep the newest `keep` releases, counting the new one; never the
   // live release.
-  absl::StatusOr<std::vector<std::string>> releases = ListReleases(site, request.deployed_at);
+  std::vector<std::string> not_ids;
+  absl::StatusOr<std::vector<std::string>> releases =
+      ListReleases(site, request.deployed_at, &not_ids);
   if (!releases.ok()) return releases.status();
+  for (const std::string& name : not_ids) {
+    result.notes.push_back(absl::StrCat(
+        "releases/", PrintablePath(name), " is not a release persist can name (a release id is ",
+        "letters, digits, '.', '_' and '-'): it is neither counted nor pruned; rename or move it"));
+  }
   absl::StatusOr<std::string> live = CurrentRelease(site);
   if (!live.ok()) return live.status();
   const int keep = std::max(1, request.keep);

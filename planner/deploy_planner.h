@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "fsops/root.h"
 #include "planner/classifier.h"
 #include "planner/outcome.h"
@@ -51,6 +52,9 @@ struct DeployRequest {
   int keep = 5;
   bool merge_new = false;
   bool switch_current = true;
+  // Deploy SRC even when it is empty or holds none of the app's markers
+  // (kAppMarkers).
+  bool force = false;
   bool has_deployed_before = false;  // from the journal, for kAuto
   // How files unchanged since the live release are made (copy_tree.h).
   DedupeMode dedupe = DEDUPE_AUTO;
@@ -67,10 +71,18 @@ struct DeployPlan {
   // What the run must have left in place when it commits: the release, what
   // it moved into shared/, and every link it made (outcome.h).
   Outcomes outcomes;
-  // The profile's commands to run in the release around the switch.
+  // The profile's commands to run in the release around the switch, and
+  // how long each may run (hook_timeout).
   std::vector<std::string> before_switch;
   std::vector<std::string> after_switch;
+  absl::Duration hook_timeout = absl::Seconds(300);
 };
+
+// What a release of a PHP/Laravel app holds at least one of. A SRC with none
+// (an empty directory, the directory above the app, a half-unpacked
+// archive) is refused unless DeployRequest::force: deployed, it would
+// replace the live app with something that is not one.
+inline constexpr const char* kAppMarkers[] = {"artisan", "composer.json", "public/index.php"};
 
 // Parses "auto", "first", "subsequent", and the blueprint's "true"
 // (first) and "false" (subsequent).
@@ -105,9 +117,14 @@ bool ReleaseIdLess(const std::string& a, const std::string& b);
 // The release ids under releases/, oldest first: in the order they were
 // deployed (`deployed_at`); releases without a deploy record (made by hand,
 // or from a journal that was lost) come before every recorded one, among
-// themselves by ReleaseIdLess.
+// themselves by ReleaseIdLess. Names that start with '.' are runs' staging
+// directories and are left out; other names that are not valid ids
+// (fsops/path.h ValidateId: a name with a space, a newline, a '$' ...) are
+// left out too, since no command could name them safely, and go to
+// *skipped, when given, for the caller to report.
 absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
-                                                      const DeployTimes& deployed_at = {});
+                                                      const DeployTimes& deployed_at = {},
+                                                      std::vector<std::string>* skipped = nullptr);
 
 }  // namespace persist
 

@@ -28,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "fsops/env.h"
+#include "fsops/path.h"
 #include "fsops/root.h"
 #include "gtest/gtest.h"
 #include "planner/classifier.h"
@@ -283,6 +284,33 @@ TEST_F(DeployPlannerTest, ListReleasesSortsOldestFirstAndSkipsStagingNames) {
                                                  "20261128T101500Z-2"}));
 }
 
+TEST_F(DeployPlannerTest, ListReleasesSkipsAndReportsNamesThatAreNotIds) {
+  for (const char* name : {"v1", "v2", "has space", "new\nline", "$(reboot)"}) {
+    MakeDir(site() + "/releases/" + name);
+  }
+  std::vector<std::string> skipped;
+  absl::StatusOr<std::vector<std::string>> releases = ListReleases(*OpenSite(), {}, &skipped);
+  ASSERT_TRUE(releases.ok()) << releases.status();
+  EXPECT_EQ(*releases, (std::vector<std::string>{"v1", "v2"}));
+  EXPECT_EQ(skipped, (std::vector<std::string>{"$(reboot)", "has space", "new\nline"}));
+  // Without a list for them, they are left out all the same.
+  releases = ListReleases(*OpenSite());
+  ASSERT_TRUE(releases.ok()) << releases.status();
+  EXPECT_EQ(*releases, (std::vector<std::string>{"v1", "v2"}));
+}
+
+TEST_F(DeployPlannerTest, ADeployNamesAndNeverPrunesADirectoryInReleasesThatIsNotAnId) {
+  MakeDeployedSite("v1");
+  MakeDir(site() + "/releases/old copy");
+  WriteRelease(upload("v2"), "v2");
+  DeployRequest request = Request(upload("v2"), "v2");
+  request.keep = 1;
+  DeployPlan planned = Planned(request);
+  EXPECT_EQ(Pruned(planned.plan), (std::vector<std::string>{"remove releases/v1"}))
+      << PlanListing(planned.plan);
+  EXPECT_TRUE(AnyNoteHas(planned, "releases/old copy is not a release persist can name"));
+}
+
 TEST_F(DeployPlannerTest, CurrentReleaseIsEmptyWithoutCurrent) {
   absl::StatusOr<std::string> live = CurrentRelease(*OpenSite());
   ASSERT_TRUE(live.ok()) << live.status();
@@ -358,6 +386,44 @@ TEST_F(DeployPlannerTest, ASourceInsideTheSitesSharedIsRefused) {
           {site() + "/shared/storage/app/v2", "inside the site's shared/", "somewhere else"});
 }
 
+TEST_F(DeployPlannerTest, ASourceThatIsTheSiteItselfIsRefused) {
+  MakeDeployedSite("v1");
+  Refused(Request(site(), "v2"), {site() + " is the site", "copy the site into its own releases/",
+                                  "outside the site"});
+}
+
+TEST_F(DeployPlannerTest, ASourceThatHoldsTheSiteIsRefused) {
+  MakeDeployedSite("v1");
+  Refused(Request(dir_.path(), "v2"), {dir_.path() + " holds the site", "outside the site"});
+}
+
+TEST_F(DeployPlannerTest, ASourceThatHoldsTheSiteThroughASymlinkOrDotDotIsRefused) {
+  MakeDeployedSite("v1");
+  MakeDir(upload("v2"));
+  MakeSymlink("..", upload("up"));  // uploads/up/. is the directory holding the site
+  Refused(Request(upload("up") + "/.", "v2"), {"holds the site"});
+  Refused(Request(upload("up") + "/site/shared/..", "v2"), {"is the site"});
+  Refused(Request(upload("v2") + "/../..", "v2"), {"holds the site"});
+  Refused(Request(site() + "/releases/..", "v2"), {"is the site"});
+}
+
+TEST_F(DeployPlannerTest, ASourceInsideAPublicHtmlDirectoryIsRefused) {
+  MakeDeployedSite("v1");
+  WriteRelease(site() + "/public_html/new", "v2");
+  Refused(Request(site() + "/public_html/new", "v2"), {"inside the site's public_html/"});
+}
+
+// A site may be a home directory (shared hosting: ~/public_html), where the
+// uploads directory lies inside the site's root: only the site's own trees
+// are refused.
+TEST_F(DeployPlannerTest, ASourceInsideTheSiteOutsideItsOwnTreesIsDeployed) {
+  MakeDeployedSite("v1");
+  WriteRelease(site() + "/uploads/v2", "v2");
+  DeployPlan planned = Planned(Request(site() + "/uploads/v2", "v2"));
+  EXPECT_EQ(IndexOf(planned.plan, "import " + site() + "/uploads/v2 -> releases/v2"), 0)
+      << PlanListing(planned.plan);
+}
+
 TEST_F(DeployPlannerTest, ASourceThatIsASymlinkToADirectoryOfTheSiteIsRefused) {
   MakeDeployedSite("v1");
   WriteRelease(site() + "/shared/incoming", "v2");
@@ -394,10 +460,65 @@ TEST_F(DeployPlannerTest, ASourceSpelledWithDotDotThroughASymlinkIsRefused) {
 
 TEST_F(DeployPlannerTest, AReleaseIdWithASlashOrADotIsRefused) {
   WriteRelease(upload("v2"), "v2");
-  for (const std::string id : {"a/b", "../v2", ".hidden", "v2/", "/v2"}) {
+  for (const std::string id : {"a/b", "../v2", ".hidden", "v2/", "/v2", "..", "."}) {
     SCOPED_TRACE(id);
-    Refused(Request(upload("v2"), id), {"release id", "must be one plain name"});
+    Refused(Request(upload("v2"), id), {"release id", "letters, digits", "give another --id"});
   }
+}
+
+TEST_F(DeployPlannerTest, AReleaseIdWithANewlineASpaceOrAShellCharacterIsRefused) {
+  WriteRelease(upload("v2"), "v2");
+  Refused(Request(upload("v2"), "a\nb"), {"release id \"a\\x0ab\"", "give another --id"});
+  for (const std::string id : {std::string("a b"), std::string("v$2"), std::string("v2;rm"),
+                               std::string(kMaxIdLength + 1, 'v')}) {
+    SCOPED_TRACE(id);
+    Refused(Request(upload("v2"), id), {"release id", "letters, digits"});
+  }
+}
+
+TEST_F(DeployPlannerTest, AnEmptySourceIsRefusedUnlessForced) {
+  MakeDeployedSite("v1");
+  MakeDir(upload("empty"));
+  Refused(Request(upload("empty"), "v2"), {upload("empty") + " is empty",
+                                           "replace the live release with nothing", "--force"});
+  DeployRequest forced = Request(upload("empty"), "v2");
+  forced.force = true;
+  DeployPlan planned = Planned(forced);
+  EXPECT_TRUE(AnyOpMentions(planned.plan, "import " + upload("empty"))) << PlanListing(planned.plan);
+}
+
+TEST_F(DeployPlannerTest, ASourceWithoutAnAppMarkerIsRefusedUnlessForced) {
+  MakeDeployedSite("v1");
+  WriteRelease(upload("v2"), "v2");
+  testing::RemoveAll(upload("v2") + "/artisan");
+  testing::RemoveAll(upload("v2") + "/public/index.php");
+  MakeDir(upload("v2") + "/composer.json");  // a directory is no marker
+  Refused(Request(upload("v2"), "v2"),
+          {upload("v2"), "none of artisan, composer.json and public/index.php",
+           "give the app's directory", "--force"});
+  DeployRequest forced = Request(upload("v2"), "v2");
+  forced.force = true;
+  Planned(forced);
+}
+
+TEST_F(DeployPlannerTest, ASourceWhosePublicIsAFileIsRefusedAsNoApp) {
+  WriteFile(upload("v2") + "/public", "not a directory\n");
+  Refused(Request(upload("v2"), "v2"), {"none of artisan"});
+}
+
+TEST_F(DeployPlannerTest, EachAppMarkerAloneIsEnough) {
+  for (const char* marker : kAppMarkers) {
+    SCOPED_TRACE(marker);
+    const std::string src = upload(std::string("only-") + (marker[0] == 'p' ? "index" : marker));
+    WriteFile(src + "/" + marker, "<?php\n");
+    Planned(Request(src, "v1"));
+  }
+}
+
+TEST_F(DeployPlannerTest, ASourceOneLevelAboveTheAppIsRefusedNamingTheAppsDirectory) {
+  WriteRelease(upload("shop-1.2/shop"), "v2");
+  Refused(Request(upload("shop-1.2"), "v2"),
+          {upload("shop-1.2") + " holds none of", upload("shop-1.2/shop") + " holds the app"});
 }
 
 TEST_F(DeployPlannerTest, AReleaseIdThatExistsIsRefused) {

@@ -2,7 +2,9 @@
 
 #include "planner/link_planner.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "planner/shared_links.h"
@@ -85,6 +87,34 @@ absl::StatusOr<LinkPlan> PlanLink(const Root& site, const Classifier& classifier
     }
     result.plan = builder.plan();
     return result;
+  }
+
+  // An app linked into another shared directory already: say so, rather
+  // than blame the first of its links for being a symlink.
+  for (const Classification& row : roots) {
+    if (request.mode == LinkRequest::kCustom && row.cls != PathClass::kCustom) continue;
+    const std::string in_app = JoinPath(request.app_dir, row.path);
+    absl::StatusOr<PathState> state = site.Observe(in_app, false);
+    if (!state.ok()) return state.status();
+    if (state->type() != SYMLINK) continue;
+    const std::string leads_to = ResolveLexically(in_app, state->link_target());
+    const std::string in_shared = JoinPath(request.shared_dir, row.path);
+    const std::string tail = "/" + row.path;
+    if (leads_to == in_shared || !absl::EndsWith(leads_to, tail)) continue;
+    const std::string other = leads_to.substr(0, leads_to.size() - tail.size());
+    if (IsWithin(other, request.app_dir)) continue;
+    std::string root_dir = request.app_source;
+    if (absl::EndsWith(root_dir, "/" + request.app_dir)) {
+      root_dir.resize(root_dir.size() - request.app_dir.size() - 1);
+    }
+    const std::string other_dir = JoinPath(root_dir.empty() ? "/" : root_dir, other);
+    return WithPath(Refuse(absl::StrCat(
+        PrintablePath(in_app), " is linked to ", PrintablePath(leads_to), ", not to ",
+        PrintablePath(in_shared), ": ", PrintablePath(request.app_source),
+        " is linked to another shared directory, ", PrintablePath(other_dir),
+        "; give that one as SHARED_DIR (persist link ", PrintablePath(request.app_source), " ",
+        PrintablePath(other_dir), "), or undo that link first (persist undo --root ",
+        PrintablePath(root_dir), ")")), JoinPath(root_dir, in_app));
   }
 
   absl::StatusOr<PathState> shared = site.Observe(request.shared_dir, false);

@@ -116,8 +116,8 @@ absl::StatusOr<Profile> ParseProfile(const std::string& text, const std::string&
   Profile profile;
   absl::Status parsed = ParseTextProto(
       text, name,
-      "fix the profile (fields: shared, user, runtime, custom, app, keep_releases, before_switch, "
-      "after_switch) and run again",
+      "fix the profile (fields: shared, user, runtime, custom, app, replace_defaults, "
+      "keep_releases, before_switch, after_switch, hook_timeout, web_user) and run again",
       &profile);
   if (!parsed.ok()) return parsed;
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(profile);
@@ -127,6 +127,10 @@ absl::StatusOr<Profile> ParseProfile(const std::string& text, const std::string&
 
 int KeepReleases(const Profile& profile) {
   return profile.keep_releases() == 0 ? 5 : static_cast<int>(profile.keep_releases());
+}
+
+absl::Duration HookTimeout(const Profile& profile) {
+  return absl::Seconds(profile.hook_timeout() == 0 ? 300 : profile.hook_timeout());
 }
 
 }  // namespace persist

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "proto/config.pb.h"
 
 namespace persist {
@@ -52,6 +53,9 @@ absl::StatusOr<Profile> ParseProfile(const std::string& text, const std::string&
 
 // How many releases a deploy keeps (the profile's keep_releases, else 5).
 int KeepReleases(const Profile& profile);
+
+// How long a deploy hook may run (the profile's hook_timeout, else 300 s).
+absl::Duration HookTimeout(const Profile& profile);
 
 }  // namespace persist
 

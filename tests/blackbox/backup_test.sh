@@ -36,6 +36,7 @@ no_scratch_left() {
 mkdir -p up1/public/uploads up1/storage/logs up1/bootstrap/cache
 printf 'APP_KEY=\n' >up1/.env.example
 printf '<?php // v1\n' >up1/index.php
+printf '{"name": "acme/shop"}\n' >up1/composer.json
 mkdir site
 persist_cmd d1 deploy up1 --root site --id v1
 check "the deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err

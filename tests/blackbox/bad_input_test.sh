@@ -97,7 +97,10 @@ refuse dotdot 2 'op { write { path: "shared/../../outside/x" content: "x" } }'
 check "(b) dotdot: stderr names the path" stderr_has b_dotdot "shared/../../outside/x"
 refuse dotdot-late 2 'op { write { path: "new.txt" content: "x" } }
 op { move { from: "a.txt" to: "shared/.." } }'
+check "(b) dotdot-late: stderr names the plan file and the op" stderr_has b_dotdot-late "plans/dotdot-late.plan: op 2"
 refuse empty-path 2 'op { mkdir { path: "" } }'
+check "(b) plans refused for their paths made no .persist/ in a site persist never opened" \
+  test ! -e site/.persist
 
 # Through a symlink that leads out of the root: every op kind, on either
 # side. DESIGN.md: resolution beneath the root fd, symlinks never followed.
@@ -275,5 +278,117 @@ persist_cmd f_plan exec plans/no-such.plan --root site
 check "(f) missing plan file: stderr names it" stderr_has f_plan "plans/no-such.plan"
 expect_rc 2 "(f) exec of a plan file that does not exist"
 check "(f) missing plan file: says what to do" stderr_has f_plan "give the path of an existing plan file"
+
+# ---------------------------------------------------------------- (g) ids
+
+# Release and run ids are one safe name: an id that is a path, or holds a
+# newline, is "no such release" (or run), exit 2, and changes nothing.
+mkdir -p g-rel/public
+printf '{"name": "acme/app"}\n' >g-rel/composer.json
+printf '<?php\n' >g-rel/public/index.php
+mkdir g-site
+persist_cmd g_v1 deploy g-rel --root g-site --id v1
+expect_rc 0 "(g) a deploy of v1"
+persist_cmd g_v2 deploy g-rel --root g-site --id v2
+expect_rc 0 "(g) a deploy of v2"
+snapshot g-site g-before.snap
+runs_before=$("$PERSIST" log --root g-site --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
+
+# ids_refused NAME WHAT TEXT ARGS...: exit 2, stderr holds TEXT, the site and
+# its journal are unchanged, and the message is one line.
+ids_refused() {
+  local name=$1 what=$2 text=$3
+  shift 3
+  persist_cmd "$name" "$@"
+  expect_rc 2 "(g) $what"
+  check "(g) $what: stderr says $text" stderr_has "$name" "$text"
+  check "(g) $what: the error is one line" test "$(grep -c 'persist: error' "$name.err")" -eq 1
+  check "(g) $what: it is not a filesystem error" bash -c "! grep -q 'EXDEV\|cross-device' $name.err"
+  snapshot g-site g-after.snap
+  check "(g) $what: the site is unchanged" same_snapshot g-before.snap g-after.snap
+  local runs
+  runs=$("$PERSIST" log --root g-site --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
+  check "(g) $what: no run was recorded" test "$runs" -eq "$runs_before"
+}
+
+ids_refused g_switch_up "switch .." 'there is no release ".."' switch .. --root g-site
+ids_refused g_switch_etc "switch ../../etc" 'there is no release "../../etc"' switch ../../etc --root g-site
+check "(g) switch ../../etc: says how to see the releases" stderr_has g_switch_etc "ls releases/"
+ids_refused g_switch_dot "switch ." 'there is no release "."' switch . --root g-site
+ids_refused g_rollback_up "rollback --to .." 'there is no release ".."' rollback --to .. --root g-site
+ids_refused g_rollback_empty "rollback --to ''" 'there is no release ""' rollback --to= --root g-site
+ids_refused g_id_newline "deploy --id with a newline" 'release id "a\x0ab"' \
+  deploy g-rel --root g-site --id $'a\nb'
+check "(g) deploy --id with a newline: says to give another" stderr_has g_id_newline "give another --id"
+check "(g) deploy --id with a newline: no release was made" test ! -e g-site/releases/a$'\n'b
+ids_refused g_id_long "deploy --id of 129 bytes" "129 bytes long" \
+  deploy g-rel --root g-site --id "$(printf 'v%.0s' $(seq 129))"
+ids_refused g_undo "undo ../x" 'there is no run "../x"' undo ../x --root g-site
+ids_refused g_show "show with a newline" 'there is no run "r\x0a1"' show $'r\n1' --root g-site
+ids_refused g_diff "diff .. v1" 'there is no release ".."' diff .. v1 --root g-site
+
+# A directory in releases/ whose name is no id is named by a deploy, and
+# neither counted nor pruned.
+mkdir "g-site/releases/old copy"
+persist_cmd g_v3 deploy g-rel --root g-site --id v3 --keep 1
+expect_rc 0 "(g) a deploy beside releases/old copy"
+check "(g) it names releases/old copy" grep -q "releases/old copy is not a release persist can name" g_v3.out
+check "(g) releases/old copy is left alone" test -d "g-site/releases/old copy"
+check "(g) v1 and v2 were pruned, v3 is live" \
+  test ! -e g-site/releases/v1 -a ! -e g-site/releases/v2 -a "$(readlink g-site/current)" = releases/v3
+
+# ---------------------------------------------------------------- (h) --json errors
+
+# Under --json an error is a JSON object on stdout, {"error": {"code",
+# "message", "path"}}, with the exit code as its code, the human message on
+# stderr as well, and stdout one JSON document.
+
+# json_error NAME WANT_RC PATH ARGS...: persist ARGS exits WANT_RC, its stdout
+# is one error object whose code is the exit code, whose message is the one
+# on stderr, and whose path is PATH ("-": none, "*": either).
+json_error() {
+  local name=$1 want=$2 path=$3
+  shift 3
+  persist_cmd "$name" "$@"
+  expect_rc "$want" "(h) persist $*"
+  check "(h) persist $*: stdout is one JSON error object naming the code, message and path" \
+    python3 - "$name" "$want" "$path" <<'PY'
+import json, sys
+name, want, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out = open(name + ".out").read()
+err = open(name + ".err").read()
+doc = json.loads(out)                      # one document, or this raises
+assert list(doc) == ["error"], doc
+e = doc["error"]
+assert e["code"] == want, e
+assert e["message"] and "persist: error: " + e["message"] in err, (e, err)
+if path == "-":
+    assert "path" not in e, e
+elif path != "*":
+    assert e["path"] == path, e
+PY
+}
+
+json_error h_root 2 "$WORK/no-such-site" log --root "$WORK/no-such-site" --json
+json_error h_show 2 - show $'r\n1' --root g-site --json
+json_error h_flag 2 - log --root g-site --json --no-such-flag
+json_error h_src 2 "$WORK/no-such-release" deploy "$WORK/no-such-release" --root g-site --json
+json_error h_self 2 "$WORK/g-site" deploy "$WORK/g-site" --root g-site --json
+json_error h_taken 2 releases/v3 deploy g-rel --root g-site --id v3 --json
+json_error h_diff 2 - diff v1 nope --root g-site --json
+json_error h_unknown 2 - frobnicate --json
+json_error h_exec 2 '*' exec plans/dotdot.plan --root site --json
+# Without --json, stdout stays empty.
+persist_cmd h_plain log --root "$WORK/no-such-site"
+check "(h) without --json an error leaves stdout empty" test ! -s h_plain.out
+# verify --json reports its problems in its own document, and nothing more.
+chmod 644 g-site/shared/.env 2>/dev/null || printf 'APP_KEY=\n' >g-site/shared/.env
+chmod 644 g-site/shared/.env
+persist_cmd h_verify verify --root g-site --json
+expect_rc 1 "(h) verify --json of a site with a problem"
+check "(h) verify --json prints its report alone" python3 -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["healthy"] is False and "error" not in doc, doc' h_verify.out
 
 finish

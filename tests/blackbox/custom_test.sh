@@ -13,6 +13,7 @@ release() {
   mkdir -p "$1/public/uploads" "$1/storage/logs" "$1/bootstrap/cache"
   printf 'APP_KEY=\n' >"$1/.env.example"
   printf '<?php // %s\n' "$2" >"$1/index.php"
+  printf '{"name": "acme/shop"}\n' >"$1/composer.json"
 }
 release up1 v1
 release up2 v2

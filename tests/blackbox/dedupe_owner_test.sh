@@ -18,6 +18,7 @@ make_release() {
     printf '<?php // file %s\n' "$i" >"$dir/vendor/pkg/F$i.php"
   done
   printf '<?php echo "v1";\n' >"$dir/index.php"
+  printf '{"name": "acme/shop"}\n' >"$dir/composer.json"
   find "$dir" -exec touch -h -d '2026-01-01 00:00:00' {} +
 }
 make_release v1
@@ -36,7 +37,7 @@ check "the first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
 snapshot site before-d2.txt
 run_persist d2 deploy v2 --root site --id r2 --dedupe hardlink
 check "a deploy with --dedupe hardlink exits 0 (got $rc)" test "$rc" -eq 0 || show_file d2.err
-check "it says how many files it linked" grep -q "^9 of 10 files unchanged since the live release were hard-linked" d2.out
+check "it says how many files it linked" grep -q "^10 of 11 files unchanged since the live release were hard-linked" d2.out
 check "an unchanged file shares the live release's inode" \
   test "$(inode site/releases/r1/vendor/pkg/F3.php)" = "$(inode site/releases/r2/vendor/pkg/F3.php)"
 check "a changed file has its own" \

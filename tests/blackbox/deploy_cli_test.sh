@@ -130,6 +130,35 @@ check "(a) SRC through a symlink: stderr names the reason" has a_alias.err "insi
 refused a_shared "SRC inside the site's shared/" deploy site/shared/public --root site
 check "(a) SRC inside shared/: stderr names the reason" has a_shared.err "inside the site's shared/"
 
+# SRC that is the site, or holds it: the copy would copy the site into itself
+# until the disk is full. Refused before anything is read or copied.
+refused a_self "SRC that is the site itself" deploy site --root site
+check "(a) SRC = the site: stderr says so" has a_self.err "$WORK/site is the site"
+check "(a) SRC = the site: stderr says where to upload" has a_self.err "outside the site"
+refused a_parent "SRC that holds the site" deploy . --root site
+check "(a) SRC holds the site: stderr says so" has a_parent.err "$WORK holds the site"
+refused a_parent_alias "SRC that holds the site, through a symlink" deploy alias-of-releases/../.. --root site
+check "(a) SRC holds the site through a symlink: stderr says so" has a_parent_alias.err "holds the site"
+
+# SRC that is no app: an empty directory, one without artisan, composer.json
+# or public/index.php, an archive unpacked one level up. Refused unless --force.
+mkdir empty-src
+refused a_empty "an empty SRC" deploy empty-src --root site
+check "(a) empty SRC: stderr says it is empty" has a_empty.err "$WORK/empty-src is empty"
+check "(a) empty SRC: stderr names --force" has a_empty.err "--force"
+mkdir -p not-an-app/docs
+printf 'notes\n' >not-an-app/docs/README
+refused a_not_app "a SRC without artisan, composer.json or public/index.php" deploy not-an-app --root site
+check "(a) SRC that is no app: stderr names the markers" \
+  has a_not_app.err "none of artisan, composer.json and public/index.php"
+check "(a) SRC that is no app: stderr names --force" has a_not_app.err "add --force"
+mkdir wrapped
+cp -a rel-v2 wrapped/shop-2.0
+refused a_wrapped "a SRC one level above the app" deploy wrapped --root site
+check "(a) SRC above the app: stderr names the app's directory" \
+  has a_wrapped.err "$WORK/wrapped/shop-2.0 holds the app: deploy that"
+rm -rf wrapped not-an-app
+
 refused a_id "--id with a slash" deploy rel-v2 --root site --id a/b
 check "(a) --id a/b: stderr names it" has a_id.err '"a/b"'
 refused a_taken "--id of an existing release" deploy rel-v2 --root site --id v1
@@ -352,6 +381,15 @@ snapshot site-e e-undo3.snap
 check "(e) undo of the second deploy restores the site as the user left it exactly" \
   same_snapshot e1.snap e-undo3.snap
 check "(e) releases/v2 is gone after the undo" test ! -e site-e/releases/v2
+
+# --force deploys what is not an app, an empty directory too.
+mkdir site-force
+persist_cmd e_force deploy empty-src --root site-force --id empty --force
+expect_rc 0 "(e) deploy --force of an empty SRC"
+check "(e) --force: releases/empty is there, with no file of its own" test -d site-force/releases/empty -a \
+  -z "$(find site-force/releases/empty ! -type d ! -type l)"
+check "(e) --force: current -> releases/empty" test "$(link_of site-force/current)" = releases/empty
+rm -rf site-force
 
 # ---------------------------------------------------------------- (f) verify
 

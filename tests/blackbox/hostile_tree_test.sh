@@ -23,6 +23,7 @@ make_release() {
   mkdir -p "$1"/app "$1"/public/uploads/demo "$1"/storage/logs "$1"/bootstrap/cache
   printf 'APP_KEY=\n' >"$1"/.env.example
   printf '<?php // %s\n' "$2" >"$1"/app/index.php
+  printf '{"name": "acme/shop"}\n' >"$1"/composer.json
   printf 'demo\n' >"$1"/public/uploads/demo/avatar.txt
 }
 

@@ -35,6 +35,7 @@ chown root:root "$base"
 mkdir -p up/app up/public/uploads up/storage/logs up/bootstrap/cache
 printf 'APP_KEY=\n' >up/.env.example
 printf '<?php // v1\n' >up/app/index.php
+printf '{"name": "acme/shop"}\n' >up/composer.json
 chmod -R a+rX up
 mkdir site
 chown 65534:65534 site

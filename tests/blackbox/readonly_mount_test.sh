@@ -14,6 +14,7 @@ require_mounts ext4
 mkdir -p up/app up/public/uploads up/storage/logs up/bootstrap/cache
 printf 'APP_KEY=\n' >up/.env.example
 printf '<?php // v1\n' >up/app/index.php
+printf '{"name": "acme/shop"}\n' >up/composer.json
 mount_image ext4 32 mnt
 mkdir mnt/site
 run_persist d1 deploy up --root mnt/site --id v1

@@ -32,6 +32,7 @@ make_release() {
   done
   printf 'APP_NAME=Shop\nAPP_KEY=\n' >"$d"/.env.example
   printf '<?php // app %s\n' "$v" >"$d"/app/Kernel.php
+  printf '{"name": "acme/shop"}\n' >"$d"/composer.json
   printf 'body{}\n' >"$d"/public/css/app.css
   printf '*\n' >"$d"/storage/logs/.gitignore
   printf '*\n' >"$d"/bootstrap/cache/.gitignore
