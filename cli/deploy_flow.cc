@@ -67,8 +67,6 @@ absl::StatusOr<DeployPlan> PlanOn(const Root& root, const std::vector<Run>& runs
     if (!id.ok()) return id.status();
     request.release_id = *id;
   }
-  const bool first = request.mode == DeployRequest::kFirst ||
-                     (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
   absl::StatusOr<DeployPlan> planned = PlanDeploy(root, Classifier(*rules), request);
   if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
   planned->before_switch.assign(profile->before_switch().begin(), profile->before_switch().end());

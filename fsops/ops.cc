@@ -11,6 +11,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "fsops/digest.h"
@@ -684,13 +685,18 @@ absl::StatusOr<std::string> Rescue(const Root& root, const std::string& run_id, 
   }
 }
 
-absl::StatusOr<std::vector<std::string>> StashesElsewhere(const Root& root,
-                                                          const std::string& run_id) {
-  std::vector<std::string> found;
+namespace {
+
+// Calls `fn` with each <slot>.elsewhere pointer of `run_id`'s stash: the
+// open index directory, its path, and the pointer's name.
+using PointerFn = std::function<absl::Status(int index_fd, const std::string& index_dir,
+                                             const std::string& name)>;
+
+absl::Status ForEachPointer(const Root& root, const std::string& run_id, const PointerFn& fn) {
   const std::string run_dir = JoinPath(JoinPath(kStateDir, "stash"), run_id);
   absl::StatusOr<Fd> run = root.OpenDir(run_dir);
   if (!run.ok()) {
-    if (StatusErrno(run.status()) == ENOENT) return found;
+    if (StatusErrno(run.status()) == ENOENT) return absl::OkStatus();
     return run.status();
   }
   absl::StatusOr<std::vector<std::string>> indexes = root.env()->ListDir(run->get(), run_dir);
@@ -702,17 +708,31 @@ absl::StatusOr<std::vector<std::string>> StashesElsewhere(const Root& root,
     absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), index_dir);
     if (!names.ok()) return names.status();
     for (const std::string& name : *names) {
-      if (name.size() <= 10 || name.compare(name.size() - 10, 10, ".elsewhere") != 0) continue;
-      absl::StatusOr<std::string> dir = root.ReadFile(JoinPath(index_dir, name), 4096);
-      if (!dir.ok()) return dir.status();
-      if (!ValidateRelativePath(*dir).ok()) continue;
-      // <top>/.persist-stash/<run>/<index> -> <top>/.persist-stash/<run>
-      const std::string run_stash = SplitParent(*dir).first;
-      if (std::find(found.begin(), found.end(), run_stash) == found.end()) {
-        found.push_back(run_stash);
-      }
+      if (name.size() <= 10 || !absl::EndsWith(name, ".elsewhere")) continue;
+      PERSIST_RETURN_IF_ERROR(fn(fd->get(), index_dir, name));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> StashesElsewhere(const Root& root,
+                                                          const std::string& run_id) {
+  std::vector<std::string> found;
+  absl::Status status =
+      ForEachPointer(root, run_id, [&](int, const std::string& index_dir, const std::string& name) {
+        absl::StatusOr<std::string> dir = root.ReadFile(JoinPath(index_dir, name), 4096);
+        if (!dir.ok()) return dir.status();
+        if (!ValidateRelativePath(*dir).ok()) return absl::OkStatus();
+        // <top>/.persist-stash/<run>/<index> -> <top>/.persist-stash/<run>
+        const std::string run_stash = SplitParent(*dir).first;
+        if (std::find(found.begin(), found.end(), run_stash) == found.end()) {
+          found.push_back(run_stash);
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
   return found;
 }
 
@@ -749,23 +769,10 @@ absl::Status TidyStashesElsewhere(const Root& root, const std::string& run_id, b
   }
   if (purge) return absl::OkStatus();
   // The pointers have nothing left to point to: the run's own stash can go.
-  const std::string run_dir = JoinPath(JoinPath(kStateDir, "stash"), run_id);
-  absl::StatusOr<Fd> run = root.OpenDir(run_dir);
-  if (!run.ok()) return absl::OkStatus();
-  absl::StatusOr<std::vector<std::string>> indexes = root.env()->ListDir(run->get(), run_dir);
-  if (!indexes.ok()) return indexes.status();
-  for (const std::string& index : *indexes) {
-    const std::string index_dir = JoinPath(run_dir, index);
-    absl::StatusOr<Fd> fd = root.OpenDir(index_dir);
-    if (!fd.ok()) continue;
-    absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), index_dir);
-    if (!names.ok()) return names.status();
-    for (const std::string& name : *names) {
-      if (name.size() <= 10 || name.compare(name.size() - 10, 10, ".elsewhere") != 0) continue;
-      PERSIST_RETURN_IF_ERROR(root.env()->UnlinkAt(fd->get(), name, 0, JoinPath(index_dir, name)));
-    }
-  }
-  return absl::OkStatus();
+  return ForEachPointer(root, run_id, [&](int index_fd, const std::string& index_dir,
+                                          const std::string& name) {
+    return root.env()->UnlinkAt(index_fd, name, 0, JoinPath(index_dir, name));
+  });
 }
 
 std::vector<std::string> OpPaths(const Op& op) {
