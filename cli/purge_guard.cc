@@ -91,27 +91,19 @@ absl::Status RescuePrunedRelease(Site& site, Run& run, const std::string& remove
   absl::StatusOr<ReleaseCheck> check =
       CheckRelease(site.root(), stashed, (*manifest)->reader(), /*quick=*/true);
   if (!check.ok()) return check.status();
-  Env* env = site.env();
-  const std::string rescue_root = JoinPath(".persist/rescued", id);
   for (const Problem& drift : check->drifted) {
     const std::string rel = drift.path.substr(stashed.size() + 1);
-    const std::string target = JoinPath(rescue_root, rel);
-    absl::Status status = site.root().MakeDirs(SplitParent(target).first, 0700);
-    if (!status.ok()) return status;
-    std::string from_leaf, to_leaf;
-    absl::StatusOr<Fd> from_dir = site.root().OpenParent(drift.path, &from_leaf);
-    if (!from_dir.ok()) return from_dir.status();
-    absl::StatusOr<Fd> to_dir = site.root().OpenParent(target, &to_leaf);
-    if (!to_dir.ok()) return to_dir.status();
-    status = env->RenameAt(from_dir->get(), from_leaf, to_dir->get(), to_leaf, RENAME_NOREPLACE,
-                           drift.path, target);
-    if (!status.ok()) return status;
-    status = env->Fsync(to_dir->get(), SplitParent(target).first);
-    if (!status.ok()) return status;
-    run.add_rescued(target);
+    std::string leaf;
+    absl::StatusOr<Fd> dir = site.root().OpenParent(drift.path, &leaf);
+    if (!dir.ok()) return dir.status();
+    // .persist/rescued/<release>/<rel>: where a release's drift has always gone.
+    absl::StatusOr<std::string> placed =
+        Rescue(site.root(), id, Entry{dir->get(), leaf, drift.path}, rel);
+    if (!placed.ok()) return placed.status();
+    run.add_rescued(*placed);
     spdlog::warn("release {} leaves the undo window: {} was written into it after its deploy; "
                  "kept in {}",
-                 id, rel, target);
+                 id, rel, *placed);
   }
   forget->deleted_manifests.push_back(removed);
   return absl::OkStatus();

@@ -22,10 +22,7 @@ stderr_has() {
 
 # A release and a site with two deploys, user data, and a third release to
 # try deploying.
-mkdir -p up/app up/public/uploads up/storage/logs up/bootstrap/cache
-printf 'APP_KEY=\n' >up/.env.example
-printf '<?php // v1\n' >up/app/index.php
-printf '{"name": "acme/shop"}\n' >up/composer.json
+make_shop_upload up
 printf 'demo\n' >up/public/uploads/demo.txt
 mkdir site
 run_persist setup1 deploy up --root site --id v1

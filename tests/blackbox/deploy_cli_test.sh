@@ -53,15 +53,6 @@ make_release() {
 
 
 
-# has NAME.EXT TEXT: the file contains TEXT (fixed string); else shows it.
-has() {
-  if grep -qF -- "$2" "$1"; then
-    return 0
-  fi
-  echo "    $1 does not contain: $2" >&2
-  show_file "$1"
-  return 1
-}
 
 # run_count SITE: how many runs the site's journal holds (0 without one).
 run_count() {

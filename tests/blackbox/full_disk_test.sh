@@ -14,10 +14,7 @@ source "$(dirname "$0")/mounts.sh"
 cd "$WORK" || die "cd $WORK"
 require_mounts ext4 btrfs
 
-mkdir -p up/app up/public/uploads up/storage/logs up/bootstrap/cache
-printf 'APP_KEY=\n' >up/.env.example
-printf '<?php // v1\n' >up/app/index.php
-printf '{"name": "acme/shop"}\n' >up/composer.json
+make_shop_upload up
 for i in $(seq 1 40); do printf '<?php // file %s\n' "$i" >"up/app/f$i.php"; done
 
 for fs in ext4 btrfs; do

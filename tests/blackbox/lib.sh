@@ -140,6 +140,17 @@ volatile_paths() {
 
 # ---------------------------------------------------------------- sites
 
+# make_shop_upload DIR: the release "acme/shop" at v1, as the operator uploads
+# it: composer.json, app/index.php (tests bump its version), .env.example and
+# empty public/uploads/, storage/logs/ and bootstrap/cache/.
+make_shop_upload() {
+  local d=$1
+  mkdir -p "$d"/app "$d"/public/uploads "$d"/storage/logs "$d"/bootstrap/cache
+  printf 'APP_KEY=\n' >"$d"/.env.example
+  printf '<?php // v1\n' >"$d"/app/index.php
+  printf '{"name": "acme/shop"}\n' >"$d"/composer.json
+}
+
 # make_small_app DIR: a Laravel-shaped release with nothing but what a deploy
 # needs to recognise and link it: artisan, public/index.php, .env.example,
 # public/uploads/, storage/ with framework/views/, bootstrap/cache/.
@@ -290,6 +301,17 @@ show_file() {
 }
 
 # ---------------------------------------------------------------- expectations
+
+# has FILE TEXT: FILE contains TEXT (a fixed string); else says so and shows
+# FILE.
+has() {
+  if grep -qF -- "$2" "$1"; then
+    return 0
+  fi
+  echo "    $1 does not contain: $2" >&2
+  show_file "$1"
+  return 1
+}
 
 # expect_rc WANT WHAT: checks the rc of the last run_persist/run_quiet,
 # showing its stderr when it differs.

@@ -32,10 +32,7 @@ cd "$base" || die "cd $base"
 chown 65534:65534 "$base" 2>/dev/null || { echo "SKIP: $base does not take chown"; exit 0; }
 chown root:root "$base"
 
-mkdir -p up/app up/public/uploads up/storage/logs up/bootstrap/cache
-printf 'APP_KEY=\n' >up/.env.example
-printf '<?php // v1\n' >up/app/index.php
-printf '{"name": "acme/shop"}\n' >up/composer.json
+make_shop_upload up
 chmod -R a+rX up
 mkdir site
 chown 65534:65534 site

@@ -11,15 +11,6 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-# has FILE TEXT: FILE contains TEXT (fixed string); else shows it.
-has() {
-  if grep -qF -- "$2" "$1"; then
-    return 0
-  fi
-  echo "    $1 does not contain: $2" >&2
-  show_file "$1"
-  return 1
-}
 
 # run_in DIR NAME ARGS...: persist ARGS run from DIR, output in $WORK/NAME.*.
 run_in() {

@@ -15,10 +15,7 @@ source "$(dirname "$0")/mounts.sh"
 cd "$WORK" || die "cd $WORK"
 require_mounts ext4
 
-mkdir -p up/app up/public/uploads up/storage/logs up/bootstrap/cache
-printf 'APP_KEY=\n' >up/.env.example
-printf '<?php // v1\n' >up/app/index.php
-printf '{"name": "acme/shop"}\n' >up/composer.json
+make_shop_upload up
 printf 'demo\n' >up/public/uploads/demo.txt
 mkdir -p site/shared
 mount_image ext4 32 site/shared

@@ -43,12 +43,6 @@ make_release() {
   done < <(find "$d" ! -type d -print0 | sort -z)
 }
 
-# has FILE TEXT: FILE contains TEXT (a fixed string); else shows FILE.
-has() {
-  grep -qF -- "$2" "$1" && return 0
-  show_file "$1"
-  return 1
-}
 
 # contents DIR: every file beneath DIR with its SHA-256, by relative path.
 contents() {
