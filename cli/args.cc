@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fsops/path.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 
 namespace persist {
 
@@ -63,10 +63,10 @@ absl::Status ExpectId(const std::string& id, const std::string& thing,
                       const std::string& next_step) {
   absl::Status valid = ValidateId(id, thing + " id");
   if (valid.ok()) return valid;
-  return WithExitCode(absl::InvalidArgumentError(absl::StrCat("there is no ", thing, " \"",
+  return WithErrorKind(absl::InvalidArgumentError(absl::StrCat("there is no ", thing, " \"",
                                                               PrintablePath(id), "\" (", valid.message(),
                                                               "); ", next_step)),
-                      kExitUsage);
+                      ErrorKind::kUsage);
 }
 
 }  // namespace persist

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 
 namespace persist {
 namespace {
@@ -113,7 +113,7 @@ TEST(ExpectIdTest, AcceptsAReleaseId) {
 
 TEST(ExpectIdTest, SaysThereIsNoSuchReleaseForAPathAndExitsTwo) {
   absl::Status status = ExpectId("../../etc", "release", "ls releases/ shows the releases");
-  EXPECT_EQ(ExitCodeOf(status), kExitUsage);
+  EXPECT_EQ(ErrorKindOf(status), ErrorKind::kUsage);
   EXPECT_TRUE(Contains(status.message(), "there is no release \"../../etc\"")) << status;
   EXPECT_TRUE(Contains(status.message(), "holds a '/'")) << status;
   EXPECT_TRUE(Contains(status.message(), "ls releases/ shows the releases")) << status;
@@ -121,7 +121,7 @@ TEST(ExpectIdTest, SaysThereIsNoSuchReleaseForAPathAndExitsTwo) {
 
 TEST(ExpectIdTest, KeepsAMessageAboutAnIdWithANewlineOnOneLine) {
   absl::Status status = ExpectId("a\nb", "run", "persist log lists the runs");
-  EXPECT_EQ(ExitCodeOf(status), kExitUsage);
+  EXPECT_EQ(ErrorKindOf(status), ErrorKind::kUsage);
   EXPECT_FALSE(Contains(status.message(), "\n")) << status;
   EXPECT_TRUE(Contains(status.message(), "there is no run \"a\\x0ab\"")) << status;
 }

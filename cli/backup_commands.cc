@@ -51,7 +51,7 @@
 #include "fsops/copy_tree.h"
 #include "fsops/tree.h"
 #include "fsops/tree_diff.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/site.h"
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
@@ -62,7 +62,7 @@ namespace {
 constexpr char kShared[] = "shared";
 
 absl::Status Usage(const std::string& message) {
-  return WithExitCode(absl::InvalidArgumentError(message), kExitUsage);
+  return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
 }
 
 // realpath, or nullopt when `path` cannot be resolved.
@@ -116,13 +116,13 @@ absl::StatusOr<std::string> JournalMark(const Root& root, const std::string& roo
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) {
     if ((*site)->LockIsHeld()) {
-      return WithExitCode(
+      return WithErrorKind(
           absl::FailedPreconditionError(
               absl::StrCat("run ", (*interrupted)->id(), " (", (*interrupted)->kind(),
                            ") is changing ", root_dir,
                            " right now; a backup now would catch it half done: run persist backup "
                            "when it ends")),
-          kExitLocked);
+          ErrorKind::kLocked);
     }
     return (*site)->NeedsRecovery(**interrupted);
   }
@@ -180,10 +180,10 @@ absl::StatusOr<Destination> OpenDestination(Env* env, const std::string& out,
   }
   absl::StatusOr<int> dir_fd = env->OpenRoot(dest.dir_path);
   if (!dir_fd.ok()) {
-    return WithExitCode(
+    return WithErrorKind(
         Annotate(dir_fd.status(), "cannot write the backup " + PrintablePath(out) +
                                       " (give --out a file in an existing directory)"),
-        kExitUsage);
+        ErrorKind::kUsage);
   }
   dest.dir = Fd(env, *dir_fd, dest.dir_path);
   struct stat st;
@@ -214,10 +214,10 @@ absl::StatusOr<ArchiveCounts> WriteBackupFile(Env* env, const Root& root, Destin
   absl::StatusOr<int> file_fd =
       env->OpenAt(dest.dir.get(), partial, O_WRONLY | O_CREAT | O_EXCL, 0600, partial_path);
   if (!file_fd.ok()) {
-    return WithExitCode(Annotate(file_fd.status(),
+    return WithErrorKind(Annotate(file_fd.status(),
                                  "cannot write the backup (give --out a file in a "
                                  "directory you can write to)"),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   Fd file(env, *file_fd, partial_path);
   absl::StatusOr<ArchiveCounts> counts =
@@ -254,8 +254,8 @@ absl::Status RunBackup(const Args& args) {
   const std::string root_dir = RootOf(args);
   absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(env, root_dir);
   if (!root.ok()) {
-    return WithExitCode(Annotate(root.status(), "cannot back up (give the site with --root)"),
-                        kExitUsage);
+    return WithErrorKind(Annotate(root.status(), "cannot back up (give the site with --root)"),
+                        ErrorKind::kUsage);
   }
   status = CheckShared(**root, /*may_be_absent=*/false);
   if (!status.ok()) return status;
@@ -396,10 +396,10 @@ absl::StatusOr<Fd> OpenArchive(Env* env, const std::string& file) {
       status = dir.status();
     }
   }
-  return WithExitCode(absl::InvalidArgumentError(
+  return WithErrorKind(absl::InvalidArgumentError(
                           absl::StrCat("cannot read the archive: ", status.message(),
                                        "; give the path of a file that persist backup wrote")),
-                      kExitUsage);
+                      ErrorKind::kUsage);
 }
 
 // Copies what `old` (the shared/ the run replaced, in its stash) holds and
@@ -496,7 +496,7 @@ absl::Status RunRestore(const Args& args) {
   absl::StatusOr<ArchiveCounts> counts =
       ExtractArchive(env, in->get(), file, kShared, Entry{*scratch_fd, kShared, extracted});
   if (!counts.ok()) {
-    if (absl::IsInvalidArgument(counts.status())) return WithExitCode(counts.status(), kExitUsage);
+    if (absl::IsInvalidArgument(counts.status())) return WithErrorKind(counts.status(), ErrorKind::kUsage);
     return Annotate(
         counts.status(),
         absl::StrCat("cannot extract ", PrintablePath(file), " into ", (*scratch)->path(),

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/run_info.h"
 #include "planner/classifier.h"
 #include "planner/profile.h"
@@ -53,9 +53,9 @@ namespace {
 absl::StatusOr<DeployPlan> PlanOn(const Root& root, const std::vector<Run>& runs,
                                   DeployRequest request, std::optional<int> keep) {
   absl::StatusOr<Profile> profile = LoadSiteProfile(root);
-  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+  if (!profile.ok()) return WithErrorKind(profile.status(), ErrorKind::kUsage);
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
-  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+  if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
   request.keep = keep.has_value() ? *keep : KeepReleases(*profile);
 
   for (const Run& run : runs) {
@@ -68,7 +68,7 @@ absl::StatusOr<DeployPlan> PlanOn(const Root& root, const std::vector<Run>& runs
     request.release_id = *id;
   }
   absl::StatusOr<DeployPlan> planned = PlanDeploy(root, Classifier(*rules), request);
-  if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+  if (!planned.ok()) return WithErrorKind(planned.status(), ErrorKind::kUsage);
   planned->before_switch.assign(profile->before_switch().begin(), profile->before_switch().end());
   planned->after_switch.assign(profile->after_switch().begin(), profile->after_switch().end());
   planned->hook_timeout = HookTimeout(*profile);

@@ -13,7 +13,7 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/root.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/run_info.h"
 #include "spdlog/spdlog.h"
 
@@ -53,7 +53,7 @@ std::string HistoryLine(const std::string& what) {
 
 std::string HistoryOutcome(const std::string& what, const absl::StatusOr<Run>& run) {
   if (run.ok()) return absl::StrCat(what, ": run ", run->id());
-  if (ExitCodeOf(run.status()) != kExitFailed) return "";
+  if (ErrorKindOf(run.status()) != ErrorKind::kFailed) return "";
   std::string cause(run.status().message().substr(0, 300));
   std::replace(cause.begin(), cause.end(), '\n', ' ');
   return absl::StrCat(what, " failed: ", cause);

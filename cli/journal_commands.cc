@@ -21,7 +21,7 @@
 #include "fsops/ops.h"
 #include "fsops/root.h"
 #include "fsops/trash.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/recovery.h"
 #include "journal/site.h"
 #include "journal/transaction.h"
@@ -56,9 +56,9 @@ absl::Status RunExec(const Args& args) {
   for (int i = 0; i < plan->op_size(); ++i) {
     absl::Status valid = ValidateOp(plan->op(i));
     if (!valid.ok()) {
-      return WithExitCode(WithPath(Annotate(valid, absl::StrCat(args.positional[0], ": op ", i + 1)),
+      return WithErrorKind(WithPath(Annotate(valid, absl::StrCat(args.positional[0], ": op ", i + 1)),
                                    args.positional[0]),
-                          kExitUsage);
+                          ErrorKind::kUsage);
     }
   }
   absl::Status allowed = CheckSiteForChange(RootOf(args), "exec", args.Has("allow-root"));
@@ -137,7 +137,7 @@ absl::Status RunUndo(const Args& args) {
     std::string answer;
     std::getline(std::cin, answer);
     if (answer != "y" && answer != "Y" && answer != "yes") {
-      return WithExitCode(absl::CancelledError("nothing undone: the answer was not yes"), kExitUsage);
+      return WithErrorKind(absl::CancelledError("nothing undone: the answer was not yes"), ErrorKind::kUsage);
     }
   }
   const std::vector<std::string> trash = TrashBefore((*site)->root());
@@ -173,7 +173,7 @@ absl::Status RunShow(const Args& args) {
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
   if (!site.ok()) return site.status();
   absl::StatusOr<Run> run = (*site)->store().GetRun(args.positional[0]);
-  if (!run.ok()) return WithExitCode(run.status(), kExitUsage);
+  if (!run.ok()) return WithErrorKind(run.status(), ErrorKind::kUsage);
   absl::StatusOr<std::vector<OpRecord>> ops = (*site)->store().GetOps(run->id());
   if (!ops.ok()) return ops.status();
   std::cout << (args.Has("json") ? RunDetailJson(*run, *ops) : FormatRunDetail(*run, *ops));
@@ -185,9 +185,9 @@ absl::Status RunEmptyTrash(const Args& args) {
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), RootOf(args));
   if (!root.ok()) {
-    return WithExitCode(Annotate(root.status(), "cannot open the site (give an existing directory "
+    return WithErrorKind(Annotate(root.status(), "cannot open the site (give an existing directory "
                                                 "with --root)"),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   if (args.Has("idle")) RunAtIdlePriority();
   // No site lock: a run may go on meanwhile. Runs only ever add new names to

@@ -24,7 +24,8 @@
 #include "cli/trash_emptier.h"
 #include "cli/version.h"
 #include "fsops/errno_status.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
+#include "cli/exit_code.h"
 #include "journal/format.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -271,7 +272,7 @@ class NotingBuf : public std::streambuf {
 // only where the error names one.
 std::string ErrorJson(const absl::Status& status) {
   const std::string path = StatusPath(status);
-  return absl::StrCat("{\"error\": {\"code\": ", static_cast<int>(ExitCodeOf(status)),
+  return absl::StrCat("{\"error\": {\"code\": ", ExitCodeOf(status),
                       ", \"message\": ", JsonString(std::string(status.message())),
                       path.empty() ? "" : absl::StrCat(", \"path\": ", JsonString(path)), "}}\n");
 }
@@ -313,10 +314,10 @@ int Run(const std::vector<std::string>& words, absl::Status* failure) {
   }
   auto it = Commands().find(words[0]);
   if (it == Commands().end()) {
-    *failure = WithExitCode(
+    *failure = WithErrorKind(
         absl::InvalidArgumentError(absl::StrCat("unknown command \"", words[0],
                                                 "\"; persist --help lists the commands")),
-        kExitUsage);
+        ErrorKind::kUsage);
     std::cerr << "persist: error: " << failure->message() << "\n\n";
     PrintUsage(std::cerr);
     return kExitUsage;
@@ -361,7 +362,7 @@ int Run(const std::vector<std::string>& words, absl::Status* failure) {
   // whether it succeeded or not (a failed run was undone into the trash).
   if (ran && trash_mode.ok()) EmptyTrashAfterCommand(*trash_mode);
   *failure = status;
-  return status.ok() ? kExitOk : ExitCodeOf(status);
+  return ExitCodeOf(status);
 }
 
 }  // namespace

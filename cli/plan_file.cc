@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "proto/text_format.h"
 
 namespace persist {
@@ -30,9 +30,9 @@ absl::StatusOr<Plan> ParsePlan(const std::string& text, const std::string& name)
 absl::StatusOr<Plan> ReadPlanFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return WithExitCode(Annotate(ErrnoStatus(errno, "read plan file", path),
+    return WithErrorKind(Annotate(ErrnoStatus(errno, "read plan file", path),
                                  "give the path of an existing plan file"),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   std::ostringstream text;
   text << in.rdbuf();

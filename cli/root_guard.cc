@@ -18,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 
 namespace persist {
 namespace {
@@ -116,7 +116,7 @@ absl::Status CheckNotInsideAnotherSite(const std::string& site_dir, bool existin
         const std::string where = std::string(own) == "current"
                                       ? "the live release (what current points at)"
                                       : absl::StrCat("the ", own, "/");
-        return WithExitCode(
+        return WithErrorKind(
             WithPath(absl::FailedPreconditionError(absl::StrCat(
                 PrintablePath(shown), *tree == below.front() ? " is " : " lies inside ", where,
                 " of the site ", PrintablePath(site),
@@ -128,7 +128,7 @@ absl::Status CheckNotInsideAnotherSite(const std::string& site_dir, bool existin
                                         PrintablePath(shown), "` still reverses its runs")
                          : "")),
                      shown),
-            kExitUsage);
+            ErrorKind::kUsage);
       }
     }
     below.push_back(*id);
@@ -145,14 +145,14 @@ absl::Status CheckRootOnSite(const std::string& site_dir, const std::string& com
   const std::string user = pw != nullptr ? pw->pw_name : std::to_string(st.st_uid);
   const std::string owner = pw != nullptr ? absl::StrCat(user, " (uid ", st.st_uid, ")")
                                           : absl::StrCat("uid ", st.st_uid);
-  return WithExitCode(
+  return WithErrorKind(
       WithPath(absl::FailedPreconditionError(absl::StrCat(
           PrintablePath(site_dir), " belongs to ", owner,
           " and persist runs as root: run it as that user (sudo -u ", user, " persist ", command,
           " ...), or add --allow-root if root is meant; what persist creates then takes the owner "
           "of the directory it is created in")),
                site_dir),
-      kExitUsage);
+      ErrorKind::kUsage);
 }
 
 absl::Status CheckSiteForChange(const std::string& site_dir, const std::string& command,

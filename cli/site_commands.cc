@@ -28,7 +28,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/ops.h"
 #include "fsops/path.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/run_info.h"
 #include "journal/site.h"
 #include "journal/transaction.h"
@@ -66,9 +66,9 @@ absl::StatusOr<std::unique_ptr<Site>> OpenForChange(const Args& args, const std:
 absl::StatusOr<std::unique_ptr<Root>> OpenTreeToRead(const std::string& root_dir) {
   absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), root_dir);
   if (!root.ok()) {
-    return WithExitCode(Annotate(root.status(), "cannot open the site (give an existing directory "
+    return WithErrorKind(Annotate(root.status(), "cannot open the site (give an existing directory "
                                                 "with --root)"),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   return root;
 }
@@ -98,12 +98,12 @@ std::string ClassificationTable(const std::vector<Classification>& rows) {
 absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
   char* resolved = realpath(path.c_str(), nullptr);
   if (resolved == nullptr) {
-    return WithExitCode(WithPath(absl::InvalidArgumentError(absl::StrCat(
+    return WithErrorKind(WithPath(absl::InvalidArgumentError(absl::StrCat(
                                      "the release to deploy, ", path,
                                      ", cannot be found; give the directory holding the new "
                                      "release")),
                                  path),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   std::string out = resolved;
   free(resolved);
@@ -176,12 +176,12 @@ absl::Status RunDeploy(const Args& args) {
   if (args.values.count("id") > 0) {
     absl::Status valid = ValidateId(request.release_id, "release id");
     if (!valid.ok()) {
-      return WithExitCode(absl::InvalidArgumentError(absl::StrCat(valid.message(), "; give another --id")),
-                          kExitUsage);
+      return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(valid.message(), "; give another --id")),
+                          ErrorKind::kUsage);
     }
   }
   absl::StatusOr<Dedupe> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
-  if (!dedupe.ok()) return WithExitCode(dedupe.status(), kExitUsage);
+  if (!dedupe.ok()) return WithErrorKind(dedupe.status(), ErrorKind::kUsage);
   request.dedupe = ModeOfDedupe(*dedupe);
   const std::string manifest = args.Get("manifest", "on");
   if (manifest != "on" && manifest != "off") {
@@ -311,11 +311,11 @@ absl::Status ExpectRelease(const Root& root, const std::string& release) {
   absl::StatusOr<PathState> target = root.Observe(JoinPath("releases", release), false);
   if (!target.ok()) return target.status();
   if (target->type() != DIRECTORY) {
-    return WithExitCode(WithPath(absl::InvalidArgumentError(absl::StrCat(
+    return WithErrorKind(WithPath(absl::InvalidArgumentError(absl::StrCat(
                                      "there is no release ", PrintablePath(release), " under ",
                                      PrintablePath(root.dir()), "/releases/; ", kShowReleases)),
                                  JoinPath("releases", release)),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   return absl::OkStatus();
 }
@@ -394,11 +394,11 @@ absl::Status RunRollback(const Args& args) {
     auto at = std::find(releases->begin(), releases->end(), *live);
     if (at != releases->end() && at != releases->begin()) target = *(at - 1);
     if (target.empty()) {
-      return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
+      return WithErrorKind(absl::FailedPreconditionError(absl::StrCat(
                               "there is no release older than the live one (",
                               live->empty() ? "none" : *live,
                               ") to roll back to; name one with --to")),
-                          kExitUsage);
+                          ErrorKind::kUsage);
     }
   }
   return PointCurrentAt(**site, target, "rollback");
@@ -409,7 +409,7 @@ absl::Status RunVerify(const Args& args) {
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), RootOf(args));
   if (!root.ok()) {
-    return WithExitCode(Annotate(root.status(), "cannot verify (give the site with --root)"), kExitUsage);
+    return WithErrorKind(Annotate(root.status(), "cannot verify (give the site with --root)"), ErrorKind::kUsage);
   }
   Health health;
   // The journal: readable, and no run left half done.
@@ -521,7 +521,7 @@ absl::Status RunVerify(const Args& args) {
   }
   if (health.problems.empty()) return absl::OkStatus();
   // Reported above: exit 1 with nothing more to say.
-  return WithExitCode(absl::FailedPreconditionError(""), kExitFailed);
+  return WithErrorKind(absl::FailedPreconditionError(""), ErrorKind::kFailed);
 }
 
 namespace {
@@ -538,9 +538,9 @@ absl::StatusOr<std::string> AbsoluteMaybeMissing(const std::string& path) {
   char* parent_resolved = realpath(parent.empty() ? "." : parent.c_str(), nullptr);
   if (parent_resolved == nullptr || name.empty() || name == "." || name == "..") {
     free(parent_resolved);
-    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+    return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
                             path, " cannot be found, nor the directory it would go in; create it")),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   std::string out = JoinPath(parent_resolved, name);
   free(parent_resolved);
@@ -565,10 +565,10 @@ absl::Status RunLink(const Args& args) {
   if (!local.ok()) return local.status();
   absl::StatusOr<std::string> app = AbsolutePath(args.positional[0]);
   if (!app.ok()) {
-    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+    return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
                             "the app directory ", args.positional[0],
                             " cannot be found; give the directory of the app")),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   absl::StatusOr<std::string> shared = AbsoluteMaybeMissing(args.positional[1]);
   if (!shared.ok()) return shared.status();
@@ -577,12 +577,12 @@ absl::Status RunLink(const Args& args) {
   std::string root = *app;
   while (!IsWithin(*shared, root)) root = SplitParent(root).first.empty() ? "/" : SplitParent(root).first;
   if (root == "/" || root == *app || root == *shared) {
-    return WithExitCode(
+    return WithErrorKind(
         absl::InvalidArgumentError(absl::StrCat(
             "cannot link ", *app, " to ", *shared,
             ": they must be two separate directories under one site directory (such as "
             "/home/user/site/app and /home/user/site/shared), which holds persist's journal")),
-        kExitUsage);
+        ErrorKind::kUsage);
   }
   LinkRequest request;
   request.app_dir = Below(root, *app);
@@ -594,11 +594,11 @@ absl::Status RunLink(const Args& args) {
   auto plan_on = [&](const Root& tree) -> absl::StatusOr<LinkPlan> {
     absl::StatusOr<Profile> profile =
         LoadSiteProfile(tree, JoinPath(request.shared_dir, ".persistence-config"));
-    if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+    if (!profile.ok()) return WithErrorKind(profile.status(), ErrorKind::kUsage);
     absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
-    if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+    if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
     absl::StatusOr<LinkPlan> planned = PlanLink(tree, Classifier(*rules), request);
-    if (!planned.ok()) return WithExitCode(planned.status(), kExitUsage);
+    if (!planned.ok()) return WithErrorKind(planned.status(), ErrorKind::kUsage);
     return planned;
   };
   // The directory holding both has no .persist/ yet: the link is planned on
@@ -640,9 +640,9 @@ absl::Status RunLink(const Args& args) {
       std::cout << "every persistent path of " << *app << " is in place\n";
       return absl::OkStatus();
     }
-    return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
+    return WithErrorKind(absl::FailedPreconditionError(absl::StrCat(
                             planned->problems.size(), " persistent path(s) not in place; see above")),
-                        kExitFailed);
+                        ErrorKind::kFailed);
   }
   for (const std::string& note : planned->notes) std::cout << "note: " << note << "\n";
   if (planned->plan.op_size() == 0) {
@@ -679,13 +679,13 @@ absl::Status RunCustom(const Args& args) {
   if (!site.ok()) return site.status();
   Root& root = (*site)->root();
   absl::StatusOr<Profile> profile = LoadSiteProfile(root);
-  if (!profile.ok()) return WithExitCode(profile.status(), kExitUsage);
+  if (!profile.ok()) return WithErrorKind(profile.status(), ErrorKind::kUsage);
   const bool known = std::find(profile->custom().begin(), profile->custom().end(), pattern) !=
                      profile->custom().end();
   Profile updated = *profile;
   if (!known) updated.add_custom(pattern);
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(updated);
-  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+  if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
   Classifier classifier(*rules);
 
   Plan plan;
@@ -699,7 +699,7 @@ absl::Status RunCustom(const Args& args) {
     absl::StrAppend(&content, "custom: ", JsonString(pattern), "\n");
     PlanBuilder builder(root);
     status = builder.EnsureDir("shared");
-    if (!status.ok()) return WithExitCode(status, kExitUsage);
+    if (!status.ok()) return WithErrorKind(status, ErrorKind::kUsage);
     plan = builder.plan();
     Op write;
     write.mutable_write()->set_path(kProfilePath);
@@ -729,7 +729,7 @@ absl::Status RunCustom(const Args& args) {
     options.app_holds_live_data = true;
     options.only = PathClass::kCustom;
     status = PlanSharedLinks(builder, classifier, *rows, options);
-    if (!status.ok()) return WithExitCode(status, kExitUsage);
+    if (!status.ok()) return WithErrorKind(status, ErrorKind::kUsage);
     for (const Op& op : builder.plan().op()) *plan.add_op() = op;
     notes.insert(notes.end(), builder.notes().begin(), builder.notes().end());
   }
@@ -762,7 +762,7 @@ absl::Status RunDiff(const Args& args) {
   for (int i = 0; i < 2; ++i) {
     absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
         (*site)->store().ReadManifest(JoinPath("releases", args.positional[i]));
-    if (!manifest.ok()) return WithExitCode(manifest.status(), kExitUsage);
+    if (!manifest.ok()) return WithErrorKind(manifest.status(), ErrorKind::kUsage);
     manifests[i] = *std::move(manifest);
   }
   absl::StatusOr<std::vector<Change>> changes =
@@ -791,18 +791,18 @@ absl::Status RunClassify(const Args& args) {
   const std::string dir = args.positional.empty() ? "." : args.positional[0];
   absl::StatusOr<std::unique_ptr<Root>> tree = Root::Open(Env::Default(), dir);
   if (!tree.ok()) {
-    return WithExitCode(Annotate(tree.status(), "cannot classify (give an app directory)"), kExitUsage);
+    return WithErrorKind(Annotate(tree.status(), "cannot classify (give an app directory)"), ErrorKind::kUsage);
   }
   Profile profile;
   if (args.values.count("root")) {
     absl::StatusOr<std::unique_ptr<Root>> site = Root::Open(Env::Default(), RootOf(args));
-    if (!site.ok()) return WithExitCode(site.status(), kExitUsage);
+    if (!site.ok()) return WithErrorKind(site.status(), ErrorKind::kUsage);
     absl::StatusOr<Profile> loaded = LoadSiteProfile(**site);
-    if (!loaded.ok()) return WithExitCode(loaded.status(), kExitUsage);
+    if (!loaded.ok()) return WithErrorKind(loaded.status(), ErrorKind::kUsage);
     profile = *loaded;
   }
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(profile);
-  if (!rules.ok()) return WithExitCode(rules.status(), kExitUsage);
+  if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
   absl::StatusOr<std::vector<Classification>> rows = Classifier(*rules).ClassifyTree(**tree, "");
   if (!rows.ok()) return rows.status();
   std::cout << (args.Has("json") ? ClassificationJson(*rows) : ClassificationTable(*rows));

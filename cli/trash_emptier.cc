@@ -21,7 +21,7 @@
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
 #include "fsops/trash.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "spdlog/spdlog.h"
 
 extern char** environ;
@@ -155,9 +155,9 @@ absl::StatusOr<TrashMode> TrashModeOf(const Args& args) {
   if (value == "background") return TrashMode::kBackground;
   if (value == "wait") return TrashMode::kWait;
   if (value == "later") return TrashMode::kLater;
-  return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+  return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
                           source, " takes background, wait or later, not \"", value, "\"")),
-                      kExitUsage);
+                      ErrorKind::kUsage);
 }
 
 void RunAtIdlePriority() {

@@ -7,7 +7,7 @@
 #include "fsops/ops.h"
 #include "fsops/path.h"
 #include "fsops/tree.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/op_context.h"
 #include "journal/run_info.h"
 #include "spdlog/spdlog.h"
@@ -141,13 +141,13 @@ absl::StatusOr<Run> RunToUndo(const Site& site, const std::string& run_id) {
     }
   }
   if (latest == nullptr) {
-    return WithExitCode(absl::FailedPreconditionError(
+    return WithErrorKind(absl::FailedPreconditionError(
                             "there is no completed run left to undo; persist log lists the runs"),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   const Run& last = runs->back();
   if (run_id.empty() && last.state() == RUN_FAILED) {
-    return WithExitCode(
+    return WithErrorKind(
         absl::FailedPreconditionError(absl::StrCat(
             "the latest run, ", last.id(), " (", last.kind(),
             last.release().empty() ? "" : " of release " + last.release(),
@@ -155,24 +155,24 @@ absl::StatusOr<Run> RunToUndo(const Site& site, const std::string& run_id) {
             latest->id(), " (", latest->kind(),
             latest->release().empty() ? "" : " of release " + latest->release(),
             "): if that is what you mean, name it: persist undo ", latest->id())),
-        kExitUsage);
+        ErrorKind::kUsage);
   }
   if (!run_id.empty() && run_id != latest->id()) {
     absl::StatusOr<Run> named = site.store().GetRun(run_id);
-    if (!named.ok()) return WithExitCode(named.status(), kExitUsage);
-    return WithExitCode(
+    if (!named.ok()) return WithErrorKind(named.status(), ErrorKind::kUsage);
+    return WithErrorKind(
         absl::FailedPreconditionError(absl::StrCat(
             "run ", run_id, " is ", named->state() == RUN_COMMITTED ? "not the latest" : "not undoable",
             " (", RunState_Name(named->state()), "); runs are undone newest first: undo ",
             latest->id(), " first")),
-        kExitUsage);
+        ErrorKind::kUsage);
   }
   if (latest->stash_purged()) {
-    return WithExitCode(
+    return WithErrorKind(
         absl::FailedPreconditionError(absl::StrCat(
             "run ", latest->id(), " has left the undo window (its stash was purged) and cannot be "
             "undone; roll back with a new run instead")),
-        kExitUsage);
+        ErrorKind::kUsage);
   }
   return *latest;
 }

@@ -31,10 +31,10 @@ absl::StatusOr<std::optional<Run>> Recover(Site& site);
 
 // The run UndoLatest would undo: the latest committed run that is not undone
 // yet. `run_id`, when not empty, must name that run. Without a run id, it is
-// refused (exit 2) when the latest run of all failed: that run was undone
+// refused (kUsage) when the latest run of all failed: that run was undone
 // already, and an undo typed after it would reverse the successful run
-// before it, which the operator must then name. Exit 3 when a run was
-// interrupted, exit 2 when there is nothing to undo or `run_id` is not the
+// before it, which the operator must then name. kNeedsRecovery when a run was
+// interrupted, kUsage when there is nothing to undo or `run_id` is not the
 // latest.
 absl::StatusOr<Run> RunToUndo(const Site& site, const std::string& run_id);
 

@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/run_info.h"
 
 namespace persist {
@@ -27,9 +27,9 @@ constexpr mode_t kStateMode = 0700;
 absl::StatusOr<std::unique_ptr<Root>> OpenRootDir(Env* env, const std::string& root_dir) {
   absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(env, root_dir);
   if (!root.ok()) {
-    return WithExitCode(Annotate(root.status(), "cannot open the site (give an existing directory "
+    return WithErrorKind(Annotate(root.status(), "cannot open the site (give an existing directory "
                                                 "with --root)"),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   return root;
 }
@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(Env* env, const Root& root,
 }
 
 // Refuses a site, or a .persist/ or journal directory already in it, on a
-// network or FUSE filesystem, before anything is created there (exit 2).
+// network or FUSE filesystem, before anything is created there (kUsage).
 absl::Status CheckLocalFilesystem(Env* env, const Root& root) {
   for (const char* rel : {"", ".persist", ".persist/journal"}) {
     absl::StatusOr<Fd> dir = root.OpenDir(rel);
@@ -83,20 +83,20 @@ absl::Status CheckLocalFilesystem(Env* env, const Root& root) {
 }
 
 // An error while preparing .persist/, with its real cause in words. One that
-// is the site's configuration (permissions, a read-only mount) is exit 2:
+// is the site's configuration (permissions, a read-only mount) is kUsage:
 // the site is as it was but for .persist/.
 absl::Status PreparationError(const absl::Status& status, const Root& root) {
   const int err = StatusErrno(status);
   const std::string prefix = absl::StrCat("cannot prepare ", root.dir(), "/.persist");
   if (err == ENOSPC || err == EDQUOT || err == EROFS) {
     absl::Status named = NameFilesystemCause(root, status);
-    return err == EROFS ? WithExitCode(named, kExitUsage) : named;
+    return err == EROFS ? WithErrorKind(named, ErrorKind::kUsage) : named;
   }
   if (err == EACCES || err == EPERM) {
-    return WithExitCode(
+    return WithErrorKind(
         Annotate(status, absl::StrCat(prefix, " (the site must be writable by the user running "
                                       "persist: run as the site's owner, or fix its permissions)")),
-        kExitUsage);
+        ErrorKind::kUsage);
   }
   return Annotate(status, prefix);
 }
@@ -166,12 +166,12 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForWriting(Env* env, const std::
     std::string holder(512, '\0');
     absl::StatusOr<size_t> got = env->Read(lock.get(), holder.data(), holder.size(), lock.path());
     holder.resize(got.ok() ? *got : 0);
-    return WithExitCode(
+    return WithErrorKind(
         absl::UnavailableError(absl::StrCat(
             "the site ", root_dir, " is locked by another persist run (",
             absl::StripTrailingAsciiWhitespace(holder.empty() ? "holder unknown" : holder),
             "); wait for it to finish, then run your command again")),
-        kExitLocked);
+        ErrorKind::kLocked);
   }
   // The holder line only informs a second run; the flock is the lock. A
   // full disk that cannot take it must not stop a recovery.
@@ -193,11 +193,11 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForReading(Env* env, const std::
   absl::StatusOr<bool> has_journal = HasJournal(**root);
   if (!has_journal.ok()) return has_journal.status();
   if (!*has_journal) {
-    return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
+    return WithErrorKind(absl::FailedPreconditionError(absl::StrCat(
                             "no journal at ", root_dir,
                             "/.persist/journal: persist has not run on this site yet "
                             "(check --root)")),
-                        kExitUsage);
+                        ErrorKind::kUsage);
   }
   absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(env, **root, Store::Access::kReadOnly);
   if (!store.ok()) return store.status();
@@ -280,12 +280,12 @@ bool Site::LockIsHeld() const {
 }
 
 absl::Status Site::NeedsRecovery(const Run& run) const {
-  return WithExitCode(
+  return WithErrorKind(
       absl::FailedPreconditionError(absl::StrCat(
           "run ", run.id(), " (", run.kind(), ", pid ", run.pid(), " on ", run.host(), ") was ",
           run.state() == RUN_UNDOING ? "interrupted while being undone" : "interrupted",
           "; run `persist recover --root ", root_->dir(), "` to undo it exactly, then try again")),
-      kExitNeedsRecovery);
+      ErrorKind::kNeedsRecovery);
 }
 
 }  // namespace persist

@@ -30,11 +30,11 @@ namespace persist {
 class Site {
  public:
   // Opens `root_dir` for a command that may change it, creating .persist/ if
-  // missing and taking the lock. Exit code 4 (see exit_code.h) when another
+  // missing and taking the lock. ErrorKind::kLocked (base/error_kind.h) when another
   // run holds the lock, naming it. A site on a network or FUSE filesystem is
-  // refused with exit 2 before anything is created in it. Errors name their
-  // real cause: no space, no free inodes, a read-only filesystem (exit 2),
-  // permissions (exit 2). Run as root, everything created under .persist/
+  // refused with kUsage before anything is created in it. Errors name their
+  // real cause: no space, no free inodes, a read-only filesystem (kUsage),
+  // permissions (kUsage). Run as root, everything created under .persist/
   // takes the owner of the directory it is created in, and so the site
   // root's (fsops/root.h TakeParentOwner). Once the lock is held, it keeps
   // .persist/reserve (see ReleaseReserve), where the disk has room for it.
@@ -78,8 +78,8 @@ class Site {
   // APPLYING or UNDOING is then under way, not interrupted.
   bool LockIsHeld() const;
 
-  // The error for a command refused because `run` was interrupted: exit code
-  // 3, naming the run, its holder and `persist recover`.
+  // The error for a command refused because `run` was interrupted: ErrorKind::kNeedsRecovery,
+  // naming the run, its holder and `persist recover`.
   absl::Status NeedsRecovery(const Run& run) const;
 
  private:

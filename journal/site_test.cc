@@ -13,7 +13,7 @@
 #include "fsops/env.h"
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/run_info.h"
 #include "journal/store.h"
 #include "proto/journal.pb.h"
@@ -79,7 +79,7 @@ TEST(SiteTest, ASecondWriterIsRefusedWhileTheFirstHoldsTheLock) {
   absl::StatusOr<std::unique_ptr<Site>> second =
       Site::OpenForWriting(Env::Default(), dir.path(), "undo");
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(ExitCodeOf(second.status()), kExitLocked) << second.status();
+  EXPECT_EQ(ErrorKindOf(second.status()), ErrorKind::kLocked) << second.status();
   EXPECT_TRUE(Contains(second.status().message(), absl::StrCat("pid=", getpid())))
       << second.status();
   EXPECT_TRUE(Contains(second.status().message(), "host=" + HostName())) << second.status();
@@ -119,7 +119,7 @@ TEST(SiteTest, OpenForReadingWithoutAJournalIsAUsageError) {
   TempDir dir;
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), dir.path());
   ASSERT_FALSE(site.ok());
-  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_EQ(ErrorKindOf(site.status()), ErrorKind::kUsage) << site.status();
   EXPECT_TRUE(Contains(site.status().message(), dir.path())) << site.status();
   // Reading creates nothing.
   EXPECT_FALSE(PathExists(dir.Sub(".persist")));
@@ -157,7 +157,7 @@ TEST(SiteTest, AJournalLostAfterRunsIsRefusedButOneWhoseCreationWasInterruptedIs
     absl::StatusOr<std::unique_ptr<Site>> reader = Site::OpenForReading(Env::Default(), dir.path());
     if (!emptied) {
       ASSERT_FALSE(reader.ok());
-      EXPECT_EQ(ExitCodeOf(reader.status()), kExitUsage) << "no journal yet: " << reader.status();
+      EXPECT_EQ(ErrorKindOf(reader.status()), ErrorKind::kUsage) << "no journal yet: " << reader.status();
     }
     absl::StatusOr<std::unique_ptr<Site>> fresh = Site::OpenForWriting(Env::Default(), dir.path(), "recover");
     ASSERT_TRUE(fresh.ok()) << fresh.status();
@@ -182,7 +182,7 @@ TEST(SiteTest, AMissingRootIsAUsageError) {
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(Env::Default(), dir.Sub("no-such-site"), "exec");
   ASSERT_FALSE(site.ok());
-  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_EQ(ErrorKindOf(site.status()), ErrorKind::kUsage) << site.status();
   EXPECT_TRUE(Contains(site.status().message(), "no-such-site")) << site.status();
   EXPECT_FALSE(PathExists(dir.Sub("no-such-site")));
 }
@@ -193,7 +193,7 @@ TEST(SiteTest, ASiteThisUserCannotWriteIsAUsageErrorAndStaysUntouched) {
   denied.FailAt(1, EACCES, FaultEnv::Kind::kMkdir);
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(&denied, dir.path(), "deploy");
   ASSERT_FALSE(site.ok());
-  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_EQ(ErrorKindOf(site.status()), ErrorKind::kUsage) << site.status();
   EXPECT_TRUE(Contains(site.status().message(), "writable by the user running persist"))
       << site.status();
   EXPECT_EQ(testing::TakeSnapshot(dir.path(), {}), testing::Snapshot());
@@ -206,7 +206,7 @@ TEST(SiteTest, AReadOnlyFilesystemIsNamedAsSuchWithExitTwo) {
   absl::StatusOr<std::unique_ptr<Site>> site =
       Site::OpenForWriting(&read_only, dir.path(), "deploy");
   ASSERT_FALSE(site.ok());
-  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_EQ(ErrorKindOf(site.status()), ErrorKind::kUsage) << site.status();
   EXPECT_TRUE(Contains(site.status().message(), "is on a read-only filesystem: remount it"))
       << site.status();
   EXPECT_FALSE(Contains(site.status().message(), "site's owner")) << site.status();
@@ -235,7 +235,7 @@ TEST(SiteTest, AFullDiskDoesNotKeepTheLockFromBeingTaken) {
   absl::StatusOr<std::unique_ptr<Site>> second =
       Site::OpenForWriting(Env::Default(), dir.path(), "deploy");
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(ExitCodeOf(second.status()), kExitLocked) << second.status();
+  EXPECT_EQ(ErrorKindOf(second.status()), ErrorKind::kLocked) << second.status();
 }
 
 TEST(SiteTest, AFuseSiteIsRefusedWithExitTwoBeforeAnythingIsCreated) {
@@ -244,7 +244,7 @@ TEST(SiteTest, AFuseSiteIsRefusedWithExitTwoBeforeAnythingIsCreated) {
   fuse.FakeFilesystemType(0x65735546);
   absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForWriting(&fuse, dir.path(), "deploy");
   ASSERT_FALSE(site.ok());
-  EXPECT_EQ(ExitCodeOf(site.status()), kExitUsage) << site.status();
+  EXPECT_EQ(ErrorKindOf(site.status()), ErrorKind::kUsage) << site.status();
   EXPECT_TRUE(Contains(site.status().message(), "network or FUSE filesystem (FUSE)"))
       << site.status();
   EXPECT_TRUE(Contains(site.status().message(), dir.path())) << site.status();
@@ -379,22 +379,12 @@ TEST(SiteTest, FindInterruptedFindsARunLeftApplyingOrUndoing) {
     ASSERT_TRUE(found->has_value());
     EXPECT_EQ((*found)->id(), "r2");
     absl::Status refusal = (*site)->NeedsRecovery(**found);
-    EXPECT_EQ(ExitCodeOf(refusal), kExitNeedsRecovery);
+    EXPECT_EQ(ErrorKindOf(refusal), ErrorKind::kNeedsRecovery);
     EXPECT_TRUE(Contains(refusal.message(), "r2")) << refusal;
     EXPECT_TRUE(Contains(refusal.message(), "4242")) << refusal;
     EXPECT_TRUE(Contains(refusal.message(), "web-1")) << refusal;
     EXPECT_TRUE(Contains(refusal.message(), "persist recover")) << refusal;
   }
-}
-
-TEST(ExitCodeTest, MapsTaggedAndUntaggedStatuses) {
-  EXPECT_EQ(ExitCodeOf(absl::OkStatus()), kExitOk);
-  EXPECT_EQ(ExitCodeOf(absl::InvalidArgumentError("x")), kExitUsage);
-  EXPECT_EQ(ExitCodeOf(absl::InternalError("x")), kExitFailed);
-  EXPECT_EQ(ExitCodeOf(WithExitCode(absl::InternalError("x"), kExitLocked)), kExitLocked);
-  EXPECT_EQ(ExitCodeOf(WithExitCode(absl::InvalidArgumentError("x"), kExitNeedsRecovery)),
-            kExitNeedsRecovery);
-  EXPECT_TRUE(WithExitCode(absl::OkStatus(), kExitFailed).ok());
 }
 
 }  // namespace

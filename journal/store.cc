@@ -14,7 +14,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/root.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/record_codec.h"
 #include "journal/record_wire.h"
 
@@ -194,12 +194,12 @@ const char* NetworkFilesystemName(const struct statfs& fs) {
 }
 
 absl::Status NetworkFilesystemError(const std::string& dir, const char* name) {
-  return WithExitCode(
+  return WithErrorKind(
       absl::FailedPreconditionError(absl::StrCat(
           dir, " is on a network or FUSE filesystem (", name,
           "), where the journal's lock and memory map cannot be trusted; nothing was changed: put "
           "the site, or at least its .persist/ directory, on a local disk")),
-      kExitUsage);
+      ErrorKind::kUsage);
 }
 
 bool Store::read_only() const { return handles_->read_only; }

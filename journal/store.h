@@ -11,7 +11,7 @@
 //
 // LMDB cannot work on a network filesystem (its lock file relies on local
 // shared memory), so Open refuses NFS, SMB/CIFS, AFS, Ceph, 9p and FUSE
-// (exit 2, see NetworkFilesystemError).
+// (kUsage, see NetworkFilesystemError).
 //
 // A journal opened for reading (Access::kReadOnly) writes nothing: LMDB opens
 // data.mdb read-only and creates no table. Where its lock file cannot be
@@ -117,7 +117,7 @@ std::string OpKey(const std::string& run_id, uint32_t index);
 // one. LMDB, and so persist's journal and stash, need a local filesystem.
 const char* NetworkFilesystemName(const struct statfs& fs);
 
-// The refusal of `dir` for being on the network filesystem `name`: exit 2,
+// The refusal of `dir` for being on the network filesystem `name`: kUsage,
 // naming the directory, the filesystem and what to do.
 absl::Status NetworkFilesystemError(const std::string& dir, const char* name);
 

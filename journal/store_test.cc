@@ -22,7 +22,7 @@
 #include "fsops/env.h"
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "proto/journal.pb.h"
 #include "tests/testing/tree_snapshot.h"
 
@@ -322,7 +322,7 @@ TEST_F(StoreTest, ANetworkFilesystemIsAConfigurationErrorWithExitTwo) {
   fuse.FakeFilesystemType(0x65735546);
   absl::StatusOr<std::unique_ptr<Store>> store = OpenWith(&fuse);
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(ExitCodeOf(store.status()), kExitUsage) << store.status();
+  EXPECT_EQ(ErrorKindOf(store.status()), ErrorKind::kUsage) << store.status();
   EXPECT_NE(store.status().message().find("network or FUSE filesystem (FUSE)"),
             absl::string_view::npos) << store.status();
 }

@@ -16,7 +16,7 @@
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/trash.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/manifest_stream.h"
 #include "journal/op_context.h"
 #include "journal/recovery.h"
@@ -63,14 +63,14 @@ absl::StatusOr<std::vector<OpRecord>> PlanIntents(const Site& site, const Plan& 
     std::vector<PathState> before;
     for (const std::string& path : OpPaths(op)) {
       absl::StatusOr<PathState> state = predictor.Predict(path);
-      if (!state.ok()) return WithExitCode(Annotate(state.status(), DescribeOp(op)), kExitUsage);
+      if (!state.ok()) return WithErrorKind(Annotate(state.status(), DescribeOp(op)), ErrorKind::kUsage);
       before.push_back(*state);
       *record.add_before() = *state;
     }
     absl::Status feasible = CheckFeasible(op, before);
     if (feasible.ok()) feasible = CheckParentsExist(op, predictor);
     if (!feasible.ok()) {
-      return WithExitCode(Annotate(feasible, absl::StrCat("op ", i + 1)), kExitUsage);
+      return WithErrorKind(Annotate(feasible, absl::StrCat("op ", i + 1)), ErrorKind::kUsage);
     }
     absl::Status applied = predictor.Apply(op);
     if (!applied.ok()) return applied;
@@ -200,7 +200,7 @@ absl::StatusOr<std::string> NewRunId(const Site& site) {
 absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& options) {
   for (int i = 0; i < plan.op_size(); ++i) {
     absl::Status valid = ValidateOp(plan.op(i));
-    if (!valid.ok()) return WithExitCode(Annotate(valid, absl::StrCat("op ", i + 1)), kExitUsage);
+    if (!valid.ok()) return WithErrorKind(Annotate(valid, absl::StrCat("op ", i + 1)), ErrorKind::kUsage);
   }
   absl::StatusOr<std::optional<Run>> interrupted = site.FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();
@@ -288,7 +288,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   if (status.ok() && options.before_op) status = options.before_op(plan.op_size(), &run);
   if (status.ok()) {
     run.set_state(RUN_COMMITTED);
-    run.set_exit_code(kExitOk);
+    run.set_exit_code(0);
     run.set_end_ns(NowNs());
     Store::Batch done;
     done.runs.push_back(run);
@@ -304,21 +304,21 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   // An error (not a crash): undo the run before returning.
   status = NameFilesystemCause(site.root(), status);
   run.set_error(std::string(status.message()));
-  run.set_exit_code(kExitFailed);
+  run.set_exit_code(1);
   absl::Status undone = ReverseRun(site, run, absl::StrCat("failed: ", status.message()), RUN_FAILED);
   if (!undone.ok()) {
-    return WithExitCode(
+    return WithErrorKind(
         absl::Status(status.code(),
                      absl::StrCat("run ", run.id(), " failed: ", status.message(),
                                   "; undoing it failed too: ", undone.message(),
                                   "; fix the cause, then run persist recover")),
-        kExitFailed);
+        ErrorKind::kFailed);
   }
-  return WithExitCode(
+  return WithErrorKind(
       absl::Status(status.code(),
                    absl::StrCat("run ", run.id(), " failed and was undone, the site is as it was: ",
                                 status.message(), "; fix the cause and run again")),
-      kExitFailed);
+      ErrorKind::kFailed);
 }
 
 }  // namespace persist

@@ -4,7 +4,7 @@
 //
 // The sequence, and the promise each step keeps (DESIGN.md):
 //  1. Every op is validated and its pre-states predicted (StatePredictor);
-//     an op that cannot run is refused with nothing touched (exit 2).
+//     an op that cannot run is refused with nothing touched (kUsage).
 //  2. The run and every op's intent, with the pre-state of each path it
 //     touches, are committed to the journal in one LMDB transaction before
 //     the tree is touched (promise 1). With group_intents off, each op's
@@ -52,8 +52,8 @@ struct RunOptions {
 };
 
 // Applies `plan` to `site` as one run. Returns the committed run. Errors:
-// exit 2 for a plan that cannot run (nothing touched), exit 3 when an
-// interrupted run must be recovered first, exit 1 when the run failed (it
+// kUsage for a plan that cannot run (nothing touched), kNeedsRecovery when an
+// interrupted run must be recovered first, kFailed when the run failed (it
 // was undone; the message says whether the undo completed).
 absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& options);
 

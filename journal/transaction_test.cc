@@ -24,7 +24,7 @@
 #include "fsops/trash.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/recovery.h"
 #include "journal/site.h"
 #include "journal/store.h"
@@ -186,7 +186,7 @@ TEST_F(TransactionTest, APlanWithAnOpThatCannotRunTouchesNothing) {
   )");
   absl::StatusOr<Run> run = ExecutePlan(*site, plan, RunOptions());
   ASSERT_FALSE(run.ok());
-  EXPECT_EQ(ExitCodeOf(run.status()), kExitUsage) << run.status();
+  EXPECT_EQ(ErrorKindOf(run.status()), ErrorKind::kUsage) << run.status();
   EXPECT_TRUE(Contains(run.status().message(), "op 3")) << run.status();
   EXPECT_TRUE(Contains(run.status().message(), "releases/r0")) << run.status();
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
@@ -208,7 +208,7 @@ TEST_F(TransactionTest, AnOpUnderAMissingDirectoryIsRefusedWithNothingTouched) {
        }) {
     absl::StatusOr<Run> run = ExecutePlan(*site, ParsePlanText(text), RunOptions());
     ASSERT_FALSE(run.ok()) << text;
-    EXPECT_EQ(ExitCodeOf(run.status()), kExitUsage) << text << ": " << run.status();
+    EXPECT_EQ(ErrorKindOf(run.status()), ErrorKind::kUsage) << text << ": " << run.status();
     EXPECT_TRUE(Contains(run.status().message(), "no/such")) << run.status();
   }
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
@@ -220,7 +220,7 @@ TEST_F(TransactionTest, AnOpUnderAFileIsRefusedWithNothingTouched) {
   absl::StatusOr<Run> run = ExecutePlan(
       *site, ParsePlanText(R"(op { write { path: "shared/.env/x" content: "x" } })"), RunOptions());
   ASSERT_FALSE(run.ok());
-  EXPECT_EQ(ExitCodeOf(run.status()), kExitUsage) << run.status();
+  EXPECT_EQ(ErrorKindOf(run.status()), ErrorKind::kUsage) << run.status();
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
   EXPECT_TRUE(Runs(*site).empty());
 }
@@ -244,7 +244,7 @@ TEST_F(TransactionTest, AnInvalidPathIsAUsageErrorAndTouchesNothing) {
                            R"(op { })"}) {
     absl::StatusOr<Run> run = ExecutePlan(*site, ParsePlanText(text), RunOptions());
     ASSERT_FALSE(run.ok()) << text;
-    EXPECT_EQ(ExitCodeOf(run.status()), kExitUsage) << run.status();
+    EXPECT_EQ(ErrorKindOf(run.status()), ErrorKind::kUsage) << run.status();
     EXPECT_TRUE(Contains(run.status().message(), "op 1")) << run.status();
   }
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
@@ -285,7 +285,7 @@ TEST_F(TransactionTest, AnOpThatFailsMidRunIsUndoneBeforeExecutePlanReturns) {
     absl::StatusOr<Run> run = ExecutePlan(**site, ParsePlanText(SamplePlanText()), RunOptions());
     ASSERT_TRUE(fault.injected()) << "call " << n;
     ASSERT_FALSE(run.ok()) << "ENOSPC at call " << n << " went unnoticed";
-    EXPECT_EQ(ExitCodeOf(run.status()), kExitFailed) << run.status();
+    EXPECT_EQ(ErrorKindOf(run.status()), ErrorKind::kFailed) << run.status();
     EXPECT_TRUE(Contains(run.status().message(), "undone")) << "call " << n << ": " << run.status();
     EXPECT_TRUE(Contains(run.status().message(), "No space left on device")) << run.status();
     EXPECT_EQ(DiffSnapshots(before, TakeSnapshot(dir.path())), "") << "ENOSPC at call " << n;
@@ -305,7 +305,7 @@ TEST_F(TransactionTest, AFailedIntentCommitChangesNothing) {
   fault.FailAt(1, ENOSPC, FaultEnv::Kind::kJournal);
   absl::StatusOr<Run> run = ExecutePlan(*site, ParsePlanText(SamplePlanText()), RunOptions());
   ASSERT_FALSE(run.ok());
-  EXPECT_EQ(ExitCodeOf(run.status()), kExitFailed);
+  EXPECT_EQ(ErrorKindOf(run.status()), ErrorKind::kFailed);
   EXPECT_TRUE(Contains(run.status().message(), "nothing was changed")) << run.status();
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
   EXPECT_TRUE(Runs(*site).empty());
@@ -327,7 +327,7 @@ TEST_F(TransactionTest, AChangeMadeBySomeoneElseAfterPlanningStopsTheRun) {
   absl::StatusOr<Run> run = ExecutePlan(*site, ParsePlanText(SamplePlanText()), RunOptions());
   ASSERT_TRUE(planted);
   ASSERT_FALSE(run.ok());
-  EXPECT_EQ(ExitCodeOf(run.status()), kExitFailed);
+  EXPECT_EQ(ErrorKindOf(run.status()), ErrorKind::kFailed);
   EXPECT_TRUE(Contains(run.status().message(), "releases/r2")) << run.status();
   EXPECT_TRUE(Contains(run.status().message(), "undone")) << run.status();
   Snapshot expected = before_;
@@ -351,13 +351,13 @@ TEST_F(TransactionTest, RunsAreUndoneNewestFirst) {
 
   absl::StatusOr<Run> refused = UndoLatest(*site, first->id());
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(ExitCodeOf(refused.status()), kExitUsage) << refused.status();
+  EXPECT_EQ(ErrorKindOf(refused.status()), ErrorKind::kUsage) << refused.status();
   EXPECT_TRUE(Contains(refused.status().message(), second->id())) << refused.status();
   EXPECT_EQ(ContentOrMissing(dir_.Sub("shared/.env")), "APP_KEY=third\n");
 
   absl::StatusOr<Run> unknown = UndoLatest(*site, "20000101T000000Z");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(ExitCodeOf(unknown.status()), kExitUsage) << unknown.status();
+  EXPECT_EQ(ErrorKindOf(unknown.status()), ErrorKind::kUsage) << unknown.status();
 
   ASSERT_TRUE(UndoLatest(*site, second->id()).ok());
   EXPECT_EQ(DiffSnapshots(after_first, Take()), "");
@@ -368,10 +368,10 @@ TEST_F(TransactionTest, RunsAreUndoneNewestFirst) {
 
   absl::StatusOr<Run> nothing = UndoLatest(*site, "");
   ASSERT_FALSE(nothing.ok());
-  EXPECT_EQ(ExitCodeOf(nothing.status()), kExitUsage) << nothing.status();
+  EXPECT_EQ(ErrorKindOf(nothing.status()), ErrorKind::kUsage) << nothing.status();
   // An undone run cannot be undone again by name either.
   absl::StatusOr<Run> again = UndoLatest(*site, first->id());
-  EXPECT_EQ(ExitCodeOf(again.status()), kExitUsage) << again.status();
+  EXPECT_EQ(ErrorKindOf(again.status()), ErrorKind::kUsage) << again.status();
   EXPECT_EQ(DiffSnapshots(before_, Take()), "");
 }
 
@@ -414,12 +414,12 @@ TEST_F(TransactionTest, AnInterruptedRunBlocksEveryChangeUntilRecovered) {
   absl::StatusOr<Run> blocked = ExecutePlan(
       *site, ParsePlanText(R"(op { write { path: "shared/x" content: "x" } })"), RunOptions());
   ASSERT_FALSE(blocked.ok());
-  EXPECT_EQ(ExitCodeOf(blocked.status()), kExitNeedsRecovery) << blocked.status();
+  EXPECT_EQ(ErrorKindOf(blocked.status()), ErrorKind::kNeedsRecovery) << blocked.status();
   EXPECT_TRUE(Contains(blocked.status().message(), runs[0].id())) << blocked.status();
   EXPECT_TRUE(Contains(blocked.status().message(), "persist recover")) << blocked.status();
   EXPECT_FALSE(PathExists(dir_.Sub("shared/x")));
   absl::StatusOr<Run> undo = UndoLatest(*site, "");
-  EXPECT_EQ(ExitCodeOf(undo.status()), kExitNeedsRecovery) << undo.status();
+  EXPECT_EQ(ErrorKindOf(undo.status()), ErrorKind::kNeedsRecovery) << undo.status();
 
   absl::StatusOr<std::optional<Run>> recovered = Recover(*site);
   ASSERT_TRUE(recovered.ok()) << recovered.status();
@@ -539,7 +539,7 @@ TEST_F(TransactionTest, RunsBeyondTheUndoWindowLoseTheirStashAndCannotBeUndone) 
   // ...and the oldest is refused, with the tree left as it is.
   absl::StatusOr<Run> refused = UndoLatest(*site, "");
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(ExitCodeOf(refused.status()), kExitUsage) << refused.status();
+  EXPECT_EQ(ErrorKindOf(refused.status()), ErrorKind::kUsage) << refused.status();
   EXPECT_TRUE(Contains(refused.status().message(), committed[0].id())) << refused.status();
   EXPECT_TRUE(Contains(refused.status().message(), "undo window")) << refused.status();
   EXPECT_EQ(DiffSnapshots(trees[1], Take()), "");

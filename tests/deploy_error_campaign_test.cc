@@ -35,7 +35,7 @@
 #include "cli/deploy_flow.h"
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "journal/recovery.h"
 #include "journal/site.h"
 #include "journal/transaction.h"
@@ -256,21 +256,21 @@ std::string InjectAt(const Template& fixture, int n, int err, FaultEnv::Kind kin
   problems.Check(absl::StrContains(message, strerror(err)), "the cause is missing from: " + message);
   problems.Same(before, TakeSnapshot(c.site()), "the site changed; the error was: " + message);
   problems.Same(leftovers, Leftovers(c.site()), "the failed run left a stash or a rescue");
-  const ExitCode code = ExitCodeOf(run.status());
+  const ErrorKind error_kind = ErrorKindOf(run.status());
   absl::StatusOr<std::vector<persist::Run>> runs = Runs(c.site());
   if (!runs.ok()) {
     // Only a first deploy that failed preparing .persist/ has no journal.
     problems.Check(!PathExists(c.site() + "/.persist/journal/data.mdb"),
                    "the journal does not read: " + runs.status().ToString());
-    problems.Check(code != kExitOk, "exit 0 for an error");
+    problems.Check(!run.ok(), "no error reported");
   } else if (runs->size() == run_count) {
     // Failed before the run was recorded (preparing .persist/, or
     // committing the run's intent): nothing was touched.
-    problems.Check(code != kExitOk, "exit 0 for an error");
+    problems.Check(!run.ok(), "no error reported");
   } else {
     problems.Check(runs->size() == run_count + 1, "more than one run was recorded");
     problems.Check(runs->back().state() == RUN_FAILED, "the run is not recorded as failed: " + message);
-    problems.Check(code == kExitFailed, absl::StrCat("exit ", code, " for a failed run: ", message));
+    problems.Check(error_kind == ErrorKind::kFailed, "a failed run is not reported as failed: " + message);
     problems.Check(absl::StrContains(message, "was undone"), "the message does not say it was undone: " + message);
   }
   return problems.text();

@@ -11,7 +11,7 @@
 
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
-#include "journal/exit_code.h"
+#include "base/error_kind.h"
 #include "tests/campaign.h"
 
 namespace persist {
@@ -45,7 +45,7 @@ void InjectAt(int n, int err, FaultEnv::Kind kind, const Snapshot& after, Totals
     // error there is a usage error (exit 2), anything later a failed run.
     const bool preparing = !PathExists(site.root() + "/.persist/journal/data.mdb");
     const bool permission = err == EACCES;
-    EXPECT_EQ(ExitCodeOf(run.status()), preparing && permission ? kExitUsage : kExitFailed)
+    EXPECT_EQ(ErrorKindOf(run.status()), preparing && permission ? ErrorKind::kUsage : ErrorKind::kFailed)
         << run.status();
     const std::string message(run.status().message());
     EXPECT_NE(message.find(strerror(err)), std::string::npos)
