@@ -61,7 +61,8 @@ class Site {
 
   // Called with a committed run just before its stash is purged (it leaves
   // the undo window and what it replaced is gone for good), so that data
-  // worth keeping can be moved out first. A failure keeps the stash.
+  // worth keeping can be moved out first. A failure keeps the stash; so does
+  // a site without a guard: no stash is ever purged unguarded.
   using PurgeGuard = std::function<absl::Status(Site& site, Run& run)>;
   void set_purge_guard(PurgeGuard guard) { purge_guard_ = std::move(guard); }
   const PurgeGuard& purge_guard() const { return purge_guard_; }

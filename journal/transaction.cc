@@ -129,15 +129,21 @@ absl::Status ObserveBefore(const Site& site, OpRecord* record) {
   return CheckFeasible(record->op(), before);
 }
 
-// Purges the stash of committed runs beyond the undo window.
+// Purges the stash of committed runs beyond the undo window. Only through
+// the site's purge guard: without one, every stash is kept, since what a
+// stash holds may be data the site had before the run.
 void PurgeOldStashes(Site& site, int undo_window) {
+  if (!site.purge_guard()) {
+    spdlog::debug("no purge guard: the stashes of runs beyond the undo window are kept");
+    return;
+  }
   absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
   if (!runs.ok()) return;
   int kept = 0;
   for (auto it = runs->rbegin(); it != runs->rend(); ++it) {
     if (it->state() != RUN_COMMITTED || it->stash_purged()) continue;
     if (++kept <= undo_window) continue;
-    absl::Status status = site.purge_guard() ? site.purge_guard()(site, *it) : absl::OkStatus();
+    absl::Status status = site.purge_guard()(site, *it);
     if (!status.ok()) {
       spdlog::warn("the stash of run {} is kept: {}", it->id(), std::string(status.message()));
       continue;

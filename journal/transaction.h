@@ -37,7 +37,8 @@ struct RunOptions {
   bool group_intents = true;
   // How many of the latest committed runs keep their stash, and so can
   // still be undone. Older stashes are purged after a run commits: set
-  // aside whole in .persist/trash/ (fsops/trash.h), emptied after the command.
+  // aside whole in .persist/trash/ (fsops/trash.h), emptied after the command,
+  // through the site's purge guard (Site::set_purge_guard): without one, none.
   int undo_window = 5;
   // Record the manifest of every imported tree (a release) in the journal,
   // at the commit that completes the run.
