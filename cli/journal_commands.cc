@@ -1,38 +1,44 @@
 // Copyright persist authors.
 //
 // The commands over the journal itself: exec, recover, undo, log, show,
-// and empty-trash.
+// diff and empty-trash: parse, call the workflow, print.
 
 #include <unistd.h>
 
 #include <iostream>
 #include <string>
 
-#include "cli/binary_record.h"
+#include "absl/strings/str_format.h"
 #include "cli/commands.h"
-#include "cli/history.h"
-#include "cli/root_guard.h"
-#include "cli/purge_guard.h"
+#include "cli/flags.h"
 #include "cli/plan_file.h"
 #include "cli/report.h"
-#include "cli/trash_emptier.h"
-#include "fsops/env.h"
-#include "fsops/errno_status.h"
-#include "fsops/ops.h"
-#include "fsops/root.h"
-#include "fsops/trash.h"
-#include "base/error_kind.h"
-#include "journal/recovery.h"
-#include "journal/site.h"
-#include "journal/transaction.h"
+#include "fsops/path.h"
+#include "workflows/inspect.h"
+#include "workflows/trash_emptier.h"
+#include "workflows/undo.h"
 
 namespace persist {
 namespace {
 
-// What the trash holds before an undo, to tell what the undo set aside.
-std::vector<std::string> TrashBefore(const Root& root) {
-  absl::StatusOr<std::vector<std::string>> names = ListTrash(root);
-  return names.ok() ? *names : std::vector<std::string>();
+constexpr char kListRuns[] = "persist log lists the runs";
+
+// "run R undone: ...", the foreign data kept, and what went to the trash.
+void PrintUndone(const Run& run, const std::string& set_aside) {
+  std::cout << "run " << run.id() << " undone: the site is as it was before it started\n";
+  for (const std::string& path : run.rescued()) std::cout << "kept foreign data in " << path << "\n";
+  if (!set_aside.empty()) std::cout << set_aside << "\n";
+}
+
+// Names the run, and on a terminal asks: an undo typed in the wrong moment
+// reverses a whole deploy.
+bool ConfirmUndo(const Args& args, const Run& run) {
+  std::cout << "to undo: " << DescribeRun(run) << "\n";
+  if (args.Has("yes") || !isatty(STDIN_FILENO)) return true;
+  std::cout << "undo it? [y/N] " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
 }
 
 }  // namespace
@@ -40,36 +46,16 @@ std::vector<std::string> TrashBefore(const Root& root) {
 absl::Status RunExec(const Args& args) {
   absl::Status status = ExpectPositionals("exec", args, 1, 1);
   if (!status.ok()) return status;
-  RunOptions options;
-  options.kind = "exec";
-  const std::string intents = args.Get("intents", "grouped");
-  if (intents == "per-op") {
-    options.group_intents = false;
-  } else if (intents != "grouped") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--intents takes grouped or per-op, not \"", intents, "\""));
-  }
+  ExecOptions options;
+  options.site = SiteRequest{RootOf(args), "exec", args.Has("allow-root")};
+  absl::StatusOr<bool> grouped = ParseIntentsGrouped(args.Get("intents", "grouped"));
+  if (!grouped.ok()) return grouped.status();
+  options.group_intents = *grouped;
   absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
   if (!plan.ok()) return plan.status();
-  // Ops whose paths are malformed are refused before the site is opened
-  // (and its .persist/ created), as ExecutePlan would refuse them.
-  for (int i = 0; i < plan->op_size(); ++i) {
-    absl::Status valid = ValidateOp(plan->op(i));
-    if (!valid.ok()) {
-      return WithErrorKind(WithPath(Annotate(valid, absl::StrCat(args.positional[0], ": op ", i + 1)),
-                                   args.positional[0]),
-                          ErrorKind::kUsage);
-    }
-  }
-  absl::Status allowed = CheckSiteForChange(RootOf(args), "exec", args.Has("allow-root"));
-  if (!allowed.ok()) return allowed;
-  absl::StatusOr<std::unique_ptr<Site>> site =
-      Site::OpenForWriting(Env::Default(), RootOf(args), "exec");
-  if (!site.ok()) return site.status();
-  NoteSiteLocked(RootOf(args));
-  RecordPersistBinary(**site);
-  (*site)->set_purge_guard(RescueBeforePurge);
-  absl::StatusOr<Run> run = ExecutePlan(**site, *plan, options);
+  options.plan = *std::move(plan);
+  options.plan_name = args.positional[0];
+  absl::StatusOr<Run> run = ExecPlan(options);
   if (!run.ok()) return run.status();
   if (args.Has("json")) {
     std::cout << RunsJson({*run});
@@ -83,120 +69,87 @@ absl::Status RunExec(const Args& args) {
 absl::Status RunRecover(const Args& args) {
   absl::Status status = ExpectPositionals("recover", args, 0, 0);
   if (!status.ok()) return status;
-  absl::Status allowed = CheckSiteForChange(RootOf(args), "recover", args.Has("allow-root"));
-  if (!allowed.ok()) return allowed;
-  absl::StatusOr<std::unique_ptr<Site>> site =
-      Site::OpenForWriting(Env::Default(), RootOf(args), "recover");
-  if (!site.ok()) return site.status();
-  NoteSiteLocked(RootOf(args));
-  RecordPersistBinary(**site);
-  const std::vector<std::string> trash = TrashBefore((*site)->root());
-  absl::StatusOr<std::optional<Run>> run = Recover(**site);
-  if (!run.ok()) return run.status();
-  if (!run->has_value()) {
+  absl::StatusOr<TrashMode> trash_mode = TrashModeOf(args);
+  absl::StatusOr<RecoverResult> recovered =
+      RecoverSite(SiteRequest{RootOf(args), "recover", args.Has("allow-root")},
+                  trash_mode.ok() ? *trash_mode : TrashMode::kBackground);
+  if (!recovered.ok()) return recovered.status();
+  if (!recovered->run.has_value()) {
     std::cout << "nothing to recover: no run was interrupted\n";
-    return absl::OkStatus();
+  } else {
+    PrintUndone(*recovered->run, recovered->set_aside);
   }
-  AppendHistory(**site, absl::StrCat("recover: interrupted run ", (*run)->id(), " (", (*run)->kind(),
-                                     (*run)->release().empty() ? "" : " of release " + (*run)->release(),
-                                     ") undone"));
-  std::cout << "run " << (*run)->id() << " undone: the site is as it was before it started\n";
-  for (const std::string& path : (*run)->rescued()) {
-    std::cout << "kept foreign data in " << path << "\n";
-  }
-  const std::string note = SetAsideNote(args, (*site)->root(), RootOf(args), trash);
-  if (!note.empty()) std::cout << note << "\n";
   return absl::OkStatus();
 }
 
 absl::Status RunUndo(const Args& args) {
   absl::Status status = ExpectPositionals("undo", args, 0, 1);
-  if (status.ok() && !args.positional.empty()) {
-    status = ExpectId(args.positional[0], "run", "persist log lists the runs");
-  }
+  if (status.ok() && !args.positional.empty()) status = ExpectId(args.positional[0], "run", kListRuns);
   if (!status.ok()) return status;
-  absl::Status allowed = CheckSiteForChange(RootOf(args), "undo", args.Has("allow-root"));
-  if (!allowed.ok()) return allowed;
-  absl::StatusOr<std::unique_ptr<Site>> site =
-      Site::OpenForWriting(Env::Default(), RootOf(args), "undo");
-  if (!site.ok()) return site.status();
-  NoteSiteLocked(RootOf(args));
-  RecordPersistBinary(**site);
-  const std::string run_id = args.positional.empty() ? "" : args.positional[0];
-  // Say what will be undone, and on a terminal ask: an undo typed in the
-  // wrong moment reverses a whole deploy.
-  absl::StatusOr<Run> target = RunToUndo(**site, run_id);
-  if (!target.ok()) return target.status();
-  std::cout << "to undo: " << DescribeRun(*target) << "\n";
-  if (args.Has("dry-run")) {
-    std::cout << "nothing changed (--dry-run)\n";
+  UndoOptions options;
+  options.site = SiteRequest{RootOf(args), "undo", args.Has("allow-root")};
+  options.run_id = args.positional.empty() ? "" : args.positional[0];
+  options.dry_run = args.Has("dry-run");
+  options.confirm = [&args](const Run& run) { return ConfirmUndo(args, run); };
+  absl::StatusOr<TrashMode> trash_mode = TrashModeOf(args);
+  options.trash_mode = trash_mode.ok() ? *trash_mode : TrashMode::kBackground;
+  absl::StatusOr<UndoResult> undone = UndoRun(options);
+  if (!undone.ok()) return undone.status();
+  if (!undone->run.has_value()) {
+    std::cout << "to undo: " << DescribeRun(undone->target) << "\nnothing changed (--dry-run)\n";
     return absl::OkStatus();
   }
-  if (!args.Has("yes") && isatty(STDIN_FILENO)) {
-    std::cout << "undo it? [y/N] " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer != "y" && answer != "Y" && answer != "yes") {
-      return WithErrorKind(absl::CancelledError("nothing undone: the answer was not yes"), ErrorKind::kUsage);
-    }
-  }
-  const std::vector<std::string> trash = TrashBefore((*site)->root());
-  absl::StatusOr<Run> run = UndoLatest(**site, target->id());
-  if (!run.ok()) return run.status();
-  AppendHistory(**site, absl::StrCat("undo of run ", run->id(), " (", run->kind(),
-                                     run->release().empty() ? "" : " of release " + run->release(),
-                                     ")"));
-  std::cout << "run " << run->id() << " undone: the site is as it was before it started\n";
-  for (const std::string& path : run->rescued()) {
-    std::cout << "kept foreign data in " << path << "\n";
-  }
-  const std::string note = SetAsideNote(args, (*site)->root(), RootOf(args), trash);
-  if (!note.empty()) std::cout << note << "\n";
+  PrintUndone(*undone->run, undone->set_aside);
   return absl::OkStatus();
 }
 
 absl::Status RunLog(const Args& args) {
   absl::Status status = ExpectPositionals("log", args, 0, 0);
   if (!status.ok()) return status;
-  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
-  if (!site.ok()) return site.status();
-  absl::StatusOr<std::vector<Run>> runs = (*site)->store().ListRuns();
+  absl::StatusOr<RunList> runs = ListRuns(RootOf(args));
   if (!runs.ok()) return runs.status();
-  std::cout << (args.Has("json") ? RunsJson(*runs) : FormatRunTable(*runs, (*site)->LockIsHeld()));
+  std::cout << (args.Has("json") ? RunsJson(runs->runs) : FormatRunTable(runs->runs, runs->live));
   return absl::OkStatus();
 }
 
 absl::Status RunShow(const Args& args) {
   absl::Status status = ExpectPositionals("show", args, 1, 1);
-  if (status.ok()) status = ExpectId(args.positional[0], "run", "persist log lists the runs");
+  if (status.ok()) status = ExpectId(args.positional[0], "run", kListRuns);
   if (!status.ok()) return status;
-  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), RootOf(args));
-  if (!site.ok()) return site.status();
-  absl::StatusOr<Run> run = (*site)->store().GetRun(args.positional[0]);
-  if (!run.ok()) return WithErrorKind(run.status(), ErrorKind::kUsage);
-  absl::StatusOr<std::vector<OpRecord>> ops = (*site)->store().GetOps(run->id());
-  if (!ops.ok()) return ops.status();
-  std::cout << (args.Has("json") ? RunDetailJson(*run, *ops) : FormatRunDetail(*run, *ops));
+  absl::StatusOr<RunDetail> shown = ShowRun(RootOf(args), args.positional[0]);
+  if (!shown.ok()) return shown.status();
+  std::cout << (args.Has("json") ? RunDetailJson(shown->run, shown->ops)
+                                 : FormatRunDetail(shown->run, shown->ops));
+  return absl::OkStatus();
+}
+
+absl::Status RunDiff(const Args& args) {
+  absl::Status status = ExpectPositionals("diff", args, 2, 2);
+  for (size_t i = 0; status.ok() && i < 2; ++i) {
+    status = ExpectId(args.positional[i], "release", "persist log lists the releases deployed");
+  }
+  if (!status.ok()) return status;
+  absl::StatusOr<std::vector<Change>> changes =
+      DiffReleases(RootOf(args), args.positional[0], args.positional[1]);
+  if (!changes.ok()) return changes.status();
+  if (args.Has("json")) {
+    std::cout << ChangesJson(*changes);
+    return absl::OkStatus();
+  }
+  for (const Change& change : *changes) {
+    std::cout << absl::StrFormat("%-9s %s\n", ChangeName(change.kind), PrintablePath(change.path));
+  }
+  std::cout << changes->size() << " change" << (changes->size() == 1 ? "" : "s") << " from "
+            << args.positional[0] << " to " << args.positional[1] << "\n";
   return absl::OkStatus();
 }
 
 absl::Status RunEmptyTrash(const Args& args) {
   absl::Status status = ExpectPositionals("empty-trash", args, 0, 0);
   if (!status.ok()) return status;
-  absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), RootOf(args));
-  if (!root.ok()) {
-    return WithErrorKind(Annotate(root.status(), "cannot open the site (give an existing directory "
-                                                "with --root)"),
-                        ErrorKind::kUsage);
-  }
-  if (args.Has("idle")) RunAtIdlePriority();
-  // No site lock: a run may go on meanwhile. Runs only ever add new names to
-  // the trash, in one rename each, and never look inside it; the trash's own
-  // flock, taken by EmptyTrash, makes this wait for an emptier already at
-  // work (one a command started in the background) instead of racing it.
-  absl::StatusOr<TrashReport> report = EmptyTrash(**root, /*wait=*/true);
+  absl::StatusOr<std::string> report = EmptySiteTrash(RootOf(args), args.Has("idle"));
   if (!report.ok()) return report.status();
-  std::cout << DescribeTrashReport(*report) << "\n";
+  std::cout << *report << "\n";
   return absl::OkStatus();
 }
 

@@ -10,10 +10,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "fsops/describe_op.h"
 #include "fsops/digest.h"
-#include "fsops/ops.h"
 #include "fsops/path.h"
-#include "fsops/path_state.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace persist {
@@ -244,6 +243,45 @@ std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops) {
   std::vector<std::string> items;
   for (const OpRecord& op : ops) items.push_back(ToJson(op));
   return absl::StrCat("{\"run\": ", ToJson(run), ", \"ops\": [", absl::StrJoin(items, ", "), "]}\n");
+}
+
+std::string ClassificationJson(const std::vector<Classification>& rows) {
+  std::vector<std::string> items;
+  for (const Classification& row : rows) {
+    items.push_back(absl::StrCat("{\"path\": ", JsonString(row.path), ", \"class\": \"",
+                                 PathClassName(row.cls), "\", \"rule\": ", JsonString(row.rule),
+                                 row.conflict.empty() ? "" : ", \"conflict\": " + JsonString(row.conflict),
+                                 "}"));
+  }
+  return absl::StrCat("{\"paths\": [", absl::StrJoin(items, ", "), "]}\n");
+}
+
+std::string ClassificationTable(const std::vector<Classification>& rows) {
+  std::string out;
+  for (const Classification& row : rows) {
+    absl::StrAppend(&out, absl::StrFormat("%-8s %-32s %s", PathClassName(row.cls),
+                                          PrintablePath(row.path) + (row.is_dir ? "/" : ""), row.rule));
+    if (!row.conflict.empty()) absl::StrAppend(&out, "  [overrules ", row.conflict, "]");
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+std::string ProblemLines(const std::vector<Problem>& problems) {
+  std::string out;
+  for (const Problem& p : problems) {
+    absl::StrAppend(&out, "problem: ", PrintablePath(p.path), ": ", p.what, "\n  fix: ", p.fix, "\n");
+  }
+  return out;
+}
+
+std::string ChangesJson(const std::vector<Change>& changes) {
+  std::vector<std::string> items;
+  for (const Change& change : changes) {
+    items.push_back(absl::StrCat("{\"path\": ", JsonString(change.path), ", \"change\": \"",
+                                 ChangeName(change.kind), "\"}"));
+  }
+  return absl::StrCat("{\"changes\": [", absl::StrJoin(items, ", "), "]}\n");
 }
 
 }  // namespace persist

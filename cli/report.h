@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "fsops/describe_op.h"
+#include "planner/audit.h"
+#include "planner/classifier.h"
+#include "planner/health.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -36,6 +40,17 @@ std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string
 
 // {"run": Run, "ops": [OpRecord...]}
 std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops);
+
+// How the blueprint classified each path: one line each ("CLASS PATH RULE",
+// and the rule it overruled), or {"paths": [...]}.
+std::string ClassificationTable(const std::vector<Classification>& rows);
+std::string ClassificationJson(const std::vector<Classification>& rows);
+
+// {"changes": [{"path": ..., "change": ...}...]}
+std::string ChangesJson(const std::vector<Change>& changes);
+
+// "problem: PATH: WHAT\n  fix: FIX\n" for each problem.
+std::string ProblemLines(const std::vector<Problem>& problems);
 
 // `text` as a JSON string literal, quotes included.
 std::string JsonString(const std::string& text);

@@ -27,54 +27,6 @@
 
 namespace persist {
 
-absl::StatusOr<Dedupe> ParseDedupe(const std::string& text) {
-  if (text == "off") return Dedupe::kOff;
-  if (text == "auto") return Dedupe::kAuto;
-  if (text == "reflink") return Dedupe::kReflink;
-  if (text == "hardlink") return Dedupe::kHardlink;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--dedupe takes auto, reflink, hardlink or off, not '", text, "'"));
-}
-
-const char* DedupeName(Dedupe dedupe) {
-  switch (dedupe) {
-    case Dedupe::kOff:
-      return "off";
-    case Dedupe::kAuto:
-      return "auto";
-    case Dedupe::kReflink:
-      return "reflink";
-    case Dedupe::kHardlink:
-      return "hardlink";
-  }
-  return "off";
-}
-
-namespace {
-
-constexpr std::pair<Dedupe, DedupeMode> kDedupeModes[] = {
-    {Dedupe::kOff, DEDUPE_OFF},
-    {Dedupe::kAuto, DEDUPE_AUTO},
-    {Dedupe::kReflink, DEDUPE_REFLINK},
-    {Dedupe::kHardlink, DEDUPE_HARDLINK},
-};
-
-}  // namespace
-
-Dedupe DedupeFromMode(DedupeMode mode) {
-  for (const auto& [dedupe, m] : kDedupeModes) {
-    if (m == mode) return dedupe;
-  }
-  return Dedupe::kOff;
-}
-
-DedupeMode ModeOfDedupe(Dedupe dedupe) {
-  for (const auto& [d, mode] : kDedupeModes) {
-    if (d == dedupe) return mode;
-  }
-  return DEDUPE_OFF;
-}
-
 namespace {
 
 // Copies in the kernel; plain read and write across filesystems or on ones
@@ -428,13 +380,13 @@ absl::Status TreeCopier::RecordIdentity(const File& file, int fd, const std::str
 }
 
 absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
-  const Dedupe mode = options_.dedupe;
-  if (mode == Dedupe::kOff || file.prev_dir < 0) return false;
-  if (mode == Dedupe::kAuto && clone_unsupported_.load()) return false;
+  const DedupeMode mode = options_.dedupe;
+  if (mode == DEDUPE_OFF || file.prev_dir < 0) return false;
+  if (mode == DEDUPE_AUTO && clone_unsupported_.load()) return false;
   struct stat prev_st;
   if (!env_->StatAt(file.prev_dir, file.name, &prev_st, file.to_path).ok()) return false;
   if (!S_ISREG(prev_st.st_mode) || prev_st.st_size != file.st.st_size) return false;
-  if (mode == Dedupe::kHardlink) {
+  if (mode == DEDUPE_HARDLINK) {
     // The two names share one inode, so all it carries must already agree.
     if ((prev_st.st_mode & 07777) != (file.st.st_mode & 07777) ||
         !SameTime(prev_st.st_mtim, file.st.st_mtim) || prev_st.st_uid != owner_uid_ ||
@@ -460,7 +412,7 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
     if (*source != known->digest()) return false;
     digest = *std::move(source);
   }
-  if (!trusted || mode != Dedupe::kHardlink) {  // a clone reads from the previous file
+  if (!trusted || mode != DEDUPE_HARDLINK) {  // a clone reads from the previous file
     absl::StatusOr<int> prev = env_->OpenAt(file.prev_dir, file.name, O_RDONLY, 0, file.to_path);
     if (!prev.ok()) return false;
     prev_fd = Fd(env_, *prev, file.to_path);
@@ -473,7 +425,7 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
     if (!same.ok() || !*same) return same;
   }
 
-  if (mode == Dedupe::kHardlink) {
+  if (mode == DEDUPE_HARDLINK) {
     absl::Status linked =
         env_->LinkAt(file.prev_dir, file.name, file.dst_dir, file.to_name, file.to_path);
     if (!linked.ok()) {
@@ -491,7 +443,7 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
     // on that).
     std::unique_lock<std::mutex> probing(clone_probe_mu_, std::defer_lock);
     if (!clone_probed_.load()) probing.lock();
-    if (mode == Dedupe::kAuto && clone_unsupported_.load()) return false;
+    if (mode == DEDUPE_AUTO && clone_unsupported_.load()) return false;
     absl::StatusOr<int> created = env_->OpenAt(file.dst_dir, file.to_name,
                                                O_WRONLY | O_CREAT | O_EXCL, 0600, file.to_path);
     if (!created.ok()) return created.status();
@@ -503,7 +455,7 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
       const bool cannot = err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOTTY ||
                           err == ENOSYS;
       if (!cannot) return cloned;
-      if (mode == Dedupe::kReflink) {
+      if (mode == DEDUPE_REFLINK) {
         return Annotate(cloned, "the filesystem holding " + PrintablePath(file.to_path) +
                                     " cannot share blocks between files (reflink): deploy "
                                     "with --dedupe hardlink, auto or off");
@@ -521,7 +473,7 @@ absl::Status TreeCopier::CopyFile(const File& file) {
   Fd out;
   absl::StatusOr<bool> deduped = TryDedupe(file, &out);
   if (!deduped.ok()) return deduped.status();
-  const bool linked = *deduped && options_.dedupe == Dedupe::kHardlink;
+  const bool linked = *deduped && options_.dedupe == DEDUPE_HARDLINK;
   if (linked) {
     Copied(file, true, false);
     return absl::OkStatus();

@@ -23,22 +23,6 @@
 
 namespace persist {
 
-// How files unchanged since the previous release are made.
-enum class Dedupe {
-  kOff,       // copied
-  kAuto,      // reflinked where the filesystem can, else copied
-  kReflink,   // reflinked; an error where the filesystem cannot
-  kHardlink,  // hard-linked: the two releases share the file's inode
-};
-
-// "off", "auto", "reflink", "hardlink"; InvalidArgument naming the choices.
-absl::StatusOr<Dedupe> ParseDedupe(const std::string& text);
-const char* DedupeName(Dedupe dedupe);
-
-// The same choice as journal.proto's DedupeMode (an import op records it),
-// both ways; an unknown mode is kOff.
-Dedupe DedupeFromMode(DedupeMode mode);
-DedupeMode ModeOfDedupe(Dedupe dedupe);
 
 struct CopyStats {
   uint64_t files = 0;     // regular files, however they were made
@@ -86,7 +70,7 @@ struct CopyOptions {
   // mtime and owner, since the two names share them; otherwise the file is
   // copied.
   Entry previous{-1, "", ""};
-  Dedupe dedupe = Dedupe::kOff;
+  DedupeMode dedupe = DEDUPE_OFF;
   // The manifest of `previous`, when there is one, read alongside the walk.
   // A file whose entry there has the same size and mtime, in a previous
   // release whose file still has the inode and ctime that entry recorded (so

@@ -13,7 +13,6 @@ namespace persist {
 namespace {
 
 constexpr char kErrnoPayload[] = "persist/errno";
-constexpr char kPathPayload[] = "persist/path";
 
 absl::StatusCode CodeForErrno(int err) {
   switch (err) {
@@ -66,16 +65,6 @@ absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path
                                    strerror(err), " (", ErrnoName(err), ")"));
   status.SetPayload(kErrnoPayload, absl::Cord(absl::StrCat(err)));
   return WithPath(status, path.empty() ? "." : path);
-}
-
-absl::Status WithPath(absl::Status status, absl::string_view path) {
-  if (!status.ok()) status.SetPayload(kPathPayload, absl::Cord(path));
-  return status;
-}
-
-std::string StatusPath(const absl::Status& status) {
-  auto payload = status.GetPayload(kPathPayload);
-  return payload.has_value() ? std::string(*payload) : std::string();
 }
 
 int StatusErrno(const absl::Status& status) {

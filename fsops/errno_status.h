@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "base/error_path.h"
 #include "absl/strings/string_view.h"
 
 namespace persist {
@@ -22,14 +23,6 @@ absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path
 
 // The errno kept in `status`, or 0 when it carries none.
 int StatusErrno(const absl::Status& status);
-
-// Returns `status` carrying `path`, the file or directory it is about, for
-// output that machines read (persist --json). ErrnoStatus sets it too. An OK
-// status is returned unchanged.
-absl::Status WithPath(absl::Status status, absl::string_view path);
-
-// The path `status` carries, or "" when it carries none.
-std::string StatusPath(const absl::Status& status);
 
 // The symbolic name of `err`, e.g. "ENOSPC"; "errno N" when unknown.
 std::string ErrnoName(int err);

@@ -453,7 +453,7 @@ absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
     CopyOptions options = TreeOptions(ctx, owner);
     if (previous.has_value()) {
       options.previous = previous->entry();
-      options.dedupe = DedupeFromMode(op.dedupe());
+      options.dedupe = op.dedupe();
       options.previous_manifest = ctx.previous_manifest;
     }
     options.stats = ctx.copy_stats;
@@ -845,45 +845,6 @@ absl::Status ValidateOp(const Op& op) {
         absl::StrCat(DescribeOp(op), ": one path lies inside the other; give two separate paths"));
   }
   return absl::OkStatus();
-}
-
-std::string DescribeOp(const Op& op) {
-  switch (op.kind_case()) {
-    case Op::kMkdir:
-      return "mkdir " + PrintablePath(op.mkdir().path());
-    case Op::kCopy:
-      return absl::StrCat("copy ", PrintablePath(op.copy().from()), " -> ",
-                          PrintablePath(op.copy().to()));
-    case Op::kMove:
-      return absl::StrCat("move ", PrintablePath(op.move().from()), " -> ",
-                          PrintablePath(op.move().to()));
-    case Op::kSymlink:
-      return absl::StrCat("symlink ", PrintablePath(op.symlink().path()), " -> ",
-                          PrintablePath(op.symlink().target()));
-    case Op::kRemove:
-      return "remove " + PrintablePath(op.remove().path());
-    case Op::kWrite:
-      return absl::StrCat("write ", PrintablePath(op.write().path()), " (",
-                          op.write().content().size(), " bytes)");
-    case Op::kExchange:
-      return absl::StrCat("exchange ", PrintablePath(op.exchange().a()), " <-> ",
-                          PrintablePath(op.exchange().b()));
-    case Op::kChmod:
-      return absl::StrFormat("chmod %04o %s", op.chmod().mode() & 07777,
-                             PrintablePath(op.chmod().path()));
-    case Op::kImport: {
-      std::string line = absl::StrCat("import ", PrintablePath(op.import().from()), " -> ",
-                                      PrintablePath(op.import().to()));
-      if (op.import().dedupe() != DEDUPE_OFF && !op.import().dedupe_from().empty()) {
-        absl::StrAppend(&line, " (", DedupeName(DedupeFromMode(op.import().dedupe())),
-                        " from ", PrintablePath(op.import().dedupe_from()), ")");
-      }
-      return line;
-    }
-    case Op::KIND_NOT_SET:
-      break;
-  }
-  return "(empty op)";
 }
 
 absl::Status CheckFeasible(const Op& op, const std::vector<PathState>& before) {

@@ -44,6 +44,7 @@
 
 #include "absl/status/status.h"
 #include "fsops/copy_tree.h"
+#include "fsops/describe_op.h"
 #include "fsops/root.h"
 #include "proto/journal.pb.h"
 
@@ -85,8 +86,6 @@ std::vector<std::string> OpPaths(const Op& op);
 // outside .persist/, and an import's source is absolute; otherwise InvalidArgument saying which field is wrong.
 absl::Status ValidateOp(const Op& op);
 
-// One line for logs and messages, e.g. "copy incoming/v2 -> releases/r2".
-std::string DescribeOp(const Op& op);
 
 // OK when `op` can run on paths in the states `before` (as OpPaths lists
 // them): a copy or move needs its source, a remove its path, a mkdir finds

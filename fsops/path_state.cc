@@ -62,19 +62,4 @@ absl::StatusOr<PathState> ObservePath(Env* env, int dir_fd, const std::string& n
   return state;
 }
 
-const char* FileTypeName(FileType type) {
-  switch (type) {
-    case ABSENT:
-      return "absent";
-    case REGULAR:
-      return "file";
-    case DIRECTORY:
-      return "directory";
-    case SYMLINK:
-      return "symlink";
-    default:
-      return "other";
-  }
-}
-
 }  // namespace persist

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "fsops/env.h"
+#include "fsops/describe_op.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -22,8 +23,6 @@ namespace persist {
 absl::StatusOr<PathState> ObservePath(Env* env, int dir_fd, const std::string& name,
                                       const std::string& path, bool with_digest);
 
-// "file", "directory", "symlink", "absent" or "other".
-const char* FileTypeName(FileType type);
 
 // A stat time in nanoseconds since the epoch, as states and manifests keep it.
 int64_t TimespecNs(const struct timespec& t);

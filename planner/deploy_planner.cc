@@ -26,15 +26,6 @@
 
 namespace persist {
 
-absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text) {
-  if (text == "auto") return DeployRequest::kAuto;
-  if (text == "first" || text == "true") return DeployRequest::kFirst;
-  if (text == "subsequent" || text == "false") return DeployRequest::kSubsequent;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown deploy mode \"", text, "\"; give auto, first or subsequent (or the blueprint's "
-      "true for first, false for subsequent)"));
-}
-
 std::string RelativeTarget(const std::string& link, const std::string& target) {
   std::vector<std::string> from = absl::StrSplit(SplitParent(link).first, '/', absl::SkipEmpty());
   std::vector<std::string> to = absl::StrSplit(target, '/', absl::SkipEmpty());

@@ -84,10 +84,6 @@ struct DeployPlan {
 // replace the live app with something that is not one.
 inline constexpr const char* kAppMarkers[] = {"artisan", "composer.json", "public/index.php"};
 
-// Parses "auto", "first", "subsequent", and the blueprint's "true"
-// (first) and "false" (subsequent).
-absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text);
-
 absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classifier,
                                       const DeployRequest& request);
 

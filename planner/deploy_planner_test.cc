@@ -243,30 +243,6 @@ TEST(RelativeTargetTest, ReleaseIdsThatShareAPrefixWithSharedAreNotConfused) {
   EXPECT_EQ(RelativeTarget("releases/shared/storage", "shared/storage"), "../../shared/storage");
 }
 
-// ------------------------------------------------------------------ ParseDeployMode
-
-TEST(ParseDeployModeTest, AcceptsAutoFirstSubsequentAndTheBlueprintsTrueAndFalse) {
-  EXPECT_EQ(*ParseDeployMode("auto"), DeployRequest::kAuto);
-  EXPECT_EQ(*ParseDeployMode("first"), DeployRequest::kFirst);
-  EXPECT_EQ(*ParseDeployMode("subsequent"), DeployRequest::kSubsequent);
-  EXPECT_EQ(*ParseDeployMode("true"), DeployRequest::kFirst);
-  EXPECT_EQ(*ParseDeployMode("false"), DeployRequest::kSubsequent);
-}
-
-TEST(ParseDeployModeTest, RejectsAnyOtherWordWithInvalidArgumentNamingIt) {
-  for (const std::string word : {"First", "yes", "", "subsequent ", "1", "verify", "TRUE"}) {
-    absl::StatusOr<DeployRequest::Mode> mode = ParseDeployMode(word);
-    ASSERT_FALSE(mode.ok()) << "accepted \"" << word << "\"";
-    EXPECT_EQ(mode.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_TRUE(absl::StrContains(mode.status().message(), "\"" + word + "\""))
-        << mode.status().message();
-    EXPECT_TRUE(absl::StrContains(mode.status().message(), "auto, first or subsequent"))
-        << mode.status().message();
-  }
-}
-
-// ------------------------------------------------------------------ releases, current, ids
-
 TEST_F(DeployPlannerTest, ListReleasesIsEmptyOnASiteWithoutReleases) {
   absl::StatusOr<std::vector<std::string>> releases = ListReleases(*OpenSite());
   ASSERT_TRUE(releases.ok()) << releases.status();
@@ -648,10 +624,10 @@ TEST_F(DeployPlannerTest, AutoModeIsFirstUntilTheJournalHasADeployAndTrueFalseFo
   EXPECT_TRUE(Planned(request).first);
   request.has_deployed_before = true;
   EXPECT_FALSE(Planned(request).first);
-  request.mode = *ParseDeployMode("true");
+  request.mode = DeployRequest::kFirst;
   EXPECT_TRUE(Planned(request).first);
   request.has_deployed_before = false;
-  request.mode = *ParseDeployMode("false");
+  request.mode = DeployRequest::kSubsequent;
   EXPECT_FALSE(Planned(request).first);
 }
 

@@ -11,24 +11,6 @@
 
 namespace persist {
 
-absl::StatusOr<LinkRequest::Mode> ParseLinkMode(const std::string& text) {
-  if (text == "auto") return LinkRequest::kAuto;
-  if (text == "first" || text == "true") return LinkRequest::kFirst;
-  if (text == "subsequent" || text == "false") return LinkRequest::kSubsequent;
-  if (text == "verify") return LinkRequest::kVerify;
-  if (text == "custom") return LinkRequest::kCustom;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown mode \"", text, "\"; give first, subsequent, auto, verify or custom (or the "
-      "blueprint's true for first, false for subsequent)"));
-}
-
-absl::StatusOr<bool> ParseLinkEnvIsLocal(const std::string& text) {
-  if (text == "server") return false;
-  if (text == "local") return true;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown environment \"", text, "\"; give server or local"));
-}
-
 absl::StatusOr<LinkPlan> PlanLink(const Root& site, const Classifier& classifier,
                                   const LinkRequest& request) {
   Env* env = site.env();

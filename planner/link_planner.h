@@ -44,11 +44,6 @@ struct LinkPlan {
   std::vector<Problem> problems;  // verify
 };
 
-// Parses the blueprint's MODE (first, subsequent, auto, verify, custom, and
-// true/false for first/subsequent) and ENV (server, local).
-absl::StatusOr<LinkRequest::Mode> ParseLinkMode(const std::string& text);
-absl::StatusOr<bool> ParseLinkEnvIsLocal(const std::string& text);
-
 absl::StatusOr<LinkPlan> PlanLink(const Root& site, const Classifier& classifier,
                                   const LinkRequest& request);
 

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "cli/deploy_flow.h"
+#include "workflows/deploy_flow.h"
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
 #include "journal/site.h"

@@ -7,7 +7,7 @@
 
 #include <optional>
 
-#include "cli/deploy_flow.h"
+#include "workflows/deploy_flow.h"
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
 #include "journal/recovery.h"

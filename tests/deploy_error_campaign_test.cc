@@ -32,7 +32,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "cli/deploy_flow.h"
+#include "workflows/deploy_flow.h"
 #include "fsops/fault_env.h"
 #include "gtest/gtest.h"
 #include "base/error_kind.h"

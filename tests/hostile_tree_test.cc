@@ -21,7 +21,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "cli/deploy_flow.h"
+#include "workflows/deploy_flow.h"
 #include "fsops/env.h"
 #include "fsops/path.h"
 #include "gtest/gtest.h"

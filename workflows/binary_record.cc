@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/binary_record.h"
+#include "workflows/binary_record.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

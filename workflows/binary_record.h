@@ -6,8 +6,8 @@
 // (a shared host's ~/apps/persist, say). Best effort: a site whose record
 // cannot be written works as well, the scripts then need persist on PATH.
 
-#ifndef PERSIST_CLI_BINARY_RECORD_H_
-#define PERSIST_CLI_BINARY_RECORD_H_
+#ifndef PERSIST_WORKFLOWS_BINARY_RECORD_H_
+#define PERSIST_WORKFLOWS_BINARY_RECORD_H_
 
 #include "journal/site.h"
 
@@ -19,4 +19,4 @@ void RecordPersistBinary(const Site& site);
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_BINARY_RECORD_H_
+#endif  // PERSIST_WORKFLOWS_BINARY_RECORD_H_

@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/deploy_flow.h"
+#include "workflows/deploy_flow.h"
 
 #include <algorithm>
 

@@ -4,8 +4,8 @@
 // journal and profile: first or subsequent, how many releases to keep, the
 // release id, and the plan.
 
-#ifndef PERSIST_CLI_DEPLOY_FLOW_H_
-#define PERSIST_CLI_DEPLOY_FLOW_H_
+#ifndef PERSIST_WORKFLOWS_DEPLOY_FLOW_H_
+#define PERSIST_WORKFLOWS_DEPLOY_FLOW_H_
 
 #include <optional>
 #include <string>
@@ -42,4 +42,4 @@ absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site);
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_DEPLOY_FLOW_H_
+#endif  // PERSIST_WORKFLOWS_DEPLOY_FLOW_H_

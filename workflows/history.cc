@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/history.h"
+#include "workflows/history.h"
 
 #include <fcntl.h>
 

@@ -9,8 +9,8 @@
 // that persist's exactness promise leaves out. An exec run adds no line: an
 // explicit plan writes the history itself if it wants one.
 
-#ifndef PERSIST_CLI_HISTORY_H_
-#define PERSIST_CLI_HISTORY_H_
+#ifndef PERSIST_WORKFLOWS_HISTORY_H_
+#define PERSIST_WORKFLOWS_HISTORY_H_
 
 #include <string>
 
@@ -38,4 +38,4 @@ void AppendHistory(const Site& site, const std::string& what,
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_HISTORY_H_
+#endif  // PERSIST_WORKFLOWS_HISTORY_H_

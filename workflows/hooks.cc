@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/hooks.h"
+#include "workflows/hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,8 +17,8 @@
 // SIGPIPE) if it writes there later. A hook still running after `timeout`
 // is stopped: its process group gets SIGTERM, then SIGKILL 5 s later.
 
-#ifndef PERSIST_CLI_HOOKS_H_
-#define PERSIST_CLI_HOOKS_H_
+#ifndef PERSIST_WORKFLOWS_HOOKS_H_
+#define PERSIST_WORKFLOWS_HOOKS_H_
 
 #include <string>
 
@@ -50,4 +50,4 @@ absl::Status HookFailure(const HookOutcome& hook, absl::Duration timeout,
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_HOOKS_H_
+#endif  // PERSIST_WORKFLOWS_HOOKS_H_

@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/purge_guard.h"
+#include "workflows/purge_guard.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"

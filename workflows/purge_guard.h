@@ -23,8 +23,8 @@
 // The rescued paths are added to the run's record (persist show) and
 // logged as warnings; persist verify lists what .persist/rescued/ holds.
 
-#ifndef PERSIST_CLI_PURGE_GUARD_H_
-#define PERSIST_CLI_PURGE_GUARD_H_
+#ifndef PERSIST_WORKFLOWS_PURGE_GUARD_H_
+#define PERSIST_WORKFLOWS_PURGE_GUARD_H_
 
 #include <string>
 #include <vector>
@@ -45,4 +45,4 @@ absl::StatusOr<std::vector<std::string>> DriftOf(Site& site, const std::string& 
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_PURGE_GUARD_H_
+#endif  // PERSIST_WORKFLOWS_PURGE_GUARD_H_

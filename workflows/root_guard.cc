@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/root_guard.h"
+#include "workflows/root_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -18,8 +18,8 @@
 // Directories are compared by device and inode, climbing through "..", so no
 // spelling of a path (symlinks, "..", bind mounts) hides where it lies.
 
-#ifndef PERSIST_CLI_ROOT_GUARD_H_
-#define PERSIST_CLI_ROOT_GUARD_H_
+#ifndef PERSIST_WORKFLOWS_ROOT_GUARD_H_
+#define PERSIST_WORKFLOWS_ROOT_GUARD_H_
 
 #include <optional>
 #include <string>
@@ -60,4 +60,4 @@ absl::Status CheckSiteForChange(const std::string& site_dir, const std::string& 
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_ROOT_GUARD_H_
+#endif  // PERSIST_WORKFLOWS_ROOT_GUARD_H_

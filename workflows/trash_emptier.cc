@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/trash_emptier.h"
+#include "workflows/trash_emptier.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,26 +140,6 @@ void EmptySite(LockedSite& site, TrashMode mode) {
 
 }  // namespace
 
-absl::StatusOr<TrashMode> TrashModeOf(const Args& args) {
-  std::string value;
-  std::string source = "--empty-trash";
-  auto it = args.values.find("empty-trash");
-  if (it != args.values.end()) {
-    value = it->second;
-  } else if (const char* set = getenv(kTrashModeVariable); set != nullptr && *set != '\0') {
-    value = set;
-    source = kTrashModeVariable;
-  } else {
-    return TrashMode::kBackground;
-  }
-  if (value == "background") return TrashMode::kBackground;
-  if (value == "wait") return TrashMode::kWait;
-  if (value == "later") return TrashMode::kLater;
-  return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
-                          source, " takes background, wait or later, not \"", value, "\"")),
-                      ErrorKind::kUsage);
-}
-
 void RunAtIdlePriority() {
   if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)) != 0) {
     spdlog::debug("ioprio_set (idle class): {}", strerror(errno));
@@ -182,7 +162,7 @@ std::string DescribeTrashReport(const TrashReport& report) {
                          kTrashDir, report.files, report.bytes / 1048576.0);
 }
 
-std::string SetAsideNote(const Args& args, const Root& root, const std::string& root_dir,
+std::string SetAsideNote(TrashMode mode, const Root& root, const std::string& root_dir,
                          const std::vector<std::string>& before) {
   absl::StatusOr<std::vector<std::string>> now = ListTrash(root);
   if (!now.ok()) return "";
@@ -192,12 +172,11 @@ std::string SetAsideNote(const Args& args, const Root& root, const std::string& 
   if (added == 0) return "";
   const std::string dir = Absolute(root_dir);
   if (LockedSite* site = Find(dir)) site->announced = true;
-  absl::StatusOr<TrashMode> mode = TrashModeOf(args);
   const bool one = added == 1;
   std::string line = one ? "the tree it had staged was set aside in "
                          : absl::StrCat("the ", added, " trees it had staged were set aside in ");
   absl::StrAppend(&line, kTrashDir, "/");
-  switch (mode.ok() ? *mode : TrashMode::kBackground) {
+  switch (mode) {
     case TrashMode::kBackground:
       absl::StrAppend(&line, one ? " and is" : " and are", " being removed in the background; ",
                       "`persist empty-trash --root ", dir, "` waits for that");
@@ -212,6 +191,22 @@ std::string SetAsideNote(const Args& args, const Root& root, const std::string& 
       break;
   }
   return line;
+}
+
+absl::StatusOr<std::string> EmptySiteTrash(const std::string& root_dir, bool idle) {
+  absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), root_dir);
+  if (!root.ok()) {
+    return WithErrorKind(Annotate(root.status(), "cannot open the site (give an existing directory "
+                                                 "with --root)"),
+                         ErrorKind::kUsage);
+  }
+  if (idle) RunAtIdlePriority();
+  // The trash's own flock, taken by EmptyTrash, makes this wait for an
+  // emptier already at work (one a command started in the background)
+  // instead of racing it.
+  absl::StatusOr<TrashReport> report = EmptyTrash(**root, /*wait=*/true);
+  if (!report.ok()) return report.status();
+  return DescribeTrashReport(*report);
 }
 
 }  // namespace persist

@@ -18,27 +18,19 @@
 // Emptying needs no site lock (fsops/trash.h), so the next command never
 // waits for it.
 
-#ifndef PERSIST_CLI_TRASH_EMPTIER_H_
-#define PERSIST_CLI_TRASH_EMPTIER_H_
+#ifndef PERSIST_WORKFLOWS_TRASH_EMPTIER_H_
+#define PERSIST_WORKFLOWS_TRASH_EMPTIER_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cli/args.h"
 #include "fsops/root.h"
 #include "fsops/trash.h"
 
 namespace persist {
 
 enum class TrashMode { kBackground, kWait, kLater };
-
-// The environment variable that chooses the mode when --empty-trash is not given.
-inline constexpr char kTrashModeVariable[] = "PERSIST_EMPTY_TRASH";
-
-// --empty-trash, else $PERSIST_EMPTY_TRASH, else background. Any other value
-// is InvalidArgument (exit 2) naming the three.
-absl::StatusOr<TrashMode> TrashModeOf(const Args& args);
 
 // Records that the command opened the site at `root_dir` for writing, and
 // so may have put something in its trash. Call it once the site lock is held.
@@ -59,13 +51,20 @@ void RunAtIdlePriority();
 // One line for people: what EmptyTrash removed, or that there was nothing.
 std::string DescribeTrashReport(const TrashReport& report);
 
+// `persist empty-trash`: empties the trash of the site at `root_dir` now,
+// waiting for an emptier already at work, at idle priority when `idle`
+// (RunAtIdlePriority). No site lock: runs only ever add new names to the
+// trash, in one rename each, and never look inside it. Returns the
+// DescribeTrashReport line; kUsage when the site cannot be opened.
+absl::StatusOr<std::string> EmptySiteTrash(const std::string& root_dir, bool idle);
+
 // For recover and undo: when the trash of `root` (opened from `root_dir`)
 // now holds names that `before` (ListTrash before the command changed
 // anything) did not, the line that says the staged trees were set aside
 // there and how they will go, or "" when nothing was set aside.
-std::string SetAsideNote(const Args& args, const Root& root, const std::string& root_dir,
+std::string SetAsideNote(TrashMode mode, const Root& root, const std::string& root_dir,
                          const std::vector<std::string>& before);
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_TRASH_EMPTIER_H_
+#endif  // PERSIST_WORKFLOWS_TRASH_EMPTIER_H_

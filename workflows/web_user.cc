@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/web_user.h"
+#include "workflows/web_user.h"
 
 #include <grp.h>
 #include <pwd.h>

@@ -4,8 +4,8 @@
 // checks: the profile's web_user (a user name of this host), else the owner
 // of the site directory, with that user's groups.
 
-#ifndef PERSIST_CLI_WEB_USER_H_
-#define PERSIST_CLI_WEB_USER_H_
+#ifndef PERSIST_WORKFLOWS_WEB_USER_H_
+#define PERSIST_WORKFLOWS_WEB_USER_H_
 
 #include <string>
 
@@ -21,4 +21,4 @@ absl::StatusOr<WebUser> ResolveWebUser(const std::string& name, const std::strin
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_WEB_USER_H_
+#endif  // PERSIST_WORKFLOWS_WEB_USER_H_

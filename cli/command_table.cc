@@ -1,0 +1,186 @@
+// Copyright persist authors.
+
+#include "cli/command_table.h"
+
+#include "cli/commands.h"
+
+namespace persist {
+
+const std::map<std::string, Command>& Commands() {
+  static const auto* commands = new std::map<std::string, Command>{
+      {"backup",
+       {"persist backup [--out FILE] [--root DIR]",
+        "Writes shared/ (the site's data, its profile .persistence-config included) to FILE\n"
+        "as a pax tar archive, mode 0600: mtimes to the nanosecond, modes, symlinks as\n"
+        "symlinks (never followed), directories with their modes. Fifos, sockets and devices\n"
+        "are skipped and named. FILE defaults to persist-backup-<site dir name>-<UTC time>.tar\n"
+        "in the current directory and is never overwritten. Only reads the site; refused\n"
+        "while a run is interrupted.",
+        {"root", "out"},
+        {},
+        RunBackup}},
+      {"restore",
+       {"persist restore FILE [--root DIR]",
+        "Brings shared/ back exactly as FILE (an archive persist backup wrote) holds it, in\n"
+        "one journaled run: the archive is checked and extracted under TMPDIR first (a bad\n"
+        "one changes nothing), then swapped in for shared/, whose old copy goes to the run's\n"
+        "stash, so `persist undo` puts it back exactly. What the old shared/ held that the\n"
+        "archive does not is also copied to .persist/rescued/restore-RUN/shared/, so it\n"
+        "outlives the stash.",
+        {"root"},
+        {},
+        RunRestore,
+        /*changes_site=*/true}},
+      {"diff",
+       {"persist diff RELEASE_A RELEASE_B [--root DIR] [--json]",
+        "Lists what changed from one release to another, from the manifests made while each\n"
+        "was staged: added, removed, modified (content), mode and type changes.",
+        {"root"},
+        {"json"},
+        RunDiff}},
+      {"exec",
+       {"persist exec PLAN_FILE [--root DIR] [--json] [--intents grouped|per-op]",
+        "Applies an explicit plan (a persist.Plan in protobuf text format, one `op` per change,\n"
+        "paths relative to the root) as one journaled run. If an op fails the run is undone\n"
+        "before persist returns; if persist is killed, `persist recover` undoes it.\n"
+        "--intents per-op journals each op's intent just before it instead of all at once.",
+        {"root", "intents"},
+        {"json"},
+        RunExec,
+        /*changes_site=*/true}},
+      {"recover",
+       {"persist recover [--root DIR]",
+        "Undoes an interrupted run exactly: every path outside .persist/ is as before the run.\n"
+        "Data written meanwhile where the run must restore is kept in .persist/rescued/.\n"
+        "Safe to run again if it is itself interrupted. A release the run had staged but not\n"
+        "yet made visible is set aside whole in .persist/trash/ (one rename) and removed after\n"
+        "recover returns, in the background unless --empty-trash says otherwise.",
+        {"root"},
+        {},
+        RunRecover,
+        /*changes_site=*/true}},
+      {"undo",
+       {"persist undo [RUN_ID] [--root DIR] [--yes] [--dry-run]",
+        "Undoes the latest completed run exactly (or RUN_ID, which must be that run).\n"
+        "Run it again to undo the run before, while its stash is kept. It first names the\n"
+        "run (kind, release, when, by whom); on a terminal it asks before it acts (--yes:\n"
+        "do not ask), and --dry-run only names it. Right after a run that failed (and was\n"
+        "undone already), it refuses without RUN_ID rather than undo the run before.\n"
+        "Exactly means: every path outside .persist/ is as it was before the run (type,\n"
+        "mode, size, content, symlink target, file mtime), directory mtimes excepted, and\n"
+        "shared/.deployment-history, the append-only log every run (this undo too) adds a\n"
+        "line to.",
+        {"root"},
+        {"yes", "dry-run"},
+        RunUndo,
+        /*changes_site=*/true}},
+      {"empty-trash",
+       {"persist empty-trash [--root DIR] [--idle]",
+        "Removes what waits in .persist/trash/: staged releases that recover or undo set aside,\n"
+        "and stashes that left the undo window. Commands start this in the background once they\n"
+        "release the site (see --empty-trash in persist --help); this waits for an emptier\n"
+        "already at work, then removes whatever is left and says how much. Takes no site lock:\n"
+        "runs may go on meanwhile. Exit 0 when there was nothing to remove. --idle: at the idle\n"
+        "I/O class and nice 10, so that the site's own disk I/O goes first (the background\n"
+        "emptier runs so).",
+        {"root"},
+        {"idle"},
+        RunEmptyTrash}},
+      {"link",
+       {"persist link APP_DIR SHARED_DIR [MODE] [ENV] [--merge-new]",
+        "The blueprint's in-place form (ultimate-persistence.sh APP_DIR SHARED_DIR MODE ENV)\n"
+        "for an app directory that is not a persist release. MODE: first, subsequent, auto\n"
+        "(default), verify, custom; true and false mean first and subsequent. ENV: server\n"
+        "(default) links every persistent path into SHARED_DIR as a deploy does; local makes\n"
+        "sure every persistent directory exists in the app, without links. One journaled run,\n"
+        "kept in the .persist/ of the directory holding both; running it again changes nothing.\n"
+        "The app's copy of a path may be live data: where SHARED_DIR holds the path too, what\n"
+        "it lacks moves in (so --merge-new, accepted as deploy takes it, is always in effect),\n"
+        "nothing there is overwritten, and entries that differ are named and kept.",
+        {},
+        {"merge-new"},
+        RunLink,
+        /*changes_site=*/true}},
+      {"log",
+       {"persist log [--root DIR] [--json]",
+        "Lists every run: id, kind, state, op count, start, user and host.",
+        {"root"},
+        {"json"},
+        RunLog}},
+      {"custom",
+       {"persist custom add PATH_OR_GLOB [--root DIR]",
+        "Makes a path persistent (the blueprint's E-Customize-App): adds it to the profile's\n"
+        "custom list in shared/.persistence-config, so every later deploy keeps it in shared/,\n"
+        "and moves it into shared/ and links it in the live release now: one undoable run.\n"
+        "A trailing / matches directories only; * stays within one path component.",
+        {"root"},
+        {},
+        RunCustom,
+        /*changes_site=*/true}},
+      {"deploy",
+       {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
+        "                 [--merge-new] [--no-switch] [--dry-run] [--json] [--force]\n"
+        "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off]",
+        "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
+        "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
+        "into shared/, switches current, prunes releases beyond --keep (default 5) and logs\n"
+        "it in shared/.deployment-history. A first deploy keeps the release's demo content in\n"
+        "shared/; later deploys never overwrite it (--merge-new adds only files shared/ lacks).\n"
+        "--mode accepts the blueprint's true (first) and false (subsequent). --dry-run prints\n"
+        "the classification and the plan and changes nothing. `persist undo` reverses it.\n"
+        "--manifest off skips the release's manifest (and so diff and verify's file checks).\n"
+        "--dedupe: a file the live release holds byte for byte is reflinked to it (auto, the\n"
+        "default, where the filesystem can; reflink: or fail), hard-linked to it (hardlink:\n"
+        "when mode, mtime and owner agree too; the releases then share that file, see the\n"
+        "README), or copied (off).\n"
+        "SRC must hold artisan, composer.json or public/index.php: an empty directory, or one\n"
+        "that is not an app's, is refused unless --force.",
+        {"root", "mode", "id", "keep", "manifest", "dedupe"},
+        {"merge-new", "no-switch", "dry-run", "json", "force"},
+        RunDeploy,
+        /*changes_site=*/true}},
+      {"switch",
+       {"persist switch RELEASE_ID [--root DIR]",
+        "Points current at a prepared release (see deploy --no-switch) as one undoable run.",
+        {"root"},
+        {},
+        RunSwitch,
+        /*changes_site=*/true}},
+      {"rollback",
+       {"persist rollback [--to RELEASE_ID] [--root DIR]",
+        "Points current at the release before the live one (or RELEASE_ID) as a new,\n"
+        "undoable run. Shared data is not touched.",
+        {"root", "to"},
+        {},
+        RunRollback,
+        /*changes_site=*/true}},
+      {"classify",
+       {"persist classify [DIR] [--root SITE] [--json]",
+        "Lists each candidate path of an app directory with its class (APP, SHARED, USER,\n"
+        "RUNTIME, CUSTOM) and the rule that decided it, using SITE's profile when given.",
+        {"root"},
+        {"json"},
+        RunClassify}},
+      {"verify",
+       {"persist verify [--root DIR] [--quick] [--json]",
+        "Checks the site's health: current and every shared link resolve inside the site,\n"
+        "public_html serves current/public, no run is left interrupted, the journal reads,\n"
+        "the last emptying of .persist/trash/ did not fail, shared/.env is not world-readable,\n"
+        "storage/ and bootstrap/cache/ are writable, and\n"
+        "the live release is what was deployed: every file changed since (by SHA-256; --quick\n"
+        "compares size and mtime) and every file written into application code (drift) is\n"
+        "named. Exit 1 naming each problem and the command that fixes it.",
+        {"root"},
+        {"json", "quick"},
+        RunVerify}},
+      {"show",
+       {"persist show RUN_ID [--root DIR] [--json]",
+        "Shows one run and each of its ops with the before and after state of every path.",
+        {"root"},
+        {"json"},
+        RunShow}},
+  };
+  return *commands;
+}
+
+}  // namespace persist

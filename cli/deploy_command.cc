@@ -1,0 +1,111 @@
+// Copyright persist authors.
+//
+// persist deploy and persist classify: parse, call the workflow, print.
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/report.h"
+#include "cli/terminal_reporter.h"
+#include "workflows/deploy.h"
+#include "workflows/inspect.h"
+
+namespace persist {
+namespace {
+
+absl::StatusOr<DeployOptions> DeployOptionsOf(const Args& args) {
+  DeployOptions options;
+  options.site = SiteRequest{RootOf(args), "deploy", args.Has("allow-root")};
+  options.release.source = args.positional[0];
+  absl::StatusOr<DeployRequest::Mode> mode = ParseDeployMode(args.Get("mode", "auto"));
+  if (!mode.ok()) return mode.status();
+  options.release.mode = *mode;
+  options.release.merge_new = args.Has("merge-new");
+  options.release.force = args.Has("force");
+  options.release.switch_current = !args.Has("no-switch");
+  absl::StatusOr<std::optional<int>> keep = ParseKeep(args);
+  if (!keep.ok()) return keep.status();
+  options.keep = *keep;
+  options.release.release_id = args.Get("id", "");
+  options.release_id_given = args.values.count("id") > 0;
+  absl::StatusOr<DedupeMode> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
+  if (!dedupe.ok()) return dedupe.status();
+  options.release.dedupe = *dedupe;
+  absl::StatusOr<bool> manifest = ParseManifest(args.Get("manifest", "on"));
+  if (!manifest.ok()) return manifest.status();
+  options.record_manifest = *manifest;
+  options.dry_run = args.Has("dry-run");
+  return options;
+}
+
+void PrintDryRun(const Args& args, const std::string& source, const DeployPlan& planned) {
+  if (args.Has("json")) {
+    std::cout << ClassificationJson(planned.classification);
+    return;
+  }
+  std::cout << "classification of " << source << ":\n"
+            << ClassificationTable(planned.classification) << "\nplan ("
+            << (planned.first ? "first" : "subsequent") << " deploy of release "
+            << planned.release_id << "), nothing changed:\n";
+  for (int i = 0; i < planned.plan.op_size(); ++i) {
+    std::cout << "  " << i + 1 << ". " << DescribeOp(planned.plan.op(i)) << "\n";
+  }
+  for (const std::string& note : planned.notes) std::cout << "note: " << note << "\n";
+}
+
+void PrintDeployed(const Args& args, const DeployOptions& options,
+                   const DeployResult& deployed) {
+  const DeployPlan& planned = deployed.planned;
+  if (args.Has("json")) {
+    std::cout << RunsJson({*deployed.run}, planned.notes);
+    return;
+  }
+  std::cout << "deployed release " << planned.release_id << " ("
+            << (planned.first ? "first" : "subsequent") << " deploy) as run " << deployed.run->id()
+            << "; "
+            << (options.release.switch_current ? "current points at it"
+                                               : "not switched: persist switch " + planned.release_id)
+            << "\n";
+  const CopyStats& copied = deployed.copied;
+  if (copied.linked + copied.cloned > 0) {
+    std::cout << copied.linked + copied.cloned << " of " << copied.files
+              << " files unchanged since the live release were "
+              << (copied.linked > 0 ? "hard-linked" : "reflinked")
+              << " to it instead of copied (--dedupe " << args.Get("dedupe", "auto") << ")\n";
+  }
+  for (const std::string& note : planned.notes) std::cout << "note: " << note << "\n";
+  std::cout << "`persist undo` reverses this deploy exactly\n";
+}
+
+}  // namespace
+
+absl::Status RunDeploy(const Args& args) {
+  absl::Status status = ExpectPositionals("deploy", args, 1, 1);
+  if (!status.ok()) return status;
+  absl::StatusOr<DeployOptions> options = DeployOptionsOf(args);
+  if (!options.ok()) return options.status();
+  TerminalReporter reporter;
+  absl::StatusOr<DeployResult> deployed = Deploy(*options, reporter);
+  if (!deployed.ok()) return deployed.status();
+  if (!deployed->run.has_value()) {
+    PrintDryRun(args, deployed->source, deployed->planned);
+    return absl::OkStatus();
+  }
+  PrintDeployed(args, *options, *deployed);
+  return deployed->after_switch;
+}
+
+absl::Status RunClassify(const Args& args) {
+  absl::Status status = ExpectPositionals("classify", args, 0, 1);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::vector<Classification>> rows =
+      ClassifyApp(args.positional.empty() ? "." : args.positional[0],
+                  args.values.count("root") > 0 ? RootOf(args) : "");
+  if (!rows.ok()) return rows.status();
+  std::cout << (args.Has("json") ? ClassificationJson(*rows) : ClassificationTable(*rows));
+  return absl::OkStatus();
+}
+
+}  // namespace persist

@@ -1,0 +1,53 @@
+// Copyright persist authors.
+//
+// flags: every parser of command-line words into the values the workflows
+// take. Each refusal is a usage error naming the flag, the word given and
+// the words it takes; nothing below cli/ knows a flag's spelling.
+
+#ifndef PERSIST_CLI_FLAGS_H_
+#define PERSIST_CLI_FLAGS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cli/args.h"
+#include "planner/deploy_planner.h"
+#include "planner/link_planner.h"
+#include "proto/journal.pb.h"
+#include "workflows/trash_emptier.h"
+
+namespace persist {
+
+// deploy --mode: "auto", "first", "subsequent", and the blueprint's "true"
+// (first) and "false" (subsequent).
+absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text);
+
+// link's MODE (first, subsequent, auto, verify, custom, and true/false for
+// first/subsequent) and ENV (server, local; true for local).
+absl::StatusOr<LinkRequest::Mode> ParseLinkMode(const std::string& text);
+absl::StatusOr<bool> ParseLinkEnvIsLocal(const std::string& text);
+
+// --dedupe: "off", "auto", "reflink", "hardlink".
+absl::StatusOr<DedupeMode> ParseDedupe(const std::string& text);
+
+// exec --intents: "grouped" (true) or "per-op" (false).
+absl::StatusOr<bool> ParseIntentsGrouped(const std::string& text);
+
+// deploy --keep: a whole number of releases, 1 or more; nullopt when absent.
+absl::StatusOr<std::optional<int>> ParseKeep(const Args& args);
+
+// --manifest: "on" (true) or "off" (false).
+absl::StatusOr<bool> ParseManifest(const std::string& text);
+
+// The environment variable that chooses the trash mode when --empty-trash
+// is not given.
+inline constexpr char kTrashModeVariable[] = "PERSIST_EMPTY_TRASH";
+
+// --empty-trash, else $PERSIST_EMPTY_TRASH, else background: "background",
+// "wait" or "later".
+absl::StatusOr<TrashMode> TrashModeOf(const Args& args);
+
+}  // namespace persist
+
+#endif  // PERSIST_CLI_FLAGS_H_

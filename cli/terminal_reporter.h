@@ -1,0 +1,22 @@
+// Copyright persist authors.
+//
+// terminal_reporter: the workflows' progress for people, on stderr, so that
+// stdout keeps only results (and stays one JSON document under --json).
+
+#ifndef PERSIST_CLI_TERMINAL_REPORTER_H_
+#define PERSIST_CLI_TERMINAL_REPORTER_H_
+
+#include "workflows/reporter.h"
+
+namespace persist {
+
+class TerminalReporter : public Reporter {
+ public:
+  // "persist: hook (PHASE) `COMMAND` exited N", its output, and a note when
+  // it left a background process holding that output.
+  void HookEnded(const HookOutcome& outcome) override;
+};
+
+}  // namespace persist
+
+#endif  // PERSIST_CLI_TERMINAL_REPORTER_H_

@@ -1,0 +1,143 @@
+// Copyright persist authors.
+
+#include "workflows/deploy.h"
+
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "base/error_kind.h"
+#include "fsops/errno_status.h"
+#include "fsops/path.h"
+#include "workflows/deploy_flow.h"
+#include "workflows/hooks.h"
+#include "workflows/purge_guard.h"
+#include "workflows/site_session.h"
+
+namespace persist {
+namespace {
+
+// Runs `commands` of `phase` in the new release, one after the other, into
+// the run's record; stops at the first that fails, with `consequence` added
+// to its error.
+absl::Status RunHooks(const char* phase, const std::vector<std::string>& commands,
+                      const DeployPlan& planned, const std::string& release_dir,
+                      const std::string& root_dir, const std::string& consequence, Run* run,
+                      Reporter& reporter) {
+  for (const std::string& command : commands) {
+    absl::StatusOr<HookOutcome> hook =
+        RunHook(phase, command, release_dir, root_dir, planned.release_id, planned.hook_timeout);
+    if (!hook.ok()) return hook.status();
+    *run->add_hooks() = hook->result;
+    reporter.HookEnded(*hook);
+    absl::Status failed = HookFailure(*hook, planned.hook_timeout, consequence);
+    if (!failed.ok()) return failed;
+  }
+  return absl::OkStatus();
+}
+
+// Notes the data written into a release this deploy prunes: it is rescued,
+// not lost, when the run leaves the undo window.
+absl::Status NoteDriftOfPrunedReleases(Site& site, DeployPlan* planned) {
+  for (const Op& op : planned->plan.op()) {
+    if (!op.has_remove() || SplitParent(op.remove().path()).first != "releases") continue;
+    absl::StatusOr<std::vector<std::string>> drift = DriftOf(site, op.remove().path());
+    if (!drift.ok()) return drift.status();
+    for (const std::string& path : *drift) {
+      planned->notes.push_back(absl::StrCat(
+          path, " was written into a release this deploy prunes; it waits in the stash and is moved "
+                "to .persist/rescued/",
+          SplitParent(op.remove().path()).second, "/ when this run leaves the undo window"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The checks of the request that need no site.
+absl::Status CheckRequest(DeployOptions& options) {
+  absl::StatusOr<std::string> source = AbsoluteExisting(
+      options.release.source, "the release to deploy", "give the directory holding the new release");
+  if (!source.ok()) return source.status();
+  options.release.source = *source;
+  if (!options.release_id_given) return absl::OkStatus();
+  absl::Status valid = ValidateId(options.release.release_id, "release id");
+  if (valid.ok()) return valid;
+  return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(valid.message(), "; give another --id")),
+                       ErrorKind::kUsage);
+}
+
+// Applies the plan: the before-switch hooks just before current moves, the
+// check of what the run placed just before it commits.
+absl::StatusOr<Run> Apply(SiteSession& session, const DeployOptions& options, DeployResult& result,
+                          Reporter& reporter) {
+  const DeployPlan& planned = result.planned;
+  RunOptions run_options = DeployRunOptions(session.site(), planned);
+  run_options.record_manifests = options.record_manifest;
+  run_options.copy_stats = &result.copied;
+  const std::string release_dir = absl::StrCat(session.dir(), "/releases/", planned.release_id);
+  const int hook_point = planned.switch_index >= 0 ? planned.switch_index : planned.plan.op_size();
+  std::function<absl::Status(int, Run*)> check_outcome = run_options.before_op;
+  run_options.before_op = [&](int index, Run* run) -> absl::Status {
+    if (index == hook_point) {
+      absl::Status hooks =
+          RunHooks("before_switch", planned.before_switch, planned, release_dir, session.dir(),
+                   absl::StrCat(" in ", release_dir, " (its output is above and in persist show)"),
+                   run, reporter);
+      if (!hooks.ok()) return hooks;
+    }
+    return check_outcome(index, run);
+  };
+  return session.Execute(planned.plan, run_options,
+                         absl::StrCat("deploy ", planned.release_id, " (",
+                                      planned.first ? "first" : "subsequent", ") from ",
+                                      options.release.source));
+}
+
+// After the switch the release is live: a failing hook is reported, and the
+// deploy stays. Hook output joins the run's record.
+absl::Status RunAfterSwitchHooks(SiteSession& session, const DeployPlan& planned, Run* run,
+                                 Reporter& reporter) {
+  if (planned.switch_index < 0 || planned.after_switch.empty()) return absl::OkStatus();
+  const std::string release_dir = absl::StrCat(session.dir(), "/releases/", planned.release_id);
+  absl::Status failed = RunHooks(
+      "after_switch", planned.after_switch, planned, release_dir, session.dir(),
+      absl::StrCat("; release ", planned.release_id,
+                   " is live: fix the cause, or run persist undo to go back"),
+      run, reporter);
+  absl::Status recorded = session.site().store().PutRun(*run);
+  return failed.ok() ? recorded : failed;
+}
+
+}  // namespace
+
+absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
+  absl::Status status = CheckRequest(options);
+  if (!status.ok()) return status;
+  DeployResult result;
+  result.source = options.release.source;
+  absl::StatusOr<std::unique_ptr<Root>> new_site = SiteSession::TreeOfNewSite(options.site);
+  if (!new_site.ok()) return new_site.status();
+  if (*new_site != nullptr) {
+    absl::StatusOr<DeployPlan> trial = PlanNewSiteDeploy(**new_site, options.release, options.keep);
+    if (!trial.ok()) return trial.status();
+    if (options.dry_run) {
+      result.planned = *std::move(trial);
+      return result;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(options.site);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<DeployPlan> planned =
+      PlanSiteDeploy((*session)->site(), options.release, options.keep);
+  if (!planned.ok()) return planned.status();
+  result.planned = *std::move(planned);
+  status = NoteDriftOfPrunedReleases((*session)->site(), &result.planned);
+  if (!status.ok()) return status;
+  if (options.dry_run) return result;
+  absl::StatusOr<Run> run = Apply(**session, options, result, reporter);
+  if (!run.ok()) return run.status();
+  result.after_switch = RunAfterSwitchHooks(**session, result.planned, &*run, reporter);
+  result.run = *std::move(run);
+  return result;
+}
+
+}  // namespace persist

@@ -1,0 +1,74 @@
+// Copyright persist authors.
+
+#include "workflows/inspect.h"
+
+#include <memory>
+
+#include "base/error_kind.h"
+#include "fsops/env.h"
+#include "fsops/errno_status.h"
+#include "fsops/path.h"
+#include "fsops/root.h"
+#include "journal/format.h"
+#include "journal/site.h"
+#include "planner/deploy_planner.h"
+#include "planner/profile.h"
+
+namespace persist {
+
+absl::StatusOr<RunList> ListRuns(const std::string& root_dir) {
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), root_dir);
+  if (!site.ok()) return site.status();
+  absl::StatusOr<std::vector<Run>> runs = (*site)->store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  return RunList{*std::move(runs), (*site)->LockIsHeld()};
+}
+
+absl::StatusOr<RunDetail> ShowRun(const std::string& root_dir, const std::string& run_id) {
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), root_dir);
+  if (!site.ok()) return site.status();
+  absl::StatusOr<Run> run = (*site)->store().GetRun(run_id);
+  if (!run.ok()) return WithErrorKind(run.status(), ErrorKind::kUsage);
+  absl::StatusOr<std::vector<OpRecord>> ops = (*site)->store().GetOps(run->id());
+  if (!ops.ok()) return ops.status();
+  return RunDetail{*std::move(run), *std::move(ops)};
+}
+
+absl::StatusOr<std::vector<Change>> DiffReleases(const std::string& root_dir, const std::string& from,
+                                                 const std::string& to) {
+  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), root_dir);
+  if (!site.ok()) return site.status();
+  std::unique_ptr<Store::ManifestView> manifests[2];
+  const std::string releases[2] = {from, to};
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
+        (*site)->store().ReadManifest(JoinPath("releases", releases[i]));
+    if (!manifest.ok()) return WithErrorKind(manifest.status(), ErrorKind::kUsage);
+    manifests[i] = *std::move(manifest);
+  }
+  return DiffManifests(manifests[0]->reader(), manifests[1]->reader());
+}
+
+absl::StatusOr<std::vector<Classification>> ClassifyApp(const std::string& app_dir,
+                                                        const std::string& root_dir) {
+  absl::StatusOr<std::unique_ptr<Root>> tree = Root::Open(Env::Default(), app_dir);
+  if (!tree.ok()) {
+    return WithErrorKind(Annotate(tree.status(), "cannot classify (give an app directory)"),
+                         ErrorKind::kUsage);
+  }
+  Profile profile;
+  if (!root_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<Root>> site = Root::Open(Env::Default(), root_dir);
+    if (!site.ok()) return WithErrorKind(site.status(), ErrorKind::kUsage);
+    absl::StatusOr<Profile> loaded = LoadSiteProfile(**site);
+    if (!loaded.ok()) return WithErrorKind(loaded.status(), ErrorKind::kUsage);
+    profile = *loaded;
+  }
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(profile);
+  if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
+  return Classifier(*rules).ClassifyTree(**tree, "");
+}
+
+int JournalFormatVersion() { return kJournalFormatVersion; }
+
+}  // namespace persist

@@ -1,0 +1,117 @@
+// Copyright persist authors.
+
+#include "workflows/switch.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "base/error_kind.h"
+#include "fsops/errno_status.h"
+#include "fsops/path.h"
+#include "planner/deploy_planner.h"
+#include "workflows/deploy_flow.h"
+#include "workflows/site_session.h"
+
+namespace persist {
+namespace {
+
+constexpr char kShowReleases[] = "persist log and ls releases/ show the releases";
+
+absl::Status Usage(absl::Status status, const std::string& path) {
+  return WithErrorKind(WithPath(std::move(status), path), ErrorKind::kUsage);
+}
+
+// OK when `release` is a release id and releases/`release` a directory.
+absl::Status ExpectRelease(const Root& root, const std::string& release) {
+  absl::Status valid = ValidateId(release, "release id");
+  if (!valid.ok()) {
+    return Usage(absl::InvalidArgumentError(absl::StrCat("there is no release \"", PrintablePath(release),
+                                                         "\" (", valid.message(), "); ", kShowReleases)),
+                 "");
+  }
+  const std::string path = JoinPath("releases", release);
+  absl::StatusOr<PathState> target = root.Observe(path, false);
+  if (!target.ok()) return target.status();
+  if (target->type() == DIRECTORY) return absl::OkStatus();
+  return Usage(absl::InvalidArgumentError(absl::StrCat("there is no release ", PrintablePath(release),
+                                                       " under ", PrintablePath(root.dir()),
+                                                       "/releases/; ", kShowReleases)),
+               path);
+}
+
+// On a site persist has not opened yet, ExpectRelease before anything is
+// created: a switch to a release that is not there leaves no .persist/.
+absl::Status ExpectReleaseOnNewSite(const SiteRequest& site, const std::string& release) {
+  absl::StatusOr<std::unique_ptr<Root>> tree = SiteSession::TreeOfNewSite(site);
+  if (!tree.ok()) return tree.status();
+  return *tree == nullptr ? absl::OkStatus() : ExpectRelease(**tree, release);
+}
+
+// Points current at `release` as one run of `kind`.
+absl::StatusOr<SwitchResult> PointCurrentAt(SiteSession& session, const std::string& release,
+                                            const std::string& kind) {
+  absl::Status exists = ExpectRelease(session.root(), release);
+  if (!exists.ok()) return exists;
+  absl::StatusOr<std::string> live = CurrentRelease(session.root());
+  if (!live.ok()) return live.status();
+  SwitchResult result;
+  result.release = release;
+  if (*live == release) return result;
+  Plan plan;
+  Op* link = plan.add_op();
+  link->mutable_symlink()->set_target(JoinPath("releases", release));
+  link->mutable_symlink()->set_path("current");
+  RunOptions options;
+  options.kind = kind;
+  options.release = release;
+  absl::StatusOr<Run> run = session.Execute(
+      plan, options,
+      absl::StrCat(kind, " to ", release, " from ", live->empty() ? "nothing" : *live));
+  if (!run.ok()) return run.status();
+  result.run = *std::move(run);
+  return result;
+}
+
+// The release deployed before the live one, by the journal's records.
+absl::StatusOr<std::string> ReleaseBeforeLive(SiteSession& session) {
+  absl::StatusOr<DeployTimes> deployed_at = ReleaseDeployTimes(session.site());
+  if (!deployed_at.ok()) return deployed_at.status();
+  absl::StatusOr<std::vector<std::string>> releases = ListReleases(session.root(), *deployed_at);
+  if (!releases.ok()) return releases.status();
+  absl::StatusOr<std::string> live = CurrentRelease(session.root());
+  if (!live.ok()) return live.status();
+  auto at = std::find(releases->begin(), releases->end(), *live);
+  if (at != releases->end() && at != releases->begin()) return *(at - 1);
+  return WithErrorKind(absl::FailedPreconditionError(absl::StrCat(
+                           "there is no release older than the live one (",
+                           live->empty() ? "none" : *live, ") to roll back to; name one with --to")),
+                       ErrorKind::kUsage);
+}
+
+}  // namespace
+
+absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options) {
+  absl::Status status = ExpectReleaseOnNewSite(options.site, options.release);
+  if (!status.ok()) return status;
+  absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(options.site);
+  if (!session.ok()) return session.status();
+  return PointCurrentAt(**session, options.release, "switch");
+}
+
+absl::StatusOr<SwitchResult> Rollback(const SwitchOptions& options) {
+  if (!options.release.empty()) {
+    absl::Status status = ExpectReleaseOnNewSite(options.site, options.release);
+    if (!status.ok()) return status;
+  }
+  absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(options.site);
+  if (!session.ok()) return session.status();
+  std::string target = options.release;
+  if (target.empty()) {
+    absl::StatusOr<std::string> before = ReleaseBeforeLive(**session);
+    if (!before.ok()) return before.status();
+    target = *before;
+  }
+  return PointCurrentAt(**session, target, "rollback");
+}
+
+}  // namespace persist

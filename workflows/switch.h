@@ -1,0 +1,39 @@
+// Copyright persist authors.
+//
+// switch and rollback: current pointed at another release as one run. A
+// rollback goes to the release deployed before the live one, by the
+// journal's deploy records (not by release names, which operators choose).
+
+#ifndef PERSIST_WORKFLOWS_SWITCH_H_
+#define PERSIST_WORKFLOWS_SWITCH_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/journal.pb.h"
+#include "workflows/site_request.h"
+
+namespace persist {
+
+struct SwitchOptions {
+  SiteRequest site;
+  // The release to make live; for a rollback, "" for the one deployed
+  // before the live one.
+  std::string release;
+};
+
+struct SwitchResult {
+  std::string release;     // the release current points at now
+  std::optional<Run> run;  // none when current pointed there already
+};
+
+// kUsage when the release is not a release of the site (nothing created on
+// a site persist has not opened), or, for a rollback, when there is none
+// older than the live one.
+absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options);
+absl::StatusOr<SwitchResult> Rollback(const SwitchOptions& options);
+
+}  // namespace persist
+
+#endif  // PERSIST_WORKFLOWS_SWITCH_H_

@@ -1,0 +1,89 @@
+// Copyright persist authors.
+
+#include "workflows/undo.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/error_kind.h"
+#include "fsops/errno_status.h"
+#include "fsops/ops.h"
+#include "fsops/trash.h"
+#include "journal/recovery.h"
+#include "journal/transaction.h"
+#include "workflows/site_session.h"
+
+namespace persist {
+namespace {
+
+// What the trash holds before an undo, to tell what the undo set aside.
+std::vector<std::string> TrashBefore(const Root& root) {
+  absl::StatusOr<std::vector<std::string>> names = ListTrash(root);
+  return names.ok() ? *names : std::vector<std::string>();
+}
+
+// "(deploy of release v2)", for the history.
+std::string KindAndRelease(const Run& run) {
+  return absl::StrCat("(", run.kind(), run.release().empty() ? "" : " of release " + run.release(),
+                      ")");
+}
+
+}  // namespace
+
+absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options) {
+  absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::OpenToRepair(options.site);
+  if (!session.ok()) return session.status();
+  Site& site = (*session)->site();
+  UndoResult result;
+  absl::StatusOr<Run> target = RunToUndo(site, options.run_id);
+  if (!target.ok()) return target.status();
+  result.target = *target;
+  if (options.dry_run) return result;
+  if (options.confirm && !options.confirm(*target)) {
+    return WithErrorKind(absl::CancelledError("nothing undone: the answer was not yes"),
+                         ErrorKind::kUsage);
+  }
+  const std::vector<std::string> trash = TrashBefore(site.root());
+  absl::StatusOr<Run> run = UndoLatest(site, target->id());
+  if (!run.ok()) return run.status();
+  (*session)->AddToHistory(absl::StrCat("undo of run ", run->id(), " ", KindAndRelease(*run)));
+  result.set_aside = SetAsideNote(options.trash_mode, site.root(), (*session)->dir(), trash);
+  result.run = *std::move(run);
+  return result;
+}
+
+absl::StatusOr<RecoverResult> RecoverSite(const SiteRequest& request, TrashMode trash_mode) {
+  absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::OpenToRepair(request);
+  if (!session.ok()) return session.status();
+  Site& site = (*session)->site();
+  const std::vector<std::string> trash = TrashBefore(site.root());
+  absl::StatusOr<std::optional<Run>> run = Recover(site);
+  if (!run.ok()) return run.status();
+  RecoverResult result;
+  if (!run->has_value()) return result;
+  (*session)->AddToHistory(
+      absl::StrCat("recover: interrupted run ", (*run)->id(), " ", KindAndRelease(**run), " undone"));
+  result.set_aside = SetAsideNote(trash_mode, site.root(), (*session)->dir(), trash);
+  result.run = *std::move(run);
+  return result;
+}
+
+absl::StatusOr<Run> ExecPlan(const ExecOptions& options) {
+  // Ops whose paths are malformed are refused before the site is opened
+  // (and its .persist/ created), as ExecutePlan would refuse them.
+  for (int i = 0; i < options.plan.op_size(); ++i) {
+    absl::Status valid = ValidateOp(options.plan.op(i));
+    if (!valid.ok()) {
+      return WithErrorKind(
+          WithPath(Annotate(valid, absl::StrCat(options.plan_name, ": op ", i + 1)), options.plan_name),
+          ErrorKind::kUsage);
+    }
+  }
+  absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(options.site);
+  if (!session.ok()) return session.status();
+  RunOptions run_options;
+  run_options.kind = "exec";
+  run_options.group_intents = options.group_intents;
+  // An explicit plan writes the history itself if it wants a line.
+  return (*session)->Execute(options.plan, run_options, /*what=*/"");
+}
+
+}  // namespace persist
