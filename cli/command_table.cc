@@ -5,31 +5,62 @@
 #include "cli/commands.h"
 
 namespace persist {
+namespace {
 
-const std::map<std::string, Command>& Commands() {
-  static const auto* commands = new std::map<std::string, Command>{
-      {"backup",
-       {"persist backup [--out FILE] [--root DIR]",
-        "Writes shared/ (the site's data, its profile .persistence-config included) to FILE\n"
-        "as a pax tar archive, mode 0600: mtimes to the nanosecond, modes, symlinks as\n"
-        "symlinks (never followed), directories with their modes. Fifos, sockets and devices\n"
-        "are skipped and named. FILE defaults to persist-backup-<site dir name>-<UTC time>.tar\n"
-        "in the current directory and is never overwritten. Only reads the site; refused\n"
-        "while a run is interrupted.",
-        {"root", "out"},
-        {},
-        RunBackup}},
-      {"restore",
-       {"persist restore FILE [--root DIR]",
-        "Brings shared/ back exactly as FILE (an archive persist backup wrote) holds it, in\n"
-        "one journaled run: the archive is checked and extracted under TMPDIR first (a bad\n"
-        "one changes nothing), then swapped in for shared/, whose old copy goes to the run's\n"
-        "stash, so `persist undo` puts it back exactly. What the old shared/ held that the\n"
-        "archive does not is also copied to .persist/rescued/restore-RUN/shared/, so it\n"
-        "outlives the stash.",
+using Table = std::map<std::string, Command>;
+
+// deploy, classify.
+void AddDeployCommands(Table* table) {
+  table->insert({
+      {"deploy",
+       {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
+        "                 [--merge-new] [--no-switch] [--dry-run] [--json] [--force]\n"
+        "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off]",
+        "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
+        "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
+        "into shared/, switches current, prunes releases beyond --keep (default 5) and logs\n"
+        "it in shared/.deployment-history. A first deploy keeps the release's demo content in\n"
+        "shared/; later deploys never overwrite it (--merge-new adds only files shared/ lacks).\n"
+        "--mode accepts the blueprint's true (first) and false (subsequent). --dry-run prints\n"
+        "the classification and the plan and changes nothing. `persist undo` reverses it.\n"
+        "--manifest off skips the release's manifest (and so diff and verify's file checks).\n"
+        "--dedupe: a file the live release holds byte for byte is reflinked to it (auto, the\n"
+        "default, where the filesystem can; reflink: or fail), hard-linked to it (hardlink:\n"
+        "when mode, mtime and owner agree too; the releases then share that file, see the\n"
+        "README), or copied (off).\n"
+        "SRC must hold artisan, composer.json or public/index.php: an empty directory, or one\n"
+        "that is not an app's, is refused unless --force.",
+        {"root", "mode", "id", "keep", "manifest", "dedupe"},
+        {"merge-new", "no-switch", "dry-run", "json", "force"},
+        RunDeploy,
+        /*changes_site=*/true}},
+      {"classify",
+       {"persist classify [DIR] [--root SITE] [--json]",
+        "Lists each candidate path of an app directory with its class (APP, SHARED, USER,\n"
+        "RUNTIME, CUSTOM) and the rule that decided it, using SITE's profile when given.",
+        {"root"},
+        {"json"},
+        RunClassify}},
+  });
+}
+
+// switch, rollback, diff.
+void AddReleaseCommands(Table* table) {
+  table->insert({
+      {"switch",
+       {"persist switch RELEASE_ID [--root DIR]",
+        "Points current at a prepared release (see deploy --no-switch) as one undoable run.",
         {"root"},
         {},
-        RunRestore,
+        RunSwitch,
+        /*changes_site=*/true}},
+      {"rollback",
+       {"persist rollback [--to RELEASE_ID] [--root DIR]",
+        "Points current at the release before the live one (or RELEASE_ID) as a new,\n"
+        "undoable run. Shared data is not touched.",
+        {"root", "to"},
+        {},
+        RunRollback,
         /*changes_site=*/true}},
       {"diff",
        {"persist diff RELEASE_A RELEASE_B [--root DIR] [--json]",
@@ -38,6 +69,12 @@ const std::map<std::string, Command>& Commands() {
         {"root"},
         {"json"},
         RunDiff}},
+  });
+}
+
+// exec, recover, undo.
+void AddJournalCommands(Table* table) {
+  table->insert({
       {"exec",
        {"persist exec PLAN_FILE [--root DIR] [--json] [--intents grouped|per-op]",
         "Applies an explicit plan (a persist.Plan in protobuf text format, one `op` per change,\n"
@@ -74,6 +111,24 @@ const std::map<std::string, Command>& Commands() {
         {"yes", "dry-run"},
         RunUndo,
         /*changes_site=*/true}},
+  });
+}
+
+// log, show, empty-trash.
+void AddReadCommands(Table* table) {
+  table->insert({
+      {"log",
+       {"persist log [--root DIR] [--json]",
+        "Lists every run: id, kind, state, op count, start, user and host.",
+        {"root"},
+        {"json"},
+        RunLog}},
+      {"show",
+       {"persist show RUN_ID [--root DIR] [--json]",
+        "Shows one run and each of its ops with the before and after state of every path.",
+        {"root"},
+        {"json"},
+        RunShow}},
       {"empty-trash",
        {"persist empty-trash [--root DIR] [--idle]",
         "Removes what waits in .persist/trash/: staged releases that recover or undo set aside,\n"
@@ -86,6 +141,12 @@ const std::map<std::string, Command>& Commands() {
         {"root"},
         {"idle"},
         RunEmptyTrash}},
+  });
+}
+
+// link, custom, verify.
+void AddInPlaceCommands(Table* table) {
+  table->insert({
       {"link",
        {"persist link APP_DIR SHARED_DIR [MODE] [ENV] [--merge-new]",
         "The blueprint's in-place form (ultimate-persistence.sh APP_DIR SHARED_DIR MODE ENV)\n"
@@ -101,12 +162,6 @@ const std::map<std::string, Command>& Commands() {
         {"merge-new"},
         RunLink,
         /*changes_site=*/true}},
-      {"log",
-       {"persist log [--root DIR] [--json]",
-        "Lists every run: id, kind, state, op count, start, user and host.",
-        {"root"},
-        {"json"},
-        RunLog}},
       {"custom",
        {"persist custom add PATH_OR_GLOB [--root DIR]",
         "Makes a path persistent (the blueprint's E-Customize-App): adds it to the profile's\n"
@@ -117,50 +172,6 @@ const std::map<std::string, Command>& Commands() {
         {},
         RunCustom,
         /*changes_site=*/true}},
-      {"deploy",
-       {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
-        "                 [--merge-new] [--no-switch] [--dry-run] [--json] [--force]\n"
-        "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off]",
-        "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
-        "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
-        "into shared/, switches current, prunes releases beyond --keep (default 5) and logs\n"
-        "it in shared/.deployment-history. A first deploy keeps the release's demo content in\n"
-        "shared/; later deploys never overwrite it (--merge-new adds only files shared/ lacks).\n"
-        "--mode accepts the blueprint's true (first) and false (subsequent). --dry-run prints\n"
-        "the classification and the plan and changes nothing. `persist undo` reverses it.\n"
-        "--manifest off skips the release's manifest (and so diff and verify's file checks).\n"
-        "--dedupe: a file the live release holds byte for byte is reflinked to it (auto, the\n"
-        "default, where the filesystem can; reflink: or fail), hard-linked to it (hardlink:\n"
-        "when mode, mtime and owner agree too; the releases then share that file, see the\n"
-        "README), or copied (off).\n"
-        "SRC must hold artisan, composer.json or public/index.php: an empty directory, or one\n"
-        "that is not an app's, is refused unless --force.",
-        {"root", "mode", "id", "keep", "manifest", "dedupe"},
-        {"merge-new", "no-switch", "dry-run", "json", "force"},
-        RunDeploy,
-        /*changes_site=*/true}},
-      {"switch",
-       {"persist switch RELEASE_ID [--root DIR]",
-        "Points current at a prepared release (see deploy --no-switch) as one undoable run.",
-        {"root"},
-        {},
-        RunSwitch,
-        /*changes_site=*/true}},
-      {"rollback",
-       {"persist rollback [--to RELEASE_ID] [--root DIR]",
-        "Points current at the release before the live one (or RELEASE_ID) as a new,\n"
-        "undoable run. Shared data is not touched.",
-        {"root", "to"},
-        {},
-        RunRollback,
-        /*changes_site=*/true}},
-      {"classify",
-       {"persist classify [DIR] [--root SITE] [--json]",
-        "Lists each candidate path of an app directory with its class (APP, SHARED, USER,\n"
-        "RUNTIME, CUSTOM) and the rule that decided it, using SITE's profile when given.",
-        {"root"},
-        {"json"},
-        RunClassify}},
       {"verify",
        {"persist verify [--root DIR] [--quick] [--json]",
         "Checks the site's health: current and every shared link resolve inside the site,\n"
@@ -173,13 +184,51 @@ const std::map<std::string, Command>& Commands() {
         {"root"},
         {"json", "quick"},
         RunVerify}},
-      {"show",
-       {"persist show RUN_ID [--root DIR] [--json]",
-        "Shows one run and each of its ops with the before and after state of every path.",
+  });
+}
+
+// backup, restore.
+void AddBackupCommands(Table* table) {
+  table->insert({
+      {"backup",
+       {"persist backup [--out FILE] [--root DIR]",
+        "Writes shared/ (the site's data, its profile .persistence-config included) to FILE\n"
+        "as a pax tar archive, mode 0600: mtimes to the nanosecond, modes, symlinks as\n"
+        "symlinks (never followed), directories with their modes. Fifos, sockets and devices\n"
+        "are skipped and named. FILE defaults to persist-backup-<site dir name>-<UTC time>.tar\n"
+        "in the current directory and is never overwritten. Only reads the site; refused\n"
+        "while a run is interrupted.",
+        {"root", "out"},
+        {},
+        RunBackup}},
+      {"restore",
+       {"persist restore FILE [--root DIR]",
+        "Brings shared/ back exactly as FILE (an archive persist backup wrote) holds it, in\n"
+        "one journaled run: the archive is checked and extracted under TMPDIR first (a bad\n"
+        "one changes nothing), then swapped in for shared/, whose old copy goes to the run's\n"
+        "stash, so `persist undo` puts it back exactly. What the old shared/ held that the\n"
+        "archive does not is also copied to .persist/rescued/restore-RUN/shared/, so it\n"
+        "outlives the stash.",
         {"root"},
-        {"json"},
-        RunShow}},
-  };
+        {},
+        RunRestore,
+        /*changes_site=*/true}},
+  });
+}
+
+}  // namespace
+
+const std::map<std::string, Command>& Commands() {
+  static const Table* commands = [] {
+    auto* table = new Table;
+    AddDeployCommands(table);
+    AddReleaseCommands(table);
+    AddJournalCommands(table);
+    AddReadCommands(table);
+    AddInPlaceCommands(table);
+    AddBackupCommands(table);
+    return table;
+  }();
   return *commands;
 }
 

@@ -89,6 +89,54 @@ std::string ErrorJson(const absl::Status& status) {
                       path.empty() ? "" : absl::StrCat(", \"path\": ", JsonString(path)), "}}\n");
 }
 
+// The command's flags, and those every command takes.
+absl::StatusOr<Args> ParseCommandLine(const std::string& name, const Command& command,
+                                      const std::vector<std::string>& words) {
+  std::set<std::string> switches = command.switch_flags;
+  switches.insert("quiet");
+  switches.insert("allow-root");
+  std::set<std::string> values = command.value_flags;
+  values.insert("empty-trash");
+  absl::StatusOr<Args> args = ParseArgs(name, words, values, switches);
+  if (!args.ok()) return args;
+  // Without --root, the site is the nearest directory at or above the
+  // current one that holds .persist/, as git finds .git: commands run from
+  // inside current/, a release or shared/ act on the site, not on a new one.
+  if (command.value_flags.count("root") > 0 && args->values.count("root") == 0) {
+    std::optional<std::string> found = FindSiteAbove();
+    if (found.has_value() && *found != ".") args->values["root"] = *found;
+  }
+  return args;
+}
+
+// Parses the words after the command's name and runs it; returns the error
+// it reports (printed on stderr).
+absl::Status RunCommand(const std::string& name, const Command& command,
+                        const std::vector<std::string>& words) {
+  absl::StatusOr<Args> args = ParseCommandLine(name, command, words);
+  absl::Status status = args.status();
+  absl::StatusOr<TrashMode> trash_mode = TrashMode::kLater;
+  if (status.ok()) trash_mode = TrashModeOf(*args);
+  // A bad --empty-trash is refused whatever the command; a bad variable only
+  // where it would be used, so that it never stops a look at a site.
+  if (status.ok() && (command.changes_site || args->values.count("empty-trash") > 0)) {
+    status = trash_mode.status();
+  }
+  const bool ran = status.ok();
+  if (ran) {
+    if (args->Has("quiet")) spdlog::set_level(spdlog::level::warn);
+    status = command.run(*args);
+  }
+  if (!status.ok() && !status.message().empty()) {
+    std::cerr << "persist: error: " << status.message() << "\n";
+  }
+  // The command has returned, and with its Site the site lock: what it set
+  // aside in a site's trash is emptied now, without holding anyone up, and
+  // whether it succeeded or not (a failed run was undone into the trash).
+  if (ran && trash_mode.ok()) EmptyTrashAfterCommand(*trash_mode);
+  return status;
+}
+
 int Run(const std::vector<std::string>& words, absl::Status* failure);
 
 int Main(int argc, char** argv) {
@@ -134,47 +182,15 @@ int Run(const std::vector<std::string>& words, absl::Status* failure) {
     PrintUsage(std::cerr);
     return kExitUsage;
   }
-  const Command& command = it->second;
   std::vector<std::string> rest(words.begin() + 1, words.end());
   for (const std::string& word : rest) {
     if (word == "--help" || word == "-h") {
-      std::cout << "usage: " << command.usage << "\n\n" << command.help << "\n";
+      std::cout << "usage: " << it->second.usage << "\n\n" << it->second.help << "\n";
       return kExitOk;
     }
   }
-  std::set<std::string> switches = command.switch_flags;
-  switches.insert("quiet");
-  switches.insert("allow-root");
-  std::set<std::string> values = command.value_flags;
-  values.insert("empty-trash");
-  absl::StatusOr<Args> args = ParseArgs(it->first, rest, values, switches);
-  absl::Status status = args.status();
-  absl::StatusOr<TrashMode> trash_mode = TrashMode::kLater;
-  if (status.ok()) trash_mode = TrashModeOf(*args);
-  // A bad --empty-trash is refused whatever the command; a bad variable only
-  // where it would be used, so that it never stops a look at a site.
-  if (status.ok() && (command.changes_site || args->values.count("empty-trash") > 0)) status = trash_mode.status();
-  // Without --root, the site is the nearest directory at or above the
-  // current one that holds .persist/, as git finds .git: commands run from
-  // inside current/, a release or shared/ act on the site, not on a new one.
-  if (status.ok() && command.value_flags.count("root") > 0 && args->values.count("root") == 0) {
-    std::optional<std::string> found = FindSiteAbove();
-    if (found.has_value() && *found != ".") args->values["root"] = *found;
-  }
-  const bool ran = status.ok();
-  if (ran) {
-    if (args->Has("quiet")) spdlog::set_level(spdlog::level::warn);
-    status = command.run(*args);
-  }
-  if (!status.ok() && !status.message().empty()) {
-    std::cerr << "persist: error: " << status.message() << "\n";
-  }
-  // The command has returned, and with its Site the site lock: what it set
-  // aside in a site's trash is emptied now, without holding anyone up, and
-  // whether it succeeded or not (a failed run was undone into the trash).
-  if (ran && trash_mode.ok()) EmptyTrashAfterCommand(*trash_mode);
-  *failure = status;
-  return ExitCodeOf(status);
+  *failure = RunCommand(it->first, it->second, rest);
+  return ExitCodeOf(*failure);
 }
 
 }  // namespace
