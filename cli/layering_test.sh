@@ -2,6 +2,7 @@
 # The build keeps the layers (docs/architecture.md):
 #  - no cli/ target reaches past workflows/ into journal/ or fsops/ (the
 #    genquery given as $1 lists what does);
+#  - no planner/ target depends on journal/ (the genquery given as $2);
 #  - within workflows/, only the site session opens a site for writing, so
 #    that every change obeys its rules (lock, interrupted runs, purge guard).
 set -euo pipefail
@@ -14,6 +15,15 @@ if [[ -n "$reached" ]]; then
   failed=1
 else
   echo "ok: cli/ depends on nothing in journal/ or fsops/ but the pure string helpers"
+fi
+
+reached=$(grep -v '^$' "$2" || true)
+if [[ -n "$reached" ]]; then
+  echo "FAIL: planner/ depends on the journal; hand the planner data from the workflow instead:"
+  sed 's/^/  /' <<<"$reached"
+  failed=1
+else
+  echo "ok: planner/ depends on nothing in journal/"
 fi
 
 sources=$(find -L . -path '*workflows/*.cc' | sort)

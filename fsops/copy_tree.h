@@ -45,8 +45,10 @@ class ManifestSink {
 class ManifestSource {
  public:
   virtual ~ManifestSource() = default;
-  // The next entry; false at the end (or on damage: the source says why).
+  // The next entry; false at the end (or on damage: status() says why).
   virtual bool Next(ManifestEntry* entry) = 0;
+  // OK unless Next found damage.
+  virtual absl::Status status() const { return absl::OkStatus(); }
 };
 
 struct CopyOptions {

@@ -74,7 +74,7 @@ class ManifestReader : public ManifestSource {
   // The next entry into *entry; false at the end or on damage (status()).
   bool Next(ManifestEntry* entry) override;
   // OK unless Next found damage.
-  const absl::Status& status() const { return status_; }
+  absl::Status status() const override { return status_; }
 
   // Starts again from the first entry.
   void Rewind();

@@ -52,7 +52,7 @@ const char* ChangeName(Change::Kind kind) {
   return "modified";
 }
 
-absl::StatusOr<std::vector<Change>> DiffManifests(ManifestReader& a, ManifestReader& b) {
+absl::StatusOr<std::vector<Change>> DiffManifests(ManifestSource& a, ManifestSource& b) {
   std::vector<Change> changes;
   ManifestEntry old_entry, new_entry;
   bool has_old = a.Next(&old_entry);
@@ -97,7 +97,7 @@ bool ProblemBefore(const Problem& x, const Problem& y) { return PathBefore(x.pat
 // manifest does not hold was written since.
 class ReleaseWalk {
  public:
-  ReleaseWalk(Env* env, const std::string& release, ManifestReader& manifest, bool quick,
+  ReleaseWalk(Env* env, const std::string& release, ManifestSource& manifest, bool quick,
               ReleaseCheck* result)
       : env_(env), release_(release), manifest_(manifest), quick_(quick), result_(result) {
     Advance();
@@ -141,7 +141,7 @@ class ReleaseWalk {
 
   Env* env_;
   const std::string& release_;
-  ManifestReader& manifest_;
+  ManifestSource& manifest_;
   const bool quick_;
   ReleaseCheck* result_;
   ManifestEntry next_;
@@ -228,7 +228,7 @@ absl::Status ReleaseWalk::Compare(int dir_fd, const std::string& name, const std
 }  // namespace
 
 absl::StatusOr<ReleaseCheck> CheckRelease(const Root& site, const std::string& release,
-                                          ManifestReader& manifest, bool quick) {
+                                          ManifestSource& manifest, bool quick) {
   ReleaseCheck result;
   ReleaseWalk walk(site.env(), release, manifest, quick, &result);
   // Walk the live release without following links.

@@ -2,8 +2,10 @@
 //
 // audit: what changed between two releases, and whether the live release
 // still is what was deployed, from the manifests made while releases were
-// staged (journal.proto Manifest), each read entry by entry
-// (manifest_stream.h): memory does not grow with the size of a release.
+// staged (journal.proto Manifest), each read entry by entry from a
+// ManifestSource (fsops/copy_tree.h) that the caller hands over: memory does
+// not grow with the size of a release, and the planner never opens the
+// journal itself.
 
 #ifndef PERSIST_PLANNER_AUDIT_H_
 #define PERSIST_PLANNER_AUDIT_H_
@@ -12,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fsops/copy_tree.h"
 #include "fsops/root.h"
-#include "journal/manifest_stream.h"
 #include "planner/health.h"
 #include "proto/journal.pb.h"
 
@@ -34,7 +36,7 @@ const char* ChangeName(Change::Kind kind);
 // that became a directory or a link is "type". Directories are compared by
 // mode only. Reads both from where they stand to the end; a damaged manifest
 // is its reader's error.
-absl::StatusOr<std::vector<Change>> DiffManifests(ManifestReader& a, ManifestReader& b);
+absl::StatusOr<std::vector<Change>> DiffManifests(ManifestSource& a, ManifestSource& b);
 
 struct ReleaseCheck {
   int checked = 0;                // manifest entries compared
@@ -49,7 +51,7 @@ struct ReleaseCheck {
 // (they are shared data). `quick` compares size and mtime instead of
 // reading every file. Problems come in walk order.
 absl::StatusOr<ReleaseCheck> CheckRelease(const Root& site, const std::string& release,
-                                          ManifestReader& manifest, bool quick);
+                                          ManifestSource& manifest, bool quick);
 
 }  // namespace persist
 
