@@ -49,14 +49,19 @@ finish() {
 
 # ---------------------------------------------------------------- setup
 
-# init_test BINARY: sets PERSIST (absolute path of the binary) and WORK (a
-# fresh directory under $TEST_TMPDIR). Every path a test touches is under WORK.
+# init_test BINARY: sets PERSIST (absolute path of the binary), SNAPSHOT_TOOL
+# (the snapshot tool, from $SNAPSHOT) and WORK (a fresh directory under
+# $TEST_TMPDIR). Every path a test touches is under WORK.
 init_test() {
   local bin=${1:-}
   [[ -n "$bin" ]] || die "usage: $0 PATH_TO_PERSIST (pass \$(location //cli:persist) in args)"
   [[ -n "${TEST_TMPDIR:-}" ]] || die "TEST_TMPDIR is not set: run this test with bazel test"
   PERSIST=$(readlink -f "$bin") || die "cannot resolve $bin"
   [[ -x "$PERSIST" ]] || die "$PERSIST is not an executable"
+  [[ -n "${SNAPSHOT:-}" ]] ||
+    die "SNAPSHOT is not set: the test's target passes \$(rootpath //tests/testing:snapshot) (tests/blackbox/BUILD.bazel)"
+  SNAPSHOT_TOOL=$(readlink -f "$SNAPSHOT") || die "cannot resolve $SNAPSHOT"
+  [[ -x "$SNAPSHOT_TOOL" ]] || die "$SNAPSHOT_TOOL is not an executable"
   WORK=$(mktemp -d "$TEST_TMPDIR/work.XXXXXX") || die "mktemp failed under $TEST_TMPDIR"
   export LC_ALL=C
   # LeakSanitizer cannot run under ptrace, and these tests run persist under
@@ -79,44 +84,30 @@ require_strace() {
 
 # ---------------------------------------------------------------- snapshots
 
-# snapshot DIR OUT: writes to OUT one line per path under DIR except
-# DIR/.persist (the journal) and DIR/shared/.deployment-history (the log
-# every run appends to, undo and recover included; DIR/.deployment-history
+# snapshot DIR OUT: writes to OUT the snapshot of DIR made by the snapshot
+# tool (tests/testing/snapshot_main.cc, the same walk as the C++ tests'
+# TakeSnapshot): one line per path, DIR itself first as ".",
+#   ./PATH <TAB> dir mode=0755
+#   ./PATH <TAB> file mode=0644 size=N mtime=NS sha256=HEX
+#   ./PATH <TAB> symlink -> TARGET mtime=NS
+#   ./PATH <TAB> other mode=10644 mtime=NS        (fifo, socket, device)
+# except DIR/.persist (the journal) and DIR/shared/.deployment-history (the
+# log every run appends to, undo and recover included; DIR/.deployment-history
 # where DIR is shared/ itself), both excluded from every comparison by the
-# exactness promise, sorted:
-#   type  mode  size  mtime-with-nanoseconds  path        (not a directory)
-#   directory  mode  path                                  (directories)
-# then "link PATH -> TARGET" for each symlink and "sha256 DIGEST PATH" for
-# each regular file. Directory mtimes are excluded by the promise; directory
+# exactness promise. Directory mtimes are excluded by the promise; directory
 # sizes are too, since on ext4 a directory never shrinks once it has grown,
-# and its entries are listed anyway. Symlink mtimes are the link's own
-# (stat without -L).
+# and its entries are listed anyway. Symlink mtimes are the link's own.
 snapshot() {
   local dir=$1 out=$2
-  (
-    cd "$dir" || exit 1
-    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -print0 | sort -z |
-      xargs -0r stat -c '%F|%a|%s|%.9Y|%n' |
-      awk -F'|' '$1 == "directory" {
-                   line = $0
-                   sub(/^[^|]*[|][^|]*[|][^|]*[|][^|]*[|]/, "", line)
-                   print "directory|" $2 "|" line
-                   next
-                 }
-                 { print }'
-    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -type l \
-      -printf 'link %p -> %l\n' | sort
-    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -type f -print0 |
-      sort -z |
-      xargs -0r sha256sum | sed 's/^/sha256 /'
-  ) >"$out" || die "snapshot of $dir failed"
+  "$SNAPSHOT_TOOL" --exclude .persist --exclude shared/.deployment-history \
+    --exclude .deployment-history "$dir" >"$out" || die "snapshot of $dir failed"
 }
 
 # same_snapshot A B: succeeds when the two snapshots are equal, else prints
-# the difference (at most 40 lines) on stderr.
+# the paths that differ (at most 40 lines) on stderr.
 same_snapshot() {
   local out
-  out=$(diff -u "$1" "$2" 2>&1) && return 0
+  out=$("$SNAPSHOT_TOOL" --compare "$1" "$2" 2>&1) && return 0
   printf '%s\n' "$out" | head -n 40 >&2
   return 1
 }
@@ -124,18 +115,18 @@ same_snapshot() {
 # mask_mtimes SNAPSHOT PATHS_FILE: prints SNAPSHOT with the mtime of every
 # path listed in PATHS_FILE (one "./path" a line) replaced by "*".
 mask_mtimes() {
-  awk -F'|' 'BEGIN { OFS = "|" }
+  awk -F'\t' 'BEGIN { OFS = "\t" }
              FILENAME == ARGV[1] { volatile[$0] = 1; next }
-             NF >= 5 && ($5 in volatile) { $4 = "*" }
+             ($1 in volatile) { sub(/ mtime=[0-9]+/, " mtime=*", $2) }
              { print }' "$2" "$1"
 }
 
-# volatile_paths SNAP1 SNAP2: prints the paths whose mtime differs between
-# two snapshots of the same outcome (paths a run creates get the time of the
-# run: a new symlink, a written file).
+# volatile_paths SNAP1 SNAP2: prints the paths whose line differs between two
+# snapshots of the same outcome (paths a run creates get the time of the run:
+# a new symlink, a written file). Masking their mtimes (mask_mtimes) still
+# compares everything else of them.
 volatile_paths() {
-  diff <(grep -v '^link \|^sha256 ' "$1") <(grep -v '^link \|^sha256 ' "$2") |
-    sed -n 's/^[<>] //p' | awk -F'|' 'NF >= 5 { print $5 }' | sort -u
+  diff <(sort "$1") <(sort "$2") | sed -n 's/^[<>] //p' | cut -f1 | sort -u
 }
 
 # ---------------------------------------------------------------- sites
