@@ -24,15 +24,17 @@ else
   now_ns() { date +%s%N; }
 fi
 
-# snapshot DIR OUT [mtime]: the snapshot of a site except .persist/, made by
-# the tests' snapshot tool (tests/testing:snapshot, installed as
-# $work/bin/snapshot): type, mode, size, symlink target and the SHA-256 of
-# every regular file; with "mtime", file and symlink mtimes too (what
-# exactness compares, DESIGN.md promise 7).
+# snapshot DIR OUT [mtime]: the snapshot of a site except .persist/ and
+# shared/.deployment-history (the log every run appends to, undo and recover
+# included, which the exactness promise leaves out), made by the tests'
+# snapshot tool (tests/testing:snapshot, installed as $work/bin/snapshot):
+# type, mode, size, symlink target and the SHA-256 of every regular file;
+# with "mtime", file and symlink mtimes too (what exactness compares,
+# DESIGN.md promise 7).
 snapshot() {
   local dir=$1 out=$2 mtimes=(--no-mtimes)
   [[ ${3:-} != mtime ]] || mtimes=()
-  "$work/bin/snapshot" --exclude .persist "${mtimes[@]}" "$dir" >"$out" ||
+  "$work/bin/snapshot" --exclude .persist --exclude shared/.deployment-history "${mtimes[@]}" "$dir" >"$out" ||
     die "the snapshot of $dir failed"
 }
 
