@@ -61,6 +61,7 @@ init_test() {
   [[ -n "${SNAPSHOT:-}" ]] ||
     die "SNAPSHOT is not set: the test's target passes \$(rootpath //tests/testing:snapshot) (tests/blackbox/BUILD.bazel)"
   SNAPSHOT_TOOL=$(readlink -f "$SNAPSHOT") || die "cannot resolve $SNAPSHOT"
+  command -v jq >/dev/null 2>&1 || die "jq is not installed (PATH=$PATH); run tools/setup, which installs it"
   [[ -x "$SNAPSHOT_TOOL" ]] || die "$SNAPSHOT_TOOL is not an executable"
   WORK=$(mktemp -d "$TEST_TMPDIR/work.XXXXXX") || die "mktemp failed under $TEST_TMPDIR"
   export LC_ALL=C
@@ -289,6 +290,41 @@ run_quiet() {
 show_file() {
   [[ -s "$1" ]] && sed 's/^/    | /' "$1" >&2
   return 0
+}
+
+# ---------------------------------------------------------------- JSON
+
+# json_get FILE FILTER [JQ_OPTION...]: prints what the jq FILTER makes of the
+# JSON document in FILE ("-": standard input), strings raw. Fails, saying why
+# on stderr, when FILE is not exactly one JSON document in valid UTF-8 (jq
+# alone would take several, and would mend invalid bytes), when the filter
+# fails, or when its last output is false or null. JQ_OPTION: --arg NAME
+# VALUE, --argjson NAME JSON.
+json_get() {
+  local file=$1 filter=$2
+  shift 2
+  if [[ $file == - ]]; then
+    file=$(mktemp "$WORK/json.XXXXXX") || die "mktemp failed under $WORK"
+    cat >"$file"
+  fi
+  if ! iconv -f UTF-8 -t UTF-8 "$file" >/dev/null 2>&1; then
+    echo "    $file is not valid UTF-8" >&2
+    return 1
+  fi
+  jq -e -r --slurp "$@" \
+    "if length == 1 then .[0] | ($filter) else error(\"not one JSON document but \\(length)\") end" \
+    "$file"
+}
+
+# json_check FILE FILTER [JQ_OPTION...]: FILTER is true of FILE's JSON
+# document (json_get); else says so and shows FILE.
+json_check() {
+  local out
+  out=$(json_get "$@" 2>&1) && return 0
+  printf '    %s: not true: %s\n' "$1" "$2" >&2
+  [[ -z "$out" ]] || printf '    %s\n' "$out" >&2
+  [[ $1 == - ]] || head -c 4000 "$1" | sed 's/^/    | /' >&2
+  return 1
 }
 
 # ---------------------------------------------------------------- expectations
