@@ -18,12 +18,10 @@ stderr_has() {
   return 1
 }
 
-# make_release DIR VERSION: a small Laravel release.
+# make_release DIR VERSION: the shop sample release with a demo upload.
 make_release() {
-  mkdir -p "$1"/app "$1"/public/uploads/demo "$1"/storage/logs "$1"/bootstrap/cache
-  printf 'APP_KEY=\n' >"$1"/.env.example
-  printf '<?php // %s\n' "$2" >"$1"/app/index.php
-  printf '{"name": "acme/shop"}\n' >"$1"/composer.json
+  sample_release "$1" shop "$2"
+  mkdir -p "$1"/public/uploads/demo
   printf 'demo\n' >"$1"/public/uploads/demo/avatar.txt
 }
 

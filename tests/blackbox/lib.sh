@@ -50,7 +50,8 @@ finish() {
 # ---------------------------------------------------------------- setup
 
 # init_test BINARY: sets PERSIST (absolute path of the binary), SNAPSHOT_TOOL
-# (the snapshot tool, from $SNAPSHOT) and WORK (a fresh directory under
+# and MAKE_RELEASE_TOOL (tests/testing's tools, from $SNAPSHOT and
+# $MAKE_RELEASE) and WORK (a fresh directory under
 # $TEST_TMPDIR). Every path a test touches is under WORK.
 init_test() {
   local bin=${1:-}
@@ -61,6 +62,9 @@ init_test() {
   [[ -n "${SNAPSHOT:-}" ]] ||
     die "SNAPSHOT is not set: the test's target passes \$(rootpath //tests/testing:snapshot) (tests/blackbox/BUILD.bazel)"
   SNAPSHOT_TOOL=$(readlink -f "$SNAPSHOT") || die "cannot resolve $SNAPSHOT"
+  [[ -n "${MAKE_RELEASE:-}" ]] ||
+    die "MAKE_RELEASE is not set: the test's target passes \$(rootpath //tests/testing:make_release) (tests/blackbox/BUILD.bazel)"
+  MAKE_RELEASE_TOOL=$(readlink -f "$MAKE_RELEASE") || die "cannot resolve $MAKE_RELEASE"
   command -v jq >/dev/null 2>&1 || die "jq is not installed (PATH=$PATH); run tools/setup, which installs it"
   [[ -x "$SNAPSHOT_TOOL" ]] || die "$SNAPSHOT_TOOL is not an executable"
   WORK=$(mktemp -d "$TEST_TMPDIR/work.XXXXXX") || die "mktemp failed under $TEST_TMPDIR"
@@ -132,26 +136,19 @@ volatile_paths() {
 
 # ---------------------------------------------------------------- sites
 
-# make_shop_upload DIR: the release "acme/shop" at v1, as the operator uploads
-# it: composer.json, app/index.php (tests bump its version), .env.example and
-# empty public/uploads/, storage/logs/ and bootstrap/cache/.
-make_shop_upload() {
-  local d=$1
-  mkdir -p "$d"/app "$d"/public/uploads "$d"/storage/logs "$d"/bootstrap/cache
-  printf 'APP_KEY=\n' >"$d"/.env.example
-  printf '<?php // v1\n' >"$d"/app/index.php
-  printf '{"name": "acme/shop"}\n' >"$d"/composer.json
-}
-
-# make_small_app DIR: a Laravel-shaped release with nothing but what a deploy
-# needs to recognise and link it: artisan, public/index.php, .env.example,
-# public/uploads/, storage/ with framework/views/, bootstrap/cache/.
-make_small_app() {
-  local d=$1
-  mkdir -p "$d"/public/uploads "$d"/storage/logs "$d"/storage/framework/views "$d"/bootstrap/cache
-  printf '#!/usr/bin/env php\n' >"$d"/artisan
-  printf '<?php\n' >"$d"/public/index.php
-  printf 'APP_KEY=\n' >"$d"/.env.example
+# sample_release DIR SHAPE [VERSION]: writes into DIR the sample release the
+# C++ tests deploy too (tests/testing/sample_release.h, through the
+# make_release tool):
+#   shop     "acme/shop" as the operator uploads it: composer.json,
+#            app/index.php ("<?php // VERSION"; tests bump it), .env.example
+#            and empty public/uploads/, storage/logs/ and bootstrap/cache/
+#   small    a Laravel-shaped release with nothing but what a deploy needs to
+#            recognise and link it: artisan, public/index.php, .env.example,
+#            public/uploads/, storage/ with framework/views/, bootstrap/cache/
+#   laravel  the C++ campaigns' CodeCanyon-style release, fixed mtimes
+# VERSION defaults to v1.
+sample_release() {
+  "$MAKE_RELEASE_TOOL" "$@" || die "make_release $* failed"
 }
 
 # make_site DIR: a small site such as persist deploys into:

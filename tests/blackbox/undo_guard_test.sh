@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-make_small_app rel
+sample_release rel small
 mkdir site
 run_persist d1 deploy rel --root site --id v1
 check "the first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
