@@ -7,22 +7,27 @@
 # "nomtime", without mtimes (Deployer seeds shared/ with cp -r, which gives
 # the copies new ones). .env is left out: a deploy seeds it from
 # .env.example (mode 0600) where the release has none, and Deployer touches
-# an empty one.
+# an empty one. So is public/.well-known/: persist makes it in shared/ and
+# links it though no release ships it (the black-box tests leave it out too).
 release_listing() {
   local dir=$1 out=$2 mtimes=()
   [[ ${3:-} != nomtime ]] || mtimes=(--no-mtimes)
-  "$work/bin/snapshot" --follow-links --exclude .env "${mtimes[@]}" "$dir" >"$out" ||
+  "$work/bin/snapshot" --follow-links --exclude .env --exclude public/.well-known \
+    "${mtimes[@]}" "$dir" >"$out" ||
     die "the listing of $dir failed"
 }
 
 # link_listing SITE OUT: where current points, and every symlink of the live
-# release with its target: the links into shared/ a deploy makes.
+# release with its target: the links into shared/ a deploy makes, but for
+# public/.well-known, which persist makes whatever the release ships and
+# Deployer's shared_dirs (persist classify's of the release) do not list.
 link_listing() {
   local site=$1 out=$2 id
   id=$(readlink "$site/current") || die "$site has no current link"
   {
     echo "current -> ${id%/}"
-    (cd "$site/$id" && LC_ALL=C find . -type l -printf '%p -> %l\n' | LC_ALL=C sort)
+    (cd "$site/$id" && LC_ALL=C find . -path ./public/.well-known -prune -o -type l -printf '%p -> %l\n' |
+      LC_ALL=C sort)
   } >"$out"
 }
 
