@@ -20,6 +20,7 @@
 #include "journal/site.h"
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
+#include "tests/testing/sample_release.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
@@ -46,18 +47,25 @@ class CountingEnv : public FaultEnv {
   std::atomic<int> live_reads_{0};
 };
 
+// The sample release's files in persistent paths: storage/logs/.gitignore,
+// bootstrap/cache/.gitignore and public/uploads/demo/avatar.txt. A deploy
+// moves them to shared/ (or, on a site that has them, to its stash) rather
+// than linking them to the live release's.
+constexpr int kInPersistentPaths = 3;
+
 class DedupeDeployTest : public ::testing::Test {
  protected:
   DedupeDeployTest() {
     spdlog::set_level(spdlog::level::off);
     MakeDir(site());
-    WriteFile(upload() + "/.env.example", "APP_KEY=\n");
+    // The sample release with 30 vendor files of other sizes to link. Three
+    // of its files are in persistent paths (kInPersistentPaths).
+    SampleRelease release = SampleRelease::Laravel("v1");
     for (int i = 0; i < 30; ++i) {
-      WriteFile(upload() + "/vendor/pkg/File" + std::to_string(i) + ".php",
-                "<?php // " + std::string(100 + i * 37, 'x') + "\n");
+      release.File("vendor/pkg/File" + std::to_string(i) + ".php",
+                   "<?php // " + std::string(100 + i * 37, 'x') + "\n");
     }
-    WriteFile(upload() + "/public/index.php", "<?php // front\n");
-    WriteFile(upload() + "/storage/logs/.gitignore", "*\n");
+    release.Write(upload());
   }
 
   std::string site() const { return dir_.Sub("site"); }
@@ -95,7 +103,8 @@ TEST_F(DedupeDeployTest, AnUnchangedReleaseIsLinkedWithoutReadingTheLiveOne) {
   absl::StatusOr<persist::Run> run = Deploy("2", &again);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(again.files, first.files);
-  EXPECT_EQ(again.linked, again.files - 1) << "all but .env, which is shared";
+  EXPECT_EQ(again.linked, again.files - kInPersistentPaths)
+      << "all but the files of storage/, bootstrap/cache/ and public/uploads/, which go to shared/";
   EXPECT_EQ(env_.live_reads(), 0);
   EXPECT_EQ(InodeOf(site() + "/releases/2/vendor/pkg/File7.php"),
             InodeOf(site() + "/releases/1/vendor/pkg/File7.php"));
@@ -118,7 +127,7 @@ TEST_F(DedupeDeployTest, ALiveFileWrittenSinceItsDeployIsReadAndNeverSpread) {
   absl::StatusOr<persist::Run> run = Deploy("2", &again);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(env_.live_reads(), 1) << "only the file written since is compared byte for byte";
-  EXPECT_EQ(again.linked, again.files - 2);
+  EXPECT_EQ(again.linked, again.files - kInPersistentPaths - 1);
   EXPECT_EQ(ReadFile(site() + "/releases/2/vendor/pkg/File7.php"), shipped);
   EXPECT_NE(InodeOf(site() + "/releases/2/vendor/pkg/File7.php"), InodeOf(live));
 }

@@ -14,32 +14,22 @@
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
 #include "tests/campaign.h"
+#include "tests/testing/sample_release.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
 namespace testing {
 namespace {
 
-// A small CodeCanyon-style Laravel release; `version` changes app code and
-// the demo upload the vendor ships.
+// The sample Laravel release, with what the campaign's vendor update is
+// about besides: public/templates/ (APP, although public/*temp*/ would take
+// it) that changes with `version`, public/flags/ and storage/app/public/.
 void WriteRelease(const std::string& dir, const std::string& version) {
-  WriteFile(dir + "/.env.example", "APP_NAME=Invoicly\nAPP_KEY=\n");
-  WriteFile(dir + "/artisan", "#!/usr/bin/env php\n", 0755);
-  WriteFile(dir + "/app/Http/Controllers/HomeController.php", "<?php // " + version + "\n");
-  WriteFile(dir + "/vendor/laravel/framework/src/Application.php", "<?php // " + version + "\n");
-  WriteFile(dir + "/public/index.php", "<?php require '../vendor/autoload.php';\n");
-  WriteFile(dir + "/public/css/app.css", "body{color:" + version + "}\n");
-  WriteFile(dir + "/public/flags/us.svg", "<svg/>\n");
-  WriteFile(dir + "/public/templates/invoice.html", "<html>" + version + "</html>\n");
-  WriteFile(dir + "/public/uploads/demo/avatar.txt", "demo avatar " + version + "\n");
-  MakeDir(dir + "/public/qrcodes");
-  WriteFile(dir + "/storage/logs/.gitignore", "*\n");
-  MakeDir(dir + "/storage/app/public");
-  WriteFile(dir + "/bootstrap/cache/.gitignore", "*\n");
-  int64_t t = 1700000000;
-  for (const auto& [rel, desc] : TakeSnapshot(dir)) {
-    if (desc.rfind("dir ", 0) != 0) SetMtime(dir + "/" + rel, t++);
-  }
+  SampleRelease::Laravel(version)
+      .File("public/flags/us.svg", "<svg/>\n")
+      .File("public/templates/invoice.html", "<html>" + version + "</html>\n")
+      .Dir("storage/app/public")
+      .Write(dir);
 }
 
 absl::StatusOr<persist::Run> Deploy(Env* env, const std::string& site, const std::string& source,

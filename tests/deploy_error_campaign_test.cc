@@ -41,33 +41,22 @@
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
 #include "tests/campaign.h"
+#include "tests/testing/sample_release.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
 namespace testing {
 namespace {
 
-// A small CodeCanyon-style Laravel release; `version` changes app code and
-// the demo upload the vendor ships.
+// The sample Laravel release, with a symlink in its app code and a
+// persistent public/invoices/; new in v3, public/reports/, a persistent
+// path the update seeds into shared/ by a move.
 void WriteRelease(const std::string& dir, const std::string& version) {
-  WriteFile(dir + "/.env.example", "APP_NAME=Invoicly\nAPP_KEY=\n");
-  WriteFile(dir + "/artisan", "#!/usr/bin/env php\n", 0755);
-  WriteFile(dir + "/app/Http/Controllers/HomeController.php", "<?php // " + version + "\n");
-  WriteFile(dir + "/vendor/laravel/framework/src/Application.php", "<?php // " + version + "\n");
-  WriteFile(dir + "/public/index.php", "<?php require '../vendor/autoload.php';\n");
-  WriteFile(dir + "/public/css/app.css", "body{color:" + version + "}\n");
-  MakeSymlink("../vendor/autoload.php", dir + "/public/autoload.php");
-  WriteFile(dir + "/public/uploads/demo/avatar.txt", "demo avatar " + version + "\n");
-  MakeDir(dir + "/public/qrcodes");
-  WriteFile(dir + "/public/invoices/.gitkeep", "");
-  // New in v3: a persistent path the update seeds into shared/ by a move.
-  if (version == "v3") WriteFile(dir + "/public/reports/.gitkeep", "");
-  WriteFile(dir + "/storage/logs/.gitignore", "*\n");
-  WriteFile(dir + "/bootstrap/cache/.gitignore", "*\n");
-  int64_t t = 1700000000;
-  for (const auto& [rel, desc] : TakeSnapshot(dir)) {
-    if (desc.rfind("dir ", 0) != 0) SetMtime(dir + "/" + rel, t++);
-  }
+  SampleRelease release = SampleRelease::Laravel(version);
+  release.Symlink("public/autoload.php", "../vendor/autoload.php")
+      .File("public/invoices/.gitkeep", "");
+  if (version == "v3") release.File("public/reports/.gitkeep", "");
+  release.Write(dir);
 }
 
 // Copies the tree `from` to `to` (which must not exist) with plain POSIX

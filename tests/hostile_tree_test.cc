@@ -30,6 +30,7 @@
 #include "journal/transaction.h"
 #include "planner/audit.h"
 #include "spdlog/spdlog.h"
+#include "tests/testing/sample_release.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
@@ -56,38 +57,31 @@ std::vector<std::string> HostileNames() {
   };
 }
 
-// A chain of `levels` directories below `dir`, with a file at the bottom.
-void WriteDeepTree(const std::string& dir, int levels, const std::string& leaf_content) {
-  std::string path = dir;
-  for (int i = 0; i < levels; ++i) path += "/d" + std::to_string(i);
-  WriteFile(path + "/leaf.php", leaf_content);
-}
-
 // A Laravel release whose app code and persistent paths hold every hostile
 // name, trees 100 levels deep, and a persistent directory whose own name is
 // not UTF-8 (public/*upload*/ takes it).
+// The sample release's public/qrcodes/ is left out: kPersistent lists the
+// persistent roots whose links the test checks.
 void WriteHostileRelease(const std::string& dir, const std::string& version) {
-  WriteFile(dir + "/.env.example", "APP_KEY=\n");
-  WriteFile(dir + "/artisan", "#!/usr/bin/env php\n", 0755);
-  WriteFile(dir + "/app/Http/Controllers/HomeController.php", "<?php // " + version + "\n");
-  WriteFile(dir + "/public/index.php", "<?php // " + version + "\n");
-  MakeDir(dir + "/storage/logs");
-  MakeDir(dir + "/bootstrap/cache");
+  SampleRelease release = SampleRelease::Laravel(version);
+  release.Without("public/qrcodes");
   for (const std::string& name : HostileNames()) {
-    WriteFile(dir + "/app/odd/" + name, "app file " + name + " " + version);
-    WriteFile(dir + "/public/uploads/demo/" + name, "demo upload " + name);
-    MakeDir(dir + "/public/css/" + name.substr(0, 250) + ".d", 0750);
+    release.File("app/odd/" + name, "app file " + name + " " + version)
+        .File("public/uploads/demo/" + name, "demo upload " + name)
+        .Dir("public/css/" + name.substr(0, 250) + ".d", 0750);
   }
   const std::string long_dir = std::string(255, 'D');
-  WriteFile(dir + "/app/" + long_dir + "/" + std::string(255, 'f'), "at the end of two long names");
-  WriteFile(dir + "/storage/app/" + long_dir + "/kept.txt", "storage under a long name");
-  WriteDeepTree(dir + "/app/deep", 100, "<?php // bottom of the app " + version + "\n");
-  WriteDeepTree(dir + "/storage/app/deep", 100, "bottom of storage\n");
-  WriteFile(dir + "/public/\xff" "uploads/raw.jpg", "a directory named with a raw byte");
-  int64_t t = 1700000000;
-  for (const auto& [rel, desc] : TakeSnapshot(dir)) {
-    if (desc.rfind("dir ", 0) != 0) SetMtime(dir + "/" + rel, t++);
+  release.File("app/" + long_dir + "/" + std::string(255, 'f'), "at the end of two long names")
+      .File("storage/app/" + long_dir + "/kept.txt", "storage under a long name")
+      .File("public/\xff" "uploads/raw.jpg", "a directory named with a raw byte");
+  std::string app_deep = "app/deep", storage_deep = "storage/app/deep";
+  for (int i = 0; i < 100; ++i) {
+    app_deep += "/d" + std::to_string(i);
+    storage_deep += "/d" + std::to_string(i);
   }
+  release.File(app_deep + "/leaf.php", "<?php // bottom of the app " + version + "\n")
+      .File(storage_deep + "/leaf.php", "bottom of storage\n")
+      .Write(dir);
 }
 
 absl::StatusOr<persist::Run> Deploy(const std::string& site, const std::string& source,

@@ -23,21 +23,19 @@
 #include "journal/site.h"
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
+#include "tests/testing/sample_release.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
 namespace testing {
 namespace {
 
-// A small release; v2 ships a new persistent directory, public/invoices/.
+// The sample Laravel release; v2 ships a new persistent directory,
+// public/invoices/.
 void WriteRelease(const std::string& dir, const std::string& version) {
-  WriteFile(dir + "/.env.example", "APP_KEY=\n");
-  WriteFile(dir + "/app/Http/Controllers/HomeController.php", "<?php // " + version + "\n");
-  WriteFile(dir + "/public/index.php", "<?php // " + version + "\n");
-  WriteFile(dir + "/public/uploads/demo/avatar.txt", "demo avatar " + version + "\n");
-  if (version != "v1") WriteFile(dir + "/public/invoices/.gitkeep", "");
-  WriteFile(dir + "/storage/logs/.gitignore", "*\n");
-  WriteFile(dir + "/bootstrap/cache/.gitignore", "*\n");
+  SampleRelease release = SampleRelease::Laravel(version);
+  if (version != "v1") release.File("public/invoices/.gitkeep", "");
+  release.Write(dir);
 }
 
 // Swaps the directory `path` for a symlink to `target`, keeping the

@@ -32,11 +32,7 @@ no_scratch_left() {
   test -z "$(ls -A "$TMPDIR")"
 }
 
-# A small release, built here.
-mkdir -p up1/public/uploads up1/storage/logs up1/bootstrap/cache
-printf 'APP_KEY=\n' >up1/.env.example
-printf '<?php // v1\n' >up1/index.php
-printf '{"name": "acme/shop"}\n' >up1/composer.json
+sample_release up1 shop v1
 mkdir site
 persist_cmd d1 deploy up1 --root site --id v1
 check "the deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
@@ -99,7 +95,7 @@ snapshot site pre-restore.snap
 
 printf 'this is not an archive\n' >garbled.tar
 : >empty.tar
-gzip -c up1/index.php >text.gz
+gzip -c up1/app/index.php >text.gz
 mkdir -p evil/inner && printf 'x\n' >evil/outside.txt
 (cd evil/inner && tar -cPf ../../dotdot.tar ../outside.txt)
 tar -cPf absolute.tar "$WORK/evil/outside.txt"

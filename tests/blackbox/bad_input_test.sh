@@ -28,10 +28,7 @@ no_run_recorded() {
   [[ -e "$1/.persist" ]] || return 0
   run_quiet norun.json norun.err "$PERSIST" log --root "$1" --json
   ((rc == 0)) || { echo "    persist log --root $1 exited $rc" >&2; return 1; }
-  python3 -c '
-import json, sys
-runs = json.load(sys.stdin)["runs"]
-sys.exit(1 if runs else 0)' <norun.json || { echo "    a run was recorded:" >&2; show_file norun.json; return 1; }
+  json_check norun.json '.runs | length == 0' || { echo "    a run was recorded" >&2; return 1; }
 }
 
 # ---------------------------------------------------------------- (a)
@@ -292,7 +289,7 @@ expect_rc 0 "(g) a deploy of v1"
 persist_cmd g_v2 deploy g-rel --root g-site --id v2
 expect_rc 0 "(g) a deploy of v2"
 snapshot g-site g-before.snap
-runs_before=$("$PERSIST" log --root g-site --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
+runs_before=$("$PERSIST" log --root g-site --json | json_get - '.runs | length')
 
 # ids_refused NAME WHAT TEXT ARGS...: exit 2, stderr holds TEXT, the site and
 # its journal are unchanged, and the message is one line.
@@ -307,7 +304,7 @@ ids_refused() {
   snapshot g-site g-after.snap
   check "(g) $what: the site is unchanged" same_snapshot g-before.snap g-after.snap
   local runs
-  runs=$("$PERSIST" log --root g-site --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
+  runs=$("$PERSIST" log --root g-site --json | json_get - '.runs | length')
   check "(g) $what: no run was recorded" test "$runs" -eq "$runs_before"
 }
 
@@ -352,21 +349,15 @@ json_error() {
   persist_cmd "$name" "$@"
   expect_rc "$want" "(h) persist $*"
   check "(h) persist $*: stdout is one JSON error object naming the code, message and path" \
-    python3 - "$name" "$want" "$path" <<'PY'
-import json, sys
-name, want, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-out = open(name + ".out").read()
-err = open(name + ".err").read()
-doc = json.loads(out)                      # one document, or this raises
-assert list(doc) == ["error"], doc
-e = doc["error"]
-assert e["code"] == want, e
-assert e["message"] and "persist: error: " + e["message"] in err, (e, err)
-if path == "-":
-    assert "path" not in e, e
-elif path != "*":
-    assert e["path"] == path, e
-PY
+    json_check "$name.out" '
+      keys == ["error"] and (.error |
+        .code == $want
+        and (.message | length > 0)
+        and (.message as $m | $err | contains("persist: error: " + $m))
+        and (if $path == "-" then has("path") | not
+             elif $path == "*" then true
+             else .path == $path end))' \
+      --argjson want "$want" --arg path "$path" --rawfile err "$name.err"
 }
 
 json_error h_root 2 "$WORK/no-such-site" log --root "$WORK/no-such-site" --json
@@ -386,9 +377,7 @@ chmod 644 g-site/shared/.env 2>/dev/null || printf 'APP_KEY=\n' >g-site/shared/.
 chmod 644 g-site/shared/.env
 persist_cmd h_verify verify --root g-site --json
 expect_rc 1 "(h) verify --json of a site with a problem"
-check "(h) verify --json prints its report alone" python3 -c '
-import json, sys
-doc = json.load(open(sys.argv[1]))
-assert doc["healthy"] is False and "error" not in doc, doc' h_verify.out
+check "(h) verify --json prints its report alone" \
+  json_check h_verify.out '.healthy == false and (has("error") | not)'
 
 finish

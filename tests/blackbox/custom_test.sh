@@ -9,14 +9,8 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-release() {
-  mkdir -p "$1/public/uploads" "$1/storage/logs" "$1/bootstrap/cache"
-  printf 'APP_KEY=\n' >"$1/.env.example"
-  printf '<?php // %s\n' "$2" >"$1/index.php"
-  printf '{"name": "acme/shop"}\n' >"$1/composer.json"
-}
-release up1 v1
-release up2 v2
+sample_release up1 shop v1
+sample_release up2 shop v2
 mkdir site
 run_persist d1 deploy up1 --root site --id v1
 check "first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err

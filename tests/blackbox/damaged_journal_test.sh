@@ -22,7 +22,7 @@ stderr_has() {
 
 # A release and a site with two deploys, user data, and a third release to
 # try deploying.
-make_shop_upload up
+sample_release up shop
 printf 'demo\n' >up/public/uploads/demo.txt
 mkdir site
 run_persist setup1 deploy up --root site --id v1

@@ -58,7 +58,7 @@ make_release() {
 run_count() {
   [[ -e "$1/.persist" ]] || { echo 0; return; }
   "$PERSIST" log --root "$1" --json 2>/dev/null |
-    python3 -c 'import json, sys; print(len(json.load(sys.stdin)["runs"]))'
+    json_get - '.runs | length'
 }
 
 # differs A B: the files A and B differ.
@@ -228,10 +228,9 @@ check "(b) --dry-run reports what the vendor shipped in uploads" \
   has b_dry.out "note: the release ships public/uploads (1 file, 15 bytes)"
 persist_cmd b_dry_json deploy rel-v2 --root site --id v2 --dry-run --json
 expect_rc 0 "(b) deploy --dry-run --json"
-check "(b) --dry-run --json parses and classifies public/uploads as USER" python3 -c '
-import json, sys
-rows = {r["path"]: r["class"] for r in json.load(open(sys.argv[1]))["paths"]}
-assert rows["public/uploads"] == "USER", rows' b_dry_json.out
+check "(b) --dry-run --json parses and classifies public/uploads as USER" json_check b_dry_json.out '
+  (.paths | map({key: .path, value: .class}) | from_entries) as $cls
+  | $cls["public/uploads"] == "USER"'
 snapshot site b-after.snap
 check "(b) --dry-run --json: the site is unchanged" same_snapshot b-before.snap b-after.snap
 
@@ -255,17 +254,15 @@ check "(c) bootstrap/cache/ is SHARED" test "$(class_of c_table.out bootstrap/ca
 check "(c) vendor/ is APP" test "$(class_of c_table.out vendor/)" = APP
 persist_cmd c_json classify rel-v1 --json
 expect_rc 0 "(c) classify rel-v1 --json"
-check "(c) classify --json parses, with a class and a rule for every path" python3 -c '
-import json, sys
-rows = json.load(open(sys.argv[1]))["paths"]
-cls = {r["path"]: r["class"] for r in rows}
-assert all(r["rule"] for r in rows), rows
-assert cls["public/templates"] == "APP", cls
-assert cls["public/uploads"] == "USER", cls
-assert cls["public/qrcodes"] == "RUNTIME", cls
-assert cls["storage"] == "SHARED" and cls[".env.example"] == "APP", cls
-conflict = [r for r in rows if r["path"] == "public/templates"][0].get("conflict", "")
-assert "*temp*" in conflict, conflict' c_json.out
+check "(c) classify --json parses, with a class and a rule for every path" json_check c_json.out '
+  .paths as $rows
+  | ($rows | map({key: .path, value: .class}) | from_entries) as $cls
+  | ($rows | all(.rule | type == "string" and length > 0))
+    and $cls["public/templates"] == "APP"
+    and $cls["public/uploads"] == "USER"
+    and $cls["public/qrcodes"] == "RUNTIME"
+    and $cls["storage"] == "SHARED" and $cls[".env.example"] == "APP"
+    and ([$rows[] | select(.path == "public/templates")][0].conflict // "" | contains("*temp*"))'
 persist_cmd c_missing classify no-such-app
 expect_rc 2 "(c) classify of a missing directory"
 check "(c) classify of a missing directory names it" has c_missing.err "no-such-app"
@@ -392,10 +389,8 @@ expect_rc 0 "(f) verify of a fresh deploy"
 check "(f) it says the site is healthy" has f_ok.out "the site is healthy"
 persist_cmd f_ok_json verify --root site-f --json
 expect_rc 0 "(f) verify --json of a fresh deploy"
-check "(f) verify --json parses and says healthy" python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert d["healthy"] is True and d["problems"] == [], d' f_ok_json.out
+check "(f) verify --json parses and says healthy" \
+  json_check f_ok_json.out '.healthy == true and .problems == []'
 
 chmod 644 site-f/shared/.env
 persist_cmd f_env verify --root site-f
@@ -404,11 +399,8 @@ check "(f) it names shared/.env" has f_env.out "problem: shared/.env"
 check "(f) it gives the fix" has f_env.out "chmod o-rwx shared/.env"
 persist_cmd f_env_json verify --root site-f --json
 expect_rc 1 "(f) verify --json with shared/.env 0644"
-check "(f) verify --json names shared/.env" python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert d["healthy"] is False, d
-assert [p["path"] for p in d["problems"]] == ["shared/.env"], d' f_env_json.out
+check "(f) verify --json names shared/.env" \
+  json_check f_env_json.out '.healthy == false and [.problems[].path] == ["shared/.env"]'
 chmod 600 site-f/shared/.env
 persist_cmd f_ok2 verify --root site-f
 expect_rc 0 "(f) verify after chmod 600"

@@ -14,7 +14,7 @@ source "$(dirname "$0")/mounts.sh"
 cd "$WORK" || die "cd $WORK"
 require_mounts ext4 btrfs
 
-make_shop_upload up
+sample_release up shop
 for i in $(seq 1 40); do printf '<?php // file %s\n' "$i" >"up/app/f$i.php"; done
 
 for fs in ext4 btrfs; do

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-make_small_app rel
+sample_release rel small
 mkdir home
 mkdir site
 run_persist d1 deploy rel --root site --id v1

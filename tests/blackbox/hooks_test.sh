@@ -30,14 +30,12 @@ run_persist d1 deploy up1 --root site --id v1
 check "a deploy whose hooks succeed exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
 check "the before-switch hook ran in the new release" grep -q "before in $WORK/site/releases/v1 for v1" d1.err
 check "the after-switch hook saw the site root" grep -q "after, root $WORK/site" d1.err
-run_id=$("$PERSIST" log --root site --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"][-1]["id"])')
+run_id=$("$PERSIST" log --root site --json | json_get - '.runs[-1].id')
 run_persist show1 show "$run_id" --root site --json
-check "the run's record keeps both hooks and their output" python3 -c "
-import json, sys
-hooks = json.load(open('show1.out'))['run']['hooks']
-assert [h['phase'] for h in hooks] == ['before_switch', 'after_switch'], hooks
-assert 'before in' in hooks[0]['output'] and hooks[0].get('exit_code', 0) == 0, hooks
-"
+check "the run's record keeps both hooks and their output" json_check show1.out '
+  .run.hooks
+  | [.[].phase] == ["before_switch", "after_switch"]
+    and (.[0].output | contains("before in")) and (.[0].exit_code // 0) == 0'
 
 # A failing before-switch hook: the deploy is undone, the site as before.
 cat >site/shared/.persistence-config <<'PROFILE'
@@ -96,13 +94,10 @@ check "the hook's shell was killed" bash -c "! kill -0 $(cat hook.pid) 2>/dev/nu
 check "the process it started was killed" bash -c "! kill -0 $(cat child.pid) 2>/dev/null"
 snapshot site after5.snap
 check "the site is exactly as before the timed-out deploy" same_snapshot before5.snap after5.snap
-run_id=$("$PERSIST" log --root site --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"][-1]["id"])')
+run_id=$("$PERSIST" log --root site --json | json_get - '.runs[-1].id')
 run_persist show5 show "$run_id" --root site --json
-check "the run's record says the hook was killed after its timeout" python3 -c "
-import json
-hooks = json.load(open('show5.out'))['run']['hooks']
-assert hooks[0]['exit_code'] == -1 and 'killed after 1s' in hooks[0]['output'], hooks
-"
+check "the run's record says the hook was killed after its timeout" json_check show5.out '
+  .run.hooks[0] | .exit_code == -1 and (.output | contains("killed after 1s"))'
 
 # One that ignores SIGTERM gets SIGKILL; after the switch, the release stays.
 cat >site/shared/.persistence-config <<'PROFILE'

@@ -18,12 +18,10 @@ stderr_has() {
   return 1
 }
 
-# make_release DIR VERSION: a small Laravel release.
+# make_release DIR VERSION: the shop sample release with a demo upload.
 make_release() {
-  mkdir -p "$1"/app "$1"/public/uploads/demo "$1"/storage/logs "$1"/bootstrap/cache
-  printf 'APP_KEY=\n' >"$1"/.env.example
-  printf '<?php // %s\n' "$2" >"$1"/app/index.php
-  printf '{"name": "acme/shop"}\n' >"$1"/composer.json
+  sample_release "$1" shop "$2"
+  mkdir -p "$1"/public/uploads/demo
   printf 'demo\n' >"$1"/public/uploads/demo/avatar.txt
 }
 
@@ -31,7 +29,7 @@ make_release() {
 no_journal_run() {
   [[ -e "$1/.persist/journal/data.mdb" ]] || return 0
   run_quiet runs.out runs.err "$PERSIST" log --root "$1" --json
-  python3 -c 'import json,sys; sys.exit(1 if json.load(open(sys.argv[1]))["runs"] else 0)' runs.out
+  json_get runs.out '.runs | length == 0' >/dev/null
 }
 
 mkdir site
@@ -109,29 +107,16 @@ PY
 snapshot site odd-before.snap
 persist_cmd odd deploy odd --root site --id v2 --merge-new
 check "a release with hostile names deploys (got $rc)" test "$rc" -eq 0 || show_file odd.err
-check "its app code is deployed exactly" \
-  python3 - odd site/releases/v2 <<'PY'
-import os, sys
-def walk(root, skip):
-    out = {}
-    for dirpath, dirs, files in os.walk(root.encode()):
-        rel_dir = os.path.relpath(dirpath, root.encode())
-        for name in dirs + files:
-            rel = os.path.normpath(os.path.join(rel_dir, name))
-            if rel.split(b"/")[0] in skip or rel.startswith(b"public/uploads") or rel.startswith(b"public/.well-known"):
-                continue
-            st = os.lstat(os.path.join(dirpath, name))
-            data = open(os.path.join(dirpath, name), "rb").read() if os.path.isfile(os.path.join(dirpath, name)) and not os.path.islink(os.path.join(dirpath, name)) else None
-            out[rel] = (st.st_mode, None if os.path.isdir(os.path.join(dirpath, name)) else st.st_mtime_ns, data)
-    return out
-skip = {b"storage", b"bootstrap", b".env"}
-a, b = walk(sys.argv[1], skip), walk(sys.argv[2], skip)
-missing = sorted(set(a) ^ set(b))
-differ = sorted(k for k in set(a) & set(b) if a[k] != b[k])
-if missing or differ:
-    print("missing or extra:", missing[:5], "differ:", differ[:5], file=sys.stderr)
-    sys.exit(1)
-PY
+# app_code DIR OUT: the snapshot of a release but for its shared paths
+# (storage/, bootstrap/, .env, public/uploads/) and public/.well-known/, and
+# but for the release directory's own line.
+app_code() {
+  "$SNAPSHOT_TOOL" --exclude storage --exclude bootstrap --exclude .env \
+    --exclude public/uploads --exclude public/.well-known "$1" | grep -v $'^\\.\t' >"$2"
+}
+app_code odd odd-code.snap
+app_code site/releases/v2 v2-code.snap
+check "its app code is deployed exactly" same_snapshot odd-code.snap v2-code.snap
 check "--merge-new copies the hostile names of public/uploads into shared/ exactly" \
   cmp -s "odd/public/uploads/odd/$(printf 'caf\xe9-latin1.jpg')" "site/shared/public/uploads/odd/$(printf 'caf\xe9-latin1.jpg')"
 persist_cmd odd-verify verify --root site
@@ -146,10 +131,9 @@ printf 'content of \xff\xfe\xfd' >"site/releases/v2/app/odd/$(printf '\xff\xfe\x
 persist_cmd odd-diff diff v1 v2 --root site
 check "diff of the releases works (got $rc)" test "$rc" -eq 0 || show_file odd-diff.err
 check "diff lists the raw name, escaped" grep -qF 'caf\xe9-latin1.php' odd-diff.out
-run_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][-1]["id"])' <(
-  "$PERSIST" log --root site --json))
+run_id=$("$PERSIST" log --root site --json | json_get - '.runs[-1].id')
 persist_cmd odd-show show "$run_id" --root site --json
-check "show --json of the deploy is valid JSON (got $rc)" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' odd-show.out
+check "show --json of the deploy is valid JSON (got $rc)" json_check odd-show.out 'true'
 persist_cmd odd-undo undo --root site
 check "undo of the hostile deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file odd-undo.err
 snapshot site odd-after.snap

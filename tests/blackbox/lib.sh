@@ -49,14 +49,24 @@ finish() {
 
 # ---------------------------------------------------------------- setup
 
-# init_test BINARY: sets PERSIST (absolute path of the binary) and WORK (a
-# fresh directory under $TEST_TMPDIR). Every path a test touches is under WORK.
+# init_test BINARY: sets PERSIST (absolute path of the binary), SNAPSHOT_TOOL
+# and MAKE_RELEASE_TOOL (tests/testing's tools, from $SNAPSHOT and
+# $MAKE_RELEASE) and WORK (a fresh directory under
+# $TEST_TMPDIR). Every path a test touches is under WORK.
 init_test() {
   local bin=${1:-}
   [[ -n "$bin" ]] || die "usage: $0 PATH_TO_PERSIST (pass \$(location //cli:persist) in args)"
   [[ -n "${TEST_TMPDIR:-}" ]] || die "TEST_TMPDIR is not set: run this test with bazel test"
   PERSIST=$(readlink -f "$bin") || die "cannot resolve $bin"
   [[ -x "$PERSIST" ]] || die "$PERSIST is not an executable"
+  [[ -n "${SNAPSHOT:-}" ]] ||
+    die "SNAPSHOT is not set: the test's target passes \$(rootpath //tests/testing:snapshot) (tests/blackbox/BUILD.bazel)"
+  SNAPSHOT_TOOL=$(readlink -f "$SNAPSHOT") || die "cannot resolve $SNAPSHOT"
+  [[ -n "${MAKE_RELEASE:-}" ]] ||
+    die "MAKE_RELEASE is not set: the test's target passes \$(rootpath //tests/testing:make_release) (tests/blackbox/BUILD.bazel)"
+  MAKE_RELEASE_TOOL=$(readlink -f "$MAKE_RELEASE") || die "cannot resolve $MAKE_RELEASE"
+  command -v jq >/dev/null 2>&1 || die "jq is not installed (PATH=$PATH); run tools/setup, which installs it"
+  [[ -x "$SNAPSHOT_TOOL" ]] || die "$SNAPSHOT_TOOL is not an executable"
   WORK=$(mktemp -d "$TEST_TMPDIR/work.XXXXXX") || die "mktemp failed under $TEST_TMPDIR"
   export LC_ALL=C
   # LeakSanitizer cannot run under ptrace, and these tests run persist under
@@ -79,44 +89,30 @@ require_strace() {
 
 # ---------------------------------------------------------------- snapshots
 
-# snapshot DIR OUT: writes to OUT one line per path under DIR except
-# DIR/.persist (the journal) and DIR/shared/.deployment-history (the log
-# every run appends to, undo and recover included; DIR/.deployment-history
+# snapshot DIR OUT: writes to OUT the snapshot of DIR made by the snapshot
+# tool (tests/testing/snapshot_main.cc, the same walk as the C++ tests'
+# TakeSnapshot): one line per path, DIR itself first as ".",
+#   ./PATH <TAB> dir mode=0755
+#   ./PATH <TAB> file mode=0644 size=N mtime=NS sha256=HEX
+#   ./PATH <TAB> symlink -> TARGET mtime=NS
+#   ./PATH <TAB> other mode=10644 mtime=NS        (fifo, socket, device)
+# except DIR/.persist (the journal) and DIR/shared/.deployment-history (the
+# log every run appends to, undo and recover included; DIR/.deployment-history
 # where DIR is shared/ itself), both excluded from every comparison by the
-# exactness promise, sorted:
-#   type  mode  size  mtime-with-nanoseconds  path        (not a directory)
-#   directory  mode  path                                  (directories)
-# then "link PATH -> TARGET" for each symlink and "sha256 DIGEST PATH" for
-# each regular file. Directory mtimes are excluded by the promise; directory
+# exactness promise. Directory mtimes are excluded by the promise; directory
 # sizes are too, since on ext4 a directory never shrinks once it has grown,
-# and its entries are listed anyway. Symlink mtimes are the link's own
-# (stat without -L).
+# and its entries are listed anyway. Symlink mtimes are the link's own.
 snapshot() {
   local dir=$1 out=$2
-  (
-    cd "$dir" || exit 1
-    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -print0 | sort -z |
-      xargs -0r stat -c '%F|%a|%s|%.9Y|%n' |
-      awk -F'|' '$1 == "directory" {
-                   line = $0
-                   sub(/^[^|]*[|][^|]*[|][^|]*[|][^|]*[|]/, "", line)
-                   print "directory|" $2 "|" line
-                   next
-                 }
-                 { print }'
-    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -type l \
-      -printf 'link %p -> %l\n' | sort
-    find . \( -path ./.persist -o -path ./shared/.deployment-history -o -path ./.deployment-history \) -prune -o -type f -print0 |
-      sort -z |
-      xargs -0r sha256sum | sed 's/^/sha256 /'
-  ) >"$out" || die "snapshot of $dir failed"
+  "$SNAPSHOT_TOOL" --exclude .persist --exclude shared/.deployment-history \
+    --exclude .deployment-history "$dir" >"$out" || die "snapshot of $dir failed"
 }
 
 # same_snapshot A B: succeeds when the two snapshots are equal, else prints
-# the difference (at most 40 lines) on stderr.
+# the paths that differ (at most 40 lines) on stderr.
 same_snapshot() {
   local out
-  out=$(diff -u "$1" "$2" 2>&1) && return 0
+  out=$("$SNAPSHOT_TOOL" --compare "$1" "$2" 2>&1) && return 0
   printf '%s\n' "$out" | head -n 40 >&2
   return 1
 }
@@ -124,42 +120,35 @@ same_snapshot() {
 # mask_mtimes SNAPSHOT PATHS_FILE: prints SNAPSHOT with the mtime of every
 # path listed in PATHS_FILE (one "./path" a line) replaced by "*".
 mask_mtimes() {
-  awk -F'|' 'BEGIN { OFS = "|" }
+  awk -F'\t' 'BEGIN { OFS = "\t" }
              FILENAME == ARGV[1] { volatile[$0] = 1; next }
-             NF >= 5 && ($5 in volatile) { $4 = "*" }
+             ($1 in volatile) { sub(/ mtime=[0-9]+/, " mtime=*", $2) }
              { print }' "$2" "$1"
 }
 
-# volatile_paths SNAP1 SNAP2: prints the paths whose mtime differs between
-# two snapshots of the same outcome (paths a run creates get the time of the
-# run: a new symlink, a written file).
+# volatile_paths SNAP1 SNAP2: prints the paths whose line differs between two
+# snapshots of the same outcome (paths a run creates get the time of the run:
+# a new symlink, a written file). Masking their mtimes (mask_mtimes) still
+# compares everything else of them.
 volatile_paths() {
-  diff <(grep -v '^link \|^sha256 ' "$1") <(grep -v '^link \|^sha256 ' "$2") |
-    sed -n 's/^[<>] //p' | awk -F'|' 'NF >= 5 { print $5 }' | sort -u
+  diff <(sort "$1") <(sort "$2") | sed -n 's/^[<>] //p' | cut -f1 | sort -u
 }
 
 # ---------------------------------------------------------------- sites
 
-# make_shop_upload DIR: the release "acme/shop" at v1, as the operator uploads
-# it: composer.json, app/index.php (tests bump its version), .env.example and
-# empty public/uploads/, storage/logs/ and bootstrap/cache/.
-make_shop_upload() {
-  local d=$1
-  mkdir -p "$d"/app "$d"/public/uploads "$d"/storage/logs "$d"/bootstrap/cache
-  printf 'APP_KEY=\n' >"$d"/.env.example
-  printf '<?php // v1\n' >"$d"/app/index.php
-  printf '{"name": "acme/shop"}\n' >"$d"/composer.json
-}
-
-# make_small_app DIR: a Laravel-shaped release with nothing but what a deploy
-# needs to recognise and link it: artisan, public/index.php, .env.example,
-# public/uploads/, storage/ with framework/views/, bootstrap/cache/.
-make_small_app() {
-  local d=$1
-  mkdir -p "$d"/public/uploads "$d"/storage/logs "$d"/storage/framework/views "$d"/bootstrap/cache
-  printf '#!/usr/bin/env php\n' >"$d"/artisan
-  printf '<?php\n' >"$d"/public/index.php
-  printf 'APP_KEY=\n' >"$d"/.env.example
+# sample_release DIR SHAPE [VERSION]: writes into DIR the sample release the
+# C++ tests deploy too (tests/testing/sample_release.h, through the
+# make_release tool):
+#   shop     "acme/shop" as the operator uploads it: composer.json,
+#            app/index.php ("<?php // VERSION"; tests bump it), .env.example
+#            and empty public/uploads/, storage/logs/ and bootstrap/cache/
+#   small    a Laravel-shaped release with nothing but what a deploy needs to
+#            recognise and link it: artisan, public/index.php, .env.example,
+#            public/uploads/, storage/ with framework/views/, bootstrap/cache/
+#   laravel  the C++ campaigns' CodeCanyon-style release, fixed mtimes
+# VERSION defaults to v1.
+sample_release() {
+  "$MAKE_RELEASE_TOOL" "$@" || die "make_release $* failed"
 }
 
 # make_site DIR: a small site such as persist deploys into:
@@ -298,6 +287,41 @@ run_quiet() {
 show_file() {
   [[ -s "$1" ]] && sed 's/^/    | /' "$1" >&2
   return 0
+}
+
+# ---------------------------------------------------------------- JSON
+
+# json_get FILE FILTER [JQ_OPTION...]: prints what the jq FILTER makes of the
+# JSON document in FILE ("-": standard input), strings raw. Fails, saying why
+# on stderr, when FILE is not exactly one JSON document in valid UTF-8 (jq
+# alone would take several, and would mend invalid bytes), when the filter
+# fails, or when its last output is false or null. JQ_OPTION: --arg NAME
+# VALUE, --argjson NAME JSON.
+json_get() {
+  local file=$1 filter=$2
+  shift 2
+  if [[ $file == - ]]; then
+    file=$(mktemp "$WORK/json.XXXXXX") || die "mktemp failed under $WORK"
+    cat >"$file"
+  fi
+  if ! iconv -f UTF-8 -t UTF-8 "$file" >/dev/null 2>&1; then
+    echo "    $file is not valid UTF-8" >&2
+    return 1
+  fi
+  jq -e -r --slurp "$@" \
+    "if length == 1 then .[0] | ($filter) else error(\"not one JSON document but \\(length)\") end" \
+    "$file"
+}
+
+# json_check FILE FILTER [JQ_OPTION...]: FILTER is true of FILE's JSON
+# document (json_get); else says so and shows FILE.
+json_check() {
+  local out
+  out=$(json_get "$@" 2>&1) && return 0
+  printf '    %s: not true: %s\n' "$1" "$2" >&2
+  [[ -z "$out" ]] || printf '    %s\n' "$out" >&2
+  [[ $1 == - ]] || head -c 4000 "$1" | sed 's/^/    | /' >&2
+  return 1
 }
 
 # ---------------------------------------------------------------- expectations

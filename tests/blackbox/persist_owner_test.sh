@@ -32,7 +32,7 @@ cd "$base" || die "cd $base"
 chown 65534:65534 "$base" 2>/dev/null || { echo "SKIP: $base does not take chown"; exit 0; }
 chown root:root "$base"
 
-make_shop_upload up
+sample_release up shop
 chmod -R a+rX up
 mkdir site
 chown 65534:65534 site

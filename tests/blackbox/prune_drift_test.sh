@@ -9,10 +9,7 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-mkdir -p up/public/uploads up/storage/logs up/bootstrap/cache
-printf 'APP_KEY=\n' >up/.env.example
-printf '<?php\n' >up/index.php
-printf '{"name": "acme/shop"}\n' >up/composer.json
+sample_release up shop
 mkdir site
 run_persist d1 deploy up --root site --id v1 --keep 2
 check "the first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err

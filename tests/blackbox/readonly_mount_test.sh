@@ -11,7 +11,7 @@ source "$(dirname "$0")/mounts.sh"
 cd "$WORK" || die "cd $WORK"
 require_mounts ext4
 
-make_shop_upload up
+sample_release up shop
 mount_image ext4 32 mnt
 mkdir mnt/site
 run_persist d1 deploy up --root mnt/site --id v1

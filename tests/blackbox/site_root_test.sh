@@ -48,10 +48,7 @@ expect_rc 0 "a second deploy"
 
 run_in site/current/public a_log log --json
 expect_rc 0 "(a) log from inside current/public"
-check "(a) it lists the site's two deploys" python3 -c '
-import json, sys
-runs = json.load(open(sys.argv[1]))["runs"]
-assert [r["release"] for r in runs] == ["v1", "v2"], runs' "$last.out"
+check "(a) it lists the site's two deploys" json_check "$last.out" '[.runs[].release] == ["v1", "v2"]'
 run_in site/current a_verify verify
 expect_rc 0 "(a) verify from inside current"
 check "(a) verify checked the site's live release" has "$last.out" "current -> releases/v2"
@@ -76,7 +73,7 @@ check "(a) it says there is no journal in the current directory" has "$last.err"
 
 mkdir -p site/releases/v3/app site/releases/v3/data  # for a link inside a release
 snapshot site b-before.snap
-runs_before=$("$PERSIST" log --root site --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
+runs_before=$("$PERSIST" log --root site --json | json_get - '.runs | length')
 ln -s "$WORK/site/current" live-alias
 mkdir -p elsewhere
 ln -s ../site/shared elsewhere/shared-alias
@@ -94,7 +91,7 @@ refused() {
   check "(b) $what: the site is unchanged" same_snapshot b-before.snap b-after.snap
   check "(b) $what: no .persist/ was made inside the site" no_stray_site
   local runs
-  runs=$("$PERSIST" log --root site --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))')
+  runs=$("$PERSIST" log --root site --json | json_get - '.runs | length')
   check "(b) $what: no run was recorded" test "$runs" -eq "$runs_before"
 }
 

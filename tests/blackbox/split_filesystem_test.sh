@@ -15,7 +15,7 @@ source "$(dirname "$0")/mounts.sh"
 cd "$WORK" || die "cd $WORK"
 require_mounts ext4
 
-make_shop_upload up
+sample_release up shop
 printf 'demo\n' >up/public/uploads/demo.txt
 mkdir -p site/shared
 mount_image ext4 32 site/shared

@@ -192,7 +192,7 @@ for target in v1 v2 v1; do
   expect_rc 0 "(purge) switch $target"
 done
 run_quiet p_log.json p_log.err "$PERSIST" log --root site --json
-first=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]["id"])' p_log.json)
+first=$(json_get p_log.json '.runs[0].id')
 check "(purge) the first run's stash is kept while it is in the window" \
   test -d "site/.persist/stash/$first"
 persist_cmd p_last switch v2 --root site --empty-trash later

@@ -11,11 +11,11 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-make_small_app rel
+sample_release rel small
 mkdir site
 run_persist d1 deploy rel --root site --id v1
 check "the first deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file d1.err
-first=$("$PERSIST" log --root site --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][-1]["id"])')
+first=$("$PERSIST" log --root site --json | json_get - '.runs[-1].id')
 
 # --dry-run names the run and changes nothing.
 snapshot site before.snap
@@ -64,7 +64,7 @@ check "the history outlives the undo of the deploy that made shared/" \
 run_persist d3 deploy rel --root site --id v3
 run_persist d4 deploy rel --root site --id v4
 check "two more deploys exit 0 (got $rc)" test "$rc" -eq 0 || show_file d4.err
-last=$("$PERSIST" log --root site --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][-1]["id"])')
+last=$("$PERSIST" log --root site --json | json_get - '.runs[-1].id')
 run_persist u4 undo "$last" --root site
 check "the undo of v4 exits 0 (got $rc)" test "$rc" -eq 0 || show_file u4.err
 check "the history keeps the undone deploy's line" grep -q "deploy v4 (subsequent) from .*: run $last" "$history"

@@ -65,7 +65,7 @@ deploy_until_purged() {
 }
 
 first_run() {
-  "$PERSIST" log --root "$1" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["id"])'
+  "$PERSIST" log --root "$1" --json | json_get - '.runs[0].id'
 }
 
 make_release rel-v1 v1
@@ -183,10 +183,7 @@ mkdir -p s7/public_html
 printf 'old site\n' >s7/public_html/index.html
 run_persist s7-d1 deploy rel-v1 --root s7 --json
 check "--json: the deploy exits 0 (got $rc)" test "$rc" -eq 0 || show_file s7-d1.err
-check "--json: the output holds the run and the public_html note" python3 -c '
-import json, sys
-out = json.load(open(sys.argv[1]))
-assert len(out["runs"]) == 1, out
-assert any("public_html was a directory" in n for n in out["notes"]), out["notes"]' s7-d1.out
+check "--json: the output holds the run and the public_html note" json_check s7-d1.out '
+  (.runs | length == 1) and any(.notes[]; contains("public_html was a directory"))'
 
 finish

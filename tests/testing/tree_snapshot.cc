@@ -12,12 +12,15 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "openssl/evp.h"
 
 namespace persist {
 namespace testing {
@@ -38,43 +41,101 @@ void MakeParents(const std::string& path) {
   if (mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) Die("mkdir", parent);
 }
 
-void Walk(const std::string& root, const std::string& rel, const std::set<std::string>& exclude,
-          Snapshot* out) {
-  std::string dir_path = rel.empty() ? root : root + "/" + rel;
-  DIR* dir = opendir(dir_path.c_str());
-  if (dir == nullptr) Die("opendir", dir_path);
-  std::vector<std::string> names;
-  while (struct dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    if (rel.empty() && exclude.count(name)) continue;
-    names.push_back(name);
+std::string HexSha256OfFile(const std::string& path) {
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) Die("sha256 of", path);
+  int fd = open(path.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) Die("open", path);
+  std::vector<char> buf(1 << 17);
+  while (true) {
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) Die("read", path);
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
   }
-  closedir(dir);
-  for (const std::string& name : names) {
-    std::string child_rel = rel.empty() ? name : rel + "/" + name;
-    std::string child = root + "/" + child_rel;
-    struct stat st;
-    if (lstat(child.c_str(), &st) != 0) Die("lstat", child);
-    int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    std::string desc;
-    if (S_ISDIR(st.st_mode)) {
-      desc = absl::StrFormat("dir mode=%04o", st.st_mode & 07777);
-    } else if (S_ISLNK(st.st_mode)) {
-      char target[4096];
-      ssize_t n = readlink(child.c_str(), target, sizeof(target));
-      if (n < 0) Die("readlink", child);
-      desc = absl::StrFormat("symlink -> %s mtime=%d", std::string(target, n), mtime);
-    } else if (S_ISREG(st.st_mode)) {
-      desc = absl::StrFormat("file mode=%04o size=%d mtime=%d content=%s", st.st_mode & 07777,
-                             st.st_size, mtime, absl::CEscape(ReadFile(child)));
-    } else {
-      desc = absl::StrFormat("other mode=%o", st.st_mode);
-    }
-    (*out)[child_rel] = desc;
-    if (S_ISDIR(st.st_mode)) Walk(root, child_rel, {}, out);
-  }
+  close(fd);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), len));
 }
+
+// The snapshot's walk. `legacy` keeps TakeSnapshot's historical format
+// (special files without an mtime), which the C++ tests compare against.
+struct Walker {
+  const std::string& root;
+  const TreeSnapshotOptions& options;
+  bool legacy;
+  Snapshot* out;
+  // (device, inode) of the directories being walked, when links are
+  // followed: a link back to one of them is not entered again.
+  std::set<std::pair<dev_t, ino_t>> open_dirs;
+
+  std::string Describe(const std::string& path, const struct stat& st) {
+    int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    const std::string mtime_text = options.mtimes ? absl::StrFormat(" mtime=%d", mtime) : "";
+    if (S_ISDIR(st.st_mode)) return absl::StrFormat("dir mode=%04o", st.st_mode & 07777);
+    if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t n = readlink(path.c_str(), target, sizeof(target));
+      if (n < 0) Die("readlink", path);
+      return absl::StrFormat("symlink -> %s%s", std::string(target, n), mtime_text);
+    }
+    if (S_ISREG(st.st_mode)) {
+      const std::string content = options.digests ? "sha256=" + HexSha256OfFile(path)
+                                                  : "content=" + absl::CEscape(ReadFile(path));
+      return absl::StrFormat("file mode=%04o size=%d%s %s", st.st_mode & 07777, st.st_size,
+                             mtime_text, content);
+    }
+    return absl::StrFormat("other mode=%o%s", st.st_mode, legacy ? "" : mtime_text);
+  }
+
+  void Stat(const std::string& path, struct stat* st) {
+    if (options.follow_links && stat(path.c_str(), st) == 0) return;
+    if (lstat(path.c_str(), st) != 0) Die("lstat", path);
+  }
+
+  void Walk(const std::string& rel) {
+    std::string dir_path = rel.empty() ? root : root + "/" + rel;
+    DIR* dir = opendir(dir_path.c_str());
+    if (dir == nullptr) Die("opendir", dir_path);
+    std::vector<std::string> names;
+    while (struct dirent* entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      names.push_back(name);
+    }
+    closedir(dir);
+    for (const std::string& name : names) {
+      std::string child_rel = rel.empty() ? name : rel + "/" + name;
+      if (options.exclude.count(child_rel)) continue;
+      std::string child = root + "/" + child_rel;
+      struct stat st;
+      Stat(child, &st);
+      std::string desc = Describe(child, st);
+      if (S_ISDIR(st.st_mode) && open_dirs.count({st.st_dev, st.st_ino})) {
+        desc += " (a link back to a directory above it)";
+        (*out)[child_rel] = desc;
+        continue;
+      }
+      (*out)[child_rel] = desc;
+      if (S_ISDIR(st.st_mode)) {
+        open_dirs.insert({st.st_dev, st.st_ino});
+        Walk(child_rel);
+        open_dirs.erase({st.st_dev, st.st_ino});
+      }
+    }
+  }
+
+  void Run() {
+    struct stat st;
+    Stat(root, &st);
+    if (options.root) (*out)["."] = Describe(root, st);
+    open_dirs.insert({st.st_dev, st.st_ino});
+    Walk("");
+  }
+};
 
 int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
   chmod(path, 0700);  // a read-only directory must still give up its entries
@@ -151,8 +212,16 @@ bool PathExists(const std::string& path) {
 }
 
 Snapshot TakeSnapshot(const std::string& root, const std::set<std::string>& exclude) {
+  TreeSnapshotOptions options;
+  options.exclude = exclude;
   Snapshot snapshot;
-  Walk(root, "", exclude, &snapshot);
+  Walker{root, options, /*legacy=*/true, &snapshot, {}}.Run();
+  return snapshot;
+}
+
+Snapshot TakeTreeSnapshot(const std::string& root, const TreeSnapshotOptions& options) {
+  Snapshot snapshot;
+  Walker{root, options, /*legacy=*/false, &snapshot, {}}.Run();
   return snapshot;
 }
 

@@ -61,6 +61,27 @@ std::string DiffSnapshots(const Snapshot& expected, const Snapshot& actual);
 // `snapshot` with every mtime removed, to compare trees made at other times.
 Snapshot WithoutMtimes(const Snapshot& snapshot);
 
+// What TakeTreeSnapshot records; the defaults are TakeSnapshot's.
+struct TreeSnapshotOptions {
+  // Paths relative to the root ("shared/.deployment-history"), left out with
+  // everything beneath them.
+  std::set<std::string> exclude = {".persist"};
+  // Mtimes (nanoseconds) of everything but directories.
+  bool mtimes = true;
+  // A regular file by the SHA-256 of its content ("sha256=HEX") rather than
+  // the content itself: for trees too big to hold in memory.
+  bool digests = false;
+  // Symlinks followed (stat rather than lstat), as an app sees a tree through
+  // its links; a dangling or looping link is recorded as a symlink.
+  bool follow_links = false;
+  // The root directory itself, as ".", with its mode.
+  bool root = false;
+};
+
+// Like TakeSnapshot, with the choices above. Special files (fifos, sockets,
+// devices) carry their mtime here as well.
+Snapshot TakeTreeSnapshot(const std::string& root, const TreeSnapshotOptions& options);
+
 // A small site with everything the campaigns exercise: a release tree with
 // nested directories, files of several modes, relative and absolute symlinks,
 // an existing `current` symlink, shared data, and incoming sources.

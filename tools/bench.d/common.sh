@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by tools/bench and its scenarios (sourced): output, the clock,
-# snapshots and comparisons, medians.
+# snapshots (the tests' snapshot tool) and comparisons, medians.
 
 if [[ -t 1 ]]; then
   bold=$'\e[1m' dim=$'\e[2m' red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'
@@ -24,30 +24,25 @@ else
   now_ns() { date +%s%N; }
 fi
 
-# Writes a listing of every path under a site except .persist/: type, mode,
-# size, symlink target and the SHA-256 of every regular file; with "mtime",
-# file and symlink mtimes too (what exactness compares, DESIGN.md promise 7).
+# snapshot DIR OUT [mtime]: the snapshot of a site except .persist/ and
+# shared/.deployment-history (the log every run appends to, undo and recover
+# included, which the exactness promise leaves out), made by the tests'
+# snapshot tool (tests/testing:snapshot, installed as $work/bin/snapshot):
+# type, mode, size, symlink target and the SHA-256 of every regular file;
+# with "mtime", file and symlink mtimes too (what exactness compares,
+# DESIGN.md promise 7).
 snapshot() {
-  local dir=$1 out=$2 mtime=${3:-}
-  local fmt_l='%p\tsymlink\t-> %l\n' fmt_f='%p\tfile\t%m\t%s bytes\n'
-  if [[ -n "$mtime" ]]; then
-    fmt_l='%p\tsymlink\t-> %l\tmtime %T@\n' fmt_f='%p\tfile\t%m\t%s bytes\tmtime %T@\n'
-  fi
-  (
-    cd "$dir"
-    LC_ALL=C find . -path ./.persist -prune -o \
-      \( -type d -printf '%p\tdirectory\t%m\n' \) -o \
-      \( -type l -printf "$fmt_l" \) -o \
-      \( -type f -printf "$fmt_f" \) -o \
-      -printf '%p\tother (%y)\t%m\n' | LC_ALL=C sort
-    LC_ALL=C find . -path ./.persist -prune -o -type f -print0 |
-      LC_ALL=C sort -z | xargs -0r sha256sum | sed 's/^/sha256 /'
-  ) >"$out"
+  local dir=$1 out=$2 mtimes=(--no-mtimes)
+  [[ ${3:-} != mtime ]] || mtimes=()
+  "$work/bin/snapshot" --exclude .persist --exclude shared/.deployment-history "${mtimes[@]}" "$dir" >"$out" ||
+    die "the snapshot of $dir failed"
 }
 
+# same WHAT A B: the two snapshots (or listings, one line per path) are
+# equal, else the paths that differ and the bench stops.
 same() {
   local what=$1 a=$2 b=$3
-  if diff -u "$a" "$b" >"$work/diff.txt"; then
+  if "$work/bin/snapshot" --compare "$a" "$b" >"$work/diff.txt"; then
     ok "$what"
   else
     head -n 40 "$work/diff.txt"
