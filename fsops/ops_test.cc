@@ -19,9 +19,9 @@
 
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
-#include "fsops/fault_env.h"
 #include "fsops/path_state.h"
 #include "fsops/root.h"
+#include "fsops/testing/fault_env.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "tests/testing/as_ordinary_user.h"
