@@ -47,6 +47,7 @@
 #include "fsops/ops.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/rename.h"
 #include "fsops/root.h"
 #include "fsops/copy_tree.h"
 #include "fsops/tree.h"
@@ -132,19 +133,6 @@ absl::StatusOr<std::string> JournalMark(const Root& root, const std::string& roo
   return absl::StrCat(runs->back().id(), " ", RunState_Name(runs->back().state()));
 }
 
-// rename without replacing; where the flag is missing, a check and a plain
-// rename (a race with another writer of the same name is then possible).
-absl::Status RenameNoReplace(Env* env, int dir, const std::string& from, const std::string& to,
-                             const std::string& to_path) {
-  absl::Status status = env->RenameAt(dir, from, dir, to, RENAME_NOREPLACE, from, to_path);
-  const int err = StatusErrno(status);
-  if (status.ok() || (err != EINVAL && err != ENOSYS)) return status;
-  struct stat st;
-  absl::Status there = env->StatAt(dir, to, &st, to_path);
-  if (there.ok()) return ErrnoStatus(EEXIST, "rename", to_path);
-  return env->RenameAt(dir, from, dir, to, 0, from, to_path);
-}
-
 // The default archive name: persist-backup-<site dir name>-<UTC time>.tar.
 std::string DefaultArchiveName(const std::string& root_dir) {
   std::string site = "site";
@@ -225,7 +213,10 @@ absl::StatusOr<ArchiveCounts> WriteBackupFile(Env* env, const Root& root, Destin
   absl::Status status = counts.ok() ? env->Fsync(file.get(), partial_path) : counts.status();
   file.Reset();
   if (status.ok()) status = still_valid();
-  if (status.ok()) status = RenameNoReplace(env, dest.dir.get(), partial, dest.leaf, dest.path);
+  if (status.ok()) {
+    status = RenameNoReplace(env, Entry{dest.dir.get(), partial, partial_path},
+                             Entry{dest.dir.get(), dest.leaf, dest.path});
+  }
   if (!status.ok()) {
     env->UnlinkAt(dest.dir.get(), partial, 0, partial_path).IgnoreError();
     if (StatusErrno(status) == EEXIST) {

@@ -19,6 +19,7 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/rename.h"
 #include "fsops/copy_tree.h"
 #include "fsops/trash.h"
 #include "fsops/tree.h"
@@ -64,23 +65,6 @@ absl::StatusOr<PathState> Stat(Env* env, const Entry& entry) {
 
 std::string TempName(const OpContext& ctx) {
   return absl::StrCat(".persist-", ctx.run_id, "-", ctx.index, ".tmp");
-}
-
-bool IsFlagUnsupported(const absl::Status& status) {
-  int err = StatusErrno(status);
-  return err == EINVAL || err == ENOSYS;
-}
-
-// rename with RENAME_NOREPLACE; where the flag is missing, a check for the
-// destination and a plain rename (the site lock keeps other persist runs out).
-absl::Status RenameNoReplace(Env* env, const Entry& from, const Entry& to) {
-  absl::Status status =
-      env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, RENAME_NOREPLACE, from.path, to.path);
-  if (status.ok() || !IsFlagUnsupported(status)) return status;
-  absl::StatusOr<PathState> target = Stat(env, to);
-  if (!target.ok()) return target.status();
-  if (Exists(*target)) return ErrnoStatus(EEXIST, "rename", from.path + " -> " + to.path);
-  return env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, 0, from.path, to.path);
 }
 
 // ---- The stash: .persist/stash/<run>/<index>/{old,src} ----
@@ -282,7 +266,7 @@ absl::Status SwapIn(const OpContext& ctx, const Entry& staged, const Loc& dest,
     return StashPut(ctx, staged, "old");
   }
   if (cross_device != nullptr) *cross_device = StatusErrno(status) == EXDEV;
-  if (!IsFlagUnsupported(status)) return status;
+  if (!IsRenameFlagUnsupported(status)) return status;
   PERSIST_RETURN_IF_ERROR(StashPut(ctx, dest.entry(), "old"));
   PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, staged, dest.entry()));
   return env->Fsync(dest.dir.get(), dest.parent);
@@ -605,7 +589,7 @@ absl::Status ApplyExchange(const ExchangeOp& op, const OpContext& ctx) {
   PERSIST_RETURN_IF_ERROR(ctx.record_swap(st.st_dev, st.st_ino));
   absl::Status status = env->RenameAt(a->dir.get(), a->leaf, b->dir.get(), b->leaf, RENAME_EXCHANGE,
                                       a->path, b->path);
-  if (IsFlagUnsupported(status)) {
+  if (IsRenameFlagUnsupported(status)) {
     return Annotate(status, "this filesystem cannot swap two paths in one step (RENAME_EXCHANGE); "
                             "use move ops instead of exchange");
   }
