@@ -48,6 +48,7 @@
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/rename.h"
+#include "fsops/stash_layout.h"
 #include "fsops/root.h"
 #include "fsops/copy_tree.h"
 #include "fsops/tree.h"
@@ -402,8 +403,8 @@ absl::StatusOr<std::vector<std::string>> KeepWhatTheArchiveLacks(
   Root& root = site.root();
   Env* env = site.env();
   std::vector<std::string> lines;
-  // The stash layout of fsops/ops.cc: what op 0 replaced is in <stash>/old.
-  const std::string stashed = JoinPath(StashDir(run.id(), 0), "old");
+  // What op 0 replaced is in its stash's old slot (fsops/stash_layout.h).
+  const std::string stashed = StashSlot(run.id(), 0, kOldSlot);
   absl::StatusOr<PathState> old = root.Observe(stashed, false);
   if (!old.ok()) return old.status();
   if (old->type() != DIRECTORY) return lines;  // there was no shared/ before

@@ -1036,10 +1036,5 @@ TEST(DescribeOpTest, GivesOneReadableLine) {
   EXPECT_EQ(line.find('\n'), std::string::npos) << line;
 }
 
-TEST(StashDirTest, IsPerRunAndOp) {
-  EXPECT_EQ(StashDir("testrun", 0), ".persist/stash/testrun/0");
-  EXPECT_EQ(StashDir("20261128T101500Z-2", 12), ".persist/stash/20261128T101500Z-2/12");
-}
-
 }  // namespace
 }  // namespace persist

@@ -15,6 +15,7 @@
 #include "fsops/ops.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/stash_layout.h"
 #include "fsops/trash.h"
 #include "base/error_kind.h"
 #include "journal/manifest_stream.h"
@@ -156,13 +157,13 @@ void PurgeOldStashes(Site& site, int undo_window) {
                    std::string(status.message()));
       continue;
     }
-    absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
+    absl::StatusOr<Fd> stash = site.root().OpenDir(kStashRoot);
     if (!stash.ok()) return;
     // Into the trash in one rename, durably, before the run is marked
     // purged: the files go after the command, not one unlink at a time
     // inside the deploy. A stash already gone (set aside by a purge that
     // was killed before it could mark the run) is simply marked now.
-    status = SetAside(site.root(), Entry{stash->get(), it->id(), ".persist/stash/" + it->id()},
+    status = SetAside(site.root(), Entry{stash->get(), it->id(), RunStashDir(it->id())},
                       it->id() + ".stash").status();
     if (!status.ok()) {
       spdlog::warn("could not purge the stash of run {}: {}", it->id(), std::string(status.message()));
@@ -193,7 +194,7 @@ absl::StatusOr<std::string> NewRunId(const Site& site) {
     absl::StatusOr<Run> existing = site.store().GetRun(id);
     if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
     bool taken = existing.ok();
-    for (const char* dir : {".persist/stash", ".persist/rescued"}) {
+    for (const char* dir : {kStashRoot, ".persist/rescued"}) {
       if (taken) break;
       absl::StatusOr<PathState> left = site.root().Observe(JoinPath(dir, id), false);
       if (!left.ok()) return left.status();
