@@ -47,6 +47,7 @@
 #include "fsops/ops.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/real_path.h"
 #include "fsops/rename.h"
 #include "fsops/stash_layout.h"
 #include "fsops/root.h"
@@ -65,15 +66,6 @@ constexpr char kShared[] = "shared";
 
 absl::Status Usage(const std::string& message) {
   return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
-}
-
-// realpath, or nullopt when `path` cannot be resolved.
-std::optional<std::string> Resolved(const std::string& path) {
-  char* resolved = realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) return std::nullopt;
-  std::string out = resolved;
-  free(resolved);
-  return out;
 }
 
 std::string Plural(uint64_t n, const char* one, const char* many) {
@@ -137,7 +129,7 @@ absl::StatusOr<std::string> JournalMark(const Root& root, const std::string& roo
 // The default archive name: persist-backup-<site dir name>-<UTC time>.tar.
 std::string DefaultArchiveName(const std::string& root_dir) {
   std::string site = "site";
-  if (std::optional<std::string> resolved = Resolved(root_dir)) {
+  if (absl::StatusOr<std::string> resolved = RealPath(root_dir); resolved.ok()) {
     const std::string leaf = SplitParent(*resolved).second;
     if (!leaf.empty() && leaf != "/") site = leaf;
   }
@@ -182,9 +174,9 @@ absl::StatusOr<Destination> OpenDestination(Env* env, const std::string& out,
                               "another --out"));
   }
   // The archive must not be written into what it archives.
-  const std::optional<std::string> real_dir = Resolved(dest.dir_path);
-  const std::optional<std::string> real_shared = Resolved(JoinPath(root_dir, kShared));
-  if (real_dir && real_shared &&
+  const absl::StatusOr<std::string> real_dir = RealPath(dest.dir_path);
+  const absl::StatusOr<std::string> real_shared = RealPath(JoinPath(root_dir, kShared));
+  if (real_dir.ok() && real_shared.ok() &&
       (*real_dir == *real_shared || absl::StartsWith(*real_dir, *real_shared + "/"))) {
     return Usage(absl::StrCat("the backup ", PrintablePath(out), " would be written inside ",
                               *real_shared,
@@ -292,14 +284,14 @@ class ScratchDir {
   static absl::StatusOr<std::unique_ptr<ScratchDir>> Make(Env* env, const std::string& site_dir) {
     const char* env_tmp = getenv("TMPDIR");
     const std::string tmp = env_tmp != nullptr && *env_tmp != '\0' ? env_tmp : "/tmp";
-    const std::optional<std::string> base = Resolved(tmp);
-    if (!base) {
+    const absl::StatusOr<std::string> base = RealPath(tmp);
+    if (!base.ok()) {
       return Usage(absl::StrCat("TMPDIR ", PrintablePath(tmp),
                                 " cannot be used to extract the archive (it does not resolve); set "
                                 "TMPDIR to a directory with room for the archive"));
     }
-    const std::optional<std::string> site = Resolved(site_dir);
-    if (site && (*base == *site || absl::StartsWith(*base, *site + "/"))) {
+    const absl::StatusOr<std::string> site = RealPath(site_dir);
+    if (site.ok() && (*base == *site || absl::StartsWith(*base, *site + "/"))) {
       return Usage(absl::StrCat("TMPDIR ", *base, " is inside the site ", *site,
                                 "; the archive is extracted outside it: set TMPDIR elsewhere"));
     }
@@ -358,10 +350,10 @@ class ScratchDir {
 // Opens the archive to restore. Its path is the operator's, outside the
 // site: a symlink to it is followed, once, here.
 absl::StatusOr<Fd> OpenArchive(Env* env, const std::string& file) {
-  const std::optional<std::string> resolved = Resolved(file);
+  const absl::StatusOr<std::string> resolved = RealPath(file);
   absl::Status status;
-  if (!resolved) {
-    status = ErrnoStatus(errno, "open", file);
+  if (!resolved.ok()) {
+    status = ErrnoStatus(StatusErrno(resolved.status()), "open", file);
   } else {
     auto [parent, leaf] = SplitParent(*resolved);
     absl::StatusOr<int> dir = env->OpenRoot(parent.empty() ? "/" : parent);
