@@ -55,6 +55,7 @@
 #include "fsops/tree.h"
 #include "fsops/tree_diff.h"
 #include "base/error_kind.h"
+#include "base/time_id.h"
 #include "journal/site.h"
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
@@ -133,8 +134,7 @@ std::string DefaultArchiveName(const std::string& root_dir) {
     const std::string leaf = SplitParent(*resolved).second;
     if (!leaf.empty() && leaf != "/") site = leaf;
   }
-  return absl::StrCat("persist-backup-", site, "-",
-                      absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()), ".tar");
+  return absl::StrCat("persist-backup-", site, "-", TimeId(absl::Now()), ".tar");
 }
 
 // Where a backup goes: `out` split into its directory (opened) and file
