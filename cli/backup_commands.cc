@@ -47,11 +47,15 @@
 #include "fsops/ops.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/real_path.h"
+#include "fsops/rename.h"
+#include "fsops/stash_layout.h"
 #include "fsops/root.h"
 #include "fsops/copy_tree.h"
 #include "fsops/tree.h"
 #include "fsops/tree_diff.h"
 #include "base/error_kind.h"
+#include "base/time_id.h"
 #include "journal/site.h"
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"
@@ -63,15 +67,6 @@ constexpr char kShared[] = "shared";
 
 absl::Status Usage(const std::string& message) {
   return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
-}
-
-// realpath, or nullopt when `path` cannot be resolved.
-std::optional<std::string> Resolved(const std::string& path) {
-  char* resolved = realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) return std::nullopt;
-  std::string out = resolved;
-  free(resolved);
-  return out;
 }
 
 std::string Plural(uint64_t n, const char* one, const char* many) {
@@ -132,28 +127,14 @@ absl::StatusOr<std::string> JournalMark(const Root& root, const std::string& roo
   return absl::StrCat(runs->back().id(), " ", RunState_Name(runs->back().state()));
 }
 
-// rename without replacing; where the flag is missing, a check and a plain
-// rename (a race with another writer of the same name is then possible).
-absl::Status RenameNoReplace(Env* env, int dir, const std::string& from, const std::string& to,
-                             const std::string& to_path) {
-  absl::Status status = env->RenameAt(dir, from, dir, to, RENAME_NOREPLACE, from, to_path);
-  const int err = StatusErrno(status);
-  if (status.ok() || (err != EINVAL && err != ENOSYS)) return status;
-  struct stat st;
-  absl::Status there = env->StatAt(dir, to, &st, to_path);
-  if (there.ok()) return ErrnoStatus(EEXIST, "rename", to_path);
-  return env->RenameAt(dir, from, dir, to, 0, from, to_path);
-}
-
 // The default archive name: persist-backup-<site dir name>-<UTC time>.tar.
 std::string DefaultArchiveName(const std::string& root_dir) {
   std::string site = "site";
-  if (std::optional<std::string> resolved = Resolved(root_dir)) {
+  if (absl::StatusOr<std::string> resolved = RealPath(root_dir); resolved.ok()) {
     const std::string leaf = SplitParent(*resolved).second;
     if (!leaf.empty() && leaf != "/") site = leaf;
   }
-  return absl::StrCat("persist-backup-", site, "-",
-                      absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()), ".tar");
+  return absl::StrCat("persist-backup-", site, "-", TimeId(absl::Now()), ".tar");
 }
 
 // Where a backup goes: `out` split into its directory (opened) and file
@@ -193,9 +174,9 @@ absl::StatusOr<Destination> OpenDestination(Env* env, const std::string& out,
                               "another --out"));
   }
   // The archive must not be written into what it archives.
-  const std::optional<std::string> real_dir = Resolved(dest.dir_path);
-  const std::optional<std::string> real_shared = Resolved(JoinPath(root_dir, kShared));
-  if (real_dir && real_shared &&
+  const absl::StatusOr<std::string> real_dir = RealPath(dest.dir_path);
+  const absl::StatusOr<std::string> real_shared = RealPath(JoinPath(root_dir, kShared));
+  if (real_dir.ok() && real_shared.ok() &&
       (*real_dir == *real_shared || absl::StartsWith(*real_dir, *real_shared + "/"))) {
     return Usage(absl::StrCat("the backup ", PrintablePath(out), " would be written inside ",
                               *real_shared,
@@ -225,7 +206,10 @@ absl::StatusOr<ArchiveCounts> WriteBackupFile(Env* env, const Root& root, Destin
   absl::Status status = counts.ok() ? env->Fsync(file.get(), partial_path) : counts.status();
   file.Reset();
   if (status.ok()) status = still_valid();
-  if (status.ok()) status = RenameNoReplace(env, dest.dir.get(), partial, dest.leaf, dest.path);
+  if (status.ok()) {
+    status = RenameNoReplace(env, Entry{dest.dir.get(), partial, partial_path},
+                             Entry{dest.dir.get(), dest.leaf, dest.path});
+  }
   if (!status.ok()) {
     env->UnlinkAt(dest.dir.get(), partial, 0, partial_path).IgnoreError();
     if (StatusErrno(status) == EEXIST) {
@@ -300,14 +284,14 @@ class ScratchDir {
   static absl::StatusOr<std::unique_ptr<ScratchDir>> Make(Env* env, const std::string& site_dir) {
     const char* env_tmp = getenv("TMPDIR");
     const std::string tmp = env_tmp != nullptr && *env_tmp != '\0' ? env_tmp : "/tmp";
-    const std::optional<std::string> base = Resolved(tmp);
-    if (!base) {
+    const absl::StatusOr<std::string> base = RealPath(tmp);
+    if (!base.ok()) {
       return Usage(absl::StrCat("TMPDIR ", PrintablePath(tmp),
                                 " cannot be used to extract the archive (it does not resolve); set "
                                 "TMPDIR to a directory with room for the archive"));
     }
-    const std::optional<std::string> site = Resolved(site_dir);
-    if (site && (*base == *site || absl::StartsWith(*base, *site + "/"))) {
+    const absl::StatusOr<std::string> site = RealPath(site_dir);
+    if (site.ok() && (*base == *site || absl::StartsWith(*base, *site + "/"))) {
       return Usage(absl::StrCat("TMPDIR ", *base, " is inside the site ", *site,
                                 "; the archive is extracted outside it: set TMPDIR elsewhere"));
     }
@@ -366,10 +350,10 @@ class ScratchDir {
 // Opens the archive to restore. Its path is the operator's, outside the
 // site: a symlink to it is followed, once, here.
 absl::StatusOr<Fd> OpenArchive(Env* env, const std::string& file) {
-  const std::optional<std::string> resolved = Resolved(file);
+  const absl::StatusOr<std::string> resolved = RealPath(file);
   absl::Status status;
-  if (!resolved) {
-    status = ErrnoStatus(errno, "open", file);
+  if (!resolved.ok()) {
+    status = ErrnoStatus(StatusErrno(resolved.status()), "open", file);
   } else {
     auto [parent, leaf] = SplitParent(*resolved);
     absl::StatusOr<int> dir = env->OpenRoot(parent.empty() ? "/" : parent);
@@ -411,8 +395,8 @@ absl::StatusOr<std::vector<std::string>> KeepWhatTheArchiveLacks(
   Root& root = site.root();
   Env* env = site.env();
   std::vector<std::string> lines;
-  // The stash layout of fsops/ops.cc: what op 0 replaced is in <stash>/old.
-  const std::string stashed = JoinPath(StashDir(run.id(), 0), "old");
+  // What op 0 replaced is in its stash's old slot (fsops/stash_layout.h).
+  const std::string stashed = StashSlot(run.id(), 0, kOldSlot);
   absl::StatusOr<PathState> old = root.Observe(stashed, false);
   if (!old.ok()) return old.status();
   if (old->type() != DIRECTORY) return lines;  // there was no shared/ before

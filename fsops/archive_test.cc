@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tree_snapshot.h"
 

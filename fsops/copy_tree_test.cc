@@ -22,9 +22,9 @@
 #include "fsops/describe_op.h"
 #include "fsops/digest.h"
 #include "fsops/errno_status.h"
-#include "fsops/fault_env.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tree_snapshot.h"
 

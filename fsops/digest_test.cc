@@ -8,7 +8,7 @@
 #include <atomic>
 #include <string>
 
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tree_snapshot.h"
 

@@ -11,7 +11,6 @@
 #include <optional>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "fsops/digest.h"
@@ -19,6 +18,8 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/rename.h"
+#include "fsops/stash_layout.h"
 #include "fsops/copy_tree.h"
 #include "fsops/trash.h"
 #include "fsops/tree.h"
@@ -66,24 +67,7 @@ std::string TempName(const OpContext& ctx) {
   return absl::StrCat(".persist-", ctx.run_id, "-", ctx.index, ".tmp");
 }
 
-bool IsFlagUnsupported(const absl::Status& status) {
-  int err = StatusErrno(status);
-  return err == EINVAL || err == ENOSYS;
-}
-
-// rename with RENAME_NOREPLACE; where the flag is missing, a check for the
-// destination and a plain rename (the site lock keeps other persist runs out).
-absl::Status RenameNoReplace(Env* env, const Entry& from, const Entry& to) {
-  absl::Status status =
-      env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, RENAME_NOREPLACE, from.path, to.path);
-  if (status.ok() || !IsFlagUnsupported(status)) return status;
-  absl::StatusOr<PathState> target = Stat(env, to);
-  if (!target.ok()) return target.status();
-  if (Exists(*target)) return ErrnoStatus(EEXIST, "rename", from.path + " -> " + to.path);
-  return env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, 0, from.path, to.path);
-}
-
-// ---- The stash: .persist/stash/<run>/<index>/{old,src} ----
+// ---- The stash: .persist/stash/<run>/<index>/{old,src} (stash_layout.h) ----
 //
 // What lies on another filesystem than .persist/ (shared/ on a mount of its
 // own) cannot be renamed into it. It is stashed on its own filesystem
@@ -92,10 +76,6 @@ absl::Status RenameNoReplace(Env* env, const Entry& from, const Entry& to) {
 // pointer file .persist/stash/<run>/<index>/<slot>.elsewhere, written and
 // synced before the rename, says where: undo, recovery and purge find it
 // there.
-
-constexpr char kElsewhereStash[] = ".persist-stash";
-
-std::string PointerName(const std::string& slot) { return slot + ".elsewhere"; }
 
 // The highest directory at or above `dir` (root-relative) on the device
 // `dev`, walking down from the site's root.
@@ -131,9 +111,8 @@ absl::Status StashElsewhere(const OpContext& ctx, const Entry& entry, const std:
   if (st.st_dev == stash_st.st_dev) return cross_device;
   absl::StatusOr<std::string> top = FilesystemTop(*ctx.root, SplitParent(entry.path).first, st.st_dev);
   if (!top.ok()) return top.status();
-  const std::string dir = JoinPath(JoinPath(*top, kElsewhereStash),
-                                   absl::StrCat(ctx.run_id, "/", ctx.index));
-  const std::string pointer = PointerName(slot);
+  const std::string dir = ElsewhereStashDir(*top, ctx.run_id, ctx.index);
+  const std::string pointer = ElsewherePointerName(slot);
   const std::string pointer_path = JoinPath(pointer_dir, pointer);
   absl::StatusOr<int> fd = env->OpenAt(pointer_dir_fd, pointer, O_WRONLY | O_CREAT | O_TRUNC,
                                        0600, pointer_path);
@@ -181,7 +160,7 @@ absl::StatusOr<std::optional<Loc>> StashFind(const OpContext& ctx, const std::st
     std::string path = JoinPath(dir, slot);
     if (where == 1) {
       absl::StatusOr<std::string> elsewhere =
-          ctx.root->ReadFile(JoinPath(dir, PointerName(slot)), 4096);
+          ctx.root->ReadFile(JoinPath(dir, ElsewherePointerName(slot)), 4096);
       if (!elsewhere.ok()) {
         if (absl::IsNotFound(elsewhere.status())) break;
         return elsewhere.status();
@@ -279,11 +258,11 @@ absl::Status SwapIn(const OpContext& ctx, const Entry& staged, const Loc& dest,
   if (status.ok()) {
     PERSIST_RETURN_IF_ERROR(env->Fsync(dest.dir.get(), dest.parent));
     // The staged name now holds the replaced object.
-    return StashPut(ctx, staged, "old");
+    return StashPut(ctx, staged, kOldSlot);
   }
   if (cross_device != nullptr) *cross_device = StatusErrno(status) == EXDEV;
-  if (!IsFlagUnsupported(status)) return status;
-  PERSIST_RETURN_IF_ERROR(StashPut(ctx, dest.entry(), "old"));
+  if (!IsRenameFlagUnsupported(status)) return status;
+  PERSIST_RETURN_IF_ERROR(StashPut(ctx, dest.entry(), kOldSlot));
   PERSIST_RETURN_IF_ERROR(RenameNoReplace(env, staged, dest.entry()));
   return env->Fsync(dest.dir.get(), dest.parent);
 }
@@ -321,7 +300,7 @@ absl::Status SetAsideStaged(const OpContext& ctx, const Entry& staged) {
 absl::Status UndoPlace(const OpContext& ctx, const std::string& dest, bool displaced,
                        const Created& created, std::vector<std::string>* rescued) {
   Env* env = ctx.root->env();
-  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
+  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, kOldSlot);
   if (!old.ok()) return old.status();
   absl::StatusOr<Loc> loc = Locate(*ctx.root, dest);
   if (!loc.ok()) {
@@ -493,14 +472,14 @@ absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
     options.write_back_every = kWriteBackEvery;
     return CopyTree(env, from->entry(), staged, options);
   }));
-  return StashPut(ctx, from->entry(), "src");
+  return StashPut(ctx, from->entry(), kSrcSlot);
 }
 
 absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::string>* rescued) {
   const MoveOp& op = whole.move();
   Env* env = ctx.root->env();
   const bool displaced = Exists(ctx.before[1]);
-  absl::StatusOr<std::optional<Loc>> src = StashFind(ctx, "src");
+  absl::StatusOr<std::optional<Loc>> src = StashFind(ctx, kSrcSlot);
   if (!src.ok()) return src.status();
   if (src->has_value()) {
     // The cross-filesystem path finished: a copy at `to`, the source stashed.
@@ -517,7 +496,7 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
   absl::StatusOr<Loc> to = Locate(*ctx.root, op.to());
   if (!from.ok() || !to.ok()) {
     absl::Status missing = from.ok() ? to.status() : from.status();
-    absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
+    absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, kOldSlot);
     if (absl::IsNotFound(missing) && old.ok() && !old->has_value()) return absl::OkStatus();
     return Annotate(missing, "cannot undo " + DescribeOp(whole));
   }
@@ -548,7 +527,7 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
     // The cross-filesystem copy was staged or swapped in; the source is intact.
     return UndoPlace(ctx, op.to(), displaced, copy_of_from, rescued);
   }
-  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
+  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, kOldSlot);
   if (!old.ok()) return old.status();
   if (old->has_value()) {
     if (Exists(*to_state)) PERSIST_RETURN_IF_ERROR(PutMovedBack());
@@ -570,12 +549,12 @@ absl::Status UndoMove(const Op& whole, const OpContext& ctx, std::vector<std::st
 absl::Status ApplyRemove(const RemoveOp& op, const OpContext& ctx) {
   absl::StatusOr<Loc> loc = Locate(*ctx.root, op.path());
   if (!loc.ok()) return loc.status();
-  return StashPut(ctx, loc->entry(), "old");
+  return StashPut(ctx, loc->entry(), kOldSlot);
 }
 
 absl::Status UndoRemove(const RemoveOp& op, const OpContext& ctx, std::vector<std::string>* rescued) {
   Env* env = ctx.root->env();
-  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, "old");
+  absl::StatusOr<std::optional<Loc>> old = StashFind(ctx, kOldSlot);
   if (!old.ok()) return old.status();
   if (!old->has_value()) return absl::OkStatus();
   absl::StatusOr<Loc> loc = Locate(*ctx.root, op.path());
@@ -605,7 +584,7 @@ absl::Status ApplyExchange(const ExchangeOp& op, const OpContext& ctx) {
   PERSIST_RETURN_IF_ERROR(ctx.record_swap(st.st_dev, st.st_ino));
   absl::Status status = env->RenameAt(a->dir.get(), a->leaf, b->dir.get(), b->leaf, RENAME_EXCHANGE,
                                       a->path, b->path);
-  if (IsFlagUnsupported(status)) {
+  if (IsRenameFlagUnsupported(status)) {
     return Annotate(status, "this filesystem cannot swap two paths in one step (RENAME_EXCHANGE); "
                             "use move ops instead of exchange");
   }
@@ -662,10 +641,6 @@ absl::Status Infeasible(const Op& op, const std::string& path, absl::string_view
 
 }  // namespace
 
-std::string StashDir(const std::string& run_id, uint32_t index) {
-  return absl::StrCat(kStateDir, "/stash/", run_id, "/", index);
-}
-
 absl::StatusOr<std::string> Rescue(const Root& root, const std::string& run_id, const Entry& entry,
                                    const std::string& path) {
   Env* env = root.env();
@@ -693,7 +668,7 @@ using PointerFn = std::function<absl::Status(int index_fd, const std::string& in
                                              const std::string& name)>;
 
 absl::Status ForEachPointer(const Root& root, const std::string& run_id, const PointerFn& fn) {
-  const std::string run_dir = JoinPath(JoinPath(kStateDir, "stash"), run_id);
+  const std::string run_dir = RunStashDir(run_id);
   absl::StatusOr<Fd> run = root.OpenDir(run_dir);
   if (!run.ok()) {
     if (StatusErrno(run.status()) == ENOENT) return absl::OkStatus();
@@ -708,7 +683,7 @@ absl::Status ForEachPointer(const Root& root, const std::string& run_id, const P
     absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), index_dir);
     if (!names.ok()) return names.status();
     for (const std::string& name : *names) {
-      if (name.size() <= 10 || !absl::EndsWith(name, ".elsewhere")) continue;
+      if (!IsElsewherePointerName(name)) continue;
       PERSIST_RETURN_IF_ERROR(fn(fd->get(), index_dir, name));
     }
   }
@@ -725,8 +700,7 @@ absl::StatusOr<std::vector<std::string>> StashesElsewhere(const Root& root,
         absl::StatusOr<std::string> dir = root.ReadFile(JoinPath(index_dir, name), 4096);
         if (!dir.ok()) return dir.status();
         if (!ValidateRelativePath(*dir).ok()) return absl::OkStatus();
-        // <top>/.persist-stash/<run>/<index> -> <top>/.persist-stash/<run>
-        const std::string run_stash = SplitParent(*dir).first;
+        const std::string run_stash = ElsewhereRunStashDir(*dir);
         if (std::find(found.begin(), found.end(), run_stash) == found.end()) {
           found.push_back(run_stash);
         }

@@ -8,12 +8,12 @@
 // (.persist-<run>-<index>.tmp), synced, then renamed into place with
 // RENAME_NOREPLACE, or swapped with RENAME_EXCHANGE when it replaces an
 // existing object. Whatever an op replaces or removes is moved, never deleted,
-// into the run's stash (.persist/stash/<run>/<index>/). Where the kernel or
-// filesystem lacks renameat2's flags (EINVAL, ENOSYS) the object being
-// replaced goes to the stash first and the new one is renamed in after it:
-// still recoverable, but with a moment where the path is missing. A move
-// across filesystems (EXDEV) becomes a staged copy followed by moving the
-// source to the stash.
+// into the run's stash (.persist/stash/<run>/<index>/, laid out in
+// stash_layout.h). Where the kernel or filesystem lacks renameat2's flags
+// (EINVAL, ENOSYS) the object being replaced goes to the stash first and the
+// new one is renamed in after it: still recoverable, but with a moment where
+// the path is missing. A move across filesystems (EXDEV) becomes a staged
+// copy followed by moving the source to the stash.
 //
 // Before it touches anything, Apply creates the op's stash directory and
 // syncs its parent: a durable mark that the op began. Undo of an op without
@@ -46,6 +46,7 @@
 #include "fsops/copy_tree.h"
 #include "fsops/describe_op.h"
 #include "fsops/root.h"
+#include "fsops/stash_layout.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -104,9 +105,6 @@ absl::Status ApplyOp(const Op& op, const OpContext& ctx);
 // Reverses whatever part of `op` reached the tree. Root-relative paths of
 // anything moved to .persist/rescued/ are appended to `rescued`.
 absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>* rescued);
-
-// The stash of one op of one run, relative to the root.
-std::string StashDir(const std::string& run_id, uint32_t index);
 
 // Moves `entry` (data persist must not delete) to
 // .persist/rescued/<run_id>/<path>, with a .1, .2 ... suffix where that name

@@ -19,9 +19,9 @@
 
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
-#include "fsops/fault_env.h"
 #include "fsops/path_state.h"
 #include "fsops/root.h"
+#include "fsops/testing/fault_env.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "tests/testing/as_ordinary_user.h"
@@ -1034,11 +1034,6 @@ TEST(DescribeOpTest, GivesOneReadableLine) {
   EXPECT_EQ(DescribeOp(ParseOp(R"(chmod { path: "a" mode: 0700 })")), "chmod 0700 a");
   std::string line = DescribeOp(ParseOp(R"(remove { path: "evil\nname" })"));
   EXPECT_EQ(line.find('\n'), std::string::npos) << line;
-}
-
-TEST(StashDirTest, IsPerRunAndOp) {
-  EXPECT_EQ(StashDir("testrun", 0), ".persist/stash/testrun/0");
-  EXPECT_EQ(StashDir("20261128T101500Z-2", 12), ".persist/stash/20261128T101500Z-2/12");
 }
 
 }  // namespace

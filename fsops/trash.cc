@@ -14,6 +14,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
+#include "fsops/rename.h"
 #include "fsops/tree.h"
 
 namespace persist {
@@ -30,22 +31,6 @@ absl::Status CheckHint(const std::string& hint) {
         ": a name in the trash is one path component of 1 to ", kMaxHint, " bytes"));
   }
   return absl::OkStatus();
-}
-
-// renameat2 with RENAME_NOREPLACE; where the kernel or filesystem lacks the
-// flag, a check for the target and a plain rename. Only SetAside makes names
-// in the trash, and only under the site lock, so nothing can take the name
-// between the two.
-absl::Status RenameNoReplace(Env* env, const Entry& from, const Entry& to) {
-  absl::Status status = env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name,
-                                      RENAME_NOREPLACE, from.path, to.path);
-  const int err = StatusErrno(status);
-  if (status.ok() || (err != EINVAL && err != ENOSYS)) return status;
-  struct stat st;
-  absl::Status there = env->StatAt(to.dir_fd, to.name, &st, to.path);
-  if (there.ok()) return ErrnoStatus(EEXIST, "rename", from.path + " -> " + to.path);
-  if (StatusErrno(there) != ENOENT) return there;
-  return env->RenameAt(from.dir_fd, from.name, to.dir_fd, to.name, 0, from.path, to.path);
 }
 
 // Keeps why an emptying failed in kTrashFailureFile: written whole under a

@@ -20,9 +20,9 @@
 #include "absl/strings/match.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
-#include "fsops/fault_env.h"
-#include "fsops/power_cut_env.h"
 #include "fsops/root.h"
+#include "fsops/testing/fault_env.h"
+#include "fsops/testing/power_cut_env.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tree_snapshot.h"
 

@@ -6,6 +6,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/ops.h"
 #include "fsops/path.h"
+#include "fsops/stash_layout.h"
 #include "fsops/tree.h"
 #include "base/error_kind.h"
 #include "journal/op_context.h"
@@ -22,16 +23,17 @@ void TidyStash(Site& site, const std::string& run_id) {
     spdlog::warn("could not tidy the stash of run {} on another filesystem: {}", run_id,
                  std::string(elsewhere.message()));
   }
-  absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
+  absl::StatusOr<Fd> stash = site.root().OpenDir(kStashRoot);
   if (!stash.ok()) return;
   bool empty = false;
-  absl::Status status = RemoveEmptyDirs(
-      site.env(), Entry{stash->get(), run_id, ".persist/stash/" + run_id}, &empty);
+  const std::string run_stash = RunStashDir(run_id);
+  absl::Status status =
+      RemoveEmptyDirs(site.env(), Entry{stash->get(), run_id, run_stash}, &empty);
   if (!status.ok()) {
-    spdlog::warn("could not tidy .persist/stash/{}: {}", run_id, std::string(status.message()));
+    spdlog::warn("could not tidy {}: {}", run_stash, std::string(status.message()));
   } else if (!empty) {
-    spdlog::warn("the stash of run {} is not empty after its undo; it is kept in .persist/stash/{}",
-                 run_id, run_id);
+    spdlog::warn("the stash of run {} is not empty after its undo; it is kept in {}", run_id,
+                 run_stash);
   }
 }
 

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
+#include "fsops/stash_layout.h"
 #include "base/error_kind.h"
 #include "journal/run_info.h"
 
@@ -38,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Root>> OpenRootDir(Env* env, const std::string& r
 // directory holds something. Every op of a run starts by making its stash
 // directory, and a committed run's stash stays while it can be undone.
 absl::StatusOr<bool> ShowsRuns(const Root& root) {
-  for (const char* dir : {".persist/stash", ".persist/rescued"}) {
+  for (const char* dir : {kStashRoot, ".persist/rescued"}) {
     absl::StatusOr<Fd> fd = root.OpenDir(dir);
     if (!fd.ok()) {
       if (StatusErrno(fd.status()) == ENOENT) continue;
@@ -148,7 +149,7 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForWriting(Env* env, const std::
   if (!root.ok()) return root.status();
   absl::Status status = CheckLocalFilesystem(env, **root);
   if (!status.ok()) return status;
-  for (const char* dir : {".persist", ".persist/journal", ".persist/stash", ".persist/rescued"}) {
+  for (const char* dir : {".persist", ".persist/journal", kStashRoot, ".persist/rescued"}) {
     absl::Status made = (*root)->MakeDirs(dir, kStateMode);
     if (!made.ok()) return PreparationError(made, **root);
   }

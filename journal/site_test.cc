@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fsops/env.h"
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "base/error_kind.h"
 #include "journal/run_info.h"

@@ -20,7 +20,7 @@
 #include <map>
 
 #include "fsops/env.h"
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "base/error_kind.h"
 #include "proto/journal.pb.h"

@@ -15,8 +15,10 @@
 #include "fsops/ops.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/stash_layout.h"
 #include "fsops/trash.h"
 #include "base/error_kind.h"
+#include "base/time_id.h"
 #include "journal/manifest_stream.h"
 #include "journal/op_context.h"
 #include "journal/recovery.h"
@@ -156,13 +158,13 @@ void PurgeOldStashes(Site& site, int undo_window) {
                    std::string(status.message()));
       continue;
     }
-    absl::StatusOr<Fd> stash = site.root().OpenDir(".persist/stash");
+    absl::StatusOr<Fd> stash = site.root().OpenDir(kStashRoot);
     if (!stash.ok()) return;
     // Into the trash in one rename, durably, before the run is marked
     // purged: the files go after the command, not one unlink at a time
     // inside the deploy. A stash already gone (set aside by a purge that
     // was killed before it could mark the run) is simply marked now.
-    status = SetAside(site.root(), Entry{stash->get(), it->id(), ".persist/stash/" + it->id()},
+    status = SetAside(site.root(), Entry{stash->get(), it->id(), RunStashDir(it->id())},
                       it->id() + ".stash").status();
     if (!status.ok()) {
       spdlog::warn("could not purge the stash of run {}: {}", it->id(), std::string(status.message()));
@@ -187,20 +189,17 @@ std::function<void(uint64_t, uint64_t)> CopyProgress(int step, int steps) {
 }  // namespace
 
 absl::StatusOr<std::string> NewRunId(const Site& site) {
-  const std::string base = absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
-  for (int n = 1;; ++n) {
-    std::string id = n == 1 ? base : absl::StrCat(base, "-", n);
+  return NewTimeId(absl::Now(), [&](const std::string& id) -> absl::StatusOr<bool> {
     absl::StatusOr<Run> existing = site.store().GetRun(id);
     if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
-    bool taken = existing.ok();
-    for (const char* dir : {".persist/stash", ".persist/rescued"}) {
-      if (taken) break;
-      absl::StatusOr<PathState> left = site.root().Observe(JoinPath(dir, id), false);
+    if (existing.ok()) return true;
+    for (const std::string& left_by_run : {RunStashDir(id), JoinPath(".persist/rescued", id)}) {
+      absl::StatusOr<PathState> left = site.root().Observe(left_by_run, false);
       if (!left.ok()) return left.status();
-      taken = left->type() != ABSENT;
+      if (left->type() != ABSENT) return true;
     }
-    if (!taken) return id;
-  }
+    return false;
+  });
 }
 
 absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& options) {

@@ -19,7 +19,7 @@
 
 #include "absl/strings/match.h"
 #include "fsops/env.h"
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "fsops/ops.h"
 #include "fsops/trash.h"
 #include "google/protobuf/text_format.h"

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/time_id.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
@@ -113,13 +114,11 @@ absl::StatusOr<std::string> CurrentRelease(const Root& site) {
 }
 
 absl::StatusOr<std::string> NewReleaseId(const Root& site) {
-  const std::string base = absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone());
-  for (int n = 1;; ++n) {
-    std::string id = n == 1 ? base : absl::StrCat(base, "-", n);
+  return NewTimeId(absl::Now(), [&](const std::string& id) -> absl::StatusOr<bool> {
     absl::StatusOr<PathState> state = site.Observe(JoinPath("releases", id), false);
     if (!state.ok()) return state.status();
-    if (state->type() == ABSENT) return id;
-  }
+    return state->type() != ABSENT;
+  });
 }
 
 namespace {

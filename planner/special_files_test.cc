@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tree_snapshot.h"
 

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "fsops/env.h"
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "journal/site.h"
 #include "proto/journal.pb.h"
 #include "tests/testing/tree_snapshot.h"

@@ -13,7 +13,7 @@
 #include <set>
 #include <string>
 
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "tests/campaign.h"
 

@@ -15,7 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "workflows/deploy_flow.h"
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "journal/site.h"
 #include "journal/transaction.h"

@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "workflows/deploy_flow.h"
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "journal/recovery.h"
 #include "journal/transaction.h"

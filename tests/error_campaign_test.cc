@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "base/error_kind.h"
 #include "tests/campaign.h"

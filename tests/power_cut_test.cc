@@ -7,8 +7,8 @@
 // committed, never in between, and the journal must open. This proves that
 // every fsync a promise needs is there, in the right order.
 
-#include "fsops/fault_env.h"
-#include "fsops/power_cut_env.h"
+#include "fsops/testing/fault_env.h"
+#include "fsops/testing/power_cut_env.h"
 #include "gtest/gtest.h"
 #include "tests/campaign.h"
 

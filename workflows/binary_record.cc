@@ -3,19 +3,18 @@
 #include "workflows/binary_record.h"
 
 #include <fcntl.h>
-#include <stdlib.h>
 
 #include <string>
 
 #include "fsops/fd.h"
+#include "fsops/real_path.h"
 
 namespace persist {
 
 void RecordPersistBinary(const Site& site) {
-  char* resolved = realpath("/proc/self/exe", nullptr);
-  if (resolved == nullptr) return;
-  const std::string line = std::string(resolved) + "\n";
-  free(resolved);
+  const absl::StatusOr<std::string> resolved = RealPath("/proc/self/exe");
+  if (!resolved.ok()) return;
+  const std::string line = *resolved + "\n";
   constexpr char kRecord[] = ".persist/persist-binary";
   absl::StatusOr<std::string> old = site.root().ReadFile(kRecord, 4096);
   if (old.ok() && *old == line) return;

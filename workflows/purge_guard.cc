@@ -7,6 +7,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/ops.h"
 #include "fsops/path.h"
+#include "fsops/stash_layout.h"
 #include "fsops/tree.h"
 #include "planner/audit.h"
 #include "spdlog/spdlog.h"
@@ -130,16 +131,17 @@ absl::Status RescueBeforePurge(Site& site, Run& run) {
   Store::Batch forget;
   std::vector<std::string> created;
   for (const OpRecord& record : *ops) {
-    std::string stashed = JoinPath(StashDir(run.id(), record.index()), "old");
+    std::string stashed = StashSlot(run.id(), record.index(), kOldSlot);
     // What the op displaced on another filesystem waits there, behind a
     // pointer (ops.h StashesElsewhere): it cannot be renamed into
     // .persist/rescued/, so unless it may go, the whole stash is kept.
-    absl::StatusOr<std::string> elsewhere = site.root().ReadFile(stashed + ".elsewhere", 4096);
+    absl::StatusOr<std::string> elsewhere = site.root().ReadFile(
+        StashSlot(run.id(), record.index(), ElsewherePointerName(kOldSlot)), 4096);
     const bool on_other_filesystem = elsewhere.ok();
     if (on_other_filesystem) {
       absl::Status valid = ValidateRelativePath(*elsewhere);
       if (!valid.ok()) return valid;
-      stashed = JoinPath(*elsewhere, "old");
+      stashed = JoinPath(*elsewhere, kOldSlot);
     }
     absl::StatusOr<PathState> state = site.root().Observe(stashed, false);
     if (!state.ok()) return state.status();

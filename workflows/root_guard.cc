@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
+#include "fsops/real_path.h"
 #include "base/error_kind.h"
 
 namespace persist {
@@ -109,9 +109,8 @@ absl::Status CheckNotInsideAnotherSite(const std::string& site_dir, bool existin
         if (!tree.has_value() || std::find(below.begin(), below.end(), *tree) == below.end()) {
           continue;
         }
-        char* resolved = realpath(site_dir.c_str(), nullptr);
-        const std::string shown = resolved != nullptr ? resolved : site_dir;
-        free(resolved);
+        const absl::StatusOr<std::string> resolved = RealPath(site_dir);
+        const std::string shown = resolved.ok() ? *resolved : site_dir;
         const std::string site = Climb(shown, levels);
         const std::string where = std::string(own) == "current"
                                       ? "the live release (what current points at)"

@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
+#include "fsops/real_path.h"
 #include "fsops/trash.h"
 #include "base/error_kind.h"
 #include "spdlog/spdlog.h"
@@ -49,11 +50,8 @@ LockedSite* Find(const std::string& dir) {
 }
 
 std::string Absolute(const std::string& dir) {
-  char* resolved = realpath(dir.c_str(), nullptr);
-  if (resolved == nullptr) return dir;
-  std::string out = resolved;
-  free(resolved);
-  return out;
+  absl::StatusOr<std::string> resolved = RealPath(dir);
+  return resolved.ok() ? *resolved : dir;
 }
 
 std::string Entries(size_t n) { return absl::StrCat(n, n == 1 ? " entry" : " entries"); }

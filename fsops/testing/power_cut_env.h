@@ -21,8 +21,8 @@
 //
 // Wrap it in a FaultEnv to stop the run first: FaultEnv(PowerCutEnv(Posix)).
 
-#ifndef PERSIST_FSOPS_POWER_CUT_ENV_H_
-#define PERSIST_FSOPS_POWER_CUT_ENV_H_
+#ifndef PERSIST_FSOPS_TESTING_POWER_CUT_ENV_H_
+#define PERSIST_FSOPS_TESTING_POWER_CUT_ENV_H_
 
 #include <sys/stat.h>
 
@@ -31,10 +31,11 @@
 #include <vector>
 
 #include "fsops/env.h"
+#include "fsops/testing/env_wrapper.h"
 
 namespace persist {
 
-class PowerCutEnv : public Env {
+class PowerCutEnv : public EnvWrapper {
  public:
   PowerCutEnv(Env* base, std::string root_dir);
 
@@ -46,35 +47,12 @@ class PowerCutEnv : public Env {
 
   static const char* GraveyardName() { return ".power-cut-graveyard"; }
 
-  absl::StatusOr<int> OpenRoot(const std::string& path) override { return base_->OpenRoot(path); }
-  absl::StatusOr<int> OpenBeneath(int root_fd, const std::string& rel, int flags) override {
-    return base_->OpenBeneath(root_fd, rel, flags);
-  }
+  // The calls that change the tree, and the syncs that make changes durable.
+  // Reads, WriteBack (it makes nothing durable: the model stays on the safe
+  // side), Fallocate and SetNoCow (neither changes what a file holds) and
+  // journal writes are forwarded as they are.
   absl::StatusOr<int> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode,
                              const std::string& path) override;
-  void Close(int fd) override { base_->Close(fd); }
-  absl::Status StatAt(int dir_fd, const std::string& name, struct stat* st,
-                      const std::string& path) override {
-    return base_->StatAt(dir_fd, name, st, path);
-  }
-  absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
-                                         const std::string& path) override {
-    return base_->ReadLinkAt(dir_fd, name, path);
-  }
-  absl::StatusOr<std::vector<DirEntry>> ReadDir(int dir_fd, const std::string& path) override {
-    return base_->ReadDir(dir_fd, path);
-  }
-  // Counts as making nothing durable: the model stays on the safe side.
-  void WriteBack(int fd) override { base_->WriteBack(fd); }
-  absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) override {
-    return base_->Read(fd, buf, n, path);
-  }
-  absl::Status StatFs(int fd, struct statfs* st, const std::string& path) override {
-    return base_->StatFs(fd, st, path);
-  }
-  absl::Status Flock(int fd, int operation, const std::string& path) override {
-    return base_->Flock(fd, operation, path);
-  }
   absl::Status MkdirAt(int dir_fd, const std::string& name, mode_t mode,
                        const std::string& path) override;
   absl::Status SymlinkAt(const std::string& target, int dir_fd, const std::string& name,
@@ -91,14 +69,6 @@ class PowerCutEnv : public Env {
                       const std::string& to_name, const std::string& path) override;
   absl::Status CloneFile(int in_fd, int out_fd, const std::string& path) override;
   absl::Status Ftruncate(int fd, off_t length, const std::string& path) override;
-  // Neither changes what a file holds: not part of the model.
-  absl::Status Fallocate(int fd, int mode, off_t offset, off_t length,
-                         const std::string& path) override {
-    return base_->Fallocate(fd, mode, offset, length, path);
-  }
-  absl::Status SetNoCow(int fd, const std::string& path) override {
-    return base_->SetNoCow(fd, path);
-  }
   absl::Status ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
                        const std::string& path) override;
   absl::Status Fchmod(int fd, mode_t mode, const std::string& path) override;
@@ -108,9 +78,6 @@ class PowerCutEnv : public Env {
                          const std::string& path) override;
   absl::Status Fsync(int fd, const std::string& path) override;
   absl::Status Syncfs(int fd, const std::string& path) override;
-  absl::Status BeforeJournalWrite(const std::string& what) override {
-    return base_->BeforeJournalWrite(what);
-  }
 
  private:
   struct Id {
@@ -140,7 +107,6 @@ class PowerCutEnv : public Env {
   // The absolute path of the object with `id` beneath the root, or "".
   std::string Find(const Id& id) const;
 
-  Env* base_;
   std::string root_dir_;
   // Guards the model: a tree copy's workers change the tree from several threads.
   std::mutex mu_;
@@ -151,4 +117,4 @@ class PowerCutEnv : public Env {
 
 }  // namespace persist
 
-#endif  // PERSIST_FSOPS_POWER_CUT_ENV_H_
+#endif  // PERSIST_FSOPS_TESTING_POWER_CUT_ENV_H_

@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "fsops/power_cut_env.h"
+#include "fsops/testing/power_cut_env.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -45,7 +45,7 @@ int MatchEntry(const char* path, const struct stat* st, int, struct FTW*) {
 }  // namespace
 
 PowerCutEnv::PowerCutEnv(Env* base, std::string root_dir)
-    : base_(base), root_dir_(std::move(root_dir)) {}
+    : EnvWrapper(base), root_dir_(std::move(root_dir)) {}
 
 PowerCutEnv::Id PowerCutEnv::IdOfFd(int fd) {
   struct stat st;
@@ -72,7 +72,7 @@ absl::StatusOr<int> PowerCutEnv::OpenAt(int dir_fd, const std::string& name, int
                                         const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   const bool creates = (flags & O_CREAT) && IdOf(dir_fd, name).ino == 0;
-  absl::StatusOr<int> fd = base_->OpenAt(dir_fd, name, flags, mode, path);
+  absl::StatusOr<int> fd = target()->OpenAt(dir_fd, name, flags, mode, path);
   if (fd.ok() && creates) {
     RecordCreate(dir_fd, path);
   }
@@ -82,7 +82,7 @@ absl::StatusOr<int> PowerCutEnv::OpenAt(int dir_fd, const std::string& name, int
 absl::Status PowerCutEnv::MkdirAt(int dir_fd, const std::string& name, mode_t mode,
                                   const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status status = base_->MkdirAt(dir_fd, name, mode, path);
+  absl::Status status = target()->MkdirAt(dir_fd, name, mode, path);
   if (status.ok()) {
     RecordCreate(dir_fd, path);
   }
@@ -92,7 +92,7 @@ absl::Status PowerCutEnv::MkdirAt(int dir_fd, const std::string& name, mode_t mo
 absl::Status PowerCutEnv::SymlinkAt(const std::string& target, int dir_fd, const std::string& name,
                                     const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status status = base_->SymlinkAt(target, dir_fd, name, path);
+  absl::Status status = EnvWrapper::SymlinkAt(target, dir_fd, name, path);
   if (status.ok()) {
     RecordCreate(dir_fd, path);
   }
@@ -104,7 +104,7 @@ absl::Status PowerCutEnv::RenameAt(int from_dir, const std::string& from_name, i
                                    const std::string& from_path, const std::string& to_path) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Status status =
-      base_->RenameAt(from_dir, from_name, to_dir, to_name, flags, from_path, to_path);
+      target()->RenameAt(from_dir, from_name, to_dir, to_name, flags, from_path, to_path);
   if (status.ok()) {
     Change change((flags & RENAME_EXCHANGE) ? Change::kExchange : Change::kRename);
     change.dir1 = IdOfFd(from_dir);
@@ -156,7 +156,7 @@ absl::Status PowerCutEnv::UnlinkAt(int dir_fd, const std::string& name, int flag
 
 absl::Status PowerCutEnv::Write(int fd, const char* buf, size_t n, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status status = base_->Write(fd, buf, n, path);
+  absl::Status status = target()->Write(fd, buf, n, path);
   Change change(Change::kData);
   change.object = IdOfFd(fd);
   changes_.push_back(change);
@@ -166,7 +166,7 @@ absl::Status PowerCutEnv::Write(int fd, const char* buf, size_t n, const std::st
 absl::StatusOr<size_t> PowerCutEnv::CopyFileRange(int in_fd, int out_fd, size_t n,
                                                   const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<size_t> done = base_->CopyFileRange(in_fd, out_fd, n, path);
+  absl::StatusOr<size_t> done = target()->CopyFileRange(in_fd, out_fd, n, path);
   Change change(Change::kData);
   change.object = IdOfFd(out_fd);
   changes_.push_back(change);
@@ -176,7 +176,7 @@ absl::StatusOr<size_t> PowerCutEnv::CopyFileRange(int in_fd, int out_fd, size_t 
 absl::Status PowerCutEnv::LinkAt(int from_dir, const std::string& from_name, int to_dir,
                                  const std::string& to_name, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status status = base_->LinkAt(from_dir, from_name, to_dir, to_name, path);
+  absl::Status status = target()->LinkAt(from_dir, from_name, to_dir, to_name, path);
   if (status.ok()) {
     RecordCreate(to_dir, path);
   }
@@ -185,7 +185,7 @@ absl::Status PowerCutEnv::LinkAt(int from_dir, const std::string& from_name, int
 
 absl::Status PowerCutEnv::CloneFile(int in_fd, int out_fd, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status status = base_->CloneFile(in_fd, out_fd, path);
+  absl::Status status = target()->CloneFile(in_fd, out_fd, path);
   Change change(Change::kData);
   change.object = IdOfFd(out_fd);
   changes_.push_back(change);
@@ -200,12 +200,12 @@ absl::Status PowerCutEnv::ChownAt(int dir_fd, const std::string& name, uid_t uid
   } else {
     RecordMeta(dir_fd, name, -1);
   }
-  return base_->ChownAt(dir_fd, name, uid, gid, path);
+  return target()->ChownAt(dir_fd, name, uid, gid, path);
 }
 
 absl::Status PowerCutEnv::Ftruncate(int fd, off_t length, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status status = base_->Ftruncate(fd, length, path);
+  absl::Status status = target()->Ftruncate(fd, length, path);
   Change change(Change::kData);
   change.object = IdOfFd(fd);
   changes_.push_back(change);
@@ -234,14 +234,14 @@ void PowerCutEnv::RecordMeta(int dir_fd, const std::string& name, int fd) {
 absl::Status PowerCutEnv::Fchmod(int fd, mode_t mode, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   RecordMeta(-1, "", fd);
-  return base_->Fchmod(fd, mode, path);
+  return target()->Fchmod(fd, mode, path);
 }
 
 absl::Status PowerCutEnv::FchmodAt(int dir_fd, const std::string& name, mode_t mode,
                                    const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   RecordMeta(dir_fd, name, -1);
-  return base_->FchmodAt(dir_fd, name, mode, path);
+  return target()->FchmodAt(dir_fd, name, mode, path);
 }
 
 absl::Status PowerCutEnv::UtimensAt(int dir_fd, const std::string& name,
@@ -252,12 +252,12 @@ absl::Status PowerCutEnv::UtimensAt(int dir_fd, const std::string& name,
   } else {
     RecordMeta(dir_fd, name, -1);
   }
-  return base_->UtimensAt(dir_fd, name, times, path);
+  return target()->UtimensAt(dir_fd, name, times, path);
 }
 
 absl::Status PowerCutEnv::Fsync(int fd, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status status = base_->Fsync(fd, path);
+  absl::Status status = target()->Fsync(fd, path);
   if (!status.ok()) return status;
   const Id id = IdOfFd(fd);
   for (Change& change : changes_) {
@@ -286,7 +286,7 @@ absl::Status PowerCutEnv::Fsync(int fd, const std::string& path) {
 
 absl::Status PowerCutEnv::Syncfs(int fd, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::Status status = base_->Syncfs(fd, path);
+  absl::Status status = target()->Syncfs(fd, path);
   if (!status.ok()) return status;
   for (Change& change : changes_) change.durable = true;
   return status;

@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "fsops/fault_env.h"
+#include "fsops/testing/fault_env.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,12 +57,12 @@ absl::Status FaultEnv::Mutation(Kind kind, const char* what, const std::string& 
 
 absl::StatusOr<int> FaultEnv::OpenRoot(const std::string& path) {
   PERSIST_ALIVE(path);
-  return base_->OpenRoot(path);
+  return target()->OpenRoot(path);
 }
 
 absl::StatusOr<int> FaultEnv::OpenBeneath(int root_fd, const std::string& rel, int flags) {
   PERSIST_ALIVE(rel);
-  return base_->OpenBeneath(root_fd, rel, flags);
+  return target()->OpenBeneath(root_fd, rel, flags);
 }
 
 absl::StatusOr<int> FaultEnv::OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode,
@@ -72,53 +72,53 @@ absl::StatusOr<int> FaultEnv::OpenAt(int dir_fd, const std::string& name, int fl
   } else {
     PERSIST_ALIVE(path);
   }
-  return base_->OpenAt(dir_fd, name, flags, mode, path);
+  return target()->OpenAt(dir_fd, name, flags, mode, path);
 }
 
 absl::Status FaultEnv::StatAt(int dir_fd, const std::string& name, struct stat* st,
                               const std::string& path) {
   PERSIST_ALIVE(path);
-  return base_->StatAt(dir_fd, name, st, path);
+  return target()->StatAt(dir_fd, name, st, path);
 }
 
 absl::StatusOr<std::string> FaultEnv::ReadLinkAt(int dir_fd, const std::string& name,
                                                  const std::string& path) {
   PERSIST_ALIVE(path);
-  return base_->ReadLinkAt(dir_fd, name, path);
+  return target()->ReadLinkAt(dir_fd, name, path);
 }
 
 absl::StatusOr<std::vector<DirEntry>> FaultEnv::ReadDir(int dir_fd, const std::string& path) {
   PERSIST_ALIVE(path);
-  return base_->ReadDir(dir_fd, path);
+  return target()->ReadDir(dir_fd, path);
 }
 
 absl::StatusOr<size_t> FaultEnv::Read(int fd, char* buf, size_t n, const std::string& path) {
   PERSIST_ALIVE(path);
-  return base_->Read(fd, buf, n, path);
+  return target()->Read(fd, buf, n, path);
 }
 
 absl::Status FaultEnv::StatFs(int fd, struct statfs* st, const std::string& path) {
   PERSIST_ALIVE(path);
-  absl::Status status = base_->StatFs(fd, st, path);
+  absl::Status status = target()->StatFs(fd, st, path);
   if (status.ok() && fake_fs_type_ != 0) st->f_type = fake_fs_type_;
   return status;
 }
 
 absl::Status FaultEnv::Flock(int fd, int operation, const std::string& path) {
   PERSIST_ALIVE(path);
-  return base_->Flock(fd, operation, path);
+  return target()->Flock(fd, operation, path);
 }
 
 absl::Status FaultEnv::MkdirAt(int dir_fd, const std::string& name, mode_t mode,
                                const std::string& path) {
   PERSIST_FAULT(Kind::kMkdir, "mkdir", path);
-  return base_->MkdirAt(dir_fd, name, mode, path);
+  return target()->MkdirAt(dir_fd, name, mode, path);
 }
 
 absl::Status FaultEnv::SymlinkAt(const std::string& target, int dir_fd, const std::string& name,
                                  const std::string& path) {
   PERSIST_FAULT(Kind::kSymlink, "symlink", path);
-  return base_->SymlinkAt(target, dir_fd, name, path);
+  return EnvWrapper::SymlinkAt(target, dir_fd, name, path);
 }
 
 absl::Status FaultEnv::RenameAt(int from_dir, const std::string& from_name, int to_dir,
@@ -128,89 +128,89 @@ absl::Status FaultEnv::RenameAt(int from_dir, const std::string& from_name, int 
   if (flags != 0 && (flags & refused_rename_flags_) == flags) {
     return ErrnoStatus(EINVAL, "rename", from_path + " -> " + to_path);
   }
-  return base_->RenameAt(from_dir, from_name, to_dir, to_name, flags, from_path, to_path);
+  return target()->RenameAt(from_dir, from_name, to_dir, to_name, flags, from_path, to_path);
 }
 
 absl::Status FaultEnv::UnlinkAt(int dir_fd, const std::string& name, int flags,
                                 const std::string& path) {
   PERSIST_FAULT(Kind::kUnlink, "unlink", path);
-  return base_->UnlinkAt(dir_fd, name, flags, path);
+  return target()->UnlinkAt(dir_fd, name, flags, path);
 }
 
 absl::Status FaultEnv::Write(int fd, const char* buf, size_t n, const std::string& path) {
   PERSIST_FAULT(Kind::kWrite, "write", path);
-  return base_->Write(fd, buf, n, path);
+  return target()->Write(fd, buf, n, path);
 }
 
 absl::StatusOr<size_t> FaultEnv::CopyFileRange(int in_fd, int out_fd, size_t n,
                                                const std::string& path) {
   PERSIST_FAULT(Kind::kCopyRange, "copy_file_range", path);
-  return base_->CopyFileRange(in_fd, out_fd, n, path);
+  return target()->CopyFileRange(in_fd, out_fd, n, path);
 }
 
 absl::Status FaultEnv::LinkAt(int from_dir, const std::string& from_name, int to_dir,
                               const std::string& to_name, const std::string& path) {
   PERSIST_FAULT(Kind::kLink, "link", path);
-  return base_->LinkAt(from_dir, from_name, to_dir, to_name, path);
+  return target()->LinkAt(from_dir, from_name, to_dir, to_name, path);
 }
 
 absl::Status FaultEnv::CloneFile(int in_fd, int out_fd, const std::string& path) {
   PERSIST_FAULT(Kind::kClone, "reflink", path);
-  return base_->CloneFile(in_fd, out_fd, path);
+  return target()->CloneFile(in_fd, out_fd, path);
 }
 
 absl::Status FaultEnv::ChownAt(int dir_fd, const std::string& name, uid_t uid, gid_t gid,
                                const std::string& path) {
   PERSIST_FAULT(Kind::kChown, "chown", path);
-  return base_->ChownAt(dir_fd, name, uid, gid, path);
+  return target()->ChownAt(dir_fd, name, uid, gid, path);
 }
 
 absl::Status FaultEnv::Ftruncate(int fd, off_t length, const std::string& path) {
   PERSIST_FAULT(Kind::kTruncate, "truncate", path);
-  return base_->Ftruncate(fd, length, path);
+  return target()->Ftruncate(fd, length, path);
 }
 
 absl::Status FaultEnv::Fallocate(int fd, int mode, off_t offset, off_t length,
                                  const std::string& path) {
   PERSIST_FAULT(Kind::kFallocate, "fallocate", path);
-  return base_->Fallocate(fd, mode, offset, length, path);
+  return target()->Fallocate(fd, mode, offset, length, path);
 }
 
 absl::Status FaultEnv::SetNoCow(int fd, const std::string& path) {
   PERSIST_FAULT(Kind::kSetFlags, "set flags", path);
-  return base_->SetNoCow(fd, path);
+  return target()->SetNoCow(fd, path);
 }
 
 absl::Status FaultEnv::Fchmod(int fd, mode_t mode, const std::string& path) {
   PERSIST_FAULT(Kind::kChmod, "chmod", path);
-  return base_->Fchmod(fd, mode, path);
+  return target()->Fchmod(fd, mode, path);
 }
 
 absl::Status FaultEnv::FchmodAt(int dir_fd, const std::string& name, mode_t mode,
                                 const std::string& path) {
   PERSIST_FAULT(Kind::kChmod, "chmod", path);
-  return base_->FchmodAt(dir_fd, name, mode, path);
+  return target()->FchmodAt(dir_fd, name, mode, path);
 }
 
 absl::Status FaultEnv::UtimensAt(int dir_fd, const std::string& name,
                                  const struct timespec times[2], const std::string& path) {
   PERSIST_FAULT(Kind::kUtimens, "set times of", path);
-  return base_->UtimensAt(dir_fd, name, times, path);
+  return target()->UtimensAt(dir_fd, name, times, path);
 }
 
 absl::Status FaultEnv::Fsync(int fd, const std::string& path) {
   PERSIST_FAULT(Kind::kFsync, "fsync", path);
-  return base_->Fsync(fd, path);
+  return target()->Fsync(fd, path);
 }
 
 absl::Status FaultEnv::Syncfs(int fd, const std::string& path) {
   PERSIST_FAULT(Kind::kSyncfs, "syncfs", path);
-  return base_->Syncfs(fd, path);
+  return target()->Syncfs(fd, path);
 }
 
 absl::Status FaultEnv::BeforeJournalWrite(const std::string& what) {
   PERSIST_FAULT(Kind::kJournal, "journal write", what);
-  return base_->BeforeJournalWrite(what);
+  return target()->BeforeJournalWrite(what);
 }
 
 }  // namespace persist

@@ -11,8 +11,8 @@
 // call N fail with the given errno, as a full disk or a failing fsync would,
 // and lets everything else through, so the engine's own undo can run.
 
-#ifndef PERSIST_FSOPS_FAULT_ENV_H_
-#define PERSIST_FSOPS_FAULT_ENV_H_
+#ifndef PERSIST_FSOPS_TESTING_FAULT_ENV_H_
+#define PERSIST_FSOPS_TESTING_FAULT_ENV_H_
 
 #include <atomic>
 #include <functional>
@@ -20,10 +20,11 @@
 #include <string>
 
 #include "fsops/env.h"
+#include "fsops/testing/env_wrapper.h"
 
 namespace persist {
 
-class FaultEnv : public Env {
+class FaultEnv : public EnvWrapper {
  public:
   // Which mutating calls count toward N; kAny counts them all.
   enum class Kind {
@@ -31,7 +32,7 @@ class FaultEnv : public Env {
     kChmod, kUtimens, kFsync, kSyncfs, kJournal, kLink, kClone, kChown, kFallocate, kSetFlags,
   };
 
-  explicit FaultEnv(Env* base) : base_(base) {}
+  explicit FaultEnv(Env* base) : EnvWrapper(base) {}
 
   // Crash at the entry of mutating call n (1-based). 0 disables.
   void CrashAt(int n) { crash_at_ = n; }
@@ -72,17 +73,18 @@ class FaultEnv : public Env {
     return injected_path_;
   }
 
+  // Every call that returns a status is overridden: reads fail once crashed,
+  // mutations count. Close and WriteBack, which cannot fail, are forwarded
+  // as they are.
   absl::StatusOr<int> OpenRoot(const std::string& path) override;
   absl::StatusOr<int> OpenBeneath(int root_fd, const std::string& rel, int flags) override;
   absl::StatusOr<int> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode,
                              const std::string& path) override;
-  void Close(int fd) override { base_->Close(fd); }
   absl::Status StatAt(int dir_fd, const std::string& name, struct stat* st,
                       const std::string& path) override;
   absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
                                          const std::string& path) override;
   absl::StatusOr<std::vector<DirEntry>> ReadDir(int dir_fd, const std::string& path) override;
-  void WriteBack(int fd) override { base_->WriteBack(fd); }
   absl::StatusOr<size_t> Read(int fd, char* buf, size_t n, const std::string& path) override;
   absl::Status StatFs(int fd, struct statfs* st, const std::string& path) override;
   absl::Status Flock(int fd, int operation, const std::string& path) override;
@@ -122,7 +124,6 @@ class FaultEnv : public Env {
   // Non-OK once crashed.
   absl::Status Alive(const std::string& path) const;
 
-  Env* base_;
   // Workers of a tree copy count their calls from several threads; which of
   // them is call N can differ from run to run, never how many calls there are.
   mutable std::mutex mu_;
@@ -143,4 +144,4 @@ class FaultEnv : public Env {
 
 }  // namespace persist
 
-#endif  // PERSIST_FSOPS_FAULT_ENV_H_
+#endif  // PERSIST_FSOPS_TESTING_FAULT_ENV_H_
