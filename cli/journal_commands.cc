@@ -11,7 +11,6 @@
 #include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
-#include "cli/plan_file.h"
 #include "cli/report.h"
 #include "fsops/path.h"
 #include "workflows/inspect.h"
@@ -51,10 +50,7 @@ absl::Status RunExec(const Args& args) {
   absl::StatusOr<bool> grouped = ParseIntentsGrouped(args.Get("intents", "grouped"));
   if (!grouped.ok()) return grouped.status();
   options.group_intents = *grouped;
-  absl::StatusOr<Plan> plan = ReadPlanFile(args.positional[0]);
-  if (!plan.ok()) return plan.status();
-  options.plan = *std::move(plan);
-  options.plan_name = args.positional[0];
+  options.plan_file = args.positional[0];
   absl::StatusOr<Run> run = ExecPlan(options);
   if (!run.ok()) return run.status();
   if (args.Has("json")) {

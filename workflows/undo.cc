@@ -9,6 +9,7 @@
 #include "fsops/trash.h"
 #include "journal/recovery.h"
 #include "journal/transaction.h"
+#include "workflows/plan_file.h"
 #include "workflows/site_session.h"
 
 namespace persist {
@@ -67,13 +68,15 @@ absl::StatusOr<RecoverResult> RecoverSite(const SiteRequest& request, TrashMode 
 }
 
 absl::StatusOr<Run> ExecPlan(const ExecOptions& options) {
+  absl::StatusOr<Plan> plan = ReadPlanFile(options.plan_file);
+  if (!plan.ok()) return plan.status();
   // Ops whose paths are malformed are refused before the site is opened
   // (and its .persist/ created), as ExecutePlan would refuse them.
-  for (int i = 0; i < options.plan.op_size(); ++i) {
-    absl::Status valid = ValidateOp(options.plan.op(i));
+  for (int i = 0; i < plan->op_size(); ++i) {
+    absl::Status valid = ValidateOp(plan->op(i));
     if (!valid.ok()) {
       return WithErrorKind(
-          WithPath(Annotate(valid, absl::StrCat(options.plan_name, ": op ", i + 1)), options.plan_name),
+          WithPath(Annotate(valid, absl::StrCat(options.plan_file, ": op ", i + 1)), options.plan_file),
           ErrorKind::kUsage);
     }
   }
@@ -83,7 +86,7 @@ absl::StatusOr<Run> ExecPlan(const ExecOptions& options) {
   run_options.kind = "exec";
   run_options.group_intents = options.group_intents;
   // An explicit plan writes the history itself if it wants a line.
-  return (*session)->Execute(options.plan, run_options, /*what=*/"");
+  return (*session)->Execute(*plan, run_options, /*what=*/"");
 }
 
 }  // namespace persist

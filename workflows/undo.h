@@ -53,12 +53,12 @@ absl::StatusOr<RecoverResult> RecoverSite(const SiteRequest& site, TrashMode tra
 
 struct ExecOptions {
   SiteRequest site;
-  Plan plan;
-  std::string plan_name;  // the file it was read from, for errors
+  std::string plan_file;  // a persist.Plan in protobuf text format
   bool group_intents = true;
 };
 
-// kUsage for a plan with a malformed op, before the site is opened.
+// kUsage for a plan file that does not read or parse, or holds a malformed
+// op: refused before the site is opened.
 absl::StatusOr<Run> ExecPlan(const ExecOptions& options);
 
 }  // namespace persist

@@ -1,6 +1,6 @@
 // Copyright persist authors.
 
-#include "cli/plan_file.h"
+#include "workflows/plan_file.h"
 
 #include <errno.h>
 

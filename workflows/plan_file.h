@@ -2,8 +2,8 @@
 //
 // plan_file: reading a persist.Plan from a file in protobuf text format.
 
-#ifndef PERSIST_CLI_PLAN_FILE_H_
-#define PERSIST_CLI_PLAN_FILE_H_
+#ifndef PERSIST_WORKFLOWS_PLAN_FILE_H_
+#define PERSIST_WORKFLOWS_PLAN_FILE_H_
 
 #include <string>
 
@@ -21,4 +21,4 @@ absl::StatusOr<Plan> ReadPlanFile(const std::string& path);
 
 }  // namespace persist
 
-#endif  // PERSIST_CLI_PLAN_FILE_H_
+#endif  // PERSIST_WORKFLOWS_PLAN_FILE_H_
