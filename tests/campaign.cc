@@ -4,7 +4,7 @@
 
 #include <stdlib.h>
 
-#include "cli/plan_file.h"
+#include "workflows/plan_file.h"
 #include "journal/recovery.h"
 #include "journal/transaction.h"
 #include "spdlog/spdlog.h"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cli/plan_file.h"
+#include "workflows/plan_file.h"
 #include "fsops/env.h"
 #include "fsops/ops.h"
 #include "fsops/path.h"
