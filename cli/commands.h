@@ -1,8 +1,9 @@
 // Copyright persist authors.
 //
 // commands: one function per subcommand of the persist binary. Each takes
-// its parsed arguments, prints results on stdout, and returns a Status whose
-// exit code (journal/exit_code.h) main() reports.
+// its parsed arguments, calls one workflow, prints its result on stdout, and
+// returns a Status whose error kind main() reports as an exit code
+// (exit_code.h).
 
 #ifndef PERSIST_CLI_COMMANDS_H_
 #define PERSIST_CLI_COMMANDS_H_

@@ -8,32 +8,29 @@
 set -euo pipefail
 
 failed=0
-reached=$(grep -v '^$' "$1" || true)
-if [[ -n "$reached" ]]; then
-  echo "FAIL: cli/ depends on these targets below workflows/; call a workflow instead:"
-  sed 's/^/  /' <<<"$reached"
-  failed=1
-else
-  echo "ok: cli/ depends on nothing in journal/ or fsops/ but the pure string helpers"
-fi
 
-reached=$(grep -v '^$' "$2" || true)
-if [[ -n "$reached" ]]; then
-  echo "FAIL: planner/ depends on the journal; hand the planner data from the workflow instead:"
-  sed 's/^/  /' <<<"$reached"
-  failed=1
-else
-  echo "ok: planner/ depends on nothing in journal/"
-fi
+# expect_none WHAT_IS_FINE WHAT_IS_WRONG LIST: says which holds, by LIST's
+# lines (none: fine).
+expect_none() {
+  local list
+  list=$(grep -v '^$' <<<"$3" || true)
+  if [[ -z "$list" ]]; then
+    echo "ok: $1"
+  else
+    echo "FAIL: $2:"
+    sed 's/^/  /' <<<"$list"
+    failed=1
+  fi
+}
+
+expect_none "cli/ depends on nothing in journal/ or fsops/ but the pure string helpers" \
+  "cli/ depends on these targets below workflows/; call a workflow instead" "$(cat "$1")"
+expect_none "planner/ depends on nothing in journal/" \
+  "planner/ depends on the journal; hand the planner data from the workflow instead" "$(cat "$2")"
 
 sources=$(find -L . -path '*workflows/*.cc' | sort)
 [[ -n "$sources" ]] || { echo "FAIL: the workflows' sources are not in the test's runfiles"; exit 1; }
-openers=$(grep -l 'Site::OpenForWriting' $sources | grep -v '/site_session\.cc$' || true)
-if [[ -n "$openers" ]]; then
-  echo "FAIL: these workflows open a site for writing without the site session:"
-  sed 's/^/  /' <<<"$openers"
-  failed=1
-else
-  echo "ok: only workflows/site_session.cc opens a site for writing"
-fi
+expect_none "only workflows/site_session.cc opens a site for writing" \
+  "these workflows open a site for writing without the site session" \
+  "$(grep -l 'Site::OpenForWriting' $sources | grep -v '/site_session\.cc$' || true)"
 exit "$failed"

@@ -20,7 +20,7 @@
 //     where missing (never overwritten).
 //  5. Releases beyond `keep` (oldest first, never the live one) are removed
 //     to the stash. (shared/.deployment-history gets its line from the
-//     command once the run ends: cli/history.h.)
+//     command once the run ends: workflows/history.h.)
 // The planner reads the site and SRC and never writes.
 
 #ifndef PERSIST_PLANNER_DEPLOY_PLANNER_H_
