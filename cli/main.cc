@@ -23,6 +23,7 @@
 #include "cli/command_table.h"
 #include "cli/exit_code.h"
 #include "cli/flags.h"
+#include "cli/next_step.h"
 #include "cli/report.h"
 #include "cli/version.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -125,7 +126,7 @@ absl::Status RunCommand(const std::string& name, const Command& command,
   const bool ran = status.ok();
   if (ran) {
     if (args->Has("quiet")) spdlog::set_level(spdlog::level::warn);
-    status = command.run(*args);
+    status = SayNextStep(command.run(*args), args->Get("root", "."));
   }
   if (!status.ok() && !status.message().empty()) {
     std::cerr << "persist: error: " << status.message() << "\n";

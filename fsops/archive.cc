@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/next_step.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
@@ -212,8 +213,7 @@ class Extractor {
     }
     if (!root_.valid()) {
       return Refuse(
-          absl::StrCat("holds nothing under ", top_, "/ (", members_, " member(s) elsewhere)"),
-          "give an archive that persist backup wrote");
+          absl::StrCat("holds nothing under ", top_, "/ (", members_, " member(s) elsewhere)"), "");
     }
     return FixDirectories();
   }
@@ -225,14 +225,20 @@ class Extractor {
   // foreign file, or the Env failed to read it.
   absl::Status Unreadable(const std::string& where) {
     if (!source_->error.ok()) return source_->error;
-    return absl::InvalidArgumentError(absl::StrCat(
-        PrintablePath(source_->path), " is not a tar archive persist can read (", ArchiveText(a_),
-        ", ", where, "); give a file that persist backup wrote, whole"));
+    return WithNextStep(absl::InvalidArgumentError(absl::StrCat(
+                            PrintablePath(source_->path), " is not a tar archive persist can read (",
+                            ArchiveText(a_), ", ", where, ")")),
+                        NextStep::kGiveABackup);
   }
 
-  absl::Status Refuse(const std::string& what, const std::string& next) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the archive ", PrintablePath(source_->path), " ", what, "; ", next));
+  // An archive persist backup did not write: `what` it holds, and `why`
+  // that is refused ("" when `what` says it); the next step is to give one
+  // it wrote.
+  absl::Status Refuse(const std::string& what, const std::string& why) {
+    return WithNextStep(absl::InvalidArgumentError(absl::StrCat(
+                            "the archive ", PrintablePath(source_->path), " ", what,
+                            why.empty() ? "" : "; " + why)),
+                        NextStep::kGiveABackup);
   }
 
   // The member's path relative to `top` ("" for `top` itself).
@@ -258,12 +264,12 @@ class Extractor {
     if (!valid.ok()) {
       return Refuse(absl::StrCat("holds the member ", PrintablePath(name),
                                  ", which persist refuses (", valid.message(), ")"),
-                    "use an archive that persist backup wrote");
+                    "");
     }
     if (name == top_) return std::string();
     if (!absl::StartsWith(name, top_ + "/")) {
       return Refuse(absl::StrCat("holds ", PrintablePath(name), ", outside ", top_, "/"),
-                    "persist restores only " + top_ + "/ (persist backup writes nothing else)");
+                    "persist restores only " + top_ + "/");
     }
     return name.substr(top_.size() + 1);
   }
@@ -327,18 +333,16 @@ class Extractor {
     const std::string member = JoinPath(top_, *rel);
     if (!seen_.insert(*rel).second) {
       return Refuse(absl::StrCat("holds ", PrintablePath(member), " twice"),
-                    "persist will not guess which one to keep: use an archive that persist backup "
-                    "wrote");
+                    "persist will not guess which one to keep");
     }
     const mode_t type = archive_entry_filetype(e);
     if (archive_entry_hardlink(e) != nullptr) {
       return Refuse(
           absl::StrCat("holds ", PrintablePath(member), " as a hard link"),
-          "persist restores files, directories and symlinks, as persist backup writes them");
+          "persist restores files, directories and symlinks");
     }
     if (rel->empty() && type != AE_IFDIR) {
-      return Refuse(absl::StrCat("holds ", top_, " as something other than a directory"),
-                    "give an archive that persist backup wrote");
+      return Refuse(absl::StrCat("holds ", top_, " as something other than a directory"), "");
     }
     absl::Status status = MakeRoot();
     if (!status.ok()) return status;
@@ -372,7 +376,7 @@ class Extractor {
     auto [parent, leaf] = SplitParent(*rel);
     if (dirs_.count(*rel) != 0) {
       return Refuse(absl::StrCat("holds ", PrintablePath(member), " both as a directory and not"),
-                    "use an archive that persist backup wrote");
+                    "");
     }
     absl::StatusOr<int> dir = OpenDir(parent, member);
     if (!dir.ok()) return dir.status();
@@ -505,9 +509,11 @@ absl::StatusOr<ArchiveCounts> ExtractArchive(Env* env, int in_fd, const std::str
   archive_read_support_filter_zstd(a.get());
   if (archive_read_open(a.get(), &source, nullptr, ReadFromSource, nullptr) != ARCHIVE_OK) {
     if (!source.error.ok()) return source.error;
-    return absl::InvalidArgumentError(
-        absl::StrCat(PrintablePath(in_path), " is not a tar archive persist can read (",
-                     ArchiveText(a.get()), "); give a file that persist backup wrote"));
+    return WithNextStep(
+        absl::InvalidArgumentError(absl::StrCat(PrintablePath(in_path),
+                                                " is not a tar archive persist can read (",
+                                                ArchiveText(a.get()), ")")),
+        NextStep::kGiveABackup);
   }
   Extractor extractor(env, a.get(), &source, top, into);
   absl::Status status = extractor.Run();

@@ -458,7 +458,7 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
       if (mode == DEDUPE_REFLINK) {
         return Annotate(cloned, "the filesystem holding " + PrintablePath(file.to_path) +
                                     " cannot share blocks between files (reflink): deploy "
-                                    "with --dedupe hardlink, auto or off");
+                                    "hard-linking, copying, or reflinking where it can");
       }
       clone_unsupported_ = true;
       clone_probed_ = true;

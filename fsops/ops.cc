@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/next_step.h"
 #include "fsops/digest.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
@@ -207,11 +208,14 @@ bool IsStaged(const OpContext& ctx, const PathState& state) {
 // Recovery refuses to guess when neither side of a journaled swap is the
 // object the run staged: the site was copied (new inodes) or changed by hand.
 absl::Status Unrecognised(const OpContext& ctx, const std::string& a, const std::string& b) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "cannot tell which of ", PrintablePath(a), " and ", PrintablePath(b), " run ", ctx.run_id,
-      " put in place: neither is the object it staged (was the site copied, or changed by "
-      "hand?); persist will not guess: compare them, keep the right one at ",
-      PrintablePath(b), ", remove the other, then run persist recover again"));
+  return WithNextStep(
+      absl::FailedPreconditionError(absl::StrCat(
+          "cannot tell which of ", PrintablePath(a), " and ", PrintablePath(b), " run ",
+          ctx.run_id,
+          " put in place: neither is the object it staged (was the site copied, or changed by "
+          "hand?); persist will not guess: compare them, keep the right one at ",
+          PrintablePath(b), " and remove the other")),
+      NextStep::kRecoverAgain);
 }
 
 // ---- Placing new objects ----
@@ -305,8 +309,9 @@ absl::Status UndoPlace(const OpContext& ctx, const std::string& dest, bool displ
   absl::StatusOr<Loc> loc = Locate(*ctx.root, dest);
   if (!loc.ok()) {
     if (absl::IsNotFound(loc.status()) && !old->has_value()) return absl::OkStatus();
-    return Annotate(loc.status(), "cannot put back " + PrintablePath(dest) +
-                                      " (restore its directory, then run persist recover again)");
+    return WithNextStep(
+        Annotate(loc.status(), "cannot put back " + PrintablePath(dest) + " (restore its directory)"),
+        NextStep::kRecoverAgain);
   }
   const Entry staged = loc->sibling(TempName(ctx));
   absl::StatusOr<PathState> staged_state = Stat(env, staged);
@@ -559,8 +564,9 @@ absl::Status UndoRemove(const RemoveOp& op, const OpContext& ctx, std::vector<st
   if (!old->has_value()) return absl::OkStatus();
   absl::StatusOr<Loc> loc = Locate(*ctx.root, op.path());
   if (!loc.ok()) {
-    return Annotate(loc.status(), "cannot put back " + PrintablePath(op.path()) +
-                                      " (restore its directory, then run persist recover again)");
+    return WithNextStep(Annotate(loc.status(), "cannot put back " + PrintablePath(op.path()) +
+                                                    " (restore its directory)"),
+                        NextStep::kRecoverAgain);
   }
   absl::StatusOr<PathState> now = Stat(env, loc->entry());
   if (!now.ok()) return now.status();

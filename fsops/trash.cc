@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/next_step.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
@@ -74,8 +75,9 @@ absl::StatusOr<TrashReport> EmptyLocked(const Root& root, int trash_fd, TrashRep
     report.files += stats.files;
     report.bytes += stats.bytes;
     if (!status.ok()) {
-      return Annotate(status, absl::StrCat("cannot empty ", root.dir(), "/", kTrashDir,
-                                           " (fix the cause, then run persist empty-trash)"));
+      return WithNextStep(
+          Annotate(status, absl::StrCat("cannot empty ", root.dir(), "/", kTrashDir, " (fix the cause)")),
+          NextStep::kEmptyTrash, root.dir());
     }
     ++report.entries;
   }

@@ -9,6 +9,7 @@
 #include "fsops/stash_layout.h"
 #include "fsops/tree.h"
 #include "base/error_kind.h"
+#include "base/next_step.h"
 #include "journal/op_context.h"
 #include "journal/run_info.h"
 #include "spdlog/spdlog.h"
@@ -122,9 +123,9 @@ absl::StatusOr<std::optional<Run>> Recover(Site& site) {
   absl::Status status = ReverseRun(site, run, was_applying ? "recover" : run.undo_reason(),
                                    run.undo_reason().rfind("failed", 0) == 0 ? RUN_FAILED : RUN_UNDONE);
   if (!status.ok()) {
-    return Annotate(status, absl::StrCat("recovery of run ", run.id(),
-                                         " stopped; fix the cause, then run persist recover again "
-                                         "(it resumes where it stopped)"));
+    return WithNextStep(
+        Annotate(status, absl::StrCat("recovery of run ", run.id(), " stopped; fix the cause")),
+        NextStep::kRecoverAgain, site.root().dir());
   }
   return std::optional<Run>(run);
 }
@@ -143,20 +144,22 @@ absl::StatusOr<Run> RunToUndo(const Site& site, const std::string& run_id) {
     }
   }
   if (latest == nullptr) {
-    return WithErrorKind(absl::FailedPreconditionError(
-                            "there is no completed run left to undo; persist log lists the runs"),
-                        ErrorKind::kUsage);
+    return WithErrorKind(WithNextStep(absl::FailedPreconditionError(
+                                          "there is no completed run left to undo"),
+                                      NextStep::kListRuns, site.root().dir()),
+                         ErrorKind::kUsage);
   }
   const Run& last = runs->back();
   if (run_id.empty() && last.state() == RUN_FAILED) {
     return WithErrorKind(
-        absl::FailedPreconditionError(absl::StrCat(
-            "the latest run, ", last.id(), " (", last.kind(),
-            last.release().empty() ? "" : " of release " + last.release(),
-            "), failed and was undone already; persist undo now would undo the run before it, ",
-            latest->id(), " (", latest->kind(),
-            latest->release().empty() ? "" : " of release " + latest->release(),
-            "): if that is what you mean, name it: persist undo ", latest->id())),
+        WithNextStep(absl::FailedPreconditionError(absl::StrCat(
+                         "the latest run, ", last.id(), " (", last.kind(),
+                         last.release().empty() ? "" : " of release " + last.release(),
+                         "), failed and was undone already; an undo now would undo the run "
+                         "before it, ",
+                         latest->id(), " (", latest->kind(),
+                         latest->release().empty() ? "" : " of release " + latest->release(), ")")),
+                     NextStep::kNameTheRun, site.root().dir(), latest->id()),
         ErrorKind::kUsage);
   }
   if (!run_id.empty() && run_id != latest->id()) {
@@ -185,9 +188,9 @@ absl::StatusOr<Run> UndoLatest(Site& site, const std::string& run_id) {
   Run run = *latest;
   absl::Status status = ReverseRun(site, run, "undo", RUN_UNDONE);
   if (!status.ok()) {
-    return Annotate(status, absl::StrCat("undo of run ", run.id(),
-                                         " stopped; fix the cause, then run persist recover to "
-                                         "finish it"));
+    return WithNextStep(
+        Annotate(status, absl::StrCat("undo of run ", run.id(), " stopped; fix the cause")),
+        NextStep::kRecoverAgain, site.root().dir());
   }
   return run;
 }

@@ -18,6 +18,7 @@
 #include "fsops/path.h"
 #include "fsops/stash_layout.h"
 #include "base/error_kind.h"
+#include "base/next_step.h"
 #include "journal/run_info.h"
 
 namespace persist {
@@ -28,9 +29,9 @@ constexpr mode_t kStateMode = 0700;
 absl::StatusOr<std::unique_ptr<Root>> OpenRootDir(Env* env, const std::string& root_dir) {
   absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(env, root_dir);
   if (!root.ok()) {
-    return WithErrorKind(Annotate(root.status(), "cannot open the site (give an existing directory "
-                                                "with --root)"),
-                        ErrorKind::kUsage);
+    return WithErrorKind(WithNextStep(Annotate(root.status(), "cannot open the site"),
+                                      NextStep::kGiveTheSite),
+                         ErrorKind::kUsage);
   }
   return root;
 }
@@ -194,11 +195,12 @@ absl::StatusOr<std::unique_ptr<Site>> Site::OpenForReading(Env* env, const std::
   absl::StatusOr<bool> has_journal = HasJournal(**root);
   if (!has_journal.ok()) return has_journal.status();
   if (!*has_journal) {
-    return WithErrorKind(absl::FailedPreconditionError(absl::StrCat(
-                            "no journal at ", root_dir,
-                            "/.persist/journal: persist has not run on this site yet "
-                            "(check --root)")),
-                        ErrorKind::kUsage);
+    return WithErrorKind(WithNextStep(absl::FailedPreconditionError(absl::StrCat(
+                                          "no journal at ", root_dir,
+                                          "/.persist/journal: persist has not run on this site "
+                                          "yet")),
+                                      NextStep::kGiveTheSite),
+                         ErrorKind::kUsage);
   }
   absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(env, **root, Store::Access::kReadOnly);
   if (!store.ok()) return store.status();
@@ -241,8 +243,7 @@ absl::Status NameFilesystemCause(const Root& root, const absl::Status& status) {
                          " (quota -s): free some of it, then run the command again");
   } else if (err == EROFS) {
     cause = absl::StrCat(root.dir(), " is on a read-only filesystem: remount it read-write to "
-                         "deploy, undo or recover (persist log, show, diff and verify work on "
-                         "it as it is)");
+                         "change the site (reading its journal and verifying it work as it is)");
   } else {
     return status;
   }
@@ -282,10 +283,11 @@ bool Site::LockIsHeld() const {
 
 absl::Status Site::NeedsRecovery(const Run& run) const {
   return WithErrorKind(
-      absl::FailedPreconditionError(absl::StrCat(
-          "run ", run.id(), " (", run.kind(), ", pid ", run.pid(), " on ", run.host(), ") was ",
-          run.state() == RUN_UNDOING ? "interrupted while being undone" : "interrupted",
-          "; run `persist recover --root ", root_->dir(), "` to undo it exactly, then try again")),
+      WithNextStep(absl::FailedPreconditionError(absl::StrCat(
+                       "run ", run.id(), " (", run.kind(), ", pid ", run.pid(), " on ", run.host(),
+                       ") was ",
+                       run.state() == RUN_UNDOING ? "interrupted while being undone" : "interrupted")),
+                   NextStep::kRecover, root_->dir()),
       ErrorKind::kNeedsRecovery);
 }
 

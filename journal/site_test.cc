@@ -14,6 +14,7 @@
 #include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "base/error_kind.h"
+#include "base/next_step.h"
 #include "journal/run_info.h"
 #include "journal/store.h"
 #include "proto/journal.pb.h"
@@ -383,7 +384,8 @@ TEST(SiteTest, FindInterruptedFindsARunLeftApplyingOrUndoing) {
     EXPECT_TRUE(Contains(refusal.message(), "r2")) << refusal;
     EXPECT_TRUE(Contains(refusal.message(), "4242")) << refusal;
     EXPECT_TRUE(Contains(refusal.message(), "web-1")) << refusal;
-    EXPECT_TRUE(Contains(refusal.message(), "persist recover")) << refusal;
+    EXPECT_EQ(NextStepOf(refusal).step, NextStep::kRecover) << refusal;
+    EXPECT_EQ(NextStepOf(refusal).site_dir, (*site)->root().dir()) << refusal;
   }
 }
 

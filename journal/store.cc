@@ -11,10 +11,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/error_kind.h"
+#include "base/next_step.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/root.h"
-#include "base/error_kind.h"
 #include "journal/record_codec.h"
 #include "journal/record_wire.h"
 
@@ -22,8 +23,12 @@ namespace persist {
 namespace {
 
 constexpr char kDamaged[] =
-    "the journal is damaged: move it aside (mv .persist/journal .persist/journal.damaged) and "
-    "inspect the site with persist verify";
+    "the journal is damaged: move it aside (mv .persist/journal .persist/journal.damaged)";
+
+// `what` is wrong with the journal: it is damaged, and the site wants a look.
+absl::Status Damaged(const std::string& what) {
+  return WithNextStep(absl::DataLossError(absl::StrCat(what, "; ", kDamaged)), NextStep::kVerify);
+}
 
 constexpr size_t kMapSize = size_t{4} << 30;  // address space, not disk: files grow as needed
 
@@ -33,18 +38,21 @@ constexpr off_t kJournalSlack = off_t{4} << 20;
 
 absl::Status LmdbError(int rc, absl::string_view what, absl::string_view dir) {
   absl::string_view next = "check the disk and the journal's permissions";
-  if (rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
+  const bool damaged = rc == MDB_CORRUPTED || rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH;
+  if (damaged) {
     next = kDamaged;
   } else if (rc == MDB_MAP_FULL) {
     next = "the journal is full: prune old releases";
   } else if (rc == ENOSPC || rc == EDQUOT) {
     next = "the filesystem holding the journal is full (df -h, df -i): free space on it, then run "
-           "the command again (persist recover first, if a run was left interrupted)";
+           "the command again";
   } else if (rc == EROFS) {
     next = "the journal is on a read-only filesystem: remount it read-write to change the site "
-           "(persist log, show, diff and verify work as it is)";
+           "(reading the journal works as it is)";
   }
-  return absl::DataLossError(absl::StrCat(what, " ", dir, "/data.mdb: ", mdb_strerror(rc), "; ", next));
+  absl::Status status =
+      absl::DataLossError(absl::StrCat(what, " ", dir, "/data.mdb: ", mdb_strerror(rc), "; ", next));
+  return damaged ? WithNextStep(status, NextStep::kVerify) : status;
 }
 
 struct FsName {
@@ -65,8 +73,7 @@ absl::string_view Bytes(const MDB_val& val) {
 
 // A record that failed to decode, named by where it is.
 absl::Status InRecord(const absl::Status& decoded, absl::string_view what, absl::string_view dir) {
-  return absl::DataLossError(
-      absl::StrCat(what, " in ", dir, "/data.mdb is garbled: ", decoded.message(), "; ", kDamaged));
+  return Damaged(absl::StrCat(what, " in ", dir, "/data.mdb is garbled: ", decoded.message()));
 }
 
 // The size of `name` in the journal directory; -1 when it does not exist.
@@ -89,17 +96,18 @@ absl::Status CheckBeforeOpen(Env* env, int dir_fd, const std::string& dir, bool 
   if (!data.ok()) return data.status();
   if (*data > 0 || !used) return absl::OkStatus();
   if (*data == 0) {
-    return absl::DataLossError(absl::StrCat("the journal ", dir, "/data.mdb is empty (0 bytes): it was "
-                                            "truncated; ", kDamaged));
+    return Damaged(absl::StrCat("the journal ", dir, "/data.mdb is empty (0 bytes): it was truncated"));
   }
   absl::StatusOr<int64_t> lock = FileSize(env, dir_fd, dir, "lock.mdb");
   if (!lock.ok()) return lock.status();
   if (*lock < 0) return absl::OkStatus();  // moved aside: a new journal
-  return absl::DataLossError(absl::StrCat(
-      "the journal ", dir, "/data.mdb is missing (", dir, "/lock.mdb shows there was one): put it "
-      "back from a backup; or check the site with persist verify and move the journal aside "
-      "(mv .persist/journal .persist/journal.missing) to start a new one, knowing that the runs "
-      "it recorded can no longer be recovered or undone"));
+  return WithNextStep(
+      absl::DataLossError(absl::StrCat(
+          "the journal ", dir, "/data.mdb is missing (", dir, "/lock.mdb shows there was one): put "
+          "it back from a backup; or move the journal aside (mv .persist/journal "
+          ".persist/journal.missing) to start a new one, knowing that the runs it recorded can no "
+          "longer be recovered or undone")),
+      NextStep::kVerify);
 }
 
 // LMDB maps data.mdb and reads its pages in place: a page beyond the end of a
@@ -115,9 +123,8 @@ absl::Status CheckAfterOpen(Env* env, MDB_env* mdb, int dir_fd, const std::strin
   if (!size.ok()) return size.status();
   const uint64_t needed = (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
   if (*size >= 0 && static_cast<uint64_t>(*size) >= needed) return absl::OkStatus();
-  return absl::DataLossError(absl::StrCat("the journal ", dir, "/data.mdb is truncated: it holds ",
-                                          *size, " bytes, but its pages reach ", needed, "; ",
-                                          kDamaged));
+  return Damaged(absl::StrCat("the journal ", dir, "/data.mdb is truncated: it holds ", *size,
+                              " bytes, but its pages reach ", needed));
 }
 
 // On btrfs, LMDB's files must not be copy-on-write: lock.mdb is written
@@ -360,8 +367,8 @@ absl::Status Store::PutOp(const OpRecord& op) {
 
 absl::StatusOr<Run> Store::GetRun(const std::string& id) const {
   if (handles_->runs == kNoTable) {
-    return absl::NotFoundError(absl::StrCat("no run ", PrintablePath(id),
-                                            " in the journal; persist log lists the runs"));
+    return WithNextStep(absl::NotFoundError(absl::StrCat("no run ", PrintablePath(id), " in the journal")),
+                        NextStep::kListRuns);
   }
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(handles_->env, nullptr, MDB_RDONLY, &txn);
@@ -373,8 +380,8 @@ absl::StatusOr<Run> Store::GetRun(const std::string& id) const {
   if (rc == 0) run = DecodeRun(Bytes(v));
   mdb_txn_abort(txn);
   if (rc == MDB_NOTFOUND) {
-    return absl::NotFoundError(absl::StrCat("no run ", PrintablePath(id),
-                                            " in the journal; persist log lists the runs"));
+    return WithNextStep(absl::NotFoundError(absl::StrCat("no run ", PrintablePath(id), " in the journal")),
+                        NextStep::kListRuns);
   }
   if (rc != 0) return LmdbError(rc, "read journal", dir_);
   if (!run.ok()) return InRecord(run.status(), absl::StrCat("run ", PrintablePath(id)), dir_);

@@ -18,6 +18,7 @@
 #include "fsops/stash_layout.h"
 #include "fsops/trash.h"
 #include "base/error_kind.h"
+#include "base/next_step.h"
 #include "base/time_id.h"
 #include "journal/manifest_stream.h"
 #include "journal/op_context.h"
@@ -313,10 +314,10 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   absl::Status undone = ReverseRun(site, run, absl::StrCat("failed: ", status.message()), RUN_FAILED);
   if (!undone.ok()) {
     return WithErrorKind(
-        absl::Status(status.code(),
-                     absl::StrCat("run ", run.id(), " failed: ", status.message(),
-                                  "; undoing it failed too: ", undone.message(),
-                                  "; fix the cause, then run persist recover")),
+        WithNextStep(absl::Status(status.code(), absl::StrCat("run ", run.id(), " failed: ",
+                                                              status.message(), "; undoing it failed too: ",
+                                                              undone.message(), "; fix the cause")),
+                     NextStep::kRecoverAgain, site.root().dir()),
         ErrorKind::kFailed);
   }
   return WithErrorKind(

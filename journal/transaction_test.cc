@@ -25,6 +25,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "base/error_kind.h"
+#include "base/next_step.h"
 #include "journal/recovery.h"
 #include "journal/site.h"
 #include "journal/store.h"
@@ -420,7 +421,7 @@ TEST_F(TransactionTest, AnInterruptedRunBlocksEveryChangeUntilRecovered) {
   ASSERT_FALSE(blocked.ok());
   EXPECT_EQ(ErrorKindOf(blocked.status()), ErrorKind::kNeedsRecovery) << blocked.status();
   EXPECT_TRUE(Contains(blocked.status().message(), runs[0].id())) << blocked.status();
-  EXPECT_TRUE(Contains(blocked.status().message(), "persist recover")) << blocked.status();
+  EXPECT_EQ(NextStepOf(blocked.status()).step, NextStep::kRecover) << blocked.status();
   EXPECT_FALSE(PathExists(dir_.Sub("shared/x")));
   absl::StatusOr<Run> undo = UndoLatest(*site, "");
   EXPECT_EQ(ErrorKindOf(undo.status()), ErrorKind::kNeedsRecovery) << undo.status();

@@ -41,7 +41,9 @@ check "the failing deploy exits 1 (got $rc)" test "$rc" -eq 1 || show_file d2.er
 run_persist typo undo --root site
 check "undo right after it is refused with exit 2 (got $rc)" test "$rc" -eq 2 || show_file typo.err
 check "the refusal names the failed run and the one it would undo" \
-  grep -q "failed and was undone already; persist undo now would undo the run before it, $first" typo.err
+  grep -q "failed and was undone already; an undo now would undo the run before it, $first" typo.err
+check "the refusal gives the undo to type for the run before it" \
+  has typo.err "name it: \`persist undo $first --root site\`"
 snapshot site after-typo.snap
 check "the refused undo changes nothing" same_snapshot before-failed.snap after-typo.snap
 
