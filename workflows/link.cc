@@ -2,15 +2,15 @@
 
 #include "workflows/link.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
 #include "fsops/env.h"
+#include "fsops/errno_status.h"
 #include "fsops/path.h"
+#include "fsops/real_path.h"
 #include "fsops/root.h"
 #include "planner/classifier.h"
 #include "planner/deploy_planner.h"
@@ -21,25 +21,6 @@ namespace {
 
 absl::Status Usage(const std::string& message) {
   return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
-}
-
-// The absolute form of a directory that may not exist yet (its parent must).
-absl::StatusOr<std::string> AbsoluteMaybeMissing(const std::string& path) {
-  char* resolved = realpath(path.c_str(), nullptr);
-  if (resolved != nullptr) {
-    std::string out = resolved;
-    free(resolved);
-    return out;
-  }
-  auto [parent, name] = SplitParent(path);
-  char* parent_resolved = realpath(parent.empty() ? "." : parent.c_str(), nullptr);
-  if (parent_resolved == nullptr || name.empty() || name == "." || name == "..") {
-    free(parent_resolved);
-    return Usage(absl::StrCat(path, " cannot be found, nor the directory it would go in; create it"));
-  }
-  std::string out = JoinPath(parent_resolved, name);
-  free(parent_resolved);
-  return out;
 }
 
 // The path of `path` below `root`, both absolute.
@@ -54,8 +35,13 @@ absl::StatusOr<LinkResult> Locate(const LinkOptions& options) {
   absl::StatusOr<std::string> app = AbsoluteExisting(options.app_dir, "the app directory",
                                                      "give the directory of the app");
   if (!app.ok()) return app.status();
-  absl::StatusOr<std::string> shared = AbsoluteMaybeMissing(options.shared_dir);
-  if (!shared.ok()) return shared.status();
+  absl::StatusOr<std::string> shared = RealPathMaybeMissing(options.shared_dir);
+  if (!shared.ok()) {
+    return WithErrorKind(Annotate(shared.status(), absl::StrCat("cannot link to ", options.shared_dir,
+                                                                " (give a directory that exists, or "
+                                                                "one whose parent does)")),
+                         ErrorKind::kUsage);
+  }
   std::string root = *app;
   while (!IsWithin(*shared, root)) root = SplitParent(root).first.empty() ? "/" : SplitParent(root).first;
   if (root == "/" || root == *app || root == *shared) {

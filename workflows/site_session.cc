@@ -2,12 +2,11 @@
 
 #include "workflows/site_session.h"
 
-#include <stdlib.h>
-
 #include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
+#include "fsops/real_path.h"
 #include "workflows/binary_record.h"
 #include "workflows/history.h"
 #include "workflows/purge_guard.h"
@@ -18,16 +17,12 @@ namespace persist {
 
 absl::StatusOr<std::string> AbsoluteExisting(const std::string& path, const std::string& what,
                                              const std::string& next_step) {
-  char* resolved = realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) {
-    return WithErrorKind(WithPath(absl::InvalidArgumentError(absl::StrCat(
-                                      what, ", ", path, ", cannot be found; ", next_step)),
-                                  path),
-                         ErrorKind::kUsage);
-  }
-  std::string out = resolved;
-  free(resolved);
-  return out;
+  absl::StatusOr<std::string> resolved = RealPath(path);
+  if (resolved.ok()) return resolved;
+  return WithErrorKind(WithPath(absl::InvalidArgumentError(absl::StrCat(
+                                    what, ", ", path, ", cannot be found; ", next_step)),
+                                path),
+                       ErrorKind::kUsage);
 }
 
 absl::StatusOr<std::unique_ptr<SiteSession>> SiteSession::OpenLocked(const SiteRequest& request) {
