@@ -15,7 +15,7 @@ void AddDeployCommands(Table* table) {
       {"deploy",
        {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
         "                 [--merge-new] [--no-switch] [--dry-run] [--json] [--force]\n"
-        "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off]",
+        "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off] [--app-dir PATH]",
         "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
         "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
         "into shared/, switches current, prunes releases beyond --keep (default 5) and logs\n"
@@ -28,9 +28,12 @@ void AddDeployCommands(Table* table) {
         "default, where the filesystem can; reflink: or fail), hard-linked to it (hardlink:\n"
         "when mode, mtime and owner agree too; the releases then share that file, see the\n"
         "README), or copied (off).\n"
-        "SRC must hold artisan, composer.json or public/index.php: an empty directory, or one\n"
-        "that is not an app's, is refused unless --force.",
-        {"root", "mode", "id", "keep", "manifest", "dedupe"},
+        "The app is the directory that holds artisan, composer.json or public/index.php: SRC\n"
+        "itself, or the one directory up to three levels below it that does (a vendor's\n"
+        "download with documentation/ beside the app, or the app a folder down); the deploy\n"
+        "says which. --app-dir PATH (inside SRC) names it where SRC holds several. A SRC\n"
+        "without an app is refused unless --force.",
+        {"root", "mode", "id", "keep", "manifest", "dedupe", "app-dir"},
         {"merge-new", "no-switch", "dry-run", "json", "force"},
         RunDeploy,
         /*changes_site=*/true}},

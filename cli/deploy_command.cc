@@ -30,6 +30,7 @@ absl::StatusOr<DeployOptions> DeployOptionsOf(const Args& args) {
   options.keep = *keep;
   options.release.release_id = args.Get("id", "");
   options.release_id_given = args.values.count("id") > 0;
+  options.release.app_dir = args.Get("app-dir", "");
   absl::StatusOr<DedupeMode> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
   if (!dedupe.ok()) return dedupe.status();
   options.release.dedupe = *dedupe;
@@ -90,7 +91,7 @@ absl::Status RunDeploy(const Args& args) {
   absl::StatusOr<DeployResult> deployed = Deploy(*options, reporter);
   if (!deployed.ok()) return deployed.status();
   if (!deployed->run.has_value()) {
-    PrintDryRun(args, deployed->source, deployed->planned);
+    PrintDryRun(args, deployed->planned.source, deployed->planned);
     return absl::OkStatus();
   }
   PrintDeployed(args, *options, *deployed);

@@ -23,6 +23,7 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "planner/app_finder.h"
 #include "planner/special_files.h"
 
 namespace persist {
@@ -151,23 +152,8 @@ absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string&
   return AncestorsOf(env, Fd(env, *fd, source), source);
 }
 
-// Whether the directory `dir` holds one of kAppMarkers, a regular file.
-absl::StatusOr<bool> HoldsAppMarker(Env* env, const std::string& dir) {
-  for (const char* marker : kAppMarkers) {
-    absl::StatusOr<PathState> state = ObserveSource(env, dir, marker);
-    if (!state.ok()) {
-      // A part of the marker's path that is no directory (public a file).
-      if (StatusErrno(state.status()) == ENOTDIR) continue;
-      return state.status();
-    }
-    if (state->type() == REGULAR) return true;
-  }
-  return false;
-}
-
-// OK when `source` holds a file and one of kAppMarkers. Else the refusal,
-// naming what is missing and --force (and the one directory inside it that
-// holds the app, when that is what was meant).
+// The refusal of a delivery in which FindApp found no app: empty, or
+// holding none of kAppMarkers at any depth it searches; naming --force.
 absl::Status RefuseNonApp(Env* env, const std::string& source) {
   absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
   if (!fd.ok()) return fd.status();
@@ -181,24 +167,11 @@ absl::Status RefuseNonApp(Env* env, const std::string& source) {
                                     "--force to deploy an empty release)")),
         source);
   }
-  absl::StatusOr<bool> marked = HoldsAppMarker(env, source);
-  if (!marked.ok()) return marked.status();
-  if (*marked) return absl::OkStatus();
-  std::string hint;
-  if (names->size() == 1) {
-    const std::string inner = JoinPath(source, names->front());
-    absl::StatusOr<PathState> state = ObserveSource(env, inner, "");
-    if (state.ok() && state->type() == DIRECTORY) {
-      absl::StatusOr<bool> inner_marked = HoldsAppMarker(env, inner);
-      if (inner_marked.ok() && *inner_marked) {
-        hint = absl::StrCat(" (", PrintablePath(inner), " holds the app: deploy that)");
-      }
-    }
-  }
   return WithPath(
       Refuse(absl::StrCat(source, " holds none of artisan, composer.json and public/index.php, so "
-                                  "it is not the directory of a PHP/Laravel app",
-                          hint, "; give the app's directory, or add --force to deploy it as it is")),
+                                  "it is not the directory of a PHP/Laravel app, nor does a directory "
+                                  "below it hold one; give the app's directory, or add --force to "
+                                  "deploy it as it is")),
       source);
 }
 
@@ -228,6 +201,31 @@ std::string HelperScript(const std::string& command) {
                "# An interrupted run is undone; whatever else is wrong, verify names (exit 1).\n"
                "exec \"$persist\" verify --root \"$site\"\n");
 }
+
+namespace {
+
+// The app in the delivery at request->source (app_finder.h): where it is
+// a directory below, request->source becomes that directory and `note` says
+// which and why. A delivery without an app gets RefuseNonApp's refusal; one
+// with several, or an app_dir that holds none, a refusal naming them.
+absl::Status LocateApp(Env* env, DeployRequest* request, std::string* note) {
+  absl::StatusOr<AppLocation> app = FindApp(env, request->source, request->app_dir);
+  if (absl::IsNotFound(app.status())) return RefuseNonApp(env, request->source);
+  if (!app.ok()) {
+    return WithPath(Refuse(absl::StrCat(app.status().message(),
+                                        "; name the app's directory with --app-dir PATH")),
+                    StatusPath(app.status()));
+  }
+  if (app->dir.empty()) return absl::OkStatus();
+  *note = absl::StrCat("deploying ", PrintablePath(app->dir), " of ", request->source, ": ", app->why);
+  request->source = JoinPath(request->source, app->dir);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifier,
+                                   const DeployRequest& request);
+
+}  // namespace
 
 absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classifier,
                                       const DeployRequest& request) {
@@ -278,11 +276,25 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
     }
   }
 
-  if (!request.force) {
-    absl::Status looks_like_an_app = RefuseNonApp(env, request.source);
-    if (!looks_like_an_app.ok()) return looks_like_an_app;
+  DeployRequest app = request;
+  std::string app_note;
+  if (!request.force || !request.app_dir.empty()) {
+    absl::Status located = LocateApp(env, &app, &app_note);
+    if (!located.ok()) return located;
   }
+  absl::StatusOr<DeployPlan> planned = PlanApp(site, classifier, app);
+  if (planned.ok() && !app_note.empty()) planned->notes.insert(planned->notes.begin(), app_note);
+  return planned;
+}
 
+namespace {
+
+// The plan for the app at request.source, which PlanDeploy has checked.
+absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifier,
+                                   const DeployRequest& request) {
+  Env* env = site.env();
+  DeployPlan result;
+  result.source = request.source;
   // A fifo, socket or device in the release would stop its copy halfway:
   // refuse it whole now, naming every one, before anything is touched.
   absl::Status plain = RefuseSpecialFiles(env, request.source);
@@ -408,5 +420,7 @@ absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classi
   result.notes.insert(result.notes.begin(), builder.notes().begin(), builder.notes().end());
   return result;
 }
+
+}  // namespace
 
 }  // namespace persist

@@ -55,6 +55,9 @@ struct DeployRequest {
   // Deploy SRC even when it is empty or holds none of the app's markers
   // (kAppMarkers).
   bool force = false;
+  // The app's directory inside SRC; "" to find it (app_finder.h): SRC
+  // itself, or the one directory below it that holds the app.
+  std::string app_dir;
   bool has_deployed_before = false;  // from the journal, for kAuto
   // How files unchanged since the live release are made (copy_tree.h).
   DedupeMode dedupe = DEDUPE_AUTO;
@@ -63,6 +66,7 @@ struct DeployRequest {
 
 struct DeployPlan {
   Plan plan;
+  std::string source;  // the app's directory the release is copied from, absolute
   std::string release_id;
   bool first = false;
   std::vector<Classification> classification;  // of the release

@@ -491,10 +491,30 @@ TEST_F(DeployPlannerTest, EachAppMarkerAloneIsEnough) {
   }
 }
 
-TEST_F(DeployPlannerTest, ASourceOneLevelAboveTheAppIsRefusedNamingTheAppsDirectory) {
+TEST_F(DeployPlannerTest, ASourceAboveTheAppDeploysTheAppAndSaysWhich) {
   WriteRelease(upload("shop-1.2/shop"), "v2");
-  Refused(Request(upload("shop-1.2"), "v2"),
-          {upload("shop-1.2") + " holds none of", upload("shop-1.2/shop") + " holds the app"});
+  WriteFile(upload("shop-1.2/documentation/index.html"), "<html>\n");
+  DeployPlan planned = Planned(Request(upload("shop-1.2"), "v2"));
+  EXPECT_EQ(planned.source, upload("shop-1.2/shop"));
+  ASSERT_FALSE(planned.notes.empty());
+  EXPECT_TRUE(absl::StartsWith(planned.notes[0], "deploying shop of " + upload("shop-1.2") + ": "))
+      << planned.notes[0];
+  int imports = 0;
+  for (const Op& op : planned.plan.op()) {
+    if (!op.has_import()) continue;
+    ++imports;
+    EXPECT_EQ(op.import().from(), upload("shop-1.2/shop"));
+  }
+  EXPECT_EQ(imports, 1);
+}
+
+TEST_F(DeployPlannerTest, ASourceWithTwoAppsIsRefusedNamingBothAndAppDir) {
+  WriteRelease(upload("pack/installer"), "v2");
+  WriteRelease(upload("pack/update"), "v2");
+  Refused(Request(upload("pack"), "v2"), {"holds 2 apps (installer, update)", "--app-dir"});
+  DeployRequest named = Request(upload("pack"), "v2");
+  named.app_dir = "update";
+  EXPECT_EQ(Planned(named).source, upload("pack/update"));
 }
 
 TEST_F(DeployPlannerTest, AReleaseIdThatExistsIsRefused) {

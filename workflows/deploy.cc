@@ -89,7 +89,7 @@ absl::StatusOr<Run> Apply(SiteSession& session, const DeployOptions& options, De
   return session.Execute(planned.plan, run_options,
                          absl::StrCat("deploy ", planned.release_id, " (",
                                       planned.first ? "first" : "subsequent", ") from ",
-                                      options.release.source));
+                                      planned.source));
 }
 
 // After the switch the release is live: a failing hook is reported, and the
@@ -113,7 +113,6 @@ absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
   absl::Status status = CheckRequest(options);
   if (!status.ok()) return status;
   DeployResult result;
-  result.source = options.release.source;
   absl::StatusOr<std::unique_ptr<Root>> new_site = SiteSession::TreeOfNewSite(options.site);
   if (!new_site.ok()) return new_site.status();
   if (*new_site != nullptr) {

@@ -38,8 +38,7 @@ struct DeployOptions {
 };
 
 struct DeployResult {
-  std::string source;      // the release directory, absolute
-  DeployPlan planned;
+  DeployPlan planned;      // planned.source: the app's directory, absolute
   std::optional<Run> run;  // the committed run; none on a dry run
   CopyStats copied;        // how the release's files were made
   // A failing after-switch hook: the release is live all the same.

@@ -145,9 +145,12 @@ check "(a) SRC that is no app: stderr names the markers" \
 check "(a) SRC that is no app: stderr names --force" has a_not_app.err "add --force"
 mkdir wrapped
 cp -a rel-v2 wrapped/shop-2.0
-refused a_wrapped "a SRC one level above the app" deploy wrapped --root site
-check "(a) SRC above the app: stderr names the app's directory" \
-  has a_wrapped.err "$WORK/wrapped/shop-2.0 holds the app: deploy that"
+persist_cmd a_wrapped deploy wrapped --root site --dry-run
+expect_rc 0 "(a) a SRC one level above the app, planned"
+check "(a) SRC above the app: the plan is the app's, and says so" \
+  has a_wrapped.out "note: deploying shop-2.0 of $WORK/wrapped: it is the one directory"
+check "(a) SRC above the app: the classification is of the app's directory" \
+  has a_wrapped.out "classification of $WORK/wrapped/shop-2.0:"
 rm -rf wrapped not-an-app
 
 refused a_id "--id with a slash" deploy rel-v2 --root site --id a/b
