@@ -29,6 +29,10 @@ absl::Status WithErrorKind(absl::Status status, ErrorKind kind) {
   return status;
 }
 
+absl::Status UsageError(absl::string_view message) {
+  return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
+}
+
 ErrorKind ErrorKindOf(const absl::Status& status) {
   auto payload = status.GetPayload(kKindPayload);
   if (payload.has_value()) {

@@ -9,6 +9,7 @@
 #define PERSIST_BASE_ERROR_KIND_H_
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace persist {
 
@@ -25,6 +26,10 @@ enum class ErrorKind {
 
 // Returns `status` tagged with `kind`; an OK status is returned as it is.
 absl::Status WithErrorKind(absl::Status status, ErrorKind kind);
+
+// Bad input or configuration, refused with nothing touched: InvalidArgument
+// with `message`, tagged kUsage.
+absl::Status UsageError(absl::string_view message);
 
 // The kind of a failed `status`: its tag; else kUsage for InvalidArgument,
 // and kFailed for everything else. Meaningless for an OK status.

@@ -31,6 +31,13 @@ TEST(ErrorKindTest, TheTagKeepsTheMessageAndTheLastTagWins) {
   EXPECT_EQ(ErrorKindOf(status), ErrorKind::kLocked);
 }
 
+TEST(ErrorKindTest, AUsageErrorIsInvalidArgumentTaggedUsage) {
+  const absl::Status status = UsageError("--keep takes a number");
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_EQ(status.message(), "--keep takes a number");
+  EXPECT_EQ(ErrorKindOf(status), ErrorKind::kUsage);
+}
+
 TEST(ErrorKindTest, AnOkStatusStaysOk) {
   EXPECT_TRUE(WithErrorKind(absl::OkStatus(), ErrorKind::kFailed).ok());
 }

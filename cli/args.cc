@@ -63,10 +63,8 @@ absl::Status ExpectId(const std::string& id, const std::string& thing,
                       const std::string& next_step) {
   absl::Status valid = ValidateId(id, thing + " id");
   if (valid.ok()) return valid;
-  return WithErrorKind(absl::InvalidArgumentError(absl::StrCat("there is no ", thing, " \"",
-                                                              PrintablePath(id), "\" (", valid.message(),
-                                                              "); ", next_step)),
-                      ErrorKind::kUsage);
+  return UsageError(absl::StrCat("there is no ", thing, " \"", PrintablePath(id), "\" (",
+                                 valid.message(), "); ", next_step));
 }
 
 }  // namespace persist

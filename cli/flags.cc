@@ -9,21 +9,13 @@
 #include "base/error_kind.h"
 
 namespace persist {
-namespace {
-
-absl::Status Usage(const std::string& message) {
-  return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
-}
-
-}  // namespace
-
 absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text) {
   if (text == "auto") return DeployRequest::kAuto;
   if (text == "first" || text == "true") return DeployRequest::kFirst;
   if (text == "subsequent" || text == "false") return DeployRequest::kSubsequent;
-  return Usage(absl::StrCat("unknown deploy mode \"", text,
-                            "\"; give auto, first or subsequent (or the blueprint's true for "
-                            "first, false for subsequent)"));
+  return UsageError(absl::StrCat("unknown deploy mode \"", text,
+                                 "\"; give auto, first or subsequent (or the blueprint's true for "
+                                 "first, false for subsequent)"));
 }
 
 absl::StatusOr<LinkRequest::Mode> ParseLinkMode(const std::string& text) {
@@ -32,15 +24,15 @@ absl::StatusOr<LinkRequest::Mode> ParseLinkMode(const std::string& text) {
   if (text == "subsequent" || text == "false") return LinkRequest::kSubsequent;
   if (text == "verify") return LinkRequest::kVerify;
   if (text == "custom") return LinkRequest::kCustom;
-  return Usage(absl::StrCat("unknown mode \"", text,
-                            "\"; give first, subsequent, auto, verify or custom (or the "
-                            "blueprint's true for first, false for subsequent)"));
+  return UsageError(absl::StrCat("unknown mode \"", text,
+                                 "\"; give first, subsequent, auto, verify or custom (or the "
+                                 "blueprint's true for first, false for subsequent)"));
 }
 
 absl::StatusOr<bool> ParseLinkEnvIsLocal(const std::string& text) {
   if (text == "server") return false;
   if (text == "local") return true;
-  return Usage(absl::StrCat("unknown environment \"", text, "\"; give server or local"));
+  return UsageError(absl::StrCat("unknown environment \"", text, "\"; give server or local"));
 }
 
 absl::StatusOr<DedupeMode> ParseDedupe(const std::string& text) {
@@ -48,20 +40,21 @@ absl::StatusOr<DedupeMode> ParseDedupe(const std::string& text) {
   if (text == "auto") return DEDUPE_AUTO;
   if (text == "reflink") return DEDUPE_REFLINK;
   if (text == "hardlink") return DEDUPE_HARDLINK;
-  return Usage(absl::StrCat("--dedupe takes auto, reflink, hardlink or off, not '", text, "'"));
+  return UsageError(
+      absl::StrCat("--dedupe takes auto, reflink, hardlink or off, not '", text, "'"));
 }
 
 absl::StatusOr<bool> ParseIntentsGrouped(const std::string& text) {
   if (text == "grouped") return true;
   if (text == "per-op") return false;
-  return Usage(absl::StrCat("--intents takes grouped or per-op, not \"", text, "\""));
+  return UsageError(absl::StrCat("--intents takes grouped or per-op, not \"", text, "\""));
 }
 
 absl::StatusOr<std::optional<int>> ParseKeep(const Args& args) {
   if (args.values.count("keep") == 0) return std::nullopt;
   int value = 0;
   if (!absl::SimpleAtoi(args.Get("keep", ""), &value) || value < 1) {
-    return Usage("--keep takes a whole number of releases, 1 or more");
+    return UsageError("--keep takes a whole number of releases, 1 or more");
   }
   return value;
 }
@@ -69,7 +62,7 @@ absl::StatusOr<std::optional<int>> ParseKeep(const Args& args) {
 absl::StatusOr<bool> ParseManifest(const std::string& text) {
   if (text == "on") return true;
   if (text == "off") return false;
-  return Usage(absl::StrCat("--manifest takes on or off, not \"", text, "\""));
+  return UsageError(absl::StrCat("--manifest takes on or off, not \"", text, "\""));
 }
 
 absl::StatusOr<TrashMode> TrashModeOf(const Args& args) {
@@ -87,7 +80,7 @@ absl::StatusOr<TrashMode> TrashModeOf(const Args& args) {
   if (value == "background") return TrashMode::kBackground;
   if (value == "wait") return TrashMode::kWait;
   if (value == "later") return TrashMode::kLater;
-  return Usage(absl::StrCat(source, " takes background, wait or later, not \"", value, "\""));
+  return UsageError(absl::StrCat(source, " takes background, wait or later, not \"", value, "\""));
 }
 
 }  // namespace persist

@@ -67,10 +67,8 @@ absl::Status RunCustom(const Args& args) {
   absl::Status status = ExpectPositionals("custom", args, 2, 2);
   if (!status.ok()) return status;
   if (args.positional[0] != "add") {
-    return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
-                             "persist custom knows only `add`, not \"", args.positional[0],
-                             "\"; see persist custom --help")),
-                         ErrorKind::kUsage);
+    return UsageError(absl::StrCat("persist custom knows only `add`, not \"", args.positional[0],
+                                   "\"; see persist custom --help"));
   }
   const std::string& pattern = args.positional[1];
   absl::StatusOr<CustomResult> added =

@@ -27,14 +27,19 @@ bool Skipped(const std::string& name) {
          name == "node_modules";
 }
 
-// The markers `dir` holds, for the operator: "artisan, composer.json".
-std::string MarkersIn(Env* env, const std::string& dir) {
+// The kAppMarkers `dir` (absolute) holds as regular files, in their order.
+absl::StatusOr<std::vector<std::string>> MarkersIn(Env* env, const std::string& dir) {
   std::vector<std::string> found;
   for (const char* marker : kAppMarkers) {
     absl::StatusOr<PathState> state = ObserveSource(env, dir, marker);
-    if (state.ok() && state->type() == REGULAR) found.push_back(marker);
+    if (!state.ok()) {
+      // A part of the marker's path that is no directory (public a file).
+      if (StatusErrno(state.status()) == ENOTDIR) continue;
+      return state.status();
+    }
+    if (state->type() == REGULAR) found.push_back(marker);
   }
-  return absl::StrJoin(found, ", ");
+  return found;
 }
 
 // The subdirectories of `dir` (absolute), by name, in name order.
@@ -57,11 +62,11 @@ absl::StatusOr<std::vector<std::string>> Subdirectories(Env* env, const std::str
 
 absl::StatusOr<AppLocation> Named(Env* env, const std::string& source, const std::string& app_dir) {
   absl::Status valid = ValidateRelativePath(app_dir);
-  absl::StatusOr<bool> marked = valid.ok() ? HoldsAppMarker(env, JoinPath(source, app_dir))
-                                           : absl::StatusOr<bool>(valid);
-  if (marked.ok() && *marked) {
-    return AppLocation{app_dir, absl::StrCat("it was named, and holds ",
-                                             MarkersIn(env, JoinPath(source, app_dir)))};
+  absl::StatusOr<std::vector<std::string>> marked =
+      valid.ok() ? MarkersIn(env, JoinPath(source, app_dir))
+                 : absl::StatusOr<std::vector<std::string>>(valid);
+  if (marked.ok() && !marked->empty()) {
+    return AppLocation{app_dir, absl::StrCat("it was named, and holds ", absl::StrJoin(*marked, ", "))};
   }
   return WithPath(absl::InvalidArgumentError(absl::StrCat(
                       "the app directory ", PrintablePath(app_dir), " in ", source, " ",
@@ -73,26 +78,20 @@ absl::StatusOr<AppLocation> Named(Env* env, const std::string& source, const std
 }  // namespace
 
 absl::StatusOr<bool> HoldsAppMarker(Env* env, const std::string& dir) {
-  for (const char* marker : kAppMarkers) {
-    absl::StatusOr<PathState> state = ObserveSource(env, dir, marker);
-    if (!state.ok()) {
-      // A part of the marker's path that is no directory (public a file).
-      if (StatusErrno(state.status()) == ENOTDIR) continue;
-      return state.status();
-    }
-    if (state->type() == REGULAR) return true;
-  }
-  return false;
+  absl::StatusOr<std::vector<std::string>> markers = MarkersIn(env, dir);
+  if (!markers.ok()) return markers.status();
+  return !markers->empty();
 }
 
 absl::StatusOr<AppLocation> FindApp(Env* env, const std::string& source, const std::string& app_dir) {
   if (!app_dir.empty()) return Named(env, source, app_dir);
-  absl::StatusOr<bool> top = HoldsAppMarker(env, source);
+  absl::StatusOr<std::vector<std::string>> top = MarkersIn(env, source);
   if (!top.ok()) return top.status();
-  if (*top) return AppLocation{"", absl::StrCat("it holds ", MarkersIn(env, source))};
+  if (!top->empty()) return AppLocation{"", absl::StrCat("it holds ", absl::StrJoin(*top, ", "))};
   // Breadth first: an app is found before what lies below it, and nothing
   // below an app is searched.
   std::vector<std::string> apps;
+  std::string markers_of_first;  // what the first app found holds
   std::deque<std::pair<std::string, int>> pending{{"", 0}};
   while (!pending.empty()) {
     auto [rel, depth] = pending.front();
@@ -101,9 +100,10 @@ absl::StatusOr<AppLocation> FindApp(Env* env, const std::string& source, const s
     if (!dirs.ok()) return dirs.status();
     for (const std::string& name : *dirs) {
       const std::string child = rel.empty() ? name : JoinPath(rel, name);
-      absl::StatusOr<bool> marked = HoldsAppMarker(env, JoinPath(source, child));
+      absl::StatusOr<std::vector<std::string>> marked = MarkersIn(env, JoinPath(source, child));
       if (!marked.ok()) return marked.status();
-      if (*marked) {
+      if (!marked->empty()) {
+        if (apps.empty()) markers_of_first = absl::StrJoin(*marked, ", ");
         apps.push_back(child);
       } else if (depth + 1 < kAppSearchDepth) {
         pending.emplace_back(child, depth + 1);
@@ -123,7 +123,7 @@ absl::StatusOr<AppLocation> FindApp(Env* env, const std::string& source, const s
                     source);
   }
   return AppLocation{apps[0], absl::StrCat("it is the one directory in the delivery that holds ",
-                                           MarkersIn(env, JoinPath(source, apps[0])))};
+                                           markers_of_first)};
 }
 
 }  // namespace persist

@@ -31,10 +31,6 @@
 namespace persist {
 namespace {
 
-absl::Status Usage(const std::string& message) {
-  return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
-}
-
 // Where the journal stands: "" without a journal, else the latest run and
 // its state. Refuses while a run is half done: exit 4 while it is under way,
 // 3 when it was interrupted.
@@ -86,15 +82,16 @@ struct Destination {
 absl::StatusOr<Destination> OpenDestination(Env* env, const std::string& out,
                                             const std::string& root_dir) {
   if (out.empty())
-    return Usage("--out is empty; give the archive's file name, e.g. --out site.tar");
+    return UsageError("--out is empty; give the archive's file name, e.g. --out site.tar");
   Destination dest;
   dest.path = out;
   std::tie(dest.dir_path, dest.leaf) = SplitParent(out);
   if (out.front() == '/' && dest.dir_path.empty()) dest.dir_path = "/";
   if (dest.dir_path.empty()) dest.dir_path = ".";
   if (dest.leaf.empty() || dest.leaf == "." || dest.leaf == ".." || out.back() == '/') {
-    return Usage(absl::StrCat("--out ", PrintablePath(out),
-                              " names no file; give the archive's file name, e.g. --out site.tar"));
+    return UsageError(
+        absl::StrCat("--out ", PrintablePath(out),
+                     " names no file; give the archive's file name, e.g. --out site.tar"));
   }
   absl::StatusOr<int> dir_fd = env->OpenRoot(dest.dir_path);
   if (!dir_fd.ok()) {
@@ -106,18 +103,19 @@ absl::StatusOr<Destination> OpenDestination(Env* env, const std::string& out,
   dest.dir = Fd(env, *dir_fd, dest.dir_path);
   struct stat st;
   if (env->StatAt(dest.dir.get(), dest.leaf, &st, out).ok()) {
-    return Usage(absl::StrCat(PrintablePath(out),
-                              " exists; persist never overwrites a backup: move it away or give "
-                              "another --out"));
+    return UsageError(
+        absl::StrCat(PrintablePath(out),
+                     " exists; persist never overwrites a backup: move it away or give "
+                     "another --out"));
   }
   // The archive must not be written into what it archives.
   const absl::StatusOr<std::string> real_dir = RealPath(dest.dir_path);
   const absl::StatusOr<std::string> real_shared = RealPath(JoinPath(root_dir, kShared));
   if (real_dir.ok() && real_shared.ok() &&
       (*real_dir == *real_shared || absl::StartsWith(*real_dir, *real_shared + "/"))) {
-    return Usage(absl::StrCat("the backup ", PrintablePath(out), " would be written inside ",
-                              *real_shared,
-                              ", which it archives; give --out a file outside shared/"));
+    return UsageError(absl::StrCat("the backup ", PrintablePath(out), " would be written inside ",
+                                   *real_shared,
+                                   ", which it archives; give --out a file outside shared/"));
   }
   return dest;
 }
@@ -150,10 +148,10 @@ absl::StatusOr<ArchiveCounts> WriteBackupFile(Env* env, const Root& root, Destin
   if (!status.ok()) {
     env->UnlinkAt(dest.dir.get(), partial, 0, partial_path).IgnoreError();
     if (StatusErrno(status) == EEXIST) {
-      return Usage(absl::StrCat(PrintablePath(dest.path),
-                                " appeared while the backup was written; "
-                                "persist never overwrites a backup: give "
-                                "another --out"));
+      return UsageError(absl::StrCat(PrintablePath(dest.path),
+                                     " appeared while the backup was written; "
+                                     "persist never overwrites a backup: give "
+                                     "another --out"));
     }
     return Annotate(status, "backup failed, no archive was kept");
   }

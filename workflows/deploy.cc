@@ -61,8 +61,7 @@ absl::Status CheckRequest(DeployOptions& options) {
   if (!options.release_id_given) return absl::OkStatus();
   absl::Status valid = ValidateId(options.release.release_id, "release id");
   if (valid.ok()) return valid;
-  return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(valid.message(), "; give another --id")),
-                       ErrorKind::kUsage);
+  return UsageError(absl::StrCat(valid.message(), "; give another --id"));
 }
 
 // Applies the plan: the before-switch hooks just before current moves, the

@@ -19,10 +19,6 @@
 namespace persist {
 namespace {
 
-absl::Status Usage(const std::string& message) {
-  return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
-}
-
 // The path of `path` below `root`, both absolute.
 std::string Below(const std::string& root, const std::string& path) {
   return root == "/" ? path.substr(1) : path.substr(std::min(path.size(), root.size() + 1));
@@ -45,7 +41,7 @@ absl::StatusOr<LinkResult> Locate(const LinkOptions& options) {
   std::string root = *app;
   while (!IsWithin(*shared, root)) root = SplitParent(root).first.empty() ? "/" : SplitParent(root).first;
   if (root == "/" || root == *app || root == *shared) {
-    return Usage(absl::StrCat(
+    return UsageError(absl::StrCat(
         "cannot link ", *app, " to ", *shared,
         ": they must be two separate directories under one site directory (such as "
         "/home/user/site/app and /home/user/site/shared), which holds persist's journal"));

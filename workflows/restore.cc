@@ -35,10 +35,6 @@
 namespace persist {
 namespace {
 
-absl::Status Usage(const std::string& message) {
-  return WithErrorKind(absl::InvalidArgumentError(message), ErrorKind::kUsage);
-}
-
 // A fresh directory for one restore's extraction, outside the site; removed
 // with everything in it when the restore ends.
 class ScratchDir {
@@ -48,14 +44,16 @@ class ScratchDir {
     const std::string tmp = env_tmp != nullptr && *env_tmp != '\0' ? env_tmp : "/tmp";
     const absl::StatusOr<std::string> base = RealPath(tmp);
     if (!base.ok()) {
-      return Usage(absl::StrCat("TMPDIR ", PrintablePath(tmp),
-                                " cannot be used to extract the archive (it does not resolve); set "
-                                "TMPDIR to a directory with room for the archive"));
+      return UsageError(absl::StrCat("TMPDIR ", PrintablePath(tmp),
+                                     " cannot be used to extract the archive (it does not "
+                                     "resolve); set TMPDIR to a directory with room for the "
+                                     "archive"));
     }
     const absl::StatusOr<std::string> site = RealPath(site_dir);
     if (site.ok() && (*base == *site || absl::StartsWith(*base, *site + "/"))) {
-      return Usage(absl::StrCat("TMPDIR ", *base, " is inside the site ", *site,
-                                "; the archive is extracted outside it: set TMPDIR elsewhere"));
+      return UsageError(absl::StrCat("TMPDIR ", *base, " is inside the site ", *site,
+                                     "; the archive is extracted outside it: set TMPDIR "
+                                     "elsewhere"));
     }
     absl::StatusOr<int> fd = env->OpenRoot(*base);
     if (!fd.ok()) return Annotate(fd.status(), "set TMPDIR to a directory persist can write to");
@@ -127,13 +125,13 @@ absl::StatusOr<Fd> OpenArchive(Env* env, const std::string& file) {
         struct stat st;
         status = env->StatAt(in.get(), "", &st, file);
         if (status.ok() && S_ISREG(st.st_mode) && st.st_size == 0) {
-          return Usage(absl::StrCat("the archive ", PrintablePath(file),
-                                    " is empty; give the file persist backup wrote, whole"));
+          return UsageError(absl::StrCat("the archive ", PrintablePath(file),
+                                         " is empty; give the file persist backup wrote, whole"));
         }
         if (status.ok() && S_ISREG(st.st_mode)) return in;
         if (status.ok()) {
-          return Usage(absl::StrCat("the archive ", PrintablePath(file),
-                                    " is not a file; give the file persist backup wrote"));
+          return UsageError(absl::StrCat("the archive ", PrintablePath(file),
+                                         " is not a file; give the file persist backup wrote"));
         }
       } else {
         status = fd.status();
@@ -142,10 +140,8 @@ absl::StatusOr<Fd> OpenArchive(Env* env, const std::string& file) {
       status = dir.status();
     }
   }
-  return WithErrorKind(absl::InvalidArgumentError(
-                          absl::StrCat("cannot read the archive: ", status.message(),
-                                       "; give the path of a file that persist backup wrote")),
-                      ErrorKind::kUsage);
+  return UsageError(absl::StrCat("cannot read the archive: ", status.message(),
+                                 "; give the path of a file that persist backup wrote"));
 }
 
 // Copies what `old` (the shared/ the run replaced, in its stash) holds and

@@ -15,17 +15,15 @@ absl::Status CheckShared(const Root& root, bool may_be_absent) {
   if (shared->type() == DIRECTORY) return absl::OkStatus();
   if (shared->type() == ABSENT) {
     if (may_be_absent) return absl::OkStatus();
-    return WithErrorKind(absl::InvalidArgumentError(absl::StrCat("there is no shared/ in ", root.dir(),
-                              ", so there is nothing to back up; give the site with --root")),
-                         ErrorKind::kUsage);
+    return UsageError(absl::StrCat("there is no shared/ in ", root.dir(),
+                                   ", so there is nothing to back up; give the site with --root"));
   }
-  return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
+  return UsageError(absl::StrCat(
       JoinPath(root.dir(), kShared), " is a ",
       shared->type() == OTHER ? "fifo, socket or device" : FileTypeName(shared->type()),
       shared->type() == SYMLINK ? " (to " + PrintablePath(shared->link_target()) + ")" : "",
       ", not a directory; persist backs up and restores only a shared/ directory inside the "
-      "site: make it one (or give --root the site that holds it)")),
-                       ErrorKind::kUsage);
+      "site: make it one (or give --root the site that holds it)"));
 }
 
 ArchiveSummary SummaryOf(const ArchiveCounts& counts) {

@@ -17,26 +17,21 @@ namespace {
 
 constexpr char kShowReleases[] = "persist log and ls releases/ show the releases";
 
-absl::Status Usage(absl::Status status, const std::string& path) {
-  return WithErrorKind(WithPath(std::move(status), path), ErrorKind::kUsage);
-}
-
 // OK when `release` is a release id and releases/`release` a directory.
 absl::Status ExpectRelease(const Root& root, const std::string& release) {
   absl::Status valid = ValidateId(release, "release id");
   if (!valid.ok()) {
-    return Usage(absl::InvalidArgumentError(absl::StrCat("there is no release \"", PrintablePath(release),
-                                                         "\" (", valid.message(), "); ", kShowReleases)),
-                 "");
+    return UsageError(absl::StrCat("there is no release \"", PrintablePath(release), "\" (",
+                                   valid.message(), "); ", kShowReleases));
   }
   const std::string path = JoinPath("releases", release);
   absl::StatusOr<PathState> target = root.Observe(path, false);
   if (!target.ok()) return target.status();
   if (target->type() == DIRECTORY) return absl::OkStatus();
-  return Usage(absl::InvalidArgumentError(absl::StrCat("there is no release ", PrintablePath(release),
-                                                       " under ", PrintablePath(root.dir()),
-                                                       "/releases/; ", kShowReleases)),
-               path);
+  return WithPath(
+      UsageError(absl::StrCat("there is no release ", PrintablePath(release), " under ",
+                              PrintablePath(root.dir()), "/releases/; ", kShowReleases)),
+      path);
 }
 
 // On a site persist has not opened yet, ExpectRelease before anything is

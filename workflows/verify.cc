@@ -21,14 +21,11 @@
 namespace persist {
 namespace {
 
-// The journal: readable, and no run left half done.
-// A data.mdb that is gone where the site shows there was one is reported as
-// a problem like any other damage.
-absl::Status CheckJournal(const Root& root, const std::string& root_dir, Health* health) {
-  absl::StatusOr<bool> has_journal = Site::HasJournal(root);
-  if (!has_journal.ok()) return has_journal.status();
-  if (!*has_journal) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), root_dir);
+// The journal, opened for reading (`site`): readable, and no run left half
+// done. A data.mdb that is gone where the site shows there was one is
+// reported as a problem like any other damage.
+void CheckJournal(const absl::StatusOr<std::unique_ptr<Site>>& site, const std::string& root_dir,
+                  Health* health) {
   absl::StatusOr<std::optional<Run>> interrupted =
       site.ok() ? (*site)->FindInterrupted() : absl::StatusOr<std::optional<Run>>(site.status());
   if (!interrupted.ok()) {
@@ -48,7 +45,6 @@ absl::Status CheckJournal(const Root& root, const std::string& root_dir, Health*
   } else {
     health->ok.push_back("journal readable, no interrupted run");
   }
-  return absl::OkStatus();
 }
 
 // The profile's rules (the blueprint's when the profile is broken, which is
@@ -75,13 +71,13 @@ absl::StatusOr<std::vector<Rule>> CheckProfile(const Root& root, const std::stri
 }
 
 // The live release against its manifest: tampering and drift.
-absl::Status CheckLiveRelease(const Root& root, const std::string& root_dir, bool quick,
-                              Health* health) {
+// `site` is the journal as CheckJournal had it, if there is one.
+absl::Status CheckLiveRelease(const Root& root, const absl::StatusOr<std::unique_ptr<Site>>& site,
+                              bool quick, Health* health) {
   absl::StatusOr<PathState> journal = root.Observe(".persist/journal/data.mdb", false);
   if (!journal.ok()) return journal.status();
   absl::StatusOr<std::string> live = CurrentRelease(root);
   if (!live.ok() || live->empty() || journal->type() == ABSENT) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<Site>> site = Site::OpenForReading(Env::Default(), root_dir);
   const std::string release = JoinPath("releases", *live);
   absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
       site.ok() ? (*site)->store().ReadManifest(release)
@@ -122,8 +118,14 @@ absl::StatusOr<Health> VerifySite(const VerifyOptions& options) {
                          ErrorKind::kUsage);
   }
   Health health;
-  absl::Status journal = CheckJournal(**root, options.root_dir, &health);
-  if (!journal.ok()) return journal;
+  absl::StatusOr<bool> has_journal = Site::HasJournal(**root);
+  if (!has_journal.ok()) return has_journal.status();
+  // Opened once, for both the journal's check and the live release's.
+  absl::StatusOr<std::unique_ptr<Site>> site = absl::NotFoundError("no journal yet");
+  if (*has_journal) {
+    site = Site::OpenForReading(Env::Default(), options.root_dir);
+    CheckJournal(site, options.root_dir, &health);
+  }
   WebUser web_user;
   absl::StatusOr<std::vector<Rule>> rules = CheckProfile(**root, options.root_dir, &web_user, &health);
   if (!rules.ok()) return rules.status();
@@ -132,7 +134,7 @@ absl::StatusOr<Health> VerifySite(const VerifyOptions& options) {
   health.ok.insert(health.ok.end(), tree->ok.begin(), tree->ok.end());
   health.problems.insert(health.problems.end(), tree->problems.begin(), tree->problems.end());
   health.notes = tree->notes;
-  absl::Status live = CheckLiveRelease(**root, options.root_dir, options.quick, &health);
+  absl::Status live = CheckLiveRelease(**root, site, options.quick, &health);
   if (!live.ok()) return live;
   return health;
 }
