@@ -15,10 +15,14 @@ void AddDeployCommands(Table* table) {
       {"deploy",
        {"persist deploy SRC [--root DIR] [--mode auto|first|subsequent] [--id ID] [--keep N]\n"
         "                 [--merge-new] [--no-switch] [--dry-run] [--json] [--force]\n"
-        "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off] [--app-dir PATH]",
-        "Deploys the release in directory SRC as releases/ID in one journaled run: copies it,\n"
-        "moves or links every persistent path (the blueprint's classes, see persist classify)\n"
-        "into shared/, switches current, prunes releases beyond --keep (default 5) and logs\n"
+        "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off] [--app-dir "
+        "PATH]\n"
+        "                 [--max-entries N] [--max-unpacked SIZE] [--max-ratio N]",
+        "Deploys the release in SRC, a directory or the vendor's archive (.zip, .tar,\n"
+        ".tar.gz/.tgz, .tar.xz, .tar.bz2), as releases/ID in one journaled run: copies or\n"
+        "unpacks it (nothing is unpacked anywhere else), moves or links every persistent path\n"
+        "(the blueprint's classes, see persist classify) into shared/, switches current, prunes "
+        "releases beyond --keep (default 5) and logs\n"
         "it in shared/.deployment-history. A first deploy keeps the release's demo content in\n"
         "shared/; later deploys never overwrite it (--merge-new adds only files shared/ lacks).\n"
         "--mode accepts the blueprint's true (first) and false (subsequent). --dry-run prints\n"
@@ -32,8 +36,16 @@ void AddDeployCommands(Table* table) {
         "itself, or the one directory up to three levels below it that does (a vendor's\n"
         "download with documentation/ beside the app, or the app a folder down); the deploy\n"
         "says which. --app-dir PATH (inside SRC) names it where SRC holds several. A SRC\n"
-        "without an app is refused unless --force.",
-        {"root", "mode", "id", "keep", "manifest", "dedupe", "app-dir"},
+        "without an app is refused unless --force. In an archive, a zip or tarball it holds\n"
+        "(the app's own zip beside documentation/) is searched too, and --app-dir may lead\n"
+        "into it (\"Main Files/shop.zip/shop\"). An archive is refused before anything changes\n"
+        "when a member climbs out (\"..\", an absolute path), is a device, fifo or socket, a\n"
+        "hard link or symlink leading out of the app, given twice, or encrypted; when it is\n"
+        "damaged; or when it passes --max-entries (default 1000000), --max-unpacked (32G)\n"
+        "or --max-ratio (unpacked bytes per archive byte, 200). __MACOSX/ and .DS_Store are\n"
+        "left out; no file is made world-writable or set-uid.",
+        {"root", "mode", "id", "keep", "manifest", "dedupe", "app-dir", "max-entries",
+         "max-unpacked", "max-ratio"},
         {"merge-new", "no-switch", "dry-run", "json", "force"},
         RunDeploy,
         /*changes_site=*/true}},

@@ -31,6 +31,9 @@ absl::StatusOr<DeployOptions> DeployOptionsOf(const Args& args) {
   options.release.release_id = args.Get("id", "");
   options.release_id_given = args.values.count("id") > 0;
   options.release.app_dir = args.Get("app-dir", "");
+  absl::StatusOr<ArchiveLimits> limits = ParseArchiveLimits(args);
+  if (!limits.ok()) return limits.status();
+  options.release.limits = *limits;
   absl::StatusOr<DedupeMode> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
   if (!dedupe.ok()) return dedupe.status();
   options.release.dedupe = *dedupe;

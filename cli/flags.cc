@@ -59,6 +59,50 @@ absl::StatusOr<std::optional<int>> ParseKeep(const Args& args) {
   return value;
 }
 
+namespace {
+
+// A positive whole number, with a K, M, G or T suffix (powers of 1024)
+// where `sizes`.
+absl::StatusOr<uint64_t> ParseCount(const std::string& flag, const std::string& text, bool sizes) {
+  std::string digits = text;
+  uint64_t unit = 1;
+  if (sizes && !digits.empty()) {
+    const std::string suffixes = "KMGT";
+    const size_t at = suffixes.find(toupper(static_cast<unsigned char>(digits.back())));
+    if (at != std::string::npos) {
+      unit = uint64_t{1} << (10 * (at + 1));
+      digits.pop_back();
+    }
+  }
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(digits, &value) || value == 0 || value > UINT64_MAX / unit) {
+    return UsageError(absl::StrCat("--", flag, " takes a whole number above 0",
+                                   sizes ? " of bytes, or with K, M, G or T (e.g. 64G)" : "",
+                                   ", not \"", text, "\""));
+  }
+  return value * unit;
+}
+
+}  // namespace
+
+absl::StatusOr<ArchiveLimits> ParseArchiveLimits(const Args& args) {
+  ArchiveLimits limits;
+  const struct {
+    const char* flag;
+    uint64_t* value;
+    bool sizes;
+  } flags[] = {{"max-entries", &limits.max_entries, false},
+               {"max-unpacked", &limits.max_bytes, true},
+               {"max-ratio", &limits.max_ratio, false}};
+  for (const auto& flag : flags) {
+    if (args.values.count(flag.flag) == 0) continue;
+    absl::StatusOr<uint64_t> value = ParseCount(flag.flag, args.Get(flag.flag, ""), flag.sizes);
+    if (!value.ok()) return value.status();
+    *flag.value = *value;
+  }
+  return limits;
+}
+
 absl::StatusOr<bool> ParseManifest(const std::string& text) {
   if (text == "on") return true;
   if (text == "off") return false;

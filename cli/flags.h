@@ -38,6 +38,10 @@ absl::StatusOr<bool> ParseIntentsGrouped(const std::string& text);
 absl::StatusOr<std::optional<int>> ParseKeep(const Args& args);
 
 // --manifest: "on" (true) or "off" (false).
+// --max-entries N, --max-unpacked SIZE (bytes, or with K, M, G or T) and
+// --max-ratio N over the defaults of ArchiveLimits.
+absl::StatusOr<ArchiveLimits> ParseArchiveLimits(const Args& args);
+
 absl::StatusOr<bool> ParseManifest(const std::string& text);
 
 // The environment variable that chooses the trash mode when --empty-trash

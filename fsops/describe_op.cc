@@ -54,6 +54,16 @@ std::string DescribeOp(const Op& op) {
       }
       return line;
     }
+    case Op::kUnpack: {
+      std::string line = absl::StrCat("unpack ", PrintablePath(op.unpack().archive()));
+      for (const std::string& nested : op.unpack().nested()) {
+        absl::StrAppend(&line, ": ", PrintablePath(nested));
+      }
+      if (!op.unpack().dir().empty())
+        absl::StrAppend(&line, ": ", PrintablePath(op.unpack().dir()));
+      absl::StrAppend(&line, " -> ", PrintablePath(op.unpack().to()));
+      return line;
+    }
     case Op::KIND_NOT_SET:
       break;
   }

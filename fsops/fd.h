@@ -35,6 +35,9 @@ class Fd {
   // The path relative to the site root, for messages.
   const std::string& path() const { return path_; }
 
+  // Gives up the descriptor, unclosed, to the caller.
+  int Release() { return std::exchange(fd_, -1); }
+
   void Reset() {
     if (fd_ >= 0) env_->Close(fd_);
     fd_ = -1;

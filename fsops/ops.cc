@@ -14,14 +14,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/next_step.h"
+#include "fsops/copy_tree.h"
 #include "fsops/digest.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/release_archive.h"
 #include "fsops/rename.h"
 #include "fsops/stash_layout.h"
-#include "fsops/copy_tree.h"
 #include "fsops/trash.h"
 #include "fsops/tree.h"
 
@@ -445,6 +446,61 @@ absl::Status ApplyImport(const ImportOp& op, const OpContext& ctx) {
   });
 }
 
+// OK when the archive is the file the run was planned from, by size and
+// mtime.
+absl::Status CheckArchiveUnchanged(Env* env, const UnpackOp& op) {
+  struct stat st;
+  PERSIST_RETURN_IF_ERROR(env->StatAt(AT_FDCWD, op.archive(), &st, op.archive()));
+  if (static_cast<uint64_t>(st.st_size) == op.archive_size() &&
+      TimespecNs(st.st_mtim) == op.archive_mtime_ns()) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the archive ", PrintablePath(op.archive()),
+      " changed since the deploy was planned (another upload?); wait until it is complete and "
+      "deploy again"));
+}
+
+absl::Status ApplyUnpack(const UnpackOp& op, const OpContext& ctx) {
+  Env* env = ctx.root->env();
+  PERSIST_RETURN_IF_ERROR(CheckArchiveUnchanged(env, op));
+  return Place(
+      ctx, op.to(), Exists(ctx.before[0]), true, [&](const Entry& staged, const Owner& owner) {
+        UnpackOptions options;
+        options.limits = ArchiveLimitsOf(op);
+        options.manifest = ctx.manifest;
+        options.on_file = ctx.progress;
+        options.uid = owner.uid;
+        options.gid = owner.gid;
+        absl::StatusOr<CopyStats> stats = UnpackArchive(env, ArchivePathOf(op), staged, options);
+        if (!stats.ok()) return stats.status();
+        if (ctx.copy_stats != nullptr) {
+          ctx.copy_stats->files += stats->files;
+          ctx.copy_stats->bytes += stats->bytes;
+        }
+        return absl::OkStatus();
+      });
+}
+
+// Undoes an unpack: what it made is recognised by the archive's listing.
+// An archive that is gone or changed cannot vouch for anything, so all of
+// the release is rescued rather than removed.
+absl::Status UndoUnpack(const UnpackOp& op, const OpContext& ctx,
+                        std::vector<std::string>* rescued) {
+  Env* env = ctx.root->env();
+  std::unique_ptr<ArchiveListing> listing;
+  if (CheckArchiveUnchanged(env, op).ok()) {
+    absl::StatusOr<std::unique_ptr<ArchiveListing>> scanned =
+        ScanArchive(env, ArchivePathOf(op), ArchiveLimitsOf(op));
+    if (scanned.ok()) listing = *std::move(scanned);
+  }
+  const ArchiveListing empty;
+  Created made;
+  made.tree = listing != nullptr ? listing.get() : &empty;
+  made.rel = listing != nullptr ? op.dir() : "";
+  return UndoPlace(ctx, op.to(), Exists(ctx.before[0]), made, rescued);
+}
+
 absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
   absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
@@ -775,11 +831,45 @@ std::vector<std::string> OpPaths(const Op& op) {
       return {op.chmod().path()};
     case Op::kImport:
       return {op.import().to()};
+    case Op::kUnpack:
+      return {op.unpack().to()};
     case Op::KIND_NOT_SET:
       break;
   }
   return {};
 }
+
+std::string StagedRelease(const Op& op) {
+  if (op.has_import()) return op.import().to();
+  if (op.has_unpack()) return op.unpack().to();
+  return "";
+}
+
+namespace {
+
+// An unpack reads an absolute archive; its nested members and directory
+// are paths inside it.
+absl::Status ValidateUnpack(const Op& op) {
+  const std::string& archive = op.unpack().archive();
+  if (archive.size() < 2 || archive.front() != '/' || archive.find('\0') != std::string::npos ||
+      archive.find("/../") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(DescribeOp(op),
+                     ": the archive must be an absolute path without \"..\", such as "
+                     "/home/user/uploads/shop.zip"));
+  }
+  for (const std::string& nested : op.unpack().nested()) {
+    absl::Status status = ValidateRelativePath(nested);
+    if (!status.ok()) return Annotate(status, DescribeOp(op) + ": nested archive");
+  }
+  if (!op.unpack().dir().empty()) {
+    absl::Status status = ValidateRelativePath(op.unpack().dir());
+    if (!status.ok()) return Annotate(status, DescribeOp(op) + ": dir");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status ValidateOp(const Op& op) {
   if (op.kind_case() == Op::KIND_NOT_SET) {
@@ -812,6 +902,9 @@ absl::Status ValidateOp(const Op& op) {
             DescribeOp(op) + ": dedupe_from must be a release, not inside .persist/");
       }
     }
+  }
+  if (op.has_unpack()) {
+    PERSIST_RETURN_IF_ERROR(ValidateUnpack(op));
   }
   if (op.has_symlink() && op.symlink().target().empty()) {
     return absl::InvalidArgumentError(DescribeOp(op) + ": the symlink has no target");
@@ -902,6 +995,8 @@ absl::Status ApplyOp(const Op& op, const OpContext& ctx) {
       return ApplyChmod(op.chmod(), ctx);
     case Op::kImport:
       return ApplyImport(op.import(), ctx);
+    case Op::kUnpack:
+      return ApplyUnpack(op.unpack(), ctx);
     case Op::KIND_NOT_SET:
       break;
   }
@@ -951,6 +1046,8 @@ absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>
       copy.source = ImportSource(op.import());
       return UndoPlace(ctx, op.import().to(), Exists(ctx.before[0]), copy, rescued);
     }
+    case Op::kUnpack:
+      return UndoUnpack(op.unpack(), ctx, rescued);
     case Op::KIND_NOT_SET:
       break;
   }

@@ -1,7 +1,7 @@
 // Copyright persist authors.
 //
 // ops: one Apply and one exact Undo per op kind (mkdir, copy, move, symlink,
-// remove, write, exchange, chmod, import).
+// remove, write, exchange, chmod, import, unpack).
 //
 // Apply makes an op's effect visible through a single rename. New content is
 // staged under a temporary name in the destination's directory
@@ -63,15 +63,15 @@ struct OpContext {
   // Apply calls this before swapping a staged object with an existing one,
   // with the staged object's identity; it must be durable when it returns.
   std::function<absl::Status(uint64_t dev, uint64_t inode)> record_swap;
-  // When set, a copy or import records every path it stages here
+  // When set, a copy, import or unpack records every path it stages here
   // (copy_tree.h CopyTree), hashing files in the same pass.
   ManifestSink* manifest = nullptr;
   // When set, an import that dedupes reads the manifest of its dedupe_from
   // release here, alongside its walk (copy_tree.h previous_manifest).
   ManifestSource* previous_manifest = nullptr;
-  // When set, an import tells here how it made its files.
+  // When set, an import or unpack tells here how it made its files.
   CopyStats* copy_stats = nullptr;
-  // When set, a copy or import reports its running totals after each file.
+  // When set, a copy, import or unpack reports its running totals after each file.
   std::function<void(uint64_t files, uint64_t bytes)> progress;
   // Undo reads the identity record_swap had stored, if it was called.
   bool swap_recorded = false;
@@ -83,8 +83,12 @@ struct OpContext {
 // exchange: a, b; every other kind: its one path.
 std::vector<std::string> OpPaths(const Op& op);
 
+// The release an import or an unpack makes (its `to`); "" for other ops.
+std::string StagedRelease(const Op& op);
+
 // OK when `op` has a kind and all its paths are valid (see path.h) and
-// outside .persist/, and an import's source is absolute; otherwise InvalidArgument saying which field is wrong.
+// outside .persist/, and an import's source and an unpack's archive are
+// absolute; otherwise InvalidArgument saying which field is wrong.
 absl::Status ValidateOp(const Op& op);
 
 

@@ -14,6 +14,7 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/source_tree.h"
 
 namespace persist {
 namespace {
@@ -135,8 +136,10 @@ absl::StatusOr<bool> HoldsOnlyDirectories(Env* env, const Entry& entry) {
 absl::Status RemoveCreated(Env* env, const Entry& entry, const Created& created,
                            const RescueFn& rescue, int* rescued) {
   const bool has_source = created.has_source();
+  const bool from_tree = created.tree != nullptr;
+  const bool compared = has_source || from_tree;
   absl::StatusOr<PathState> actual = ObservePath(env, entry.dir_fd, entry.name, entry.path,
-                                                 !has_source && created.state.type() == REGULAR);
+                                                 !compared && created.state.type() == REGULAR);
   if (!actual.ok()) return actual.status();
   if (actual->type() == ABSENT) return absl::OkStatus();
 
@@ -146,11 +149,16 @@ absl::Status RemoveCreated(Env* env, const Entry& entry, const Created& created,
                                                    created.source.path, false);
     if (!source.ok()) return source.status();
     expected = *source;
+  } else if (from_tree) {
+    // A tree that cannot say (a path beneath one of its files) made nothing
+    // there.
+    absl::StatusOr<PathState> made = created.tree->Observe(created.rel, false);
+    if (made.ok()) expected = *made;
   } else {
     expected = created.state;
   }
   bool same;
-  if (has_source) {
+  if (compared) {
     same = SameEntry(*actual, expected);
   } else if (actual->type() == REGULAR) {
     same = expected.type() == REGULAR && actual->digest() == expected.digest() &&
@@ -189,6 +197,11 @@ absl::Status RemoveCreated(Env* env, const Entry& entry, const Created& created,
     if (has_source) {
       Created child_created;
       child_created.source = Entry{source_fd.get(), name, JoinPath(created.source.path, name)};
+      status = RemoveCreated(env, child, child_created, rescue, rescued);
+    } else if (from_tree) {
+      Created child_created;
+      child_created.tree = created.tree;
+      child_created.rel = JoinPath(created.rel, name);
       status = RemoveCreated(env, child, child_created, rescue, rescued);
     } else {
       // An op that made an empty directory made nothing beneath it.

@@ -42,6 +42,8 @@ absl::StatusOr<bool> HoldsOnlyDirectories(Env* env, const Entry& entry);
 // Moves one entry that must not be deleted out of the way; see RemoveCreated.
 using RescueFn = std::function<absl::Status(const Entry& entry)>;
 
+class SourceTree;
+
 // What an op put at a path, for RemoveCreated to recognise it.
 struct Created {
   // A tree copied from `source` (when it has a name; its dir_fd may be
@@ -49,6 +51,10 @@ struct Created {
   // type, mode, size, mtime and link target...
   Entry source{-1, "", ""};
   bool has_source() const { return !source.name.empty(); }
+  // ...or a tree made from `tree` (an archive's listing), its path `rel`
+  // there, compared the same way...
+  const SourceTree* tree = nullptr;
+  std::string rel;
   // ...or a single object described by `state`: a regular file (compared by
   // digest and mode), a symlink (by target) or an empty directory.
   PathState state;

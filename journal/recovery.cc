@@ -103,9 +103,9 @@ absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunStat
   done.ops = std::move(never_began);
   // The manifests of the releases this run staged go with them.
   for (const OpRecord& record : *ops) {
-    if (!record.op().has_import()) continue;
-    absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest =
-        store.ReadManifest(record.op().import().to());
+    const std::string release = StagedRelease(record.op());
+    if (release.empty()) continue;
+    absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest = store.ReadManifest(release);
     if (manifest.ok() && (*manifest)->reader().run_id() == run.id()) {
       done.deleted_manifests.push_back((*manifest)->reader().release_path());
     }

@@ -7,6 +7,7 @@
 #include "fsops/digest.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/release_archive.h"
 
 namespace persist {
 
@@ -46,6 +47,12 @@ absl::StatusOr<PathState> StatePredictor::Predict(const std::string& path) const
         state.set_type(ABSENT);
       }
       break;
+    case Node::kTree: {
+      absl::StatusOr<PathState> listed = node.tree->Observe(JoinPath(node.alias, rest), false);
+      if (!listed.ok()) return listed.status();
+      state = *listed;
+      break;
+    }
     case Node::kAlias: {
       const std::string real = JoinPath(node.alias, rest);
       // An absolute alias is an import's source outside the site.
@@ -77,9 +84,10 @@ StatePredictor::Node StatePredictor::NodeFor(const std::string& path) const {
   const std::string& rest = covering->second;
   if (rest.empty()) return node;
   Node derived;
-  if (node.kind == Node::kAlias) {
-    derived.kind = Node::kAlias;
+  if (node.kind == Node::kAlias || node.kind == Node::kTree) {
+    derived.kind = node.kind;
     derived.alias = JoinPath(node.alias, rest);
+    derived.tree = node.tree;
   }
   return derived;  // beneath something absent or new: absent
 }
@@ -138,6 +146,17 @@ absl::Status StatePredictor::Apply(const Op& op) {
       source.kind = Node::kAlias;
       source.alias = op.import().from();
       Graft(op.import().to(), source, {});
+      break;
+    }
+    case Op::kUnpack: {
+      absl::StatusOr<std::unique_ptr<ArchiveListing>> listing =
+          ScanArchive(root_->env(), ArchivePathOf(op.unpack()), ArchiveLimitsOf(op.unpack()));
+      if (!listing.ok()) return listing.status();
+      Node source;
+      source.kind = Node::kTree;
+      source.tree = std::shared_ptr<const SourceTree>(std::move(*listing));
+      source.alias = op.unpack().dir();
+      Graft(op.unpack().to(), source, {});
       break;
     }
     case Op::kMove: {

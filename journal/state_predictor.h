@@ -8,18 +8,21 @@
 // keeps an overlay of what earlier ops of the plan did: a path an op created
 // is known from the op (a write's size and digest, a symlink's target, a new
 // directory), a copied or moved tree is an alias of its source's real path,
-// and a removed path is absent. Anything the overlay does not cover is
+// an unpacked one stands for the archive's listing (read when the unpack is
+// applied to the prediction), and a removed path is absent. Anything the overlay does not cover is
 // observed on disk. A predicted state that was not observed has inode 0.
 
 #ifndef PERSIST_JOURNAL_STATE_PREDICTOR_H_
 #define PERSIST_JOURNAL_STATE_PREDICTOR_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "fsops/root.h"
+#include "fsops/source_tree.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -36,9 +39,11 @@ class StatePredictor {
 
  private:
   struct Node {
-    enum Kind { kAbsent, kAlias, kNew } kind = kAbsent;
-    std::string alias;             // kAlias: a real path, as it was before the run
-                                   // (absolute: an import's source)
+    enum Kind { kAbsent, kAlias, kNew, kTree } kind = kAbsent;
+    std::string alias;                       // kAlias: a real path, as it was before the run
+                                             // (absolute: an import's source); kTree: the
+                                             // path in `tree`
+    std::shared_ptr<const SourceTree> tree;  // kTree: an unpack's archive
     PathState state;               // kNew
     std::optional<uint32_t> mode;  // a chmod applied to this very path
   };

@@ -259,7 +259,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     ManifestWriter manifest;
     if (status.ok()) {
       OpContext ctx = ContextForRecord(site, &record);
-      if (options.record_manifests && op.has_import()) ctx.manifest = &manifest;
+      if (options.record_manifests && !StagedRelease(op).empty()) ctx.manifest = &manifest;
       // The release an import dedupes against, by its manifest.
       std::unique_ptr<Store::ManifestView> previous;
       if (op.has_import() && !op.import().dedupe_from().empty() &&
@@ -279,8 +279,8 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
         spdlog::warn("{}", std::string(previous->reader().status().message()));
       }
     }
-    if (status.ok() && options.record_manifests && op.has_import()) {
-      manifests.push_back(manifest.Finish(op.import().to(), run.id()));
+    if (status.ok() && options.record_manifests && !StagedRelease(op).empty()) {
+      manifests.push_back(manifest.Finish(StagedRelease(op), run.id()));
     }
     if (status.ok()) status = ObserveAfter(site, &record);
     if (status.ok()) status = CheckOutcome(record, outcomes[record.index()]);

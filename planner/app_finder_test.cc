@@ -25,7 +25,7 @@ class AppFinderTest : public ::testing::Test {
   }
   std::string Path(const std::string& rel) const { return dir_.Sub("delivery/" + rel); }
   absl::StatusOr<AppLocation> Find(const std::string& app_dir = "") {
-    return FindApp(Env::Default(), dir_.Sub("delivery"), app_dir);
+    return FindApp(DirectoryTree(Env::Default(), dir_.Sub("delivery")), app_dir);
   }
 
   TempDir dir_;

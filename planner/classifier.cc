@@ -62,18 +62,20 @@ std::vector<Rule> Classifier::ExactPersistentRules() const {
 
 absl::StatusOr<std::vector<Classification>> Classifier::ClassifyTree(const Root& root,
                                                                      const std::string& dir) const {
+  return ClassifyTree(RootTree(root, dir));
+}
+
+absl::StatusOr<std::vector<Classification>> Classifier::ClassifyTree(const SourceTree& tree) const {
   std::set<std::string> candidates;
   auto list = [&](const std::string& sub) -> absl::Status {
-    absl::StatusOr<Fd> fd = root.OpenDir(JoinPath(dir, sub));
-    if (!fd.ok()) {
+    absl::StatusOr<std::vector<std::string>> names = tree.List(sub);
+    if (!names.ok()) {
       // Not there, or not a real directory (a link into shared/ in a deployed
       // release): nothing beneath it to classify.
-      int err = StatusErrno(fd.status());
+      int err = StatusErrno(names.status());
       const bool skip = err == ENOENT || err == ENOTDIR || err == ELOOP || err == EXDEV;
-      return skip && !sub.empty() ? absl::OkStatus() : fd.status();
+      return skip && !sub.empty() ? absl::OkStatus() : names.status();
     }
-    absl::StatusOr<std::vector<std::string>> names = root.env()->ListDir(fd->get(), fd->path());
-    if (!names.ok()) return names.status();
     for (const std::string& name : *names) candidates.insert(JoinPath(sub, name));
     return absl::OkStatus();
   };
@@ -88,7 +90,7 @@ absl::StatusOr<std::vector<Classification>> Classifier::ClassifyTree(const Root&
   out.reserve(candidates.size());
   const Classification* enclosing = nullptr;  // sorted order: parents come first
   for (const std::string& path : candidates) {
-    absl::StatusOr<PathState> state = root.Observe(JoinPath(dir, path), false);
+    absl::StatusOr<PathState> state = tree.Observe(path, false);
     if (!state.ok()) {
       // Beneath a symlink or a file (a profile path inside a linked dir).
       const int err = StatusErrno(state.status());

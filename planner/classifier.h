@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "fsops/root.h"
+#include "fsops/source_tree.h"
 #include "planner/profile.h"
 
 namespace persist {
@@ -38,11 +39,13 @@ class Classifier {
 
   Classification Classify(const std::string& path, bool is_dir) const;
 
-  // The candidate paths of a release at `dir` beneath `root`, classified:
+  // The candidate paths of a release, classified:
   // every top-level entry, and every entry of bootstrap/, public/ and
   // storage/app/, plus every exact profile path that exists. A symlink is
   // classified as a directory would be (in a linked app it stands for one).
-  // Paths are relative to `dir`. Sorted by path.
+  // Paths are relative to the release. Sorted by path.
+  absl::StatusOr<std::vector<Classification>> ClassifyTree(const SourceTree& tree) const;
+  // The same of the directory `dir` beneath `root` (RootTree).
   absl::StatusOr<std::vector<Classification>> ClassifyTree(const Root& root,
                                                            const std::string& dir) const;
 

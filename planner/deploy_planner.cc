@@ -1,13 +1,11 @@
 // Copyright persist authors.
 
 #include "planner/deploy_planner.h"
-#include "planner/shared_links.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-
-#include <ctype.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -23,8 +21,8 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
-#include "planner/app_finder.h"
-#include "planner/special_files.h"
+#include "planner/delivery.h"
+#include "planner/shared_links.h"
 
 namespace persist {
 
@@ -122,61 +120,6 @@ absl::StatusOr<std::string> NewReleaseId(const Root& site) {
   });
 }
 
-namespace {
-
-using Identity = std::pair<uint64_t, uint64_t>;  // device, inode
-
-// The directory open at `dir` and every directory above it, as they really
-// are: climbed through "..", so no spelling of a path, and no symlink on the
-// way to it, hides where it lies.
-absl::StatusOr<std::vector<Identity>> AncestorsOf(Env* env, Fd dir, const std::string& path) {
-  std::vector<Identity> out;
-  for (std::string shown = path;; shown += "/..") {
-    struct stat st;
-    absl::Status status = env->StatAt(dir.get(), "", &st, shown);
-    if (!status.ok()) return status;
-    const Identity here{st.st_dev, st.st_ino};
-    if (!out.empty() && out.back() == here) return out;  // "/": its ".." is itself
-    out.push_back(here);
-    absl::StatusOr<int> parent = env->OpenAt(dir.get(), "..", O_RDONLY | O_DIRECTORY, 0, shown + "/..");
-    if (!parent.ok()) return parent.status();
-    dir = Fd(env, *parent, shown + "/..");
-  }
-}
-
-// AncestorsOf `source`, opened the way the import will open it (symlinks in
-// its path followed).
-absl::StatusOr<std::vector<Identity>> RealAncestors(Env* env, const std::string& source) {
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
-  if (!fd.ok()) return fd.status();
-  return AncestorsOf(env, Fd(env, *fd, source), source);
-}
-
-// The refusal of a delivery in which FindApp found no app: empty, or
-// holding none of kAppMarkers at any depth it searches; naming --force.
-absl::Status RefuseNonApp(Env* env, const std::string& source) {
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, source, O_RDONLY | O_DIRECTORY, 0, source);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, source);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), source);
-  if (!names.ok()) return names.status();
-  if (names->empty()) {
-    return WithPath(
-        Refuse(absl::StrCat(source, " is empty: deployed, it would replace the live release with "
-                                    "nothing; give the directory holding the release (or add "
-                                    "--force to deploy an empty release)")),
-        source);
-  }
-  return WithPath(
-      Refuse(absl::StrCat(source, " holds none of artisan, composer.json and public/index.php, so "
-                                  "it is not the directory of a PHP/Laravel app, nor does a directory "
-                                  "below it hold one; give the app's directory, or add --force to "
-                                  "deploy it as it is")),
-      source);
-}
-
-}  // namespace
-
 std::string HelperScript(const std::string& command) {
   const bool verify = command == "verify";
   return absl::StrCat(
@@ -204,101 +147,29 @@ std::string HelperScript(const std::string& command) {
 
 namespace {
 
-// The app in the delivery at request->source (app_finder.h): where it is
-// a directory below, request->source becomes that directory and `note` says
-// which and why. A delivery without an app gets RefuseNonApp's refusal; one
-// with several, or an app_dir that holds none, a refusal naming them.
-absl::Status LocateApp(Env* env, DeployRequest* request, std::string* note) {
-  absl::StatusOr<AppLocation> app = FindApp(env, request->source, request->app_dir);
-  if (absl::IsNotFound(app.status())) return RefuseNonApp(env, request->source);
-  if (!app.ok()) {
-    return WithPath(Refuse(absl::StrCat(app.status().message(),
-                                        "; name the app's directory with --app-dir PATH")),
-                    StatusPath(app.status()));
-  }
-  if (app->dir.empty()) return absl::OkStatus();
-  *note = absl::StrCat("deploying ", PrintablePath(app->dir), " of ", request->source, ": ", app->why);
-  request->source = JoinPath(request->source, app->dir);
-  return absl::OkStatus();
-}
-
 absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifier,
-                                   const DeployRequest& request);
+                                   const DeployRequest& request, const Delivery& delivery);
 
 }  // namespace
 
 absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classifier,
                                       const DeployRequest& request) {
-  Env* env = site.env();
-  DeployPlan result;
-  // SRC: an existing directory; not the site, nor a directory holding it
-  // (the copy would copy into itself until the disk is full), nor inside
-  // the site's own trees. Compared by device and inode.
-  absl::StatusOr<PathState> src = ObserveSource(env, request.source, "");
-  if (!src.ok() || src->type() == ABSENT) {
-    return WithPath(Refuse(absl::StrCat("the release to deploy, ", request.source,
-                                        ", does not exist; give the directory holding the new "
-                                        "release")),
-                    request.source);
+  absl::StatusOr<Delivery> delivery = OpenDelivery(site, request);
+  if (!delivery.ok()) return delivery.status();
+  absl::StatusOr<DeployPlan> planned = PlanApp(site, classifier, request, *delivery);
+  if (planned.ok()) {
+    planned->notes.insert(planned->notes.begin(), delivery->notes.begin(), delivery->notes.end());
   }
-  if (src->type() != DIRECTORY) {
-    return WithPath(Refuse(absl::StrCat(request.source, " is not a directory; unpack the release "
-                                                        "first and give its directory")),
-                    request.source);
-  }
-  absl::StatusOr<std::vector<Identity>> ancestors = RealAncestors(env, request.source);
-  if (!ancestors.ok()) return ancestors.status();
-  absl::StatusOr<int> root_fd = env->OpenAt(site.fd(), ".", O_RDONLY | O_DIRECTORY, 0, site.dir());
-  if (!root_fd.ok()) return root_fd.status();
-  absl::StatusOr<std::vector<Identity>> site_ancestors =
-      AncestorsOf(env, Fd(env, *root_fd, site.dir()), site.dir());
-  if (!site_ancestors.ok()) return site_ancestors.status();
-  const auto at = std::find(site_ancestors->begin(), site_ancestors->end(), ancestors->front());
-  if (at != site_ancestors->end()) {
-    return WithPath(
-        Refuse(absl::StrCat(
-            request.source, at == site_ancestors->begin() ? " is the site " : " holds the site ",
-            site.dir(), ": a deploy would copy the site into its own releases/ until the disk is "
-            "full; upload the release to a directory outside the site (e.g. ~/uploads/) and "
-            "deploy it from there")),
-        request.source);
-  }
-  // public_html too, while it is a directory: the deploy moves it away.
-  for (const char* own : {"releases", "shared", ".persist", "current", "public_html"}) {
-    absl::StatusOr<PathState> inside = site.Observe(own, false);
-    if (!inside.ok() || inside->type() != DIRECTORY) continue;
-    const Identity dir{inside->dev(), inside->inode()};
-    if (std::find(ancestors->begin(), ancestors->end(), dir) != ancestors->end()) {
-      return WithPath(Refuse(absl::StrCat(request.source, " lies inside the site's ", own,
-                                          "/; upload the release somewhere else (e.g. ~/uploads/) "
-                                          "and deploy it from there")),
-                      request.source);
-    }
-  }
-
-  DeployRequest app = request;
-  std::string app_note;
-  if (!request.force || !request.app_dir.empty()) {
-    absl::Status located = LocateApp(env, &app, &app_note);
-    if (!located.ok()) return located;
-  }
-  absl::StatusOr<DeployPlan> planned = PlanApp(site, classifier, app);
-  if (planned.ok() && !app_note.empty()) planned->notes.insert(planned->notes.begin(), app_note);
   return planned;
 }
 
 namespace {
 
-// The plan for the app at request.source, which PlanDeploy has checked.
+// The plan for the app `delivery` holds, which OpenDelivery has checked.
 absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifier,
-                                   const DeployRequest& request) {
-  Env* env = site.env();
+                                   const DeployRequest& request, const Delivery& delivery) {
   DeployPlan result;
-  result.source = request.source;
-  // A fifo, socket or device in the release would stop its copy halfway:
-  // refuse it whole now, naming every one, before anything is touched.
-  absl::Status plain = RefuseSpecialFiles(env, request.source);
-  if (!plain.ok()) return plain;
+  result.source = delivery.name;
 
   result.release_id = request.release_id;
   if (result.release_id.empty()) {
@@ -327,32 +198,33 @@ absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifie
     absl::Status status = builder.EnsureDir(dir);
     if (!status.ok()) return status;
   }
-  Op import;
-  import.mutable_import()->set_from(request.source);
-  import.mutable_import()->set_to(release);
-  if (request.dedupe != DEDUPE_OFF) {
+  Op stage = delivery.stage;
+  if (stage.has_unpack()) {
+    stage.mutable_unpack()->set_to(release);
+  } else {
+    stage.mutable_import()->set_to(release);
+  }
+  if (stage.has_import() && request.dedupe != DEDUPE_OFF) {
     // Unchanged files are taken from the live release, the one most like
     // the new one.
     absl::StatusOr<std::string> live = CurrentRelease(site);
     if (!live.ok()) return live.status();
     if (!live->empty()) {
-      import.mutable_import()->set_dedupe_from(JoinPath("releases", *live));
-      import.mutable_import()->set_dedupe(request.dedupe);
+      stage.mutable_import()->set_dedupe_from(JoinPath("releases", *live));
+      stage.mutable_import()->set_dedupe(request.dedupe);
     }
   }
-  *plan.add_op() = import;
+  *plan.add_op() = stage;
   builder.AssumeDir(release);
   builder.outcomes().Expect(release, DIRECTORY);
 
-  // Classify the release as shipped (SRC: the copy is identical), then seed
-  // or stash and link every persistent path.
-  absl::StatusOr<std::unique_ptr<Root>> src_root = Root::Open(env, request.source);
-  if (!src_root.ok()) return src_root.status();
-  absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(**src_root, "");
+  // Classify the release as shipped (the copy or unpack makes it so), then
+  // seed or stash and link every persistent path.
+  absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(*delivery.tree);
   if (!rows.ok()) return rows.status();
   result.classification = *rows;
   SharedLinkOptions links;
-  links.source = request.source;
+  links.source = delivery.tree.get();
   links.app_dir = release;
   links.shared_dir = "shared";
   links.first = result.first;

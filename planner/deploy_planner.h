@@ -33,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "fsops/release_archive.h"
 #include "fsops/root.h"
 #include "planner/classifier.h"
 #include "planner/outcome.h"
@@ -46,7 +47,7 @@ namespace persist {
 using DeployTimes = std::map<std::string, int64_t>;
 
 struct DeployRequest {
-  std::string source;  // SRC, absolute
+  std::string source;      // SRC, absolute: a directory, or an archive (delivery.h)
   std::string release_id;  // empty: chosen from the clock
   enum Mode { kAuto, kFirst, kSubsequent } mode = kAuto;
   int keep = 5;
@@ -62,11 +63,13 @@ struct DeployRequest {
   // How files unchanged since the live release are made (copy_tree.h).
   DedupeMode dedupe = DEDUPE_AUTO;
   DeployTimes deployed_at;           // from the journal, for the release order
+  // An archive's decompression bomb limits (release_archive.h).
+  ArchiveLimits limits;
 };
 
 struct DeployPlan {
   Plan plan;
-  std::string source;  // the app's directory the release is copied from, absolute
+  std::string source;  // the app the release is made of: its directory, or ARCHIVE: DIR
   std::string release_id;
   bool first = false;
   std::vector<Classification> classification;  // of the release

@@ -337,14 +337,28 @@ TEST_F(DeployPlannerTest, NewReleaseIdIsTheUtcTimeAndGetsASuffixWhenTaken) {
 // ------------------------------------------------------------------ bad input
 
 TEST_F(DeployPlannerTest, AMissingSourceIsRefusedNamingItAndTouchingNothing) {
-  Refused(Request(upload("nope"), "v1"), {upload("nope"), "does not exist",
-                                         "give the directory holding the new release"});
+  Refused(Request(upload("nope"), "v1"),
+          {upload("nope"), "does not exist", "give the directory or the archive"});
 }
 
-TEST_F(DeployPlannerTest, ASourceThatIsAFileIsRefused) {
+TEST_F(DeployPlannerTest, AFileThatIsNoArchiveIsRefused) {
+  WriteFile(upload("release.zip"), "<html>a download page saved by mistake</html>\n");
+  Refused(Request(upload("release.zip"), "v1"),
+          {upload("release.zip"), "not a zip or tar archive persist can read",
+           "unpack it and deploy the directory"});
+}
+
+TEST_F(DeployPlannerTest, AZipCutShortIsRefusedAsDamaged) {
   WriteFile(upload("release.zip"), "PK\x03\x04");
-  Refused(Request(upload("release.zip"), "v1"), {upload("release.zip"), "not a directory",
-                                                "unpack the release first"});
+  Refused(Request(upload("release.zip"), "v1"),
+          {upload("release.zip"), "damaged or cut short", "download it again"});
+}
+
+TEST_F(DeployPlannerTest, AnArchiveInsideTheSitesReleasesIsRefused) {
+  MakeDeployedSite("v1");
+  WriteFile(site() + "/releases/v1/app.zip", "PK\x03\x04");
+  Refused(Request(site() + "/releases/v1/app.zip", "v2"),
+          {"inside the site's releases/", "upload the release somewhere else"});
 }
 
 TEST_F(DeployPlannerTest, ASourceInsideTheSitesReleasesIsRefused) {

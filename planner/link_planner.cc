@@ -114,7 +114,8 @@ absl::StatusOr<LinkPlan> PlanLink(const Root& site, const Classifier& classifier
   absl::Status status = builder.EnsureDir(request.shared_dir);
   if (!status.ok()) return status;
   SharedLinkOptions options;
-  options.source = request.app_source;
+  const DirectoryTree app_tree(env, request.app_source);
+  options.source = &app_tree;
   options.app_dir = request.app_dir;
   options.shared_dir = request.shared_dir;
   options.first = result.first;

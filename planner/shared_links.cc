@@ -56,42 +56,7 @@ Op RemoveOf(const std::string& path) {
   return op;
 }
 
-// The state of `rel` inside SRC (an absolute directory), symlinks unfollowed.
-absl::StatusOr<PathState> ObserveSource(Env* env, const std::string& source, const std::string& rel) {
-  const std::string path = rel.empty() ? source : source + "/" + rel;
-  return ObservePath(env, AT_FDCWD, path, path, false);
-}
-
 namespace {
-
-struct TreeSize {
-  int files = 0;
-  uint64_t bytes = 0;
-};
-
-// Counts the files and bytes of `name` in the directory open at `dir_fd`
-// (`path` in messages), directory by open directory: a release can hold
-// paths longer than PATH_MAX.
-absl::Status MeasureTree(Env* env, int dir_fd, const std::string& name, const std::string& path,
-                         TreeSize* size) {
-  absl::StatusOr<PathState> state = ObservePath(env, dir_fd, name, path, false);
-  if (!state.ok()) return state.status();
-  if (state->type() != DIRECTORY) {
-    ++size->files;
-    size->bytes += state->size();
-    return absl::OkStatus();
-  }
-  absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY, 0, path);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, path);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), path);
-  if (!names.ok()) return names.status();
-  for (const std::string& child : *names) {
-    absl::Status status = MeasureTree(env, dir.get(), child, path + "/" + child, size);
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
-}
 
 // What a merge of the app's copy of a persistent directory into shared/
 // planned: entries added to shared/, and files both hold (the same content,
@@ -109,22 +74,16 @@ struct MergeCount {
 // entry by entry; nothing in shared/ is ever overwritten.
 absl::Status PlanMerge(const Root& site, const SharedLinkOptions& options, const std::string& rel,
                        bool move, Plan* plan, Outcomes* outcomes, MergeCount* count) {
-  const std::string& source = options.source;
-  Env* env = site.env();
-  const std::string src = source + "/" + rel;
-  absl::StatusOr<int> fd = env->OpenAt(AT_FDCWD, src, O_RDONLY | O_DIRECTORY, 0, src);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, src);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), src);
+  const SourceTree& source = *options.source;
+  absl::StatusOr<std::vector<std::string>> names = source.List(rel);
   if (!names.ok()) return names.status();
-  std::sort(names->begin(), names->end());
   for (const std::string& name : *names) {
     const std::string child = JoinPath(rel, name);
     const std::string in_app = JoinPath(options.app_dir, child);
     const std::string in_shared = JoinPath(options.shared_dir, child);
     absl::StatusOr<PathState> kept = site.Observe(in_shared, false);
     if (!kept.ok()) return kept.status();
-    absl::StatusOr<PathState> shipped = ObserveSource(env, source, child);
+    absl::StatusOr<PathState> shipped = source.Observe(child, false);
     if (!shipped.ok()) return shipped.status();
     if (kept->type() == ABSENT) {
       *plan->add_op() = move ? MoveOf(in_app, in_shared) : CopyOf(in_app, in_shared);
@@ -138,8 +97,7 @@ absl::Status PlanMerge(const Root& site, const SharedLinkOptions& options, const
     } else {
       absl::StatusOr<PathState> kept_digest = site.Observe(in_shared, true);
       if (!kept_digest.ok()) return kept_digest.status();
-      const std::string path = source + "/" + child;
-      absl::StatusOr<PathState> shipped_digest = ObservePath(env, AT_FDCWD, path, path, true);
+      absl::StatusOr<PathState> shipped_digest = source.Observe(child, true);
       if (!shipped_digest.ok()) return shipped_digest.status();
       const bool same = kept_digest->type() == shipped_digest->type() &&
                         kept_digest->digest() == shipped_digest->digest() &&
@@ -230,25 +188,22 @@ absl::Status PlanMergeIntoShared(PlanBuilder& builder, const SharedLinkOptions& 
 // with --merge-new, first copies in what it lacks.
 absl::Status PlanKeepShared(PlanBuilder& builder, const SharedLinkOptions& options,
                             const std::string& rel) {
-  Env* env = builder.site().env();
-  TreeSize size;
-  const std::string shipped_path = options.source + "/" + rel;
-  absl::Status status = MeasureTree(env, AT_FDCWD, shipped_path, shipped_path, &size);
-  if (!status.ok()) return status;
-  absl::StatusOr<PathState> shipped = ObserveSource(env, options.source, rel);
+  absl::StatusOr<SourceTree::Size> size = options.source->Measure(rel);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<PathState> shipped = options.source->Observe(rel, false);
   if (!shipped.ok()) return shipped.status();
   if (options.merge_new && shipped->type() == DIRECTORY) {
     MergeCount merged;
-    status = PlanMerge(builder.site(), options, rel, /*move=*/false, &builder.plan(),
-                       &builder.outcomes(), &merged);
+    absl::Status status = PlanMerge(builder.site(), options, rel, /*move=*/false, &builder.plan(),
+                                    &builder.outcomes(), &merged);
     if (!status.ok()) return status;
     builder.notes().push_back(absl::StrCat("--merge-new: ", merged.added, " new entr",
                                            merged.added == 1 ? "y" : "ies", " of ", rel,
                                            " added to shared/"));
   }
   builder.notes().push_back(absl::StrCat(
-      "the release ships ", rel, " (", size.files, " file", size.files == 1 ? "" : "s", ", ",
-      size.bytes, " bytes); ", JoinPath(options.shared_dir, rel), " is kept as it is",
+      "the release ships ", rel, " (", size->files, " file", size->files == 1 ? "" : "s", ", ",
+      size->bytes, " bytes); ", JoinPath(options.shared_dir, rel), " is kept as it is",
       options.merge_new ? "" : " (--merge-new adds files it lacks)"));
   return absl::OkStatus();
 }
@@ -277,7 +232,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
                              const std::vector<Classification>& rows,
                              const SharedLinkOptions& options) {
   const Root& site = builder.site();
-  Env* env = site.env();
+  const SourceTree& source = *options.source;
   std::set<std::string> exact_dirs;
   for (const Rule& rule : classifier.ExactPersistentRules()) {
     if (rule.dir_only) exact_dirs.insert(rule.pattern);
@@ -286,7 +241,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
     if (options.only.has_value() && row.cls != *options.only) continue;
     const std::string in_release = JoinPath(options.app_dir, row.path);
     const std::string in_shared = JoinPath(options.shared_dir, row.path);
-    absl::StatusOr<PathState> shipped = ObserveSource(env, options.source, row.path);
+    absl::StatusOr<PathState> shipped = source.Observe(row.path, false);
     if (!shipped.ok()) return shipped.status();
     absl::StatusOr<PathState> kept = site.Observe(in_shared, false);
     if (!kept.ok()) return kept.status();
@@ -300,7 +255,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
           row.path, " in the release is a symlink (-> ", PrintablePath(shipped->link_target()),
           "), where persist expects ", row.is_dir ? "a directory" : "a file",
           " to keep in shared/; persist never follows it: replace it with the real ",
-          row.is_dir ? "directory" : "file", " in ", options.source));
+          row.is_dir ? "directory" : "file", " in ", source.Name("")));
     }
     if (shipped->type() == OTHER || kept->type() == OTHER || kept->type() == SYMLINK) {
       return Refuse(absl::StrCat(kept->type() == SYMLINK ? in_shared : row.path,
@@ -342,7 +297,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       if (!status.ok()) return status;
       *builder.plan().add_op() = RemoveOf(in_release);
     } else if (is_env && kept->type() == ABSENT) {
-      absl::StatusOr<PathState> example = ObserveSource(env, options.source, ".env.example");
+      absl::StatusOr<PathState> example = source.Observe(".env.example", false);
       if (!example.ok()) return example.status();
       if (example->type() == REGULAR) {
         absl::Status status = builder.EnsureDir(options.shared_dir);
@@ -368,7 +323,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       // shared/ and linked now, so that what the app writes there is shared
       // data from the start, not left behind in this release. Only where
       // the release has the directory it would go in.
-      absl::StatusOr<PathState> parent = ObserveSource(env, options.source, SplitParent(row.path).first);
+      absl::StatusOr<PathState> parent = source.Observe(SplitParent(row.path).first, false);
       if (!parent.ok()) return parent.status();
       if (parent->type() == DIRECTORY) {
         absl::Status status = builder.EnsureDir(in_shared);
@@ -381,8 +336,7 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
       }
     }
     if (!will_exist) continue;
-    absl::StatusOr<PathState> parent_in_source =
-        ObserveSource(env, options.source, SplitParent(row.path).first);
+    absl::StatusOr<PathState> parent_in_source = source.Observe(SplitParent(row.path).first, false);
     if (!parent_in_source.ok()) return parent_in_source.status();
     if (parent_in_source->type() != DIRECTORY) {
       absl::Status status = builder.EnsureDir(SplitParent(in_release).first);

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "fsops/root.h"
+#include "fsops/source_tree.h"
 #include "planner/classifier.h"
 #include "planner/outcome.h"
 #include "proto/journal.pb.h"
@@ -49,7 +50,7 @@ class PlanBuilder {
 };
 
 struct SharedLinkOptions {
-  std::string source;      // absolute: where the app's files are read as shipped
+  const SourceTree* source = nullptr;  // the app's files as shipped
   std::string app_dir;     // relative to the root: where the links go
   std::string shared_dir;  // relative to the root
   bool first = false;
@@ -78,8 +79,6 @@ std::vector<Classification> PersistentRoots(const std::vector<Classification>& r
                                             const Classifier& classifier);
 
 // The state of `rel` beneath the absolute directory `source`, unfollowed.
-absl::StatusOr<PathState> ObserveSource(Env* env, const std::string& source, const std::string& rel);
-
 // Bad input: InvalidArgument with `message`.
 absl::Status Refuse(absl::string_view message);
 

@@ -2,12 +2,13 @@
 //
 // persist deploy, stopped dead at every mutating call: a first deploy, and a
 // vendor update over a live site with user uploads, a real public_html
-// directory and a release to prune. After `recover` on a fresh journal
-// handle the site must be byte for byte as before the deploy.
+// directory and a release to prune, from a directory and from the vendor's
+// zip (made by Info-ZIP). After `recover` on a fresh journal handle the site
+// must be byte for byte as before the deploy.
 
+#include <cstdlib>
 #include <optional>
 
-#include "workflows/deploy_flow.h"
 #include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "journal/recovery.h"
@@ -16,6 +17,7 @@
 #include "tests/campaign.h"
 #include "tests/testing/sample_release.h"
 #include "tests/testing/tree_snapshot.h"
+#include "workflows/deploy_flow.h"
 
 namespace persist {
 namespace testing {
@@ -59,9 +61,20 @@ class Workspace {
     WriteRelease(dir_.Sub("upload-v1"), "v1");
     WriteRelease(dir_.Sub("upload-v2"), "v2");
     WriteRelease(dir_.Sub("upload-v3"), "v3");
+    // The vendor's zip of v3: the app in a folder of its own, beside its
+    // documentation.
+    MakeDir(dir_.Sub("zip/docs"));
+    WriteFile(dir_.Sub("zip/docs/index.html"), "<h1>Installation</h1>\n");
+    EXPECT_EQ(std::system(("cp -a " + dir_.Sub("upload-v3") + " " + dir_.Sub("zip/shop") +
+                           " && cd " + dir_.Sub("zip") + " && zip -qry ../shop-v3.zip shop docs")
+                              .c_str()),
+              0);
   }
   std::string site() const { return dir_.Sub("site"); }
   std::string upload(const std::string& v) const { return dir_.Sub("upload-" + v); }
+  std::string zip() const { return dir_.Sub("shop-v3.zip"); }
+  // v3, from its directory or from the zip.
+  std::string v3(bool from_zip) const { return from_zip ? zip() : upload("v3"); }
 
   // Two deploys, user data, and a shared-hosting public_html directory.
   void MakeLive() {
@@ -77,17 +90,17 @@ class Workspace {
   TempDir dir_;
 };
 
-int CountMutations(bool live) {
+int CountMutations(bool live, bool from_zip) {
   Workspace ws;
   if (live) ws.MakeLive();
   FaultEnv counting(Env::Default());
-  absl::StatusOr<persist::Run> run = Deploy(&counting, ws.site(), ws.upload("v3"), "v3");
+  absl::StatusOr<persist::Run> run = Deploy(&counting, ws.site(), ws.v3(from_zip), "v3");
   EXPECT_TRUE(run.ok()) << run.status();
   return counting.mutations();
 }
 
-void CrashEveryCall(bool live) {
-  const int mutations = CountMutations(live);
+void CrashEveryCall(bool live, bool from_zip = false) {
+  const int mutations = CountMutations(live, from_zip);
   ASSERT_GT(mutations, 30);
   for (int n = 1; n <= mutations; n += CampaignStride()) {
     Workspace ws;
@@ -95,7 +108,7 @@ void CrashEveryCall(bool live) {
     const Snapshot before = TakeSnapshot(ws.site());
     FaultEnv crashing(Env::Default());
     crashing.CrashAt(n);
-    EXPECT_FALSE(Deploy(&crashing, ws.site(), ws.upload("v3"), "v3").ok());
+    EXPECT_FALSE(Deploy(&crashing, ws.site(), ws.v3(from_zip), "v3").ok());
     absl::StatusOr<std::optional<persist::Run>> recovered = RecoverSite(ws.site());
     ASSERT_TRUE(recovered.ok()) << "crash at call " << n << ": " << recovered.status();
     ASSERT_EQ(DiffSnapshots(before, TakeSnapshot(ws.site())), "") << "deploy crashed at call " << n;
@@ -111,11 +124,22 @@ TEST(DeployCampaignTest, AVendorUpdateCrashedAnywhereRecoversTheLiveSiteExactly)
   CrashEveryCall(/*live=*/true);
 }
 
-TEST(DeployCampaignTest, AVendorUpdateKeepsUserDataAndUndoRestoresTheSiteExactly) {
+TEST(DeployCampaignTest, AFirstDeployFromAZipCrashedAnywhereRecoversToTheEmptySite) {
+  CrashEveryCall(/*live=*/false, /*from_zip=*/true);
+}
+
+TEST(DeployCampaignTest, AVendorZipCrashedAnywhereRecoversTheLiveSiteExactly) {
+  CrashEveryCall(/*live=*/true, /*from_zip=*/true);
+}
+
+class DeployCampaignZipTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(DeployCampaignZipTest, AVendorUpdateKeepsUserDataAndUndoRestoresTheSiteExactly) {
+  const bool from_zip = GetParam();
   Workspace ws;
   ws.MakeLive();
   const Snapshot before = TakeSnapshot(ws.site());
-  ASSERT_TRUE(Deploy(Env::Default(), ws.site(), ws.upload("v3"), "v3").ok());
+  ASSERT_TRUE(Deploy(Env::Default(), ws.site(), ws.v3(from_zip), "v3").ok());
   EXPECT_EQ(ReadFile(ws.site() + "/shared/public/uploads/user-42.jpg"), "a user's photo");
   EXPECT_EQ(ReadFile(ws.site() + "/shared/public/uploads/demo/avatar.txt"), "demo avatar v1\n")
       << "the vendor's demo content must not overwrite what the first deploy kept";
@@ -129,7 +153,11 @@ TEST(DeployCampaignTest, AVendorUpdateKeepsUserDataAndUndoRestoresTheSiteExactly
   absl::StatusOr<persist::Run> undone = UndoLatest(**site, "");
   ASSERT_TRUE(undone.ok()) << undone.status();
   EXPECT_EQ(DiffSnapshots(before, TakeSnapshot(ws.site())), "");
+  EXPECT_EQ(TakeSnapshot(ws.site() + "/.persist/rescued", {}), Snapshot())
+      << "what the deploy made is recognised and removed, nothing rescued";
 }
+
+INSTANTIATE_TEST_SUITE_P(FromDirectoryAndZip, DeployCampaignZipTest, ::testing::Bool());
 
 }  // namespace
 }  // namespace testing

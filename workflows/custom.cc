@@ -10,6 +10,7 @@
 #include "base/error_kind.h"
 #include "fsops/env.h"
 #include "fsops/path.h"
+#include "fsops/source_tree.h"
 #include "planner/classifier.h"
 #include "planner/deploy_planner.h"
 #include "planner/shared_links.h"
@@ -51,7 +52,8 @@ absl::Status PlanLiveRelease(SiteSession& session, const std::string& live,
   if (!rows.ok()) return rows.status();
   PlanBuilder builder(session.root());
   SharedLinkOptions options;
-  options.source = source;
+  const DirectoryTree release_tree(Env::Default(), source);
+  options.source = &release_tree;
   options.app_dir = release;
   options.shared_dir = "shared";
   options.in_place = true;

@@ -55,7 +55,8 @@ absl::Status NoteDriftOfPrunedReleases(Site& site, DeployPlan* planned) {
 // The checks of the request that need no site.
 absl::Status CheckRequest(DeployOptions& options) {
   absl::StatusOr<std::string> source = AbsoluteExisting(
-      options.release.source, "the release to deploy", "give the directory holding the new release");
+      options.release.source, "the release to deploy",
+      "give the directory or the archive (.zip, .tar.gz ...) holding the new release");
   if (!source.ok()) return source.status();
   options.release.source = *source;
   if (!options.release_id_given) return absl::OkStatus();

@@ -16,14 +16,15 @@ namespace persist {
 namespace {
 
 // The path a run's op brought into being with data of the run's own: an
-// import's or a copy's destination, or a new directory, where nothing was.
+// import's, an unpack's or a copy's destination, or a new directory, where
+// nothing was.
 // Empty for any other op (a move only relocates what was there).
 std::string CreatedBy(const OpRecord& record) {
   const Op& op = record.op();
   std::string path;
   int index = 0;
-  if (op.has_import()) {
-    path = op.import().to();
+  if (!StagedRelease(op).empty()) {
+    path = StagedRelease(op);
   } else if (op.has_copy()) {
     path = op.copy().to();
     index = 1;

@@ -109,7 +109,7 @@ refused() {
 
 refused a_missing "a missing SRC" deploy no-such-release --root site
 check "(a) missing SRC: stderr names it" has a_missing.err "no-such-release"
-check "(a) missing SRC: stderr says what to give" has a_missing.err "give the directory holding the new release"
+check "(a) missing SRC: stderr says what to give" has a_missing.err "give the directory or the archive (.zip, .tar.gz ...) holding the new release"
 
 refused a_inside "SRC inside the site's releases/" deploy site/releases/v1 --root site
 check "(a) SRC inside releases/: stderr names the reason" has a_inside.err "inside the site's releases/"

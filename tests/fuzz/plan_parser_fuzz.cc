@@ -32,6 +32,7 @@ void CheckValidOp(const Op& op) {
     FUZZ_CHECK(!IsWithin(path, kStateDir));
   }
   if (op.has_import()) FUZZ_CHECK(op.import().from().front() == '/');
+  if (op.has_unpack()) FUZZ_CHECK(op.unpack().archive().front() == '/');
 }
 
 void Fuzz(const std::string& text) {
@@ -52,9 +53,9 @@ void Fuzz(const std::string& text) {
       return;  // exec stops at the first invalid op
     }
     CheckValidOp(op);
-    // An import's source lies outside the site: observing it would read
-    // the fuzzing machine's own files.
-    if (!feasible_so_far || op.has_import()) continue;
+    // An import's source and an unpack's archive lie outside the site:
+    // observing them would read the fuzzing machine's own files.
+    if (!feasible_so_far || !StagedRelease(op).empty()) continue;
     std::vector<PathState> before;
     for (const std::string& path : OpPaths(op)) {
       absl::StatusOr<PathState> state = predictor.Predict(path);

@@ -1,0 +1,102 @@
+// Copyright persist authors.
+//
+// source_tree: a release as the planner reads it, whether it is a directory
+// or the part of an archive that holds the app.
+//
+// A deploy plans from what the release holds (which persistent paths it
+// ships, whether they are files or directories, what a merge would add)
+// before anything is copied or unpacked. SourceTree is that read-only view:
+// a directory on disk (DirectoryTree, RootTree) or an archive's listing
+// (release_archive.h ArchiveListing), answered the same way.
+
+#ifndef PERSIST_FSOPS_SOURCE_TREE_H_
+#define PERSIST_FSOPS_SOURCE_TREE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "fsops/env.h"
+#include "fsops/root.h"
+#include "proto/journal.pb.h"
+
+namespace persist {
+
+class SourceTree {
+ public:
+  virtual ~SourceTree() = default;
+
+  // The state of `rel` ("" for the top), a symlink not followed. ABSENT
+  // when it, or a directory above it, is missing; ENOTDIR (errno_status.h)
+  // when a component above it is a file or a symlink. With `with_digest`, a
+  // regular file's SHA-256 is filled in.
+  virtual absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const = 0;
+
+  // The names in the directory `rel`, sorted byte by byte. An error naming
+  // the path when `rel` is not a directory.
+  virtual absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const = 0;
+
+  // `rel` as the operator knows it, for messages: "/home/u/app-v2/storage",
+  // "/home/u/shop.zip: shop/storage".
+  virtual std::string Name(const std::string& rel) const = 0;
+
+  // The number of regular files and other non-directories beneath `rel`
+  // (itself, when it is no directory), and the bytes of the regular files.
+  // The default walks with Observe and List.
+  struct Size {
+    int files = 0;
+    uint64_t bytes = 0;
+  };
+  virtual absl::StatusOr<Size> Measure(const std::string& rel) const;
+};
+
+// A directory given by its absolute path, each path resolved afresh from
+// it (symlinks above `rel` followed, as the operator's shell would).
+class DirectoryTree : public SourceTree {
+ public:
+  DirectoryTree(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+
+  absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
+  absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
+  std::string Name(const std::string& rel) const override;
+  // Directory by open directory: a release can hold paths longer than
+  // PATH_MAX.
+  absl::StatusOr<Size> Measure(const std::string& rel) const override;
+
+ private:
+  Env* env_;
+  std::string dir_;
+};
+
+// The directory `dir` beneath a site root, resolved the way Root resolves
+// every path (no symlink followed, nothing outside the root).
+class RootTree : public SourceTree {
+ public:
+  RootTree(const Root& root, std::string dir) : root_(root), dir_(std::move(dir)) {}
+
+  absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
+  absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
+  std::string Name(const std::string& rel) const override;
+
+ private:
+  const Root& root_;
+  std::string dir_;
+};
+
+// The directory `dir` of another tree, as a tree of its own.
+class SubTree : public SourceTree {
+ public:
+  SubTree(const SourceTree& base, std::string dir) : base_(base), dir_(std::move(dir)) {}
+
+  absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
+  absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
+  std::string Name(const std::string& rel) const override;
+
+ private:
+  const SourceTree& base_;
+  std::string dir_;
+};
+
+}  // namespace persist
+
+#endif  // PERSIST_FSOPS_SOURCE_TREE_H_
