@@ -17,7 +17,8 @@ void AddDeployCommands(Table* table) {
         "                 [--merge-new] [--no-switch] [--dry-run] [--json] [--force]\n"
         "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off] [--app-dir "
         "PATH]\n"
-        "                 [--max-entries N] [--max-unpacked SIZE] [--max-ratio N]",
+        "                 [--max-entries N] [--max-unpacked SIZE] [--max-ratio N]\n"
+        "       persist deploy --update PKG [--delete-list FILE] [--expect-version V] [...]",
         "Deploys the release in SRC, a directory or the vendor's archive (.zip, .tar,\n"
         ".tar.gz/.tgz, .tar.xz, .tar.bz2), as releases/ID in one journaled run: copies or\n"
         "unpacks it (nothing is unpacked anywhere else), moves or links every persistent path\n"
@@ -43,10 +44,17 @@ void AddDeployCommands(Table* table) {
         "hard link or symlink leading out of the app, given twice, or encrypted; when it is\n"
         "damaged; or when it passes --max-entries (default 1000000), --max-unpacked (32G)\n"
         "or --max-ratio (unpacked bytes per archive byte, 200). __MACOSX/ and .DS_Store are\n"
-        "left out; no file is made world-writable or set-uid.",
+        "left out; no file is made world-writable or set-uid.\n"
+        "--update PKG takes a vendor's update package (a directory, zip or tarball holding the\n"
+        "changed and added files): the new release is the live one's files (linked or cloned\n"
+        "as --dedupe says, else copied), the package's over them, less the paths its\n"
+        "deleted-files.txt (or --delete-list FILE) names; the live release is never written.\n"
+        "Shared data is never overwritten nor deleted by it. A package whose VERSION is not\n"
+        "above the live release's VERSION, or a live release not at --expect-version V, is\n"
+        "refused. `persist diff` shows what it changed; `persist undo` reverses it.",
         {"root", "mode", "id", "keep", "manifest", "dedupe", "app-dir", "max-entries",
-         "max-unpacked", "max-ratio"},
-        {"merge-new", "no-switch", "dry-run", "json", "force"},
+         "max-unpacked", "max-ratio", "delete-list", "expect-version"},
+        {"merge-new", "no-switch", "dry-run", "json", "force", "update"},
         RunDeploy,
         /*changes_site=*/true}},
       {"classify",

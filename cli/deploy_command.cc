@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "base/error_kind.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/report.h"
@@ -34,6 +35,13 @@ absl::StatusOr<DeployOptions> DeployOptionsOf(const Args& args) {
   absl::StatusOr<ArchiveLimits> limits = ParseArchiveLimits(args);
   if (!limits.ok()) return limits.status();
   options.release.limits = *limits;
+  options.release.update = args.Has("update");
+  options.release.delete_list = args.Get("delete-list", "");
+  options.release.expect_version = args.Get("expect-version", "");
+  if (!options.release.update &&
+      (args.values.count("delete-list") > 0 || args.values.count("expect-version") > 0)) {
+    return UsageError("--delete-list and --expect-version go with --update PKG");
+  }
   absl::StatusOr<DedupeMode> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
   if (!dedupe.ok()) return dedupe.status();
   options.release.dedupe = *dedupe;

@@ -64,6 +64,29 @@ std::string DescribeOp(const Op& op) {
       absl::StrAppend(&line, " -> ", PrintablePath(op.unpack().to()));
       return line;
     }
+    case Op::kUpdate: {
+      const UpdateOp& update = op.update();
+      std::string package = update.package_dir();
+      if (update.has_package_archive()) {
+        package = update.package_archive().archive();
+        for (const std::string& nested : update.package_archive().nested()) {
+          absl::StrAppend(&package, ": ", nested);
+        }
+        if (!update.package_archive().dir().empty()) {
+          absl::StrAppend(&package, ": ", update.package_archive().dir());
+        }
+      }
+      std::string line =
+          absl::StrCat("update ", PrintablePath(update.base()), " with ", PrintablePath(package));
+      if (update.deleted_size() > 0) {
+        absl::StrAppend(&line, ", deleting ", update.deleted_size(), " path",
+                        update.deleted_size() == 1 ? "" : "s");
+      }
+      absl::StrAppend(&line, " -> ", PrintablePath(update.to()));
+      if (update.dedupe() != DEDUPE_OFF)
+        absl::StrAppend(&line, " (", DedupeName(update.dedupe()), ")");
+      return line;
+    }
     case Op::KIND_NOT_SET:
       break;
   }

@@ -21,6 +21,7 @@
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/release_archive.h"
+#include "fsops/release_update.h"
 #include "fsops/rename.h"
 #include "fsops/stash_layout.h"
 #include "fsops/trash.h"
@@ -501,6 +502,44 @@ absl::Status UndoUnpack(const UnpackOp& op, const OpContext& ctx,
   return UndoPlace(ctx, op.to(), Exists(ctx.before[0]), made, rescued);
 }
 
+absl::Status ApplyUpdate(const UpdateOp& op, const OpContext& ctx) {
+  Env* env = ctx.root->env();
+  if (op.has_package_archive()) {
+    PERSIST_RETURN_IF_ERROR(CheckArchiveUnchanged(env, op.package_archive()));
+  }
+  absl::StatusOr<Loc> base = Locate(*ctx.root, op.base());
+  if (!base.ok()) return base.status();
+  return Place(ctx, op.to(), Exists(ctx.before[0]), true,
+               [&](const Entry& staged, const Owner& owner) {
+                 UpdateOptions options;
+                 options.dedupe = op.dedupe();
+                 options.base_manifest = ctx.previous_manifest;
+                 options.manifest = ctx.manifest;
+                 options.on_file = ctx.progress;
+                 options.uid = owner.uid;
+                 options.gid = owner.gid;
+                 options.stats = ctx.copy_stats;
+                 return BuildUpdate(env, op, base->entry(), staged, options);
+               });
+}
+
+// Undoes an update: what it made is recognised by the tree it describes
+// (the base release with the package over it); where that cannot be read
+// (the package gone or changed), all of the release is rescued.
+absl::Status UndoUpdate(const UpdateOp& op, const OpContext& ctx,
+                        std::vector<std::string>* rescued) {
+  Env* env = ctx.root->env();
+  std::unique_ptr<UpdateResult> result;
+  if (!op.has_package_archive() || CheckArchiveUnchanged(env, op.package_archive()).ok()) {
+    absl::StatusOr<std::unique_ptr<UpdateResult>> opened = UpdateResult::Open(*ctx.root, op);
+    if (opened.ok()) result = *std::move(opened);
+  }
+  const ArchiveListing empty;
+  Created made;
+  made.tree = result != nullptr ? static_cast<const SourceTree*>(result.get()) : &empty;
+  return UndoPlace(ctx, op.to(), Exists(ctx.before[0]), made, rescued);
+}
+
 absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
   absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
@@ -833,6 +872,8 @@ std::vector<std::string> OpPaths(const Op& op) {
       return {op.import().to()};
     case Op::kUnpack:
       return {op.unpack().to()};
+    case Op::kUpdate:
+      return {op.update().to()};
     case Op::KIND_NOT_SET:
       break;
   }
@@ -842,6 +883,13 @@ std::vector<std::string> OpPaths(const Op& op) {
 std::string StagedRelease(const Op& op) {
   if (op.has_import()) return op.import().to();
   if (op.has_unpack()) return op.unpack().to();
+  if (op.has_update()) return op.update().to();
+  return "";
+}
+
+std::string DedupeSource(const Op& op) {
+  if (op.has_import() && op.import().dedupe() != DEDUPE_OFF) return op.import().dedupe_from();
+  if (op.has_update() && op.update().dedupe() != DEDUPE_OFF) return op.update().base();
   return "";
 }
 
@@ -849,8 +897,8 @@ namespace {
 
 // An unpack reads an absolute archive; its nested members and directory
 // are paths inside it.
-absl::Status ValidateUnpack(const Op& op) {
-  const std::string& archive = op.unpack().archive();
+absl::Status ValidateUnpack(const Op& op, const UnpackOp& unpack) {
+  const std::string& archive = unpack.archive();
   if (archive.size() < 2 || archive.front() != '/' || archive.find('\0') != std::string::npos ||
       archive.find("/../") != std::string::npos) {
     return absl::InvalidArgumentError(
@@ -858,13 +906,40 @@ absl::Status ValidateUnpack(const Op& op) {
                      ": the archive must be an absolute path without \"..\", such as "
                      "/home/user/uploads/shop.zip"));
   }
-  for (const std::string& nested : op.unpack().nested()) {
+  for (const std::string& nested : unpack.nested()) {
     absl::Status status = ValidateRelativePath(nested);
     if (!status.ok()) return Annotate(status, DescribeOp(op) + ": nested archive");
   }
-  if (!op.unpack().dir().empty()) {
-    absl::Status status = ValidateRelativePath(op.unpack().dir());
+  if (!unpack.dir().empty()) {
+    absl::Status status = ValidateRelativePath(unpack.dir());
     if (!status.ok()) return Annotate(status, DescribeOp(op) + ": dir");
+  }
+  return absl::OkStatus();
+}
+
+// An update reads a release of the site and a package: a directory or an
+// archive outside it.
+absl::Status ValidateUpdate(const Op& op) {
+  const UpdateOp& update = op.update();
+  absl::Status status = ValidateRelativePath(update.base());
+  if (!status.ok()) return Annotate(status, DescribeOp(op) + ": base");
+  if (IsWithin(update.base(), kStateDir) || IsWithin(update.to(), update.base()) ||
+      IsWithin(update.base(), update.to())) {
+    return absl::InvalidArgumentError(DescribeOp(op) +
+                                      ": the base must be another release, outside .persist/");
+  }
+  if (update.has_package_archive()) return ValidateUnpack(op, update.package_archive());
+  const std::string& dir = update.package_dir();
+  if (dir.size() < 2 || dir.front() != '/' || dir.find('\0') != std::string::npos ||
+      dir.find("/../") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(DescribeOp(op),
+                     ": the package must be an absolute path without \"..\", such as "
+                     "/home/user/uploads/shop-update-2.4"));
+  }
+  for (const std::string& gone : update.deleted()) {
+    status = ValidateRelativePath(gone);
+    if (!status.ok()) return Annotate(status, DescribeOp(op) + ": deleted");
   }
   return absl::OkStatus();
 }
@@ -904,7 +979,10 @@ absl::Status ValidateOp(const Op& op) {
     }
   }
   if (op.has_unpack()) {
-    PERSIST_RETURN_IF_ERROR(ValidateUnpack(op));
+    PERSIST_RETURN_IF_ERROR(ValidateUnpack(op, op.unpack()));
+  }
+  if (op.has_update()) {
+    PERSIST_RETURN_IF_ERROR(ValidateUpdate(op));
   }
   if (op.has_symlink() && op.symlink().target().empty()) {
     return absl::InvalidArgumentError(DescribeOp(op) + ": the symlink has no target");
@@ -997,6 +1075,8 @@ absl::Status ApplyOp(const Op& op, const OpContext& ctx) {
       return ApplyImport(op.import(), ctx);
     case Op::kUnpack:
       return ApplyUnpack(op.unpack(), ctx);
+    case Op::kUpdate:
+      return ApplyUpdate(op.update(), ctx);
     case Op::KIND_NOT_SET:
       break;
   }
@@ -1048,6 +1128,8 @@ absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>
     }
     case Op::kUnpack:
       return UndoUnpack(op.unpack(), ctx, rescued);
+    case Op::kUpdate:
+      return UndoUpdate(op.update(), ctx, rescued);
     case Op::KIND_NOT_SET:
       break;
   }

@@ -1,7 +1,7 @@
 // Copyright persist authors.
 //
 // ops: one Apply and one exact Undo per op kind (mkdir, copy, move, symlink,
-// remove, write, exchange, chmod, import, unpack).
+// remove, write, exchange, chmod, import, unpack, update).
 //
 // Apply makes an op's effect visible through a single rename. New content is
 // staged under a temporary name in the destination's directory
@@ -83,8 +83,13 @@ struct OpContext {
 // exchange: a, b; every other kind: its one path.
 std::vector<std::string> OpPaths(const Op& op);
 
-// The release an import or an unpack makes (its `to`); "" for other ops.
+// The release an import, an unpack or an update makes (its `to`); "" for
+// other ops.
 std::string StagedRelease(const Op& op);
+
+// The release whose files an import or an update may link or clone
+// (dedupe_from, or the update's base) when it dedupes; "" otherwise.
+std::string DedupeSource(const Op& op);
 
 // OK when `op` has a kind and all its paths are valid (see path.h) and
 // outside .persist/, and an import's source and an unpack's archive are

@@ -27,6 +27,7 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/tree.h"
 
 namespace persist {
 namespace {
@@ -775,6 +776,43 @@ absl::Status ArchiveListing::CheckLinksStayIn(const std::string& dir) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ArchiveListing::Read(const std::string& rel, size_t max_bytes) const {
+  auto member = members_.find(rel);
+  if (member == members_.end() || member->second.type != REGULAR) {
+    return absl::NotFoundError(absl::StrCat(Name(rel), " is no file of the archive"));
+  }
+  if (member->second.size > max_bytes) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Name(rel), " is larger than ", max_bytes, " bytes"));
+  }
+  const std::string wanted = member->second.hard_link.empty() ? rel : member->second.hard_link;
+  absl::StatusOr<std::unique_ptr<ArchiveChain>> chain = ArchiveChain::Open(env_, where_, limits_);
+  if (!chain.ok()) return chain.status();
+  struct archive* a = (*chain)->inner();
+  for (uint64_t count = 0;; ++count) {
+    struct archive_entry* e = nullptr;
+    const int rc = archive_read_next_header(a, &e);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc < ARCHIVE_WARN) return (*chain)->Damaged(absl::StrCat("after ", count, " entries"));
+    const char* name = archive_entry_pathname(e);
+    if (name == nullptr || Normalized(name) != wanted) continue;
+    std::string content;
+    std::string buf(kBlock, '\0');
+    while (true) {
+      const la_ssize_t got = archive_read_data(a, buf.data(), buf.size());
+      if (got == 0) break;
+      if (got < 0) return (*chain)->Damaged("in " + PrintablePath(wanted));
+      if (content.size() + got > max_bytes) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(Name(rel), " is larger than ", max_bytes, " bytes"));
+      }
+      content.append(buf.data(), got);
+    }
+    return content;
+  }
+  return absl::NotFoundError(absl::StrCat(Name(rel), " is no longer in the archive"));
+}
+
 absl::Status ArchiveListing::FillDigests() const {
   if (digests_filled_) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<ArchiveChain>> chain = ArchiveChain::Open(env_, where_, limits_);
@@ -864,14 +902,40 @@ class Unpacker {
   std::string Shown(const std::string& rel) const { return JoinPath(into_.path, rel); }
 
   absl::Status MakeRoot() {
-    absl::Status status = env_->MkdirAt(into_.dir_fd, into_.name, 0700, into_.path);
-    if (!status.ok()) return status;
+    if (!options_.over_existing) {
+      absl::Status status = env_->MkdirAt(into_.dir_fd, into_.name, 0700, into_.path);
+      if (!status.ok()) return status;
+      dirs_[""] = MadeDir{0755, chain_->file_mtime_ns()};
+    }
     absl::StatusOr<int> fd =
-        env_->OpenAt(into_.dir_fd, into_.name, O_RDONLY | O_DIRECTORY, 0, into_.path);
+        env_->OpenAt(into_.dir_fd, into_.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, into_.path);
     if (!fd.ok()) return fd.status();
     root_ = Fd(env_, *fd, into_.path);
-    dirs_[""] = MadeDir{0755, chain_->file_mtime_ns()};
     return absl::OkStatus();
+  }
+
+  // Over an existing tree: what stands at `leaf` in `dir` gives way to
+  // the member, unless both are directories (true then: it is kept).
+  // Whole, never followed: a symlink goes, not what it leads to. A member
+  // given twice is refused as in a new tree.
+  absl::StatusOr<bool> GiveWay(int dir, const std::string& leaf, const std::string& rel,
+                               bool member_is_dir) {
+    if (!options_.over_existing) return false;
+    if (!placed_.insert(rel).second && !member_is_dir) return Twice(rel);
+    struct stat st;
+    absl::Status status = env_->StatAt(dir, leaf, &st, Shown(rel));
+    if (StatusErrno(status) == ENOENT) return false;
+    if (!status.ok()) return status;
+    if (S_ISDIR(st.st_mode) && member_is_dir) return true;
+    status = RemoveTree(env_, Entry{dir, leaf, Shown(rel)});
+    if (!status.ok()) return status;
+    // The directory kept open may have been beneath what went (never the
+    // one `dir` is: it holds `rel`).
+    if (!cached_rel_.empty() && IsWithin(cached_rel_, rel)) {
+      cached_ = Fd();
+      cached_rel_.clear();
+    }
+    return false;
   }
 
   absl::Status Member(struct archive_entry* e) {
@@ -883,12 +947,17 @@ class Unpacker {
     if (checked->debris || checked->rel.empty()) return absl::OkStatus();
     if (!where_.dir.empty() && !IsWithin(checked->rel, where_.dir)) return absl::OkStatus();
     const std::string rel = Relative(checked->rel);
+    if (!options_.leave_out.empty() && rel == options_.leave_out) return absl::OkStatus();
     if (rel.empty()) {
       if (checked->member.type != DIRECTORY) {
         return Refused(whole_, absl::StrCat("holds ", PrintablePath(where_.dir),
                                             " as something other than a directory"));
       }
-      dirs_[""] = MadeDir{checked->member.mode, checked->member.mtime_ns};
+      // Over an existing tree, its top stays as it is: the release's own
+      // directory is the base's.
+      if (!options_.over_existing) {
+        dirs_[""] = MadeDir{checked->member.mode, checked->member.mtime_ns};
+      }
       return absl::OkStatus();
     }
     if (checked->setid) ++setid_dropped_;
@@ -924,6 +993,13 @@ class Unpacker {
       const std::string name(part);
       absl::StatusOr<int> fd =
           env_->OpenAt(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, Shown(sofar));
+      const int err = fd.ok() ? 0 : StatusErrno(fd.status());
+      if (options_.over_existing && (err == ELOOP || err == ENOTDIR) && !placed_.count(sofar)) {
+        // The base's file or symlink gives way to the package's directory.
+        absl::Status removed = env_->UnlinkAt(at, name, 0, Shown(sofar));
+        if (!removed.ok()) return removed;
+        fd = ErrnoStatus(ENOENT, "open", Shown(sofar));
+      }
       if (!fd.ok() && StatusErrno(fd.status()) == ENOENT) {
         absl::Status made = env_->MkdirAt(at, name, 0700, Shown(sofar));
         if (!made.ok()) return made;
@@ -953,7 +1029,9 @@ class Unpacker {
       auto [parent, leaf] = SplitParent(rel);
       absl::StatusOr<int> dir = OpenDir(parent, JoinPath(where_.dir, rel));
       if (!dir.ok()) return dir.status();
-      absl::Status status = env_->MkdirAt(*dir, leaf, 0700, Shown(rel));
+      absl::StatusOr<bool> kept = GiveWay(*dir, leaf, rel, true);
+      if (!kept.ok()) return kept.status();
+      absl::Status status = *kept ? absl::OkStatus() : env_->MkdirAt(*dir, leaf, 0700, Shown(rel));
       if (!status.ok()) {
         if (StatusErrno(status) == EEXIST) return Twice(rel);
         return status;
@@ -973,6 +1051,8 @@ class Unpacker {
     auto [parent, leaf] = SplitParent(rel);
     absl::StatusOr<int> dir = OpenDir(parent, JoinPath(where_.dir, rel));
     if (!dir.ok()) return dir.status();
+    absl::StatusOr<bool> kept = GiveWay(*dir, leaf, rel, false);
+    if (!kept.ok()) return kept.status();
     absl::Status status = env_->SymlinkAt(m.link_target, *dir, leaf, Shown(rel));
     if (StatusErrno(status) == EEXIST) return Twice(rel);
     if (status.ok()) status = Own(*dir, leaf, rel);
@@ -994,6 +1074,8 @@ class Unpacker {
     auto [parent, leaf] = SplitParent(rel);
     absl::StatusOr<int> dir = OpenDir(parent, JoinPath(where_.dir, rel));
     if (!dir.ok()) return dir.status();
+    absl::StatusOr<bool> kept = GiveWay(*dir, leaf, rel, false);
+    if (!kept.ok()) return kept.status();
     absl::StatusOr<int> fd =
         env_->OpenAt(*dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, Shown(rel));
     if (!fd.ok()) {
@@ -1069,6 +1151,8 @@ class Unpacker {
     auto [parent, leaf] = SplitParent(rel);
     absl::StatusOr<int> dir = OpenDir(parent, checked.rel);
     if (!dir.ok()) return dir.status();
+    absl::StatusOr<bool> kept = GiveWay(*dir, leaf, rel, false);
+    if (!kept.ok()) return kept.status();
     absl::Status status = env_->LinkAt(from.get(), from_leaf, *dir, leaf, Shown(rel));
     if (StatusErrno(status) == EEXIST) return Twice(rel);
     if (!status.ok()) return status;
@@ -1155,6 +1239,8 @@ class Unpacker {
   // The files made, by path, as indexes into manifest_: a hard link's
   // target.
   std::map<std::string, size_t> files_;
+  // Over an existing tree: every path a member was placed at.
+  std::set<std::string> placed_;
   std::vector<ManifestEntry> manifest_;
   uint64_t setid_dropped_ = 0;
   CopyStats stats_;

@@ -109,6 +109,8 @@ class ArchiveListing : public SourceTree {
   absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
   absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
   std::string Name(const std::string& rel) const override;
+  // Reads the archive again for the member's data.
+  absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override;
 
   const ArchivePath& where() const { return where_; }
   const std::map<std::string, Member>& members() const { return members_; }
@@ -166,9 +168,17 @@ struct UnpackOptions {
   // The owner given to everything created; -1 keeps the process's.
   uid_t uid = static_cast<uid_t>(-1);
   gid_t gid = static_cast<gid_t>(-1);
+  // Unpack over the existing tree `into` (an update package over a copy of
+  // the release it updates): a member's entry replaces whatever stands at
+  // its path (a directory over a directory keeps it), removed whole and
+  // never followed; the manifest then holds the members only.
+  bool over_existing = false;
+  // A member (relative to where.dir) not to unpack; "" for none.
+  std::string leave_out;
 };
 
-// Unpacks the members beneath where.dir into `into` (which must not exist),
+// Unpacks the members beneath where.dir into `into` (which must not exist
+// unless options.over_existing),
 // as a new tree with ReleaseMode modes and the members' mtimes. The rules
 // above are checked again member by member (the archive may differ from
 // the one scanned); the first broken one stops the unpack with the error

@@ -2,10 +2,14 @@
 
 #include "fsops/source_tree.h"
 
+#include <errno.h>
 #include <fcntl.h>
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "fsops/digest.h"
+#include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
@@ -28,6 +32,29 @@ absl::StatusOr<std::vector<std::string>> DirectoryTree::List(const std::string& 
   absl::StatusOr<std::vector<std::string>> names = env_->ListDir(dir.get(), path);
   if (names.ok()) std::sort(names->begin(), names->end());
   return names;
+}
+
+absl::StatusOr<std::string> DirectoryTree::Read(const std::string& rel, size_t max_bytes) const {
+  const std::string path = Name(rel);
+  absl::StatusOr<int> fd = env_->OpenAt(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW, 0, path);
+  if (!fd.ok()) {
+    if (StatusErrno(fd.status()) == ENOENT) {
+      return absl::NotFoundError(absl::StrCat(PrintablePath(path), " does not exist"));
+    }
+    return fd.status();
+  }
+  Fd file(env_, *fd, path);
+  std::string content;
+  absl::Status status = ReadToEnd(env_, file.get(), -1, path, [&](const char* data, size_t n) {
+    if (content.size() + n > max_bytes) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(PrintablePath(path), " is larger than ", max_bytes, " bytes"));
+    }
+    content.append(data, n);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return content;
 }
 
 std::string DirectoryTree::Name(const std::string& rel) const {
@@ -116,6 +143,109 @@ absl::StatusOr<SourceTree::Size> DirectoryTree::Measure(const std::string& rel) 
   absl::Status status = MeasureAt(env_, AT_FDCWD, path, path, &size);
   if (!status.ok()) return status;
   return size;
+}
+
+absl::StatusOr<PathState> TreeWithout::Observe(const std::string& rel, bool with_digest) const {
+  if (!rel.empty() && IsWithin(rel, hidden_)) {
+    PathState absent;
+    absent.set_path(rel);
+    absent.set_type(ABSENT);
+    return absent;
+  }
+  return base_.Observe(rel, with_digest);
+}
+
+absl::StatusOr<std::vector<std::string>> TreeWithout::List(const std::string& rel) const {
+  absl::StatusOr<std::vector<std::string>> names = base_.List(rel);
+  if (!names.ok()) return names;
+  names->erase(std::remove_if(
+                   names->begin(), names->end(),
+                   [&](const std::string& name) { return IsWithin(JoinPath(rel, name), hidden_); }),
+               names->end());
+  return names;
+}
+
+absl::StatusOr<std::string> TreeWithout::Read(const std::string& rel, size_t max_bytes) const {
+  if (!rel.empty() && IsWithin(rel, hidden_)) {
+    return absl::NotFoundError(absl::StrCat(PrintablePath(Name(rel)), " does not exist"));
+  }
+  return base_.Read(rel, max_bytes);
+}
+
+namespace {
+
+// ABSENT for what a walk could not reach (beneath a file or a symlink).
+absl::StatusOr<PathState> Reachable(absl::StatusOr<PathState> state, const std::string& rel) {
+  if (state.ok()) return state;
+  const int err = StatusErrno(state.status());
+  if (err != ENOTDIR && err != ELOOP) return state;
+  PathState absent;
+  absent.set_path(rel);
+  absent.set_type(ABSENT);
+  return absent;
+}
+
+}  // namespace
+
+absl::StatusOr<PathState> OverlayTree::InTop(const std::string& rel, bool with_digest) const {
+  return Reachable(top_.Observe(rel, with_digest), rel);
+}
+
+absl::StatusOr<PathState> OverlayTree::Observe(const std::string& rel, bool with_digest) const {
+  // The release's own directory is the base's.
+  if (rel.empty()) return base_.Observe(rel, with_digest);
+  absl::StatusOr<PathState> top = InTop(rel, with_digest);
+  if (!top.ok() || top->type() != ABSENT) return top;
+  PathState absent;
+  absent.set_path(rel);
+  absent.set_type(ABSENT);
+  for (std::string above = SplitParent(rel).first; !above.empty();
+       above = SplitParent(above).first) {
+    absl::StatusOr<PathState> over = InTop(above, false);
+    if (!over.ok()) return over;
+    // Beneath one of top's files or symlinks: nothing of base remains.
+    if (over->type() != ABSENT && over->type() != DIRECTORY) return absent;
+  }
+  for (const std::string& gone : removed_) {
+    if (IsWithin(rel, gone)) return absent;
+  }
+  return Reachable(base_.Observe(rel, with_digest), rel);
+}
+
+absl::StatusOr<std::string> OverlayTree::Read(const std::string& rel, size_t max_bytes) const {
+  absl::StatusOr<PathState> top = InTop(rel, false);
+  if (!top.ok()) return top.status();
+  if (top->type() != ABSENT) return top_.Read(rel, max_bytes);
+  absl::StatusOr<PathState> here = Observe(rel, false);
+  if (!here.ok()) return here.status();
+  if (here->type() == ABSENT) {
+    return absl::NotFoundError(absl::StrCat(PrintablePath(Name(rel)), " does not exist"));
+  }
+  return base_.Read(rel, max_bytes);
+}
+
+absl::StatusOr<std::vector<std::string>> OverlayTree::List(const std::string& rel) const {
+  absl::StatusOr<PathState> state = Observe(rel, false);
+  if (!state.ok()) return state.status();
+  if (state->type() != DIRECTORY) {
+    return ErrnoStatus(state->type() == ABSENT ? ENOENT : ENOTDIR, "list", Name(rel));
+  }
+  std::vector<std::string> candidates;
+  for (const SourceTree* tree : {&top_, &base_}) {
+    // A side without this directory (or with a file or symlink there)
+    // adds nothing.
+    absl::StatusOr<std::vector<std::string>> names = tree->List(rel);
+    if (names.ok()) candidates.insert(candidates.end(), names->begin(), names->end());
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  std::vector<std::string> names;
+  for (const std::string& name : candidates) {
+    absl::StatusOr<PathState> child = Observe(JoinPath(rel, name), false);
+    if (!child.ok()) return child.status();
+    if (child->type() != ABSENT) names.push_back(name);
+  }
+  return names;
 }
 
 }  // namespace persist

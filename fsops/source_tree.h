@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "fsops/env.h"
+#include "fsops/path.h"
 #include "fsops/root.h"
 #include "proto/journal.pb.h"
 
@@ -48,6 +49,10 @@ class SourceTree {
     uint64_t bytes = 0;
   };
   virtual absl::StatusOr<Size> Measure(const std::string& rel) const;
+
+  // The content of the regular file `rel`, at most `max_bytes` of it
+  // (FailedPrecondition when larger); NotFound when there is none.
+  virtual absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const = 0;
 };
 
 // A directory given by its absolute path, each path resolved afresh from
@@ -62,6 +67,7 @@ class DirectoryTree : public SourceTree {
   // Directory by open directory: a release can hold paths longer than
   // PATH_MAX.
   absl::StatusOr<Size> Measure(const std::string& rel) const override;
+  absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override;
 
  private:
   Env* env_;
@@ -77,6 +83,9 @@ class RootTree : public SourceTree {
   absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
   absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
   std::string Name(const std::string& rel) const override;
+  absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override {
+    return root_.ReadFile(JoinPath(dir_, rel), max_bytes);
+  }
 
  private:
   const Root& root_;
@@ -91,10 +100,55 @@ class SubTree : public SourceTree {
   absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
   absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
   std::string Name(const std::string& rel) const override;
+  absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override {
+    return base_.Read(JoinPath(dir_, rel), max_bytes);
+  }
 
  private:
   const SourceTree& base_;
   std::string dir_;
+};
+
+// A tree without one of its paths (and what lies beneath it).
+class TreeWithout : public SourceTree {
+ public:
+  TreeWithout(const SourceTree& base, std::string hidden)
+      : base_(base), hidden_(std::move(hidden)) {}
+
+  absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
+  absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
+  std::string Name(const std::string& rel) const override { return base_.Name(rel); }
+  absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override;
+
+ private:
+  const SourceTree& base_;
+  std::string hidden_;
+};
+
+// A tree laid over another, as an update package over the release it
+// updates: `base`, less every path in `removed` (and what lies beneath),
+// with `top` over it. Where both hold a path, `top`'s entry stands; where
+// `top` holds a file or symlink, nothing of `base` beneath that path
+// remains, and where it holds a directory in place of one of `base`'s files
+// or symlinks, only `top`'s entries are beneath it.
+class OverlayTree : public SourceTree {
+ public:
+  OverlayTree(const SourceTree& base, const SourceTree& top, std::vector<std::string> removed)
+      : base_(base), top_(top), removed_(std::move(removed)) {}
+
+  absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
+  absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
+  std::string Name(const std::string& rel) const override { return base_.Name(rel); }
+  absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override;
+
+ private:
+  // The state `top` gives `rel`: ABSENT where it has none (also beneath
+  // one of its files).
+  absl::StatusOr<PathState> InTop(const std::string& rel, bool with_digest) const;
+
+  const SourceTree& base_;
+  const SourceTree& top_;
+  std::vector<std::string> removed_;
 };
 
 }  // namespace persist

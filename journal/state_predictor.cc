@@ -8,6 +8,7 @@
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/release_archive.h"
+#include "fsops/release_update.h"
 
 namespace persist {
 
@@ -51,6 +52,9 @@ absl::StatusOr<PathState> StatePredictor::Predict(const std::string& path) const
       absl::StatusOr<PathState> listed = node.tree->Observe(JoinPath(node.alias, rest), false);
       if (!listed.ok()) return listed.status();
       state = *listed;
+      // Another object than the one a tree on disk shows will stand here.
+      state.clear_inode();
+      state.clear_dev();
       break;
     }
     case Node::kAlias: {
@@ -157,6 +161,24 @@ absl::Status StatePredictor::Apply(const Op& op) {
       source.tree = std::shared_ptr<const SourceTree>(std::move(*listing));
       source.alias = op.unpack().dir();
       Graft(op.unpack().to(), source, {});
+      break;
+    }
+    case Op::kUpdate: {
+      // The base is read from disk, as it is before the run.
+      for (const auto& [path, node] : overlay_) {
+        if (IsWithin(path, op.update().base()) || IsWithin(op.update().base(), path)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              DescribeOp(op), ": an earlier op of the plan changes its base ",
+              PrintablePath(op.update().base()), "; update a release the plan leaves alone"));
+        }
+      }
+      absl::StatusOr<std::unique_ptr<UpdateResult>> result =
+          UpdateResult::Open(*root_, op.update());
+      if (!result.ok()) return result.status();
+      Node made;
+      made.kind = Node::kTree;
+      made.tree = std::shared_ptr<const SourceTree>(std::move(*result));
+      Graft(op.update().to(), made, {});
       break;
     }
     case Op::kMove: {

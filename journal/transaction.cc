@@ -260,12 +260,11 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     if (status.ok()) {
       OpContext ctx = ContextForRecord(site, &record);
       if (options.record_manifests && !StagedRelease(op).empty()) ctx.manifest = &manifest;
-      // The release an import dedupes against, by its manifest.
+      // The release an import or an update dedupes against, by its manifest.
       std::unique_ptr<Store::ManifestView> previous;
-      if (op.has_import() && !op.import().dedupe_from().empty() &&
-          op.import().dedupe() != DEDUPE_OFF) {
+      if (!DedupeSource(op).empty()) {
         absl::StatusOr<std::unique_ptr<Store::ManifestView>> view =
-            store.ReadManifest(op.import().dedupe_from());
+            store.ReadManifest(DedupeSource(op));
         if (view.ok()) {
           previous = *std::move(view);
           ctx.previous_manifest = &previous->reader();

@@ -52,8 +52,32 @@ const char* ChangeName(Change::Kind kind) {
   return "modified";
 }
 
+namespace {
+
+// Whether `entry` is a release's link into the site's shared/ (a
+// persistent path): releases/ID/PATH -> ../../shared/PATH.
+bool IsSharedLink(const ManifestEntry& entry) {
+  return entry.type() == SYMLINK &&
+         IsWithin(ResolveLexically(JoinPath("releases/id", entry.path()), entry.link_target()),
+                  "shared");
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Change>> DiffManifests(ManifestSource& a, ManifestSource& b) {
   std::vector<Change> changes;
+  // Paths either release holds as its link into shared/: what lies there is
+  // the site's data, not the release's, whether a release shipped it (a
+  // full release's manifest is taken before its links are made) or not.
+  std::vector<std::string> shared;
+  auto in_shared = [&](const ManifestEntry& entry) {
+    if (IsSharedLink(entry)) shared.push_back(entry.path());
+    return std::any_of(shared.begin(), shared.end(),
+                       [&](const std::string& root) { return IsWithin(entry.path(), root); });
+  };
+  auto add = [&](const ManifestEntry& entry, Change::Kind kind) {
+    if (!entry.path().empty()) changes.push_back({entry.path(), kind});
+  };
   ManifestEntry old_entry, new_entry;
   bool has_old = a.Next(&old_entry);
   bool has_new = b.Next(&new_entry);
@@ -61,23 +85,24 @@ absl::StatusOr<std::vector<Change>> DiffManifests(ManifestSource& a, ManifestSou
   // left out.
   while (has_old || has_new) {
     if (has_new && (!has_old || PathBefore(new_entry.path(), old_entry.path()))) {
-      if (!new_entry.path().empty()) changes.push_back({new_entry.path(), Change::kAdded});
+      if (!in_shared(new_entry)) add(new_entry, Change::kAdded);
       has_new = b.Next(&new_entry);
       continue;
     }
     if (has_old && (!has_new || PathBefore(old_entry.path(), new_entry.path()))) {
-      if (!old_entry.path().empty()) changes.push_back({old_entry.path(), Change::kRemoved});
+      if (!in_shared(old_entry)) add(old_entry, Change::kRemoved);
       has_old = a.Next(&old_entry);
       continue;
     }
-    if (!old_entry.path().empty()) {
-      if (old_entry.type() != new_entry.type()) {
-        changes.push_back({old_entry.path(), Change::kType});
-      } else if (!SameContent(old_entry, new_entry)) {
-        changes.push_back({old_entry.path(), Change::kModified});
-      } else if (old_entry.mode() != new_entry.mode() && old_entry.type() != SYMLINK) {
-        changes.push_back({old_entry.path(), Change::kMode});
-      }
+    const bool skipped = in_shared(old_entry) | in_shared(new_entry);
+    if (skipped) {
+      // Neither is the release's.
+    } else if (old_entry.type() != new_entry.type()) {
+      add(old_entry, Change::kType);
+    } else if (!SameContent(old_entry, new_entry)) {
+      add(old_entry, Change::kModified);
+    } else if (old_entry.mode() != new_entry.mode() && old_entry.type() != SYMLINK) {
+      add(old_entry, Change::kMode);
     }
     has_old = a.Next(&old_entry);
     has_new = b.Next(&new_entry);

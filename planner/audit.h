@@ -34,8 +34,9 @@ const char* ChangeName(Change::Kind kind);
 // PathBefore), from the manifests alone: content (digest, size, link
 // target) is "modified"; a change of permission bits alone is "mode"; a file
 // that became a directory or a link is "type". Directories are compared by
-// mode only. Reads both from where they stand to the end; a damaged manifest
-// is its reader's error.
+// mode only. A path either release holds as its link into shared/ is left
+// out, with what lies beneath it: that is the site's data. Reads both from where they stand to the
+// end; a damaged manifest is its reader's error.
 absl::StatusOr<std::vector<Change>> DiffManifests(ManifestSource& a, ManifestSource& b);
 
 struct ReleaseCheck {

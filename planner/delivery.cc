@@ -214,27 +214,31 @@ absl::StatusOr<Delivery> OpenArchive(const Root& site, const DeployRequest& requ
   absl::Status room = CheckRoom(site, *delivery.tree);
   if (!room.ok()) return room;
 
-  struct stat st;
-  absl::Status status = env->StatAt(AT_FDCWD, request.source, &st, request.source);
-  if (!status.ok()) return status;
-  UnpackOp* unpack = delivery.stage.mutable_unpack();
-  unpack->set_archive(request.source);
-  for (const std::string& nested : where.nested) unpack->add_nested(nested);
-  unpack->set_dir(where.dir);
-  unpack->set_archive_size(st.st_size);
-  unpack->set_archive_mtime_ns(TimespecNs(st.st_mtim));
-  const ArchiveLimits defaults;
-  if (request.limits.max_entries != defaults.max_entries) {
-    unpack->set_max_entries(request.limits.max_entries);
-  }
-  if (request.limits.max_bytes != defaults.max_bytes)
-    unpack->set_max_bytes(request.limits.max_bytes);
-  if (request.limits.max_ratio != defaults.max_ratio)
-    unpack->set_max_ratio(request.limits.max_ratio);
+  absl::StatusOr<UnpackOp> unpack = UnpackOpFor(env, where, request.limits);
+  if (!unpack.ok()) return unpack.status();
+  *delivery.stage.mutable_unpack() = *unpack;
   return delivery;
 }
 
 }  // namespace
+
+absl::StatusOr<UnpackOp> UnpackOpFor(Env* env, const ArchivePath& where,
+                                     const ArchiveLimits& limits) {
+  struct stat st;
+  absl::Status status = env->StatAt(AT_FDCWD, where.archive, &st, where.archive);
+  if (!status.ok()) return status;
+  UnpackOp unpack;
+  unpack.set_archive(where.archive);
+  for (const std::string& nested : where.nested) unpack.add_nested(nested);
+  unpack.set_dir(where.dir);
+  unpack.set_archive_size(st.st_size);
+  unpack.set_archive_mtime_ns(TimespecNs(st.st_mtim));
+  const ArchiveLimits defaults;
+  if (limits.max_entries != defaults.max_entries) unpack.set_max_entries(limits.max_entries);
+  if (limits.max_bytes != defaults.max_bytes) unpack.set_max_bytes(limits.max_bytes);
+  if (limits.max_ratio != defaults.max_ratio) unpack.set_max_ratio(limits.max_ratio);
+  return unpack;
+}
 
 absl::StatusOr<Delivery> OpenDelivery(const Root& site, const DeployRequest& request) {
   absl::StatusOr<PathState> src =
@@ -251,6 +255,14 @@ absl::StatusOr<Delivery> OpenDelivery(const Root& site, const DeployRequest& req
                                         ", does not exist; give the directory or the archive "
                                         "(.zip, .tar.gz ...) holding the new release")),
                     request.source);
+  }
+  if (request.update && (src->type() == DIRECTORY || src->type() == REGULAR)) {
+    const bool is_archive = src->type() == REGULAR;
+    absl::Status placed =
+        CheckPlace(site, request.source,
+                   is_archive ? SplitParent(request.source).first : request.source, is_archive);
+    if (!placed.ok()) return placed;
+    return OpenUpdate(site, request);
   }
   if (src->type() == DIRECTORY) return OpenDirectory(site, request);
   if (src->type() == REGULAR) return OpenArchive(site, request);

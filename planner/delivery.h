@@ -24,7 +24,7 @@ namespace persist {
 struct Delivery {
   // The app's files as the release will hold them.
   std::unique_ptr<SourceTree> tree;
-  // An archive's listing, which `tree` reads; null for a directory.
+  // An archive's listing, which `tree` reads.
   std::unique_ptr<ArchiveListing> listing;
   // The op that stages the release: an import or an unpack, its `to` unset.
   Op stage;
@@ -43,6 +43,25 @@ struct Delivery {
 // fifo, socket or device; an archive the rules of release_archive.h refuse,
 // or that unpacks to more than the site's filesystem has free.
 absl::StatusOr<Delivery> OpenDelivery(const Root& site, const DeployRequest& request);
+
+// The delivery of an update package (request.update; OpenDelivery calls
+// it): the live release, less the paths the package deletes, with the
+// package over it (fsops/release_update.h), built by an UpdateOp. The
+// package (a directory or an archive) is taken from the top folder down
+// to the first that shares a name with the live release's top (app/,
+// routes/, composer.json ...), or from --app-dir. Its deleted paths are
+// read from its deleted-files.txt (or request.delete_list), one a line
+// ('#' comments and blank lines skipped); a path that lies in a persistent
+// path (shared data) is never deleted and is named in a note. Refused:
+// a site without a live release; a package whose VERSION is not above the
+// live release's; a live release not at request.expect_version; a delete
+// list with a path that is not relative or climbs out.
+absl::StatusOr<Delivery> OpenUpdate(const Root& site, const DeployRequest& request);
+
+// The UnpackOp (its `to` unset) that unpacks `where` as it is now: the
+// archive's size and mtime, and the limits that differ from the defaults.
+absl::StatusOr<UnpackOp> UnpackOpFor(Env* env, const ArchivePath& where,
+                                     const ArchiveLimits& limits);
 
 }  // namespace persist
 

@@ -201,6 +201,8 @@ absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifie
   Op stage = delivery.stage;
   if (stage.has_unpack()) {
     stage.mutable_unpack()->set_to(release);
+  } else if (stage.has_update()) {
+    stage.mutable_update()->set_to(release);
   } else {
     stage.mutable_import()->set_to(release);
   }
@@ -228,6 +230,7 @@ absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifie
   links.app_dir = release;
   links.shared_dir = "shared";
   links.first = result.first;
+  links.carries_links = stage.has_update();
   links.merge_new = request.merge_new;
   absl::Status linked = PlanSharedLinks(builder, classifier, *rows, links);
   if (!linked.ok()) return linked;

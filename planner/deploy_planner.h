@@ -65,6 +65,13 @@ struct DeployRequest {
   DeployTimes deployed_at;           // from the journal, for the release order
   // An archive's decompression bomb limits (release_archive.h).
   ArchiveLimits limits;
+  // SRC is a vendor's update package, laid over a copy of the live release
+  // (delivery.h OpenUpdate).
+  bool update = false;
+  // The package's list of deleted paths; "" for its deleted-files.txt.
+  std::string delete_list;
+  // The version the live release must be at (its VERSION file); "" for any.
+  std::string expect_version;
 };
 
 struct DeployPlan {

@@ -245,9 +245,11 @@ absl::Status PlanSharedLinks(PlanBuilder& builder, const Classifier& classifier,
     if (!shipped.ok()) return shipped.status();
     absl::StatusOr<PathState> kept = site.Observe(in_shared, false);
     if (!kept.ok()) return kept.status();
-    if (options.in_place && shipped->type() == SYMLINK &&
+    if ((options.in_place || options.carries_links) && shipped->type() == SYMLINK &&
         ResolveLexically(in_release, shipped->link_target()) == in_shared) {
-      builder.notes().push_back(absl::StrCat(row.path, " is already linked to ", in_shared));
+      if (options.in_place) {
+        builder.notes().push_back(absl::StrCat(row.path, " is already linked to ", in_shared));
+      }
       continue;
     }
     if (shipped->type() == SYMLINK) {

@@ -58,6 +58,9 @@ struct SharedLinkOptions {
   // In place (persist link): a path already linked to the shared copy is
   // left as it is, so that running it again changes nothing.
   bool in_place = false;
+  // An update (a release made from the live one): the live release's links
+  // into shared/, which it carries over, are left as they are.
+  bool carries_links = false;
   // Only paths of this class (the blueprint's custom mode).
   std::optional<PathClass> only;
   // Live data (custom add on the live release): where both the app and the

@@ -2,9 +2,10 @@
 //
 // persist deploy, stopped dead at every mutating call: a first deploy, and a
 // vendor update over a live site with user uploads, a real public_html
-// directory and a release to prune, from a directory and from the vendor's
-// zip (made by Info-ZIP). After `recover` on a fresh journal handle the site
-// must be byte for byte as before the deploy.
+// directory and a release to prune, from a directory, from the vendor's zip
+// (made by Info-ZIP), and from the vendor's update package (a zip of the
+// changed files and a deleted-files.txt, laid over the live release). After `recover` on a fresh
+// journal handle the site must be byte for byte as before the deploy.
 
 #include <cstdlib>
 #include <optional>
@@ -35,12 +36,14 @@ void WriteRelease(const std::string& dir, const std::string& version) {
 }
 
 absl::StatusOr<persist::Run> Deploy(Env* env, const std::string& site, const std::string& source,
-                                    const std::string& id) {
+                                    const std::string& id, bool update = false) {
   absl::StatusOr<std::unique_ptr<Site>> opened = Site::OpenForWriting(env, site, "deploy");
   if (!opened.ok()) return opened.status();
   DeployRequest request;
   request.source = source;
   request.release_id = id;
+  request.update = update;
+  if (update) request.dedupe = DEDUPE_HARDLINK;
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**opened, request, /*keep=*/2);
   if (!planned.ok()) return planned.status();
   return ExecutePlan(**opened, planned->plan, DeployRunOptions(**opened, *planned));
@@ -69,12 +72,32 @@ class Workspace {
                            " && cd " + dir_.Sub("zip") + " && zip -qry ../shop-v3.zip shop docs")
                               .c_str()),
               0);
+    // The update package from v2 to v3: what changed, a new file, and a
+    // file v3 no longer has.
+    WriteFile(dir_.Sub("update/update-v3/public/css/app.css"), "body{color:v3}\n");
+    WriteFile(dir_.Sub("update/update-v3/app/Http/Controllers/HomeController.php"),
+              "<?php // v3\n");
+    WriteFile(dir_.Sub("update/update-v3/app/Http/Controllers/NewController.php"), "<?php\n");
+    WriteFile(dir_.Sub("update/update-v3/deleted-files.txt"),
+              "# removed in v3\npublic/templates/invoice.html\n");
+    EXPECT_EQ(std::system(
+                  ("cd " + dir_.Sub("update") + " && zip -qry ../update-v3.zip update-v3").c_str()),
+              0);
   }
   std::string site() const { return dir_.Sub("site"); }
   std::string upload(const std::string& v) const { return dir_.Sub("upload-" + v); }
-  std::string zip() const { return dir_.Sub("shop-v3.zip"); }
-  // v3, from its directory or from the zip.
-  std::string v3(bool from_zip) const { return from_zip ? zip() : upload("v3"); }
+  // v3, from its directory, the vendor's zip, or the update package over v2.
+  enum Source { kDirectory, kZip, kUpdate };
+  std::string v3(Source source) const {
+    switch (source) {
+      case kZip:
+        return dir_.Sub("shop-v3.zip");
+      case kUpdate:
+        return dir_.Sub("update-v3.zip");
+      default:
+        return upload("v3");
+    }
+  }
 
   // Two deploys, user data, and a shared-hosting public_html directory.
   void MakeLive() {
@@ -90,17 +113,23 @@ class Workspace {
   TempDir dir_;
 };
 
-int CountMutations(bool live, bool from_zip) {
+using Source = Workspace::Source;
+
+absl::StatusOr<persist::Run> DeployV3(Env* env, const Workspace& ws, Source source) {
+  return Deploy(env, ws.site(), ws.v3(source), "v3", source == Workspace::kUpdate);
+}
+
+int CountMutations(bool live, Source source) {
   Workspace ws;
   if (live) ws.MakeLive();
   FaultEnv counting(Env::Default());
-  absl::StatusOr<persist::Run> run = Deploy(&counting, ws.site(), ws.v3(from_zip), "v3");
+  absl::StatusOr<persist::Run> run = DeployV3(&counting, ws, source);
   EXPECT_TRUE(run.ok()) << run.status();
   return counting.mutations();
 }
 
-void CrashEveryCall(bool live, bool from_zip = false) {
-  const int mutations = CountMutations(live, from_zip);
+void CrashEveryCall(bool live, Source source = Workspace::kDirectory) {
+  const int mutations = CountMutations(live, source);
   ASSERT_GT(mutations, 30);
   for (int n = 1; n <= mutations; n += CampaignStride()) {
     Workspace ws;
@@ -108,7 +137,7 @@ void CrashEveryCall(bool live, bool from_zip = false) {
     const Snapshot before = TakeSnapshot(ws.site());
     FaultEnv crashing(Env::Default());
     crashing.CrashAt(n);
-    EXPECT_FALSE(Deploy(&crashing, ws.site(), ws.v3(from_zip), "v3").ok());
+    EXPECT_FALSE(DeployV3(&crashing, ws, source).ok());
     absl::StatusOr<std::optional<persist::Run>> recovered = RecoverSite(ws.site());
     ASSERT_TRUE(recovered.ok()) << "crash at call " << n << ": " << recovered.status();
     ASSERT_EQ(DiffSnapshots(before, TakeSnapshot(ws.site())), "") << "deploy crashed at call " << n;
@@ -125,21 +154,24 @@ TEST(DeployCampaignTest, AVendorUpdateCrashedAnywhereRecoversTheLiveSiteExactly)
 }
 
 TEST(DeployCampaignTest, AFirstDeployFromAZipCrashedAnywhereRecoversToTheEmptySite) {
-  CrashEveryCall(/*live=*/false, /*from_zip=*/true);
+  CrashEveryCall(/*live=*/false, Workspace::kZip);
 }
 
 TEST(DeployCampaignTest, AVendorZipCrashedAnywhereRecoversTheLiveSiteExactly) {
-  CrashEveryCall(/*live=*/true, /*from_zip=*/true);
+  CrashEveryCall(/*live=*/true, Workspace::kZip);
 }
 
-class DeployCampaignZipTest : public ::testing::TestWithParam<bool> {};
+TEST(DeployCampaignTest, AnUpdatePackageCrashedAnywhereRecoversTheLiveSiteExactly) {
+  CrashEveryCall(/*live=*/true, Workspace::kUpdate);
+}
 
-TEST_P(DeployCampaignZipTest, AVendorUpdateKeepsUserDataAndUndoRestoresTheSiteExactly) {
-  const bool from_zip = GetParam();
+class DeployCampaignSourceTest : public ::testing::TestWithParam<Source> {};
+
+TEST_P(DeployCampaignSourceTest, AVendorUpdateKeepsUserDataAndUndoRestoresTheSiteExactly) {
   Workspace ws;
   ws.MakeLive();
   const Snapshot before = TakeSnapshot(ws.site());
-  ASSERT_TRUE(Deploy(Env::Default(), ws.site(), ws.v3(from_zip), "v3").ok());
+  ASSERT_TRUE(DeployV3(Env::Default(), ws, GetParam()).ok());
   EXPECT_EQ(ReadFile(ws.site() + "/shared/public/uploads/user-42.jpg"), "a user's photo");
   EXPECT_EQ(ReadFile(ws.site() + "/shared/public/uploads/demo/avatar.txt"), "demo avatar v1\n")
       << "the vendor's demo content must not overwrite what the first deploy kept";
@@ -157,7 +189,9 @@ TEST_P(DeployCampaignZipTest, AVendorUpdateKeepsUserDataAndUndoRestoresTheSiteEx
       << "what the deploy made is recognised and removed, nothing rescued";
 }
 
-INSTANTIATE_TEST_SUITE_P(FromDirectoryAndZip, DeployCampaignZipTest, ::testing::Bool());
+INSTANTIATE_TEST_SUITE_P(FromEachSource, DeployCampaignSourceTest,
+                         ::testing::Values(Workspace::kDirectory, Workspace::kZip,
+                                           Workspace::kUpdate));
 
 }  // namespace
 }  // namespace testing

@@ -59,6 +59,12 @@ absl::Status CheckRequest(DeployOptions& options) {
       "give the directory or the archive (.zip, .tar.gz ...) holding the new release");
   if (!source.ok()) return source.status();
   options.release.source = *source;
+  if (!options.release.delete_list.empty()) {
+    absl::StatusOr<std::string> list = AbsoluteExisting(
+        options.release.delete_list, "the list of deleted files", "give the package's list");
+    if (!list.ok()) return list.status();
+    options.release.delete_list = *list;
+  }
   if (!options.release_id_given) return absl::OkStatus();
   absl::Status valid = ValidateId(options.release.release_id, "release id");
   if (valid.ok()) return valid;

@@ -4,8 +4,8 @@
 # and checks that `persist recover` then leaves the site exactly as it was
 # before the run, or exactly as an uninterrupted run leaves it (when the kill
 # landed after the run committed); the same with --intents per-op at the
-# journal's and the renames' syscalls. The plan unpacks a release from a zip
-# too. Then it crashes `persist recover`
+# journal's and the renames' syscalls. The plan also makes a release from
+# an update package over v1, and unpacks one from a zip. Then it crashes `persist recover`
 # itself at each of its renameat2 calls (after exec was killed at each of
 # its own), and at each call of every other mutating syscall (after exec was
 # killed at its last renameat2), and checks that recovering again restores
@@ -49,14 +49,22 @@ SAMPLE_STEP=${SAMPLE_STEP:-7}
 
 cd "$WORK" || die "cd $WORK"
 make_site template
-write_mixed_plan plan
-# And a release unpacked from a vendor's zip (Info-ZIP), its app a folder
-# down, as `persist deploy shop.zip` unpacks it.
+# First a release made from v1 and an update package (a zip of v2's files
+# and a deleted path), hard-linked as `persist deploy --update PKG --dedupe
+# hardlink` makes it; then the mixed ops; then a release unpacked from a
+# vendor's zip (Info-ZIP), its app a folder down, as `persist deploy
+# shop.zip` unpacks it.
 (cd template/incoming && zip -qry "$WORK/shop.zip" v2) || die "zip failed"
 mtime=$(stat -c %.9Y shop.zip)
+archive="archive: \"$WORK/shop.zip\" archive_size: $(stat -c %s shop.zip) archive_mtime_ns: ${mtime/./}"
+cat >plan <<PLAN
+op { update { base: "releases/v1" package_archive { $archive dir: "v2" }
+              deleted: "app/secret.key" to: "releases/v2-update" dedupe: DEDUPE_HARDLINK } }
+PLAN
+write_mixed_plan plan.mixed
+cat plan.mixed >>plan
 cat >>plan <<PLAN
-op { unpack { archive: "$WORK/shop.zip" dir: "v2" to: "releases/v2-zip"
-              archive_size: $(stat -c %s shop.zip) archive_mtime_ns: ${mtime/./} } }
+op { unpack { $archive dir: "v2" to: "releases/v2-zip" } }
 PLAN
 snapshot template before.snap
 
