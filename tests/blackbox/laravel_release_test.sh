@@ -4,10 +4,12 @@
 # over a thousand files), beside app/, public/ with demo uploads, qrcodes/,
 # templates/ and invoices/, storage/, bootstrap/cache/ and .env.example.
 #
-# The site lives: a first deploy, users upload files and the app generates
-# an invoice (through current/, as PHP would), two vendor updates (v2 changes
-# vendor files and the demo uploads, v3 adds a file), a rollback, then an
-# undo of every run in reverse order. After each step every byte of user
+# The site lives: a first deploy (from the vendor's zip, documentation/ beside
+# the app, as CodeCanyon delivers it), users upload files and the app
+# generates an invoice (through current/, as PHP would), two vendor updates
+# (v2, a full release, changes vendor files and the demo uploads; v3, an
+# update package, adds a file), a rollback, then an undo of every run in
+# reverse order. After each step every byte of user
 # data is checked (SHA-256 of each user file in shared/), and each undo must
 # restore the site's snapshot exactly (DESIGN.md promise 7).
 #
@@ -144,6 +146,14 @@ cp -a rel-v2 rel-v3
 fw3=rel-v3/vendor/laravel/framework/src/Illuminate
 printf '<?php\nnamespace Illuminate\\Support;\nclass InvoiclyHelper {}\n' >"$fw3"/Support/InvoiclyHelper.php
 touch -d "2024-08-01 10:00 UTC" "$fw3"/Support/InvoiclyHelper.php
+# The vendor's zip of v1, and v3 as the vendor's update package over v2.
+mkdir -p download/documentation
+printf '<h1>Invoicly: installation</h1>\n' >download/documentation/index.html
+cp -a rel-v1 download/invoicly
+(cd download && zip -qry ../invoicly-v1.zip documentation invoicly) || die "zip of v1 failed"
+mkdir -p update-v3/vendor/laravel/framework/src/Illuminate/Support
+cp -a "$fw3"/Support/InvoiclyHelper.php update-v3/vendor/laravel/framework/src/Illuminate/Support/
+zip -qry invoicly-update-v3.zip update-v3 || die "zip of the v3 update failed"
 echo "three releases of $(find rel-v1 -type f | wc -l) files each built in $((SECONDS - t0))s"
 
 # ---------------------------------------------------------------- classify
@@ -162,8 +172,9 @@ check "classify: uploads USER, invoices and qrcodes RUNTIME, templates and vendo
 mkdir site
 snapshot site s0.snap
 t=$SECONDS
-persist_cmd d1 deploy rel-v1 --root site --id r1
-expect_rc 0 "the first deploy of v1"
+persist_cmd d1 deploy "$WORK/invoicly-v1.zip" --root site --id r1
+expect_rc 0 "the first deploy of v1, from the vendor's zip"
+check "the deploy names the app it found in the zip" grep -q 'deploying .*invoicly-v1.zip: invoicly' d1.out
 echo "first deploy: $((SECONDS - t))s"
 check "current -> releases/r1" test "$(link_of site/current)" = releases/r1
 check "the release's vendor/ is byte for byte the package's" \
@@ -232,13 +243,21 @@ expect_rc 0 "verify after v2"
 snapshot site s2.snap
 
 t=$SECONDS
-persist_cmd d3 deploy rel-v3 --root site --id r3
-expect_rc 0 "the vendor update to v3"
+persist_cmd d3 deploy --update "$WORK/invoicly-update-v3.zip" --root site --id r3 --dedupe hardlink
+expect_rc 0 "the vendor update to v3, as an update package"
 echo "third deploy: $((SECONDS - t))s"
 check "v3: every byte of user data is intact" user_data_intact
 check "v3: the added framework file is live" \
   test -f site/current/vendor/laravel/framework/src/Illuminate/Support/InvoiclyHelper.php
 check "v3: the release's vendor/ is v3's" same_tree rel-v3/vendor site/releases/r3/vendor
+check "v3: an unchanged framework file is v2's own (hard-linked)" test \
+  "$(stat -c %i site/releases/r2/vendor/laravel/framework/src/Illuminate/Support/Str.php)" = \
+  "$(stat -c %i site/releases/r3/vendor/laravel/framework/src/Illuminate/Support/Str.php)"
+persist_cmd diff3 diff r2 r3 --root site
+expect_rc 0 "persist diff r2 r3"
+check "v3: persist diff names the one file the package added" \
+  test "$(grep -c . diff3.out)" = 2 -a "$(head -n 1 diff3.out | tr -s ' ')" = \
+  "added vendor/laravel/framework/src/Illuminate/Support/InvoiclyHelper.php"
 snapshot site s3.snap
 
 # ---------------------------------------------------------------- rollback
