@@ -16,6 +16,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -537,6 +538,47 @@ absl::Status CheckSymlink(const ArchivePath& where, const std::string& rel,
                           "unpack a link to outside the app"));
 }
 
+// The members of a chain's innermost archive, one by one, each checked
+// by CheckMember.
+class MemberReader {
+ public:
+  MemberReader(ArchiveChain* chain, const ArchivePath& where) : chain_(chain), where_(where) {}
+
+  // The next member into *member; false at the end of the archive.
+  absl::StatusOr<bool> Next(CheckedMember* member) {
+    struct archive_entry* e = nullptr;
+    const int rc = archive_read_next_header(chain_->inner(), &e);
+    if (rc == ARCHIVE_EOF) return false;
+    // ARCHIVE_WARN: a name not in this locale's charset, kept as bytes.
+    if (rc < ARCHIVE_WARN) return chain_->Damaged(absl::StrCat("after ", count_, " entries"));
+    ++count_;
+    absl::StatusOr<CheckedMember> checked =
+        CheckMember(where_, e, chain_->inner_is_zip(), chain_->file_mtime_ns());
+    if (!checked.ok()) return checked.status();
+    *member = *std::move(checked);
+    return true;
+  }
+
+  // The data of the member Next gave last, chunk by chunk to its end.
+  absl::Status ReadData(const std::string& rel,
+                        absl::FunctionRef<absl::Status(const char* data, size_t n)> chunk) {
+    std::string buf(kBlock, '\0');
+    while (true) {
+      const la_ssize_t got = archive_read_data(chain_->inner(), buf.data(), buf.size());
+      if (got == 0) return absl::OkStatus();
+      // A warning here is a checksum that does not match: damaged data.
+      if (got < 0) return chain_->Damaged("in " + PrintablePath(rel));
+      absl::Status status = chunk(buf.data(), got);
+      if (!status.ok()) return status;
+    }
+  }
+
+ private:
+  ArchiveChain* chain_;
+  const ArchivePath& where_;
+  uint64_t count_ = 0;
+};
+
 }  // namespace
 
 // ---- The listing ----
@@ -654,17 +696,6 @@ uint32_t ReleaseMode(uint32_t perm, bool from_zip) {
   return mode;
 }
 
-absl::StatusOr<bool> IsArchive(Env* env, const std::string& path) {
-  struct stat st;
-  absl::Status status = env->StatAt(AT_FDCWD, path, &st, path);
-  if (!status.ok()) return status;
-  if (!S_ISREG(st.st_mode)) return false;
-  absl::StatusOr<std::unique_ptr<ArchiveChain>> chain =
-      ArchiveChain::Open(env, ArchivePath{path, {}, ""}, ArchiveLimits());
-  if (chain.ok()) return true;
-  return absl::IsInvalidArgument(chain.status()) ? absl::StatusOr<bool>(false) : chain.status();
-}
-
 absl::StatusOr<std::unique_ptr<ArchiveListing>> ScanArchive(Env* env, const ArchivePath& where,
                                                             const ArchiveLimits& limits) {
   ArchivePath whole = where;
@@ -678,19 +709,15 @@ absl::StatusOr<std::unique_ptr<ArchiveListing>> ScanArchive(Env* env, const Arch
   listing->archive_bytes_ = (*chain)->file_bytes();
   ListingBuilder builder(listing.get(), whole, limits, (*chain)->file_bytes(),
                          (*chain)->file_mtime_ns());
-  struct archive* a = (*chain)->inner();
-  for (uint64_t count = 0;; ++count) {
-    struct archive_entry* e = nullptr;
-    const int rc = archive_read_next_header(a, &e);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) return (*chain)->Damaged(absl::StrCat("after ", count, " entries"));
-    absl::StatusOr<CheckedMember> checked =
-        CheckMember(whole, e, (*chain)->inner_is_zip(), (*chain)->file_mtime_ns());
-    if (!checked.ok()) return checked.status();
-    absl::Status status = builder.Add(*checked);
+  MemberReader members(chain->get(), whole);
+  CheckedMember member;
+  while (true) {
+    absl::StatusOr<bool> more = members.Next(&member);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    absl::Status status = builder.Add(member);
     if (!status.ok()) return status;
-  }
-  listing->bytes_ = builder.bytes();
+  }  listing->bytes_ = builder.bytes();
   return listing;
 }
 
@@ -788,26 +815,23 @@ absl::StatusOr<std::string> ArchiveListing::Read(const std::string& rel, size_t 
   const std::string wanted = member->second.hard_link.empty() ? rel : member->second.hard_link;
   absl::StatusOr<std::unique_ptr<ArchiveChain>> chain = ArchiveChain::Open(env_, where_, limits_);
   if (!chain.ok()) return chain.status();
-  struct archive* a = (*chain)->inner();
-  for (uint64_t count = 0;; ++count) {
-    struct archive_entry* e = nullptr;
-    const int rc = archive_read_next_header(a, &e);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) return (*chain)->Damaged(absl::StrCat("after ", count, " entries"));
-    const char* name = archive_entry_pathname(e);
-    if (name == nullptr || Normalized(name) != wanted) continue;
+  MemberReader members(chain->get(), where_);
+  CheckedMember checked;
+  while (true) {
+    absl::StatusOr<bool> more = members.Next(&checked);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    if (checked.rel != wanted) continue;
     std::string content;
-    std::string buf(kBlock, '\0');
-    while (true) {
-      const la_ssize_t got = archive_read_data(a, buf.data(), buf.size());
-      if (got == 0) break;
-      if (got < 0) return (*chain)->Damaged("in " + PrintablePath(wanted));
-      if (content.size() + got > max_bytes) {
+    absl::Status status = members.ReadData(wanted, [&](const char* data, size_t n) {
+      if (content.size() + n > max_bytes) {
         return absl::FailedPreconditionError(
             absl::StrCat(Name(rel), " is larger than ", max_bytes, " bytes"));
       }
-      content.append(buf.data(), got);
-    }
+      content.append(data, n);
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
     return content;
   }
   return absl::NotFoundError(absl::StrCat(Name(rel), " is no longer in the archive"));
@@ -817,31 +841,27 @@ absl::Status ArchiveListing::FillDigests() const {
   if (digests_filled_) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<ArchiveChain>> chain = ArchiveChain::Open(env_, where_, limits_);
   if (!chain.ok()) return chain.status();
-  struct archive* a = (*chain)->inner();
-  std::string buf(kBlock, '\0');
-  for (uint64_t count = 0;; ++count) {
-    struct archive_entry* e = nullptr;
-    const int rc = archive_read_next_header(a, &e);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) return (*chain)->Damaged(absl::StrCat("after ", count, " entries"));
-    absl::StatusOr<CheckedMember> checked =
-        CheckMember(where_, e, (*chain)->inner_is_zip(), (*chain)->file_mtime_ns());
-    if (!checked.ok()) return checked.status();
-    if (checked->debris || checked->rel.empty() || checked->member.type != REGULAR) continue;
-    if (!checked->hardlink.empty()) {
-      digests_[checked->rel] = digests_[checked->hardlink];
+  MemberReader members(chain->get(), where_);
+  CheckedMember checked;
+  while (true) {
+    absl::StatusOr<bool> more = members.Next(&checked);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    if (checked.debris || checked.rel.empty() || checked.member.type != REGULAR) continue;
+    if (!checked.hardlink.empty()) {
+      digests_[checked.rel] = digests_[checked.hardlink];
       continue;
     }
     Sha256 sha;
     absl::Status status = sha.Start();
-    if (!status.ok()) return status;
-    while (true) {
-      const la_ssize_t got = archive_read_data(a, buf.data(), buf.size());
-      if (got == 0) break;
-      if (got < 0) return (*chain)->Damaged("in " + PrintablePath(checked->rel));
-      sha.Update(buf.data(), got);
+    if (status.ok()) {
+      status = members.ReadData(checked.rel, [&](const char* data, size_t n) {
+        sha.Update(data, n);
+        return absl::OkStatus();
+      });
     }
-    digests_[checked->rel] = sha.Finish();
+    if (!status.ok()) return status;
+    digests_[checked.rel] = sha.Finish();
   }
   digests_filled_ = true;
   return absl::OkStatus();
@@ -883,13 +903,13 @@ class Unpacker {
 
   absl::Status Run() {
     absl::Status status = MakeRoot();
-    struct archive* a = chain_->inner();
-    for (uint64_t count = 0; status.ok(); ++count) {
-      struct archive_entry* e = nullptr;
-      const int rc = archive_read_next_header(a, &e);
-      if (rc == ARCHIVE_EOF) break;
-      if (rc < ARCHIVE_WARN) return chain_->Damaged(absl::StrCat("after ", count, " entries"));
-      status = Member(e);
+    MemberReader members(chain_, whole_);
+    CheckedMember member;
+    while (status.ok()) {
+      absl::StatusOr<bool> more = members.Next(&member);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      status = Member(member);
     }
     if (status.ok()) status = FixDirectories();
     if (status.ok()) HandOverManifest();
@@ -938,12 +958,10 @@ class Unpacker {
     return false;
   }
 
-  absl::Status Member(struct archive_entry* e) {
+  absl::Status Member(const CheckedMember& member) {
     absl::Status status = limits_.AddEntry();
     if (!status.ok()) return status;
-    absl::StatusOr<CheckedMember> checked =
-        CheckMember(whole_, e, chain_->inner_is_zip(), chain_->file_mtime_ns());
-    if (!checked.ok()) return checked.status();
+    const CheckedMember* checked = &member;
     if (checked->debris || checked->rel.empty()) return absl::OkStatus();
     if (!where_.dir.empty() && !IsWithin(checked->rel, where_.dir)) return absl::OkStatus();
     const std::string rel = Relative(checked->rel);

@@ -49,11 +49,6 @@
 
 namespace persist {
 
-// Whether `path` names a file persist reads as an archive: by its content
-// (a zip, or a tar archive, compressed or not), not its name. False for a
-// directory; an error only when it cannot be read.
-absl::StatusOr<bool> IsArchive(Env* env, const std::string& path);
-
 // Where a tree lies in an archive: the archive file (absolute), the
 // archives inside it to open one after the other (member names, outermost
 // first), and the directory within the innermost one ("" for its top).

@@ -38,12 +38,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/journal.pb.h"
+#include "tests/testing/shell.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
 namespace {
 
 using ::persist::testing::DiffSnapshots;
+using ::persist::testing::Quote;
+using ::persist::testing::Sh;
 using ::persist::testing::MakeDir;
 using ::persist::testing::MakeSymlink;
 using ::persist::testing::PathExists;
@@ -63,28 +66,6 @@ constexpr int64_t kSecond = 1000000000;
 
 // ---------------------------------------------------------------------------
 // Running the tools.
-
-std::string Quote(const std::string& s) {
-  return "'" + absl::StrReplaceAll(s, {{"'", "'\\''"}}) + "'";
-}
-
-// Runs `command` with /bin/sh in `dir`; a failure carries its output.
-::testing::AssertionResult Sh(const std::string& dir, const std::string& command) {
-  const std::string full =
-      "export PATH=/usr/bin:/bin && cd " + Quote(dir) + " && (" + command + ") </dev/null 2>&1";
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) return ::testing::AssertionFailure() << "popen: " << full;
-  std::string output;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, n);
-  const int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return ::testing::AssertionFailure() << "command failed (" << status << "): " << full << "\n"
-                                         << output;
-  }
-  return ::testing::AssertionSuccess();
-}
 
 // Makes what zip and tar cannot: `python3 SCRIPT CASE OUT EXTRA` writes the
 // archive named CASE to OUT (EXTRA: an absolute path some cases use).
@@ -523,12 +504,6 @@ class ShopArchiveTest : public ::testing::TestWithParam<Format> {
   std::string archive_;
 };
 
-TEST_P(ShopArchiveTest, IsAnArchive) {
-  absl::StatusOr<bool> is = IsArchive(Env::Default(), archive_);
-  ASSERT_TRUE(is.ok()) << is.status();
-  EXPECT_TRUE(*is);
-}
-
 TEST_P(ShopArchiveTest, ObservesEveryFileWithItsModeSizeAndMtimeInSeconds) {
   std::unique_ptr<ArchiveListing> listing = ScanOk();
   ASSERT_NE(listing, nullptr);
@@ -964,21 +939,6 @@ TEST(Utf8NameTest, APaxTarKeepsTheName) {
   WriteFile(tmp.Sub("src/shop/lang/caf\xc3\xa9.php"), "<?php return [];\n");
   ASSERT_TRUE(Sh(tmp.Sub("src"), "tar --format=pax -czf ../utf8.tar.gz shop"));
   ExpectUtf8NameKept(tmp, tmp.Sub("utf8.tar.gz"));
-}
-
-TEST(IsArchiveTest, ByContentNotByName) {
-  TempDir tmp;
-  WriteFile(tmp.Sub("src/shop/artisan"), "#!/usr/bin/env php\n");
-  WriteFile(tmp.Sub("fake.zip"), "<?php echo 'not a zip';\n");
-  ASSERT_TRUE(Sh(tmp.path(),
-                 "cd src && zip -q -r ../release.bin shop && cd .. && "
-                 "gzip -c fake.zip > text.tar.gz"));
-  Env* env = Env::Default();
-  EXPECT_EQ(IsArchive(env, tmp.Sub("release.bin")).value_or(false), true);
-  EXPECT_EQ(IsArchive(env, tmp.Sub("fake.zip")).value_or(true), false);
-  EXPECT_EQ(IsArchive(env, tmp.Sub("text.tar.gz")).value_or(true), false);
-  EXPECT_EQ(IsArchive(env, tmp.Sub("src")).value_or(true), false);
-  EXPECT_FALSE(IsArchive(env, tmp.Sub("missing.zip")).ok());
 }
 
 // ---------------------------------------------------------------------------

@@ -43,12 +43,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/journal.pb.h"
+#include "tests/testing/shell.h"
 #include "tests/testing/tree_snapshot.h"
 
 namespace persist {
 namespace {
 
 using ::persist::testing::DiffSnapshots;
+using ::persist::testing::Quote;
+using ::persist::testing::Sh;
 using ::persist::testing::MakeDir;
 using ::persist::testing::MakeSymlink;
 using ::persist::testing::PathExists;
@@ -63,28 +66,7 @@ using ::testing::ElementsAreArray;
 constexpr int64_t kSecond = 1000000000;
 
 // ---------------------------------------------------------------------------
-// Running the tools (as release_archive_test does).
-
-std::string Quote(const std::string& s) {
-  return "'" + absl::StrReplaceAll(s, {{"'", "'\\''"}}) + "'";
-}
-
-::testing::AssertionResult Sh(const std::string& dir, const std::string& command) {
-  const std::string full =
-      "export PATH=/usr/bin:/bin && cd " + Quote(dir) + " && (" + command + ") </dev/null 2>&1";
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) return ::testing::AssertionFailure() << "popen: " << full;
-  std::string output;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, n);
-  const int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return ::testing::AssertionFailure() << "command failed (" << status << "): " << full << "\n"
-                                         << output;
-  }
-  return ::testing::AssertionSuccess();
-}
+// Files and times.
 
 void SetWholeSecondMtime(const std::string& path, int64_t seconds) {
   struct timespec times[2];
