@@ -771,8 +771,14 @@ absl::StatusOr<std::vector<std::string>> ArchiveListing::List(const std::string&
     const size_t slash = rest.find('/');
     const std::string name = rest.substr(0, slash);
     names.push_back(name);
-    // Past everything beneath `name`: '0' follows '/'.
-    it = members_.lower_bound(prefix + name + "0");
+    if (slash == std::string::npos) {
+      // "name" itself: "name.php" may come next, before what "name/" holds.
+      ++it;
+    } else {
+      // Beneath "name/": past all of it ('0' follows '/'); whatever sorts
+      // between "name" and "name/" came before.
+      it = members_.lower_bound(prefix + name + "0");
+    }
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -1142,7 +1148,7 @@ class Unpacker {
     if (!status.ok()) return status;
     ArchiveListing::Member made = m;
     made.size = written;
-    files_[rel] = Record(rel, made, sha.Finish(), &st);
+    Record(rel, made, sha.Finish(), &st);
     ++stats_.files;
     stats_.bytes += written;
     if (options_.on_file) options_.on_file(stats_.files, stats_.bytes);
@@ -1151,13 +1157,17 @@ class Unpacker {
 
   absl::Status HardLink(const std::string& rel, const CheckedMember& checked) {
     const bool in_release = where_.dir.empty() || IsWithin(checked.hardlink, where_.dir);
-    auto target = in_release ? files_.find(Relative(checked.hardlink)) : files_.end();
-    if (target == files_.end()) {
+    // Hard links are rare: the file it names is looked for among those made.
+    const std::string target_rel = in_release ? Relative(checked.hardlink) : "";
+    auto target = std::find_if(manifest_.rbegin(), manifest_.rend(), [&](const ManifestEntry& e) {
+      return in_release && e.type() == REGULAR && e.path() == target_rel;
+    });
+    if (target == manifest_.rend()) {
       return Refused(whole_, absl::StrCat("holds ", PrintablePath(checked.rel),
                                           " as a hard link to ", PrintablePath(checked.hardlink),
                                           ", which is no file of the release before it"));
     }
-    const ManifestEntry made = manifest_[target->second];
+    const ManifestEntry made = *target;
     auto [from_parent, from_leaf] = SplitParent(made.path());
     absl::StatusOr<int> from_dir = OpenDir(from_parent, checked.hardlink);
     if (!from_dir.ok()) return from_dir.status();
@@ -1189,8 +1199,8 @@ class Unpacker {
     return absl::OkStatus();
   }
 
-  // Keeps the manifest entry of what was made at `rel`; its index.
-  size_t Record(const std::string& rel, const ArchiveListing::Member& m, const std::string& digest,
+  // Keeps the manifest entry of what was made at `rel`.
+  void Record(const std::string& rel, const ArchiveListing::Member& m, const std::string& digest,
                 const struct stat* st = nullptr) {
     ManifestEntry entry;
     entry.set_path(rel);
@@ -1205,7 +1215,6 @@ class Unpacker {
       entry.set_ctime_ns(TimespecNs(st->st_ctim));
     }
     manifest_.push_back(std::move(entry));
-    return manifest_.size() - 1;
   }
 
   // Modes, owners and mtimes of directories, deepest first: each one's
@@ -1254,9 +1263,6 @@ class Unpacker {
   Fd cached_;
   std::string cached_rel_;
   std::map<std::string, MadeDir> dirs_;
-  // The files made, by path, as indexes into manifest_: a hard link's
-  // target.
-  std::map<std::string, size_t> files_;
   // Over an existing tree: every path a member was placed at.
   std::set<std::string> placed_;
   std::vector<ManifestEntry> manifest_;

@@ -589,6 +589,24 @@ TEST_P(ShopArchiveTest, ListsEachDirectorySortedByteByByte) {
   EXPECT_THAT(*hidden, ElementsAre(".gitignore"));
 }
 
+// "Swift.php" sorts between "Swift" and "Swift/x.php": a listing that skips
+// the directory's members must not skip its namesake file.
+TEST(ReleaseArchiveTest, ListsAFileBesideADirectoryItsNameBegins) {
+  TempDir tmp;
+  WriteFile(tmp.Sub("src/q/Swift.php"), "<?php\n");
+  WriteFile(tmp.Sub("src/q/Swift/x.php"), "<?php\n");
+  WriteFile(tmp.Sub("src/q/Swift-y.php"), "<?php\n");
+  ASSERT_TRUE(Sh(tmp.Sub("src"), "zip -qr ../names.zip q"));
+  absl::StatusOr<std::unique_ptr<ArchiveListing>> listing = Scan(tmp.Sub("names.zip"));
+  ASSERT_TRUE(listing.ok()) << listing.status();
+  absl::StatusOr<std::vector<std::string>> names = (*listing)->List("q");
+  ASSERT_TRUE(names.ok()) << names.status();
+  EXPECT_THAT(*names, ElementsAre("Swift", "Swift-y.php", "Swift.php"));
+  absl::StatusOr<std::vector<std::string>> top = (*listing)->List("");
+  ASSERT_TRUE(top.ok()) << top.status();
+  EXPECT_THAT(*top, ElementsAre("q"));
+}
+
 TEST_P(ShopArchiveTest, ListOfAFileIsAnErrorNamingIt) {
   std::unique_ptr<ArchiveListing> listing = ScanOk();
   ASSERT_NE(listing, nullptr);
