@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared by tools/bench and its scenarios (sourced): output, the clock,
-# snapshots (the tests' snapshot tool) and comparisons, medians.
+# snapshots (the tests' snapshot tool) and comparisons, medians, table rows,
+# ratios, the targets table and strace summaries.
 
 if [[ -t 1 ]]; then
   bold=$'\e[1m' dim=$'\e[2m' red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'
@@ -71,3 +72,53 @@ timed_cpu() {
 
 # median_col FILE COL: the median of column COL of FILE.
 median_col() { awk -v c="$2" '{ print $c }' "$1" >"$1.col"; median "$1.col"; }
+
+# row LABEL FILE BASE...: a table row: median and range of FILE's times, the
+# medians of its CPU times, and the ratio to the median of each BASE file.
+row() {
+  local label=$1 file=$2 b ratios=''
+  shift 2
+  for b in "$@"; do
+    if [[ -z "$b" ]]; then ratios+=' |'; else ratios+=$(awk -v m="$(median "$file")" -v b="$(median "$b")" 'BEGIN { printf " %.2f |", m / b }'); fi
+  done
+  awk -v label="$label" -v med="$(median "$file")" -v range="$(minmax "$file")" \
+    -v u="$(median_col "$file.cpu" 1)" -v s="$(median_col "$file.cpu" 2)" -v r="$ratios" 'BEGIN {
+      printf "| %s | %.1f (%s) | %.0f | %.0f |%s\n", label, med / 1e6, range, u * 1000, s * 1000, r }'
+}
+
+# ratio A B: the median of the times in file A over that of file B.
+ratio() { awk -v a="$(median "$1")" -v b="$(median "$2")" 'BEGIN { print a / b }'; }
+
+# target NAME MEASURED LIMIT [UNIT]: a line of the targets table (met when
+# MEASURED <= LIMIT).
+target() {
+  local name=$1 measured=$2 limit=$3 unit=${4:-×}
+  awk -v n="$name" -v m="$measured" -v l="$limit" -v u="$unit" 'BEGIN {
+    if (u == "×") shown = sprintf("%.2f×", m); else if (u == "%") shown = sprintf("%.1f%%", m); else shown = sprintf("%.1f %s", m, u)
+    printf "%s\t%s\t%s\n", n, shown, (m <= l ? "met" : "not met") }' >>"$work/targets.tsv"
+}
+target_missing() { printf '%s\t%s\t%s\n' "$1" "not measured" "$2" >>"$work/targets.tsv"; }
+
+# strace_row LABEL FILE: a table row from an `strace -f -c -w` summary: calls,
+# errors, seconds in calls (waits for another thread or process, futex and
+# wait4, left out), the five most frequent calls, the three longest.
+strace_row() {
+  awk -v label="$1" '
+    $NF == "total" { calls = $4; errors = ($5 ~ /^[0-9]+$/) ? $5 : 0; secs = $2; next }
+    $NF == "wait4" || $NF == "futex" { waited += $2; n[$NF] = $4; next }
+    $4 ~ /^[0-9]+$/ && $NF != "syscall" { n[$NF] = $4; t[$NF] = $2 }
+    END {
+      top = ""
+      for (k = 0; k < 5; k++) {
+        best = ""; for (s in n) if (best == "" || n[s] > n[best]) best = s
+        if (best == "") break
+        top = top (top == "" ? "" : ", ") best " " n[best]; delete n[best]
+      }
+      long = ""
+      for (k = 0; k < 3; k++) {
+        best = ""; for (s in t) if (best == "" || t[s] > t[best]) best = s
+        if (best == "") break
+        long = long (long == "" ? "" : ", ") best " " t[best]; delete t[best]
+      }
+      printf "| %s | %d | %d | %.2f | %s | %s |\n", label, calls, errors, secs - waited, top, long }' "$2"
+}

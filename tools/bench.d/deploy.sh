@@ -130,29 +130,6 @@ diff_rq() {
 # sha_check DIR LIST: sha256sum -c of LIST in DIR.
 sha_check() { (cd "$1" && sha256sum --quiet --strict -c "$2"); }
 
-# row LABEL FILE BASE...: a table row: median and range of FILE's times, the
-# medians of its CPU times, and the ratio to the median of each BASE file.
-row() {
-  local label=$1 file=$2 b ratios=''
-  shift 2
-  for b in "$@"; do
-    if [[ -z "$b" ]]; then ratios+=' |'; else ratios+=$(awk -v m="$(median "$file")" -v b="$(median "$b")" 'BEGIN { printf " %.2f |", m / b }'); fi
-  done
-  awk -v label="$label" -v med="$(median "$file")" -v range="$(minmax "$file")" \
-    -v u="$(median_col "$file.cpu" 1)" -v s="$(median_col "$file.cpu" 2)" -v r="$ratios" 'BEGIN {
-      printf "| %s | %.1f (%s) | %.0f | %.0f |%s\n", label, med / 1e6, range, u * 1000, s * 1000, r }'
-}
-
-# target NAME MEASURED LIMIT [UNIT]: a line of the targets table (met when
-# MEASURED <= LIMIT).
-target() {
-  local name=$1 measured=$2 limit=$3 unit=${4:-×}
-  awk -v n="$name" -v m="$measured" -v l="$limit" -v u="$unit" 'BEGIN {
-    if (u == "×") shown = sprintf("%.2f×", m); else if (u == "%") shown = sprintf("%.1f%%", m); else shown = sprintf("%.1f %s", m, u)
-    printf "%s\t%s\t%s\n", n, shown, (m <= l ? "met" : "not met") }' >>"$work/targets.tsv"
-}
-target_missing() { printf '%s\t%s\t%s\n' "$1" "not measured" "$2" >>"$work/targets.tsv"; }
-
 # crash_deploy SITE ROUND: a fourth deploy of the release on SITE, killed
 # (SIGKILL) at its first renameat2: the rename of its staged release into
 # place, right after the syncfs that made it durable (syncfs itself is also
@@ -233,9 +210,7 @@ deploy_bench() {
   # The paths persist's blueprint makes persistent in this release (not
   # those inside another: Deployer refuses nested shared dirs), which
   # Deployer's shared_dirs then lists; and .env, its shared file.
-  persist classify "$rel" >"$work/classify.txt"
-  shared_dirs=$(awk '$1 != "APP" && $3 != "inside" && $2 ~ /\/$/ { printf "%s ", $2 }' "$work/classify.txt")
-  shared_files=".env $(awk '$1 != "APP" && $3 != "inside" && $2 !~ /\/$/ { printf "%s ", $2 }' "$work/classify.txt")"
+  shared_of "$rel"
   say "shared (from persist classify): directories ${shared_dirs% }; files ${shared_files% }"
   [[ -n "$shared_dirs" ]] || die "persist classify found no persistent directory in the release (see $work/classify.txt)"
   sync
@@ -429,24 +404,7 @@ deploy_bench() {
         recover) label='`persist recover` of a deploy killed before its release is renamed into place' ;;
         *) label="$(chain_label "$c"), $(phase_label "$phase")" ;;
       esac
-      awk -v label="$label" '
-        $NF == "total" { calls = $4; errors = ($5 ~ /^[0-9]+$/) ? $5 : 0; secs = $2; next }
-        $NF == "wait4" || $NF == "futex" { waited += $2; n[$NF] = $4; next }
-        $4 ~ /^[0-9]+$/ && $NF != "syscall" { n[$NF] = $4; t[$NF] = $2 }
-        END {
-          top = ""
-          for (k = 0; k < 5; k++) {
-            best = ""; for (s in n) if (best == "" || n[s] > n[best]) best = s
-            if (best == "") break
-            top = top (top == "" ? "" : ", ") best " " n[best]; delete n[best]
-          }
-          long = ""
-          for (k = 0; k < 3; k++) {
-            best = ""; for (s in t) if (best == "" || t[s] > t[best]) best = s
-            if (best == "") break
-            long = long (long == "" ? "" : ", ") best " " t[best]; delete t[best]
-          }
-          printf "| %s | %d | %d | %.2f | %s | %s |\n", label, calls, errors, secs - waited, top, long }' "$work/strace/$f.c"
+      strace_row "$label" "$work/strace/$f.c"
     done
     echo
     echo "Wall clock from bash's clock; user and system CPU from bash's time (the command and its"

@@ -147,3 +147,13 @@ make_update() {
   upd_modified=$((upd_modified + 2))
   upd_bytes=$((upd_bytes + $(stat -c %s "$d/app/Http/Controllers/InvoiceController.php" "$d/composer.json" | awk '{ s += $1 } END { print s }')))
 }
+
+# shared_of REL: sets shared_dirs and shared_files, what Deployer's
+# shared_dirs and shared_files list for REL: the paths persist's blueprint
+# makes persistent in it (persist classify), but for those inside another
+# (Deployer refuses nested shared dirs), and .env.
+shared_of() {
+  persist classify "$1" >"$work/classify.txt" || die "persist classify $1 failed (see $work/classify.txt)"
+  shared_dirs=$(awk '$1 != "APP" && $3 != "inside" && $2 ~ /\/$/ { printf "%s ", $2 }' "$work/classify.txt")
+  shared_files=".env $(awk '$1 != "APP" && $3 != "inside" && $2 !~ /\/$/ { printf "%s ", $2 }' "$work/classify.txt")"
+}
