@@ -78,7 +78,9 @@ struct CopyOptions {
   // release whose file still has the inode and ctime that entry recorded (so
   // nothing wrote to it since: every write, chmod or link moves its ctime,
   // and no one can set a ctime by hand), is compared by digest: the source
-  // is read once, for its own digest. Otherwise both files are read.
+  // is read once, for its own digest; where the source is that very file
+  // (same device and inode: a release made from the live one, as an update
+  // package's is), it is not read at all. Otherwise both files are read.
   ManifestSource* previous_manifest = nullptr;
   // The owner given to everything created; -1 keeps the creating process's.
   uid_t uid = static_cast<uid_t>(-1);

@@ -352,6 +352,29 @@ TEST(CopyTreeDedupeTest, APreviousFileOfUnchangedIdentityIsComparedByItsManifest
   EXPECT_EQ(StatOf(tmp.path() + "/r2/" + rel).st_ino, StatOf(tmp.path() + "/r1/" + rel).st_ino);
 }
 
+// White-box: a release made from the previous one itself (an update
+// package's base) reads none of its files: a source that is the previous
+// file, unchanged since its manifest, is known by that manifest. The entry's
+// digest is forged, and the copy's manifest carries it: nothing was read.
+TEST(CopyTreeDedupeTest, ACopyOfThePreviousReleaseItselfReadsNoFile) {
+  TempDir tmp;
+  BuildRelease(tmp.path() + "/v1", 2, 5);
+  CopyStats stats;
+  Manifest first = StageWithManifest(tmp.path() + "/v1", tmp.path() + "/r1", "", nullptr, &stats);
+  const std::string rel = "vendor/pkg1/src/File3.php";
+  const std::string forged = DigestBytes("not what the file holds");
+  for (ManifestEntry& entry : *first.mutable_entry()) {
+    if (entry.path() == rel) entry.set_digest(forged);
+  }
+  stats = CopyStats();
+  const Manifest second = StageWithManifest(tmp.path() + "/r1", tmp.path() + "/r2",
+                                            tmp.path() + "/r1", &first, &stats);
+  EXPECT_EQ(stats.linked, 10u);
+  for (const ManifestEntry& entry : second.entry()) {
+    if (entry.path() == rel) EXPECT_EQ(entry.digest(), forged);
+  }
+}
+
 TEST(CopyTreeDedupeTest, APreviousFileWrittenSinceItsManifestIsComparedByteForByte) {
   TempDir tmp;
   const std::string v1 = tmp.path() + "/v1";
