@@ -469,6 +469,7 @@ absl::Status ApplyUnpack(const UnpackOp& op, const OpContext& ctx) {
       ctx, op.to(), Exists(ctx.before[0]), true, [&](const Entry& staged, const Owner& owner) {
         UnpackOptions options;
         options.limits = ArchiveLimitsOf(op);
+        options.write_back_every = kWriteBackEvery;
         options.manifest = ctx.manifest;
         options.on_file = ctx.progress;
         options.uid = owner.uid;

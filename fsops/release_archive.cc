@@ -29,6 +29,7 @@
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/tree.h"
+#include "fsops/write_back.h"
 
 namespace persist {
 namespace {
@@ -907,7 +908,8 @@ class Unpacker {
         whole_{where.archive, where.nested, ""},
         limits_(whole_, options.limits, chain->file_bytes()) {}
 
-  absl::Status Run() {
+  absl::Status Run(BackgroundWriteBack* write_back) {
+    write_back_ = write_back;
     absl::Status status = MakeRoot();
     MemberReader members(chain_, whole_);
     CheckedMember member;
@@ -1151,6 +1153,7 @@ class Unpacker {
     Record(rel, made, sha.Finish(), &st);
     ++stats_.files;
     stats_.bytes += written;
+    write_back_->Copied(stats_.bytes);
     if (options_.on_file) options_.on_file(stats_.files, stats_.bytes);
     return absl::OkStatus();
   }
@@ -1265,6 +1268,7 @@ class Unpacker {
   std::map<std::string, MadeDir> dirs_;
   // Over an existing tree: every path a member was placed at.
   std::set<std::string> placed_;
+  BackgroundWriteBack* write_back_ = nullptr;  // Run's, for the length of the unpack
   std::vector<ManifestEntry> manifest_;
   uint64_t setid_dropped_ = 0;
   CopyStats stats_;
@@ -1278,7 +1282,8 @@ absl::StatusOr<CopyStats> UnpackArchive(Env* env, const ArchivePath& where, cons
       ArchiveChain::Open(env, where, options.limits);
   if (!chain.ok()) return chain.status();
   Unpacker unpacker(env, chain->get(), where, into, options);
-  absl::Status status = unpacker.Run();
+  BackgroundWriteBack write_back(env, into.dir_fd, options.write_back_every);
+  absl::Status status = unpacker.Run(&write_back);
   if (!status.ok()) return status;
   return unpacker.stats();
 }

@@ -170,6 +170,10 @@ struct UnpackOptions {
   bool over_existing = false;
   // A member (relative to where.dir) not to unpack; "" for none.
   std::string leave_out;
+  // For an unpack the caller will sync: each time this many more bytes
+  // have been written, the filesystem is flushed from another thread
+  // (write_back.h). 0: never.
+  uint64_t write_back_every = 0;
 };
 
 // Unpacks the members beneath where.dir into `into` (which must not exist
