@@ -152,6 +152,87 @@ absl::StatusOr<std::vector<std::string>> ParseDeleteList(const std::string& text
 
 }  // namespace
 
+namespace {
+
+// The package as it is, before its root is known: a directory, or an
+// archive's listing.
+struct Package {
+  std::unique_ptr<SourceTree> directory;
+  std::unique_ptr<ArchiveListing> listing;
+  const SourceTree& tree() const {
+    return listing != nullptr ? static_cast<const SourceTree&>(*listing) : *directory;
+  }
+};
+
+absl::StatusOr<Package> OpenPackage(Env* env, const DeployRequest& request) {
+  struct stat st;
+  absl::Status status = env->StatAt(AT_FDCWD, request.source, &st, request.source);
+  if (!status.ok()) return status;
+  Package package;
+  if (!S_ISREG(st.st_mode)) {
+    package.directory = std::make_unique<DirectoryTree>(env, request.source);
+    return package;
+  }
+  absl::StatusOr<std::unique_ptr<ArchiveListing>> scanned =
+      ScanArchive(env, ArchivePath{request.source, {}, ""}, request.limits);
+  if (!scanned.ok()) return scanned.status();
+  package.listing = *std::move(scanned);
+  return package;
+}
+
+// The paths the package deletes: from --delete-list, or its own list.
+absl::StatusOr<std::vector<std::string>> DeletedPaths(Env* env, const DeployRequest& request,
+                                                      const SourceTree& package,
+                                                      const std::string& root) {
+  std::string list_name = request.delete_list;
+  absl::StatusOr<std::string> list_text;
+  if (!request.delete_list.empty()) {
+    list_text = DirectoryTree(env, request.delete_list).Read("", 1 << 20);
+  } else {
+    list_name = package.Name(JoinPath(root, kDeleteList));
+    list_text = package.Read(JoinPath(root, kDeleteList), 1 << 20);
+    if (absl::IsNotFound(list_text.status())) list_text = std::string();
+  }
+  if (!list_text.ok()) return list_text.status();
+  return ParseDeleteList(*list_text, list_name);
+}
+
+// Adds to `update` the paths of `deleted` the live release (`base`, read
+// as `live`) holds; what lies behind one of its links into shared/ is the
+// site's data, never deleted, and a note says so.
+absl::Status AddDeletions(const std::vector<std::string>& deleted, const std::string& base,
+                          const SourceTree& live, UpdateOp* update,
+                          std::vector<std::string>* notes) {
+  int missing = 0;
+  for (const std::string& path : deleted) {
+    absl::StatusOr<PathState> state = live.Observe(path, false);
+    const int err = state.ok() ? 0 : StatusErrno(state.status());
+    const bool shared =
+        err == ELOOP || err == ENOTDIR ||
+        (state.ok() && state->type() == SYMLINK &&
+         IsWithin(ResolveLexically(JoinPath(base, path), state->link_target()), "shared"));
+    if (shared) {
+      notes->push_back(absl::StrCat("the package deletes ", PrintablePath(path),
+                                    ", which is shared data (in shared/): kept"));
+      continue;
+    }
+    if (!state.ok()) return state.status();
+    if (state->type() == ABSENT) {
+      ++missing;
+      continue;
+    }
+    update->add_deleted(path);
+  }
+  if (missing > 0) {
+    notes->push_back(absl::StrCat(missing, " path", missing == 1 ? "" : "s",
+                                  " the package deletes ", missing == 1 ? "is" : "are",
+                                  " not in the live release"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Delivery> OpenUpdate(const Root& site, const DeployRequest& request) {
   Env* env = site.env();
   absl::StatusOr<std::string> live = CurrentRelease(site);
@@ -164,87 +245,36 @@ absl::StatusOr<Delivery> OpenUpdate(const Root& site, const DeployRequest& reque
   }
   const std::string base = JoinPath("releases", *live);
   const RootTree live_tree(site, base);
-
-  // The package as it is, to find its root.
-  Delivery delivery;
-  std::unique_ptr<SourceTree> whole;
-  std::unique_ptr<ArchiveListing> listing;
-  struct stat st;
-  absl::Status status = env->StatAt(AT_FDCWD, request.source, &st, request.source);
-  if (!status.ok()) return status;
-  const bool is_archive = S_ISREG(st.st_mode);
-  if (is_archive) {
-    absl::StatusOr<std::unique_ptr<ArchiveListing>> scanned =
-        ScanArchive(env, ArchivePath{request.source, {}, ""}, request.limits);
-    if (!scanned.ok()) return scanned.status();
-    listing = *std::move(scanned);
-  } else {
-    whole = std::make_unique<DirectoryTree>(env, request.source);
-  }
-  const SourceTree& package = is_archive ? *listing : *whole;
+  absl::StatusOr<Package> opened = OpenPackage(env, request);
+  if (!opened.ok()) return opened.status();
+  const SourceTree& package = opened->tree();
   absl::StatusOr<std::string> root = PackageRoot(package, live_tree, request.app_dir);
   if (!root.ok()) return root.status();
-  if (is_archive) {
-    status = listing->CheckLinksStayIn(*root);
-    if (!status.ok()) return status;
+  if (opened->listing != nullptr) {
+    absl::Status links = opened->listing->CheckLinksStayIn(*root);
+    if (!links.ok()) return links;
   }
-
-  // Its version, and what it deletes.
   absl::StatusOr<std::string> package_version = VersionIn(package, *root);
   if (!package_version.ok()) return package_version.status();
   absl::StatusOr<std::string> live_version = VersionIn(live_tree, "");
   if (!live_version.ok()) return live_version.status();
-  status = CheckVersions(*live, *live_version, *package_version, request.expect_version,
-                         package.Name(*root));
+  absl::Status status = CheckVersions(*live, *live_version, *package_version,
+                                      request.expect_version, package.Name(*root));
   if (!status.ok()) return status;
-  std::string list_name = request.delete_list;
-  absl::StatusOr<std::string> list_text;
-  if (!request.delete_list.empty()) {
-    list_text = DirectoryTree(env, request.delete_list).Read("", 1 << 20);
-  } else {
-    list_name = package.Name(JoinPath(*root, kDeleteList));
-    list_text = package.Read(JoinPath(*root, kDeleteList), 1 << 20);
-    if (absl::IsNotFound(list_text.status())) list_text = std::string();
-  }
-  if (!list_text.ok()) return list_text.status();
-  absl::StatusOr<std::vector<std::string>> deleted = ParseDeleteList(*list_text, list_name);
+  absl::StatusOr<std::vector<std::string>> deleted = DeletedPaths(env, request, package, *root);
   if (!deleted.ok()) return deleted.status();
 
+  Delivery delivery;
   UpdateOp* update = delivery.stage.mutable_update();
   update->set_base(base);
+  update->set_dedupe(request.dedupe);
   // The vendor's instructions, not a file of the app.
   absl::StatusOr<PathState> own_list = package.Observe(JoinPath(*root, kDeleteList), false);
   if (!own_list.ok()) return own_list.status();
   if (own_list->type() == REGULAR) update->set_package_list(kDeleteList);
-  update->set_dedupe(request.dedupe);
-  int missing = 0;
-  for (const std::string& path : *deleted) {
-    // What lies behind one of the live release's links (in shared/) is the
-    // site's data: an update never deletes it.
-    absl::StatusOr<PathState> state = live_tree.Observe(path, false);
-    const int err = state.ok() ? 0 : StatusErrno(state.status());
-    const bool linked =
-        err == ELOOP || err == ENOTDIR ||
-        (state.ok() && state->type() == SYMLINK &&
-         IsWithin(ResolveLexically(JoinPath(base, path), state->link_target()), "shared"));
-    if (linked) {
-      delivery.notes.push_back(absl::StrCat("the package deletes ", PrintablePath(path),
-                                            ", which is shared data (in shared/): kept"));
-      continue;
-    }
-    if (!state.ok() && !linked) return state.status();
-    if (state->type() == ABSENT) {
-      ++missing;
-      continue;
-    }
-    update->add_deleted(path);
-  }
-  if (missing > 0) {
-    delivery.notes.push_back(absl::StrCat(missing, " path", missing == 1 ? "" : "s",
-                                          " the package deletes ", missing == 1 ? "is" : "are",
-                                          " not in the live release"));
-  }
-  if (is_archive) {
+  status = AddDeletions(*deleted, base, live_tree, update, &delivery.notes);
+  if (!status.ok()) return status;
+  if (opened->listing != nullptr) {
     absl::StatusOr<UnpackOp> unpack =
         UnpackOpFor(env, ArchivePath{request.source, {}, *root}, request.limits);
     if (!unpack.ok()) return unpack.status();
