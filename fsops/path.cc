@@ -108,4 +108,8 @@ std::string ResolveLexically(const std::string& link, const std::string& target)
   return absl::StrJoin(parts, "/");
 }
 
+bool LeadsIntoShared(const std::string& link, const std::string& target) {
+  return IsWithin(ResolveLexically(link, target), "shared");
+}
+
 }  // namespace persist

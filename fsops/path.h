@@ -55,6 +55,10 @@ bool PathBefore(absl::string_view a, absl::string_view b);
 // climbs out of the root. Symlinks along the way are not looked at.
 std::string ResolveLexically(const std::string& link, const std::string& target);
 
+// Whether the symlink `link` (a root-relative path) with `target` leads,
+// followed lexically, into the site's shared/: a persistent path's link.
+bool LeadsIntoShared(const std::string& link, const std::string& target);
+
 // Quotes a path for messages: printable ASCII stays as is, everything else
 // (newlines, invalid UTF-8) becomes \xNN, so a message is one line.
 std::string PrintablePath(absl::string_view path);

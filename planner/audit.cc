@@ -58,8 +58,7 @@ namespace {
 // persistent path): releases/ID/PATH -> ../../shared/PATH.
 bool IsSharedLink(const ManifestEntry& entry) {
   return entry.type() == SYMLINK &&
-         IsWithin(ResolveLexically(JoinPath("releases/id", entry.path()), entry.link_target()),
-                  "shared");
+         LeadsIntoShared(JoinPath("releases/id", entry.path()), entry.link_target());
 }
 
 }  // namespace
@@ -181,7 +180,7 @@ absl::Status ReleaseWalk::Visit(int dir_fd, const std::string& name, const std::
   absl::StatusOr<PathState> state = ObservePath(env_, dir_fd, name, path, false);
   if (!state.ok()) return state.status();
   MissingBefore(rel);
-  if (state->type() == SYMLINK && IsWithin(ResolveLexically(path, state->link_target()), "shared")) {
+  if (state->type() == SYMLINK && LeadsIntoShared(path, state->link_target())) {
     // A link into shared/ stands for shared data: neither it nor what the
     // release shipped in its place is looked at.
     while (has_next_ && IsWithin(next_.path(), rel)) Advance();

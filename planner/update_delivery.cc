@@ -210,7 +210,7 @@ absl::Status AddDeletions(const std::vector<std::string>& deleted, const std::st
     const bool shared =
         err == ELOOP || err == ENOTDIR ||
         (state.ok() && state->type() == SYMLINK &&
-         IsWithin(ResolveLexically(JoinPath(base, path), state->link_target()), "shared"));
+         LeadsIntoShared(JoinPath(base, path), state->link_target()));
     if (shared) {
       notes->push_back(absl::StrCat("the package deletes ", PrintablePath(path),
                                     ", which is shared data (in shared/): kept"));
