@@ -2,6 +2,7 @@
 
 #include "journal/manifest_stream.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -23,6 +24,10 @@ using google::protobuf::internal::WireFormatLite;
 uint32_t LengthTag(int field) {
   return WireFormatLite::MakeTag(field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
 }
+
+// A piece of a record grows to this size, then the next begins: under
+// malloc's mmap threshold (128 KiB), so that pieces reuse freed heap.
+constexpr size_t kPieceSize = 64 << 10;
 
 void AppendField(int field, absl::string_view bytes, std::string* out) {
   uint8_t head[10];
@@ -69,22 +74,45 @@ bool ReadField(absl::string_view record, size_t* pos, Field* field) {
 
 }  // namespace
 
+size_t EncodedManifest::size() const {
+  size_t total = 0;
+  for (const std::string& piece : pieces) total += piece.size();
+  return total;
+}
+
+std::string EncodedManifest::record() const {
+  std::string out;
+  out.reserve(size());
+  for (const std::string& piece : pieces) out += piece;
+  return out;
+}
+
 void ManifestWriter::Clear() {
-  wire_.clear();
+  pieces_.clear();
   entries_ = 0;
 }
 
+std::string* ManifestWriter::Room(size_t n) {
+  // A field's tag and length take at most 10 bytes.
+  if (pieces_.empty() || pieces_.back().size() + n + 10 > kPieceSize) {
+    pieces_.emplace_back();
+    pieces_.back().reserve(std::max(n + 10, kPieceSize));
+  }
+  return &pieces_.back();
+}
+
 void ManifestWriter::Add(const ManifestEntry& entry) {
-  AppendField(Manifest::kEntryFieldNumber, EncodeRecord(entry), &wire_);
+  const std::string wire = EncodeRecord(entry);
+  AppendField(Manifest::kEntryFieldNumber, wire, Room(wire.size()));
   ++entries_;
 }
 
 EncodedManifest ManifestWriter::Finish(const std::string& release_path, const std::string& run_id) {
+  AppendField(Manifest::kReleasePathFieldNumber, release_path, Room(release_path.size()));
+  AppendField(Manifest::kRunIdFieldNumber, run_id, Room(run_id.size()));
   EncodedManifest out;
   out.release_path = release_path;
-  out.record = std::move(wire_);
-  AppendField(Manifest::kReleasePathFieldNumber, release_path, &out.record);
-  AppendField(Manifest::kRunIdFieldNumber, run_id, &out.record);
+  out.pieces = std::move(pieces_);
   Clear();
   return out;
 }

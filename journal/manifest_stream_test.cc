@@ -50,7 +50,9 @@ TEST(ManifestStreamTest, WriterAndReaderRoundTrip) {
   const EncodedManifest encoded = EncodeManifest(manifest);
   EXPECT_EQ(encoded.release_path, manifest.release_path());
 
-  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(encoded.record);
+  const std::string record = encoded.record();
+
+  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(record);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ(reader->release_path(), manifest.release_path());
   EXPECT_EQ(reader->run_id(), manifest.run_id());
@@ -68,7 +70,7 @@ TEST(ManifestStreamTest, WriterAndReaderRoundTrip) {
 TEST(ManifestStreamTest, TheRecordIsAManifestMessage) {
   const Manifest manifest = GoodManifest();
   Manifest parsed;
-  ASSERT_TRUE(parsed.ParseFromString(EncodeManifest(manifest).record));
+  ASSERT_TRUE(parsed.ParseFromString(EncodeManifest(manifest).record()));
   EXPECT_EQ(parsed.SerializeAsString(), manifest.SerializeAsString());
 
   // And a record protobuf wrote itself (names first) reads the same.
@@ -85,15 +87,42 @@ TEST(ManifestStreamTest, ClearDropsWhatWasAdded) {
   writer.Add(Entry("", DIRECTORY));
   EXPECT_EQ(writer.entries(), 1u);
   const EncodedManifest encoded = writer.Finish("releases/1", "1");
-  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(encoded.record);
+  const std::string record = encoded.record();
+  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(record);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ(PathsOf(*reader), std::vector<std::string>{""});
   EXPECT_EQ(writer.entries(), 0u);  // Finish leaves it empty
 }
 
+// A record of many pieces (64 KiB each) reads back whole, entry for entry.
+TEST(ManifestStreamTest, ARecordOfManyPiecesReadsBackWhole) {
+  ManifestWriter writer;
+  writer.Add(Entry("", DIRECTORY));
+  std::vector<std::string> paths = {""};
+  for (int i = 0; i < 20000; ++i) {
+    paths.push_back(absl::StrCat("f", 100000 + i, std::string(60, 'x')));
+    ManifestEntry file = Entry(paths.back(), REGULAR);
+    file.set_digest(std::string(32, static_cast<char>(i)));
+    writer.Add(file);
+  }
+  const EncodedManifest encoded = writer.Finish("releases/1", "1");
+  EXPECT_GT(encoded.pieces.size(), 1u);
+  const std::string record = encoded.record();
+  EXPECT_EQ(record.size(), encoded.size());
+  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(record);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ(reader->release_path(), "releases/1");
+  EXPECT_EQ(reader->run_id(), "1");
+  EXPECT_EQ(PathsOf(*reader), paths);
+  Manifest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(record));
+  EXPECT_EQ(parsed.entry(12345).digest(), std::string(32, static_cast<char>(12344)));
+}
+
 TEST(ManifestStreamTest, RewindReadsAgainFromTheStart) {
   const EncodedManifest encoded = EncodeManifest(GoodManifest());
-  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(encoded.record);
+  const std::string record = encoded.record();
+  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(record);
   ASSERT_TRUE(reader.ok());
   const std::vector<std::string> first = PathsOf(*reader);
   reader->Rewind();
@@ -106,14 +135,14 @@ TEST(ManifestStreamTest, NamesOfAnyBytesSurvive) {
   *manifest.add_entry() = Entry("z\xff\xfe", REGULAR);  // not UTF-8
   manifest.mutable_entry(4)->set_link_target("\xc3\x28");
   const EncodedManifest encoded = EncodeManifest(manifest);
-  absl::StatusOr<Manifest> decoded = DecodeManifest(encoded.record);
+  absl::StatusOr<Manifest> decoded = DecodeManifest(encoded.record());
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->entry(5).path(), "z\xff\xfe");
   EXPECT_EQ(decoded->entry(4).link_target(), "\xc3\x28");
 }
 
 TEST(ManifestStreamTest, FieldsOfANewerVersionAreSkipped) {
-  std::string record = EncodeManifest(GoodManifest()).record;
+  std::string record = EncodeManifest(GoodManifest()).record();
   // Field 15, varint 7; and field 14, eight fixed bytes.
   record += std::string("\x78\x07", 2);
   record += std::string("\x71", 1) + std::string(8, '\x01');
@@ -126,43 +155,44 @@ TEST(ManifestStreamTest, FieldsOfANewerVersionAreSkipped) {
 TEST(ManifestStreamTest, RefusesPathsOutsideTheSite) {
   Manifest release = GoodManifest();
   release.set_release_path("/var/www");
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(release).record).status()));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(release).record()).status()));
 
   Manifest entry = GoodManifest();
   entry.mutable_entry(1)->set_path("../../etc/passwd");
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(entry).record).status()));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(entry).record()).status()));
 
   Manifest run = GoodManifest();
   run.set_run_id("");
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(run).record).status()));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(run).record()).status()));
 
   Manifest type = GoodManifest();
   type.mutable_entry(1)->set_type(FILE_TYPE_UNSPECIFIED);
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(type).record).status()));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(type).record()).status()));
 }
 
 TEST(ManifestStreamTest, RefusesEntriesOutOfWalkOrderOrTwice) {
   Manifest swapped = GoodManifest();
   swapped.mutable_entry()->SwapElements(2, 3);  // public-old before public/index.php
-  absl::StatusOr<Manifest> decoded = DecodeManifest(EncodeManifest(swapped).record);
+  absl::StatusOr<Manifest> decoded = DecodeManifest(EncodeManifest(swapped).record());
   ASSERT_TRUE(absl::IsDataLoss(decoded.status())) << decoded.status();
   EXPECT_NE(decoded.status().message().find("out of walk order"), std::string::npos)
       << decoded.status();
 
   Manifest twice = GoodManifest();
   *twice.add_entry() = Entry("storage", SYMLINK);
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(twice).record).status()));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(twice).record()).status()));
 
   Manifest root_late = GoodManifest();
   *root_late.add_entry() = Entry("", DIRECTORY);
-  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(root_late).record).status()));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeManifest(EncodeManifest(root_late).record()).status()));
 }
 
 TEST(ManifestStreamTest, EntriesBeforeTheDamageAreReadThenTheReaderStops) {
   Manifest manifest = GoodManifest();
   manifest.mutable_entry(3)->set_path("a//b");
   const EncodedManifest encoded = EncodeManifest(manifest);
-  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(encoded.record);
+  const std::string record = encoded.record();
+  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(record);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ(PathsOf(*reader).size(), 3u);
   EXPECT_TRUE(absl::IsDataLoss(reader->status()));
@@ -171,7 +201,7 @@ TEST(ManifestStreamTest, EntriesBeforeTheDamageAreReadThenTheReaderStops) {
 }
 
 TEST(ManifestStreamTest, RefusesTruncatedAndForeignBytes) {
-  const std::string record = EncodeManifest(GoodManifest()).record;
+  const std::string record = EncodeManifest(GoodManifest()).record();
   for (size_t cut : {size_t{1}, record.size() / 2, record.size() - 1}) {
     EXPECT_FALSE(ManifestReader::Open(record.substr(0, cut)).ok()) << "cut at " << cut;
   }
@@ -183,8 +213,8 @@ TEST(ManifestStreamTest, DamageIsReportedThroughTheCallersWords) {
   Manifest manifest = GoodManifest();
   manifest.mutable_entry(1)->set_path("/etc");
   const EncodedManifest encoded = EncodeManifest(manifest);
-  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(
-      encoded.record, [](const absl::Status& found) {
+  const std::string record = encoded.record();
+  absl::StatusOr<ManifestReader> reader = ManifestReader::Open(record, [](const absl::Status& found) {
         return absl::DataLossError(absl::StrCat("record X of journal J: ", found.message()));
       });
   ASSERT_TRUE(reader.ok());

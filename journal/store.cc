@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -335,8 +336,14 @@ absl::Status Store::Write(const Batch& batch) {
   for (const EncodedManifest& manifest : batch.manifests) {
     if (rc != 0) break;
     MDB_val k{manifest.release_path.size(), const_cast<char*>(manifest.release_path.data())};
-    MDB_val v{manifest.record.size(), const_cast<char*>(manifest.record.data())};
-    rc = mdb_put(txn, handles_->manifests, &k, &v, 0);
+    MDB_val v{manifest.size(), nullptr};
+    rc = mdb_put(txn, handles_->manifests, &k, &v, MDB_RESERVE);
+    if (rc != 0) break;
+    char* out = static_cast<char*>(v.mv_data);
+    for (const std::string& piece : manifest.pieces) {
+      memcpy(out, piece.data(), piece.size());
+      out += piece.size();
+    }
   }
   for (const std::string& key : batch.deleted_manifests) {
     if (rc != 0) break;

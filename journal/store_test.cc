@@ -274,6 +274,41 @@ TEST_F(StoreTest, ABatchIsWrittenWhole) {
   EXPECT_EQ(ops->size(), 3u);
 }
 
+// A manifest the writer kept in several pieces is stored as one record
+// and reads back entry for entry.
+TEST_F(StoreTest, AManifestOfManyPiecesIsReadBackWhole) {
+  MustOpen();
+  ManifestWriter writer;
+  ManifestEntry root;
+  root.set_type(DIRECTORY);
+  writer.Add(root);
+  for (int i = 0; i < 20000; ++i) {
+    ManifestEntry file;
+    file.set_path("f" + std::to_string(100000 + i) + std::string(60, 'x'));
+    file.set_type(REGULAR);
+    file.set_digest(std::string(32, static_cast<char>(i)));
+    file.set_inode(i);
+    writer.Add(file);
+  }
+  Store::Batch batch;
+  batch.runs.push_back(MakeRun("r1"));
+  batch.manifests.push_back(writer.Finish("releases/r1", "r1"));
+  ASSERT_GT(batch.manifests.back().pieces.size(), 1u);
+  ASSERT_TRUE(store_->Write(batch).ok());
+  absl::StatusOr<std::unique_ptr<Store::ManifestView>> view = store_->ReadManifest("releases/r1");
+  ASSERT_TRUE(view.ok()) << view.status();
+  ManifestEntry entry;
+  ASSERT_TRUE((*view)->reader().Next(&entry));
+  EXPECT_EQ(entry.path(), "");
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE((*view)->reader().Next(&entry)) << i << " " << (*view)->reader().status();
+    ASSERT_EQ(entry.inode(), static_cast<uint64_t>(i));
+    ASSERT_EQ(entry.digest(), std::string(32, static_cast<char>(i)));
+  }
+  EXPECT_FALSE((*view)->reader().Next(&entry));
+  EXPECT_TRUE((*view)->reader().status().ok()) << (*view)->reader().status();
+}
+
 TEST_F(StoreTest, AWriteStoppedBeforeItStartsLeavesNothing) {
   FaultEnv fault(Env::Default());
   fault.FailAt(1, EIO, FaultEnv::Kind::kJournal);

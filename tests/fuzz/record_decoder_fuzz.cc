@@ -97,21 +97,21 @@ void FuzzManifest(absl::string_view bytes) {
   if (!ReadAll(*reader, &writer)) return;
   // Written again entry by entry, it reads back the same.
   const uint64_t entries = writer.entries();
-  const EncodedManifest again = writer.Finish(reader->release_path(), reader->run_id());
-  absl::StatusOr<ManifestReader> reread = ManifestReader::Open(again.record);
+  const std::string again = writer.Finish(reader->release_path(), reader->run_id()).record();
+  absl::StatusOr<ManifestReader> reread = ManifestReader::Open(again);
   FUZZ_CHECK(reread.ok());
   ManifestWriter twice;
   FUZZ_CHECK(ReadAll(*reread, &twice));
   FUZZ_CHECK(twice.entries() == entries);
-  FUZZ_CHECK(twice.Finish(reader->release_path(), reader->run_id()).record == again.record);
+  FUZZ_CHECK(twice.Finish(reader->release_path(), reader->run_id()).record() == again);
 
   // Against itself nothing changed; from an empty release, all is added.
   reader->Rewind();
   reread->Rewind();
   absl::StatusOr<std::vector<Change>> same = DiffManifests(*reader, *reread);
   FUZZ_CHECK(same.ok() && same->empty());
-  const EncodedManifest empty = ManifestWriter().Finish(reader->release_path(), reader->run_id());
-  absl::StatusOr<ManifestReader> nothing = ManifestReader::Open(empty.record);
+  const std::string empty = ManifestWriter().Finish(reader->release_path(), reader->run_id()).record();
+  absl::StatusOr<ManifestReader> nothing = ManifestReader::Open(empty);
   FUZZ_CHECK(nothing.ok());
   reader->Rewind();
   absl::StatusOr<std::vector<Change>> from_nothing = DiffManifests(*nothing, *reader);
