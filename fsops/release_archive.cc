@@ -26,6 +26,7 @@
 #include "fsops/digest.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
+#include "fsops/manifest_buffer.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/tree.h"
@@ -402,8 +403,9 @@ class ArchiveChain {
 struct CheckedMember {
   bool debris = false;  // __MACOSX/ or .DS_Store: left out
   std::string rel;      // "" for the archive's top ("./")
-  ArchiveListing::Member member;
-  std::string hardlink;  // a hard link's target member
+  ArchiveListing::Member member;  // its link_target and hard_link unset: below
+  std::string link_target;        // a symlink's
+  std::string hardlink;           // a hard link's target member
   bool setid = false;    // ReleaseMode dropped set-uid or set-gid
 };
 
@@ -515,7 +517,7 @@ absl::StatusOr<CheckedMember> CheckMember(const ArchivePath& where, struct archi
             where, absl::StrCat("holds the symlink ", shown, " without a target; it is damaged"));
       }
       m.type = SYMLINK;
-      m.link_target = target;
+      out.link_target = target;
       break;
     }
     default:
@@ -602,6 +604,7 @@ class ListingBuilder {
     }
     if (checked.rel.empty()) return absl::OkStatus();
     ArchiveListing::Member member = checked.member;
+    member.link_target = listing_->names_.Keep(checked.link_target);
     if (!checked.hardlink.empty()) {
       auto target = listing_->members_.find(checked.hardlink);
       if (target == listing_->members_.end() || target->second.type != REGULAR) {
@@ -610,7 +613,7 @@ class ListingBuilder {
                                             ", which is no file the archive holds before it"));
       }
       member = target->second;
-      member.hard_link = checked.hardlink;
+      member.hard_link = listing_->names_.Keep(checked.hardlink);
     } else if (member.type == REGULAR) {
       status = limits_.AddBytes(member.size);
       if (!status.ok()) return status;
@@ -618,7 +621,9 @@ class ListingBuilder {
     }
     status = AddParents(checked.rel);
     if (!status.ok()) return status;
-    auto [it, added] = listing_->members_.emplace(checked.rel, member);
+    auto it = listing_->members_.find(checked.rel);
+    const bool added = it == listing_->members_.end();
+    if (added) it = listing_->members_.emplace(listing_->names_.Keep(checked.rel), member).first;
     if (!added) {
       const bool was_implied = implied_.erase(checked.rel) > 0;
       if (!was_implied || member.type != DIRECTORY) {
@@ -657,7 +662,7 @@ class ListingBuilder {
     for (const std::string& dir : missing) {
       ArchiveListing::Member implied;
       implied.mtime_ns = default_mtime_ns_;
-      listing_->members_.emplace(dir, implied);
+      listing_->members_.emplace(listing_->names_.Keep(dir), implied);
       implied_.insert(dir);
     }
     return absl::OkStatus();
@@ -748,7 +753,7 @@ absl::StatusOr<PathState> ArchiveListing::Observe(const std::string& rel, bool w
   state.set_mode(m.mode);
   state.set_size(m.size);
   state.set_mtime_ns(m.mtime_ns);
-  state.set_link_target(m.link_target);
+  state.set_link_target(m.link_target.data(), m.link_target.size());
   if (with_digest && m.type == REGULAR) {
     absl::Status filled = FillDigests();
     if (!filled.ok()) return filled;
@@ -768,11 +773,11 @@ absl::StatusOr<std::vector<std::string>> ArchiveListing::List(const std::string&
   std::vector<std::string> names;
   for (auto it = members_.lower_bound(prefix);
        it != members_.end() && absl::StartsWith(it->first, prefix);) {
-    const std::string rest = it->first.substr(prefix.size());
+    const absl::string_view rest = it->first.substr(prefix.size());
     const size_t slash = rest.find('/');
-    const std::string name = rest.substr(0, slash);
+    const std::string name(rest.substr(0, slash));
     names.push_back(name);
-    if (slash == std::string::npos) {
+    if (slash == absl::string_view::npos) {
       // "name" itself: "name.php" may come next, before what "name/" holds.
       ++it;
     } else {
@@ -804,7 +809,8 @@ absl::Status ArchiveListing::CheckLinksStayIn(const std::string& dir) const {
                                   PrintablePath(dir), "; persist will not unpack it"));
     }
     if (m.type != SYMLINK) continue;
-    absl::Status status = CheckSymlink(where_, it->first, m.link_target, dir);
+    absl::Status status =
+        CheckSymlink(where_, std::string(it->first), std::string(m.link_target), dir);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -819,7 +825,8 @@ absl::StatusOr<std::string> ArchiveListing::Read(const std::string& rel, size_t 
     return absl::FailedPreconditionError(
         absl::StrCat(Name(rel), " is larger than ", max_bytes, " bytes"));
   }
-  const std::string wanted = member->second.hard_link.empty() ? rel : member->second.hard_link;
+  const std::string wanted =
+      member->second.hard_link.empty() ? rel : std::string(member->second.hard_link);
   absl::StatusOr<std::unique_ptr<ArchiveChain>> chain = ArchiveChain::Open(env_, where_, limits_);
   if (!chain.ok()) return chain.status();
   MemberReader members(chain->get(), where_);
@@ -920,11 +927,16 @@ class Unpacker {
       status = Member(member);
     }
     if (status.ok()) status = FixDirectories();
-    if (status.ok()) HandOverManifest();
     return status;
   }
 
   const CopyStats& stats() const { return stats_; }
+
+  // Hands the manifest over in walk order; after Run has succeeded and
+  // the archive is closed, so that its central directory is freed first.
+  void HandOverManifest() {
+    if (options_.manifest != nullptr) manifest_.HandOver(options_.manifest);
+  }
 
  private:
   std::string Shown(const std::string& rel) const { return JoinPath(into_.path, rel); }
@@ -991,9 +1003,9 @@ class Unpacker {
       case DIRECTORY:
         return Directory(rel, checked->member);
       case SYMLINK:
-        status = CheckSymlink(whole_, checked->rel, checked->member.link_target, where_.dir);
+        status = CheckSymlink(whole_, checked->rel, checked->link_target, where_.dir);
         if (!status.ok()) return status;
-        return Symlink(rel, checked->member);
+        return Symlink(rel, checked->member, checked->link_target);
       default:
         if (!checked->hardlink.empty()) return HardLink(rel, *checked);
         return File(rel, checked->member);
@@ -1073,19 +1085,22 @@ class Unpacker {
                                         "which one to keep"));
   }
 
-  absl::Status Symlink(const std::string& rel, const ArchiveListing::Member& m) {
+  absl::Status Symlink(const std::string& rel, const ArchiveListing::Member& m,
+                       const std::string& target) {
     auto [parent, leaf] = SplitParent(rel);
     absl::StatusOr<int> dir = OpenDir(parent, JoinPath(where_.dir, rel));
     if (!dir.ok()) return dir.status();
     absl::StatusOr<bool> kept = GiveWay(*dir, leaf, rel, false);
     if (!kept.ok()) return kept.status();
-    absl::Status status = env_->SymlinkAt(m.link_target, *dir, leaf, Shown(rel));
+    absl::Status status = env_->SymlinkAt(target, *dir, leaf, Shown(rel));
     if (StatusErrno(status) == EEXIST) return Twice(rel);
     if (status.ok()) status = Own(*dir, leaf, rel);
     const struct timespec times[2] = {ToTimespec(m.mtime_ns), ToTimespec(m.mtime_ns)};
     if (status.ok()) status = env_->UtimensAt(*dir, leaf, times, Shown(rel));
     if (!status.ok()) return status;
-    Record(rel, m, "");
+    ArchiveListing::Member made = m;
+    made.link_target = target;
+    Record(rel, made, "");
     return absl::OkStatus();
   }
 
@@ -1162,15 +1177,12 @@ class Unpacker {
     const bool in_release = where_.dir.empty() || IsWithin(checked.hardlink, where_.dir);
     // Hard links are rare: the file it names is looked for among those made.
     const std::string target_rel = in_release ? Relative(checked.hardlink) : "";
-    auto target = std::find_if(manifest_.rbegin(), manifest_.rend(), [&](const ManifestEntry& e) {
-      return in_release && e.type() == REGULAR && e.path() == target_rel;
-    });
-    if (target == manifest_.rend()) {
+    ManifestEntry made;
+    if (!in_release || !manifest_.FindFile(target_rel, &made)) {
       return Refused(whole_, absl::StrCat("holds ", PrintablePath(checked.rel),
                                           " as a hard link to ", PrintablePath(checked.hardlink),
                                           ", which is no file of the release before it"));
     }
-    const ManifestEntry made = *target;
     auto [from_parent, from_leaf] = SplitParent(made.path());
     absl::StatusOr<int> from_dir = OpenDir(from_parent, checked.hardlink);
     if (!from_dir.ok()) return from_dir.status();
@@ -1204,20 +1216,21 @@ class Unpacker {
 
   // Keeps the manifest entry of what was made at `rel`.
   void Record(const std::string& rel, const ArchiveListing::Member& m, const std::string& digest,
-                const struct stat* st = nullptr) {
-    ManifestEntry entry;
+              const struct stat* st = nullptr) {
+    ManifestEntry& entry = recorded_;
+    entry.Clear();
     entry.set_path(rel);
     entry.set_type(m.type);
     entry.set_mode(m.type == SYMLINK ? 0777 : m.mode);
     if (m.type == REGULAR) entry.set_size(m.size);
     entry.set_mtime_ns(m.mtime_ns);
-    entry.set_link_target(m.link_target);
+    entry.set_link_target(m.link_target.data(), m.link_target.size());
     entry.set_digest(digest);
     if (st != nullptr) {
       entry.set_inode(st->st_ino);
       entry.set_ctime_ns(TimespecNs(st->st_ctim));
     }
-    manifest_.push_back(std::move(entry));
+    manifest_.Add(entry);
   }
 
   // Modes, owners and mtimes of directories, deepest first: each one's
@@ -1245,16 +1258,6 @@ class Unpacker {
     return absl::OkStatus();
   }
 
-  void HandOverManifest() {
-    if (options_.manifest == nullptr) return;
-    std::sort(manifest_.begin(), manifest_.end(),
-              [](const ManifestEntry& a, const ManifestEntry& b) {
-                return PathBefore(a.path(), b.path());
-              });
-    options_.manifest->Clear();
-    for (const ManifestEntry& entry : manifest_) options_.manifest->Add(entry);
-  }
-
   Env* env_;
   ArchiveChain* chain_;
   const ArchivePath& where_;
@@ -1269,7 +1272,8 @@ class Unpacker {
   // Over an existing tree: every path a member was placed at.
   std::set<std::string> placed_;
   BackgroundWriteBack* write_back_ = nullptr;  // Run's, for the length of the unpack
-  std::vector<ManifestEntry> manifest_;
+  ManifestBuffer manifest_;
+  ManifestEntry recorded_;  // Record's, reused
   uint64_t setid_dropped_ = 0;
   CopyStats stats_;
 };
@@ -1282,9 +1286,13 @@ absl::StatusOr<CopyStats> UnpackArchive(Env* env, const ArchivePath& where, cons
       ArchiveChain::Open(env, where, options.limits);
   if (!chain.ok()) return chain.status();
   Unpacker unpacker(env, chain->get(), where, into, options);
-  BackgroundWriteBack write_back(env, into.dir_fd, options.write_back_every);
-  absl::Status status = unpacker.Run(&write_back);
-  if (!status.ok()) return status;
+  {
+    BackgroundWriteBack write_back(env, into.dir_fd, options.write_back_every);
+    absl::Status status = unpacker.Run(&write_back);
+    if (!status.ok()) return status;
+  }
+  chain->reset();
+  unpacker.HandOverManifest();
   return unpacker.stats();
 }
 

@@ -40,7 +40,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "fsops/byte_arena.h"
 #include "fsops/copy_tree.h"
 #include "fsops/entry.h"
 #include "fsops/env.h"
@@ -91,15 +94,19 @@ absl::StatusOr<std::unique_ptr<ArchiveListing>> ScanArchive(Env* env, const Arch
 // rule above checked. Sizes are those the members declare.
 class ArchiveListing : public SourceTree {
  public:
+  // Kept for every member: an archive of 100,000 entries and more is
+  // listed whole, so its strings are views into the listing's own arena.
   struct Member {
     FileType type = DIRECTORY;
     uint32_t mode = 0755;  // ReleaseMode
     uint64_t size = 0;
     int64_t mtime_ns = 0;
-    std::string link_target;  // a symlink's
-    std::string hard_link;    // a hard link's target member
-    bool is_archive = false;  // a regular file holding a zip or tarball, by name
+    absl::string_view link_target;  // a symlink's
+    absl::string_view hard_link;    // a hard link's target member
+    bool is_archive = false;        // a regular file holding a zip or tarball, by name
   };
+  // By name, in byte order; the names are views into the listing's arena.
+  using Members = absl::btree_map<absl::string_view, Member>;
 
   absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
   absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
@@ -108,7 +115,7 @@ class ArchiveListing : public SourceTree {
   absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override;
 
   const ArchivePath& where() const { return where_; }
-  const std::map<std::string, Member>& members() const { return members_; }
+  const Members& members() const { return members_; }
   uint64_t archive_bytes() const { return archive_bytes_; }
   // Entries of regular files, and their declared bytes, in the whole archive.
   uint64_t files() const { return files_; }
@@ -134,7 +141,8 @@ class ArchiveListing : public SourceTree {
   Env* env_ = nullptr;
   ArchiveLimits limits_;
   ArchivePath where_;
-  std::map<std::string, Member> members_;
+  ByteArena names_;  // members_'s names, link targets and hard links
+  Members members_;
   uint64_t archive_bytes_ = 0;
   uint64_t files_ = 0;
   uint64_t bytes_ = 0;
