@@ -2,6 +2,7 @@
 
 #include "journal/transaction.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -187,6 +188,13 @@ std::function<void(uint64_t, uint64_t)> CopyProgress(int step, int steps) {
   };
 }
 
+// Gives the pages of freed heap back to the system. A plan's view of a
+// large archive, and an unpack's own, free tens of megabytes in small
+// pieces that malloc keeps resident; LMDB then takes a release's manifest
+// record (13 MB for 100,000 files) in fresh pages of its own. Handing the
+// freed pages back first keeps the two from adding up in the run's peak.
+void ReturnFreedHeap() { malloc_trim(0); }
+
 }  // namespace
 
 absl::StatusOr<std::string> NewRunId(const Site& site) {
@@ -215,6 +223,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   std::vector<std::vector<PathState>> outcomes;
   absl::StatusOr<std::vector<OpRecord>> records = PlanIntents(site, plan, &outcomes);
   if (!records.ok()) return records.status();
+  ReturnFreedHeap();
 
   Store& store = site.store();
   absl::StatusOr<std::string> id = NewRunId(site);
@@ -299,6 +308,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     done.runs.push_back(run);
     done.ops = *records;
     done.manifests = std::move(manifests);
+    if (!done.manifests.empty()) ReturnFreedHeap();
     status = store.Write(done);
   }
   if (status.ok()) {
