@@ -57,6 +57,19 @@ void AddDeployCommands(Table* table) {
         {"merge-new", "no-switch", "dry-run", "json", "force", "update"},
         RunDeploy,
         /*changes_site=*/true}},
+      {"capture",
+       {"persist capture [--root DIR] [--id ID] [--keep N] [--dedupe auto|reflink|hardlink|off]\n"
+        "                [--dry-run] [--json]",
+        "Makes the live release as it is now a new release, in one journaled run: whatever\n"
+        "was written into it in place (an update from the app's admin panel, a hotfix) is\n"
+        "copied with the rest (linked or cloned where --dedupe allows), gets a manifest, and\n"
+        "current switches to it. persist verify is clean again, persist diff OLD NEW shows\n"
+        "exactly what changed in place, and persist undo goes back to the release as it was\n"
+        "left, the in-place changes still in it. The live release itself is never written.",
+        {"root", "id", "keep", "dedupe"},
+        {"dry-run", "json"},
+        RunCapture,
+        /*changes_site=*/true}},
       {"classify",
        {"persist classify [DIR] [--root SITE] [--json]",
         "Lists each candidate path of an app directory with its class (APP, SHARED, USER,\n"

@@ -1,6 +1,7 @@
 // Copyright persist authors.
 //
-// persist deploy and persist classify: parse, call the workflow, print.
+// persist deploy, persist capture and persist classify: parse, call the
+// workflow, print.
 
 #include <iostream>
 
@@ -74,11 +75,16 @@ void PrintDeployed(const Args& args, const DeployOptions& options,
     std::cout << RunsJson({*deployed.run}, planned.notes);
     return;
   }
-  std::cout << "deployed release " << planned.release_id << " ("
-            << (planned.first ? "first" : "subsequent") << " deploy) as run " << deployed.run->id()
-            << "; "
-            << (options.release.switch_current ? "current points at it"
-                                               : "not switched: persist switch " + planned.release_id)
+  if (options.release.capture) {
+    std::cout << "captured the live release as it is now as release " << planned.release_id;
+  } else {
+    std::cout << "deployed release " << planned.release_id << " ("
+              << (planned.first ? "first" : "subsequent") << " deploy)";
+  }
+  std::cout << " as run " << deployed.run->id() << "; "
+            << (options.release.switch_current
+                    ? "current points at it"
+                    : "not switched: persist switch " + planned.release_id)
             << "\n";
   const CopyStats& copied = deployed.copied;
   if (copied.linked + copied.cloned > 0) {
@@ -88,7 +94,8 @@ void PrintDeployed(const Args& args, const DeployOptions& options,
               << " to it instead of copied (--dedupe " << args.Get("dedupe", "auto") << ")\n";
   }
   for (const std::string& note : planned.notes) std::cout << "note: " << note << "\n";
-  std::cout << "`persist undo` reverses this deploy exactly\n";
+  std::cout << "`persist undo` reverses this " << (options.release.capture ? "capture" : "deploy")
+            << " exactly\n";
 }
 
 }  // namespace
@@ -107,6 +114,32 @@ absl::Status RunDeploy(const Args& args) {
   }
   PrintDeployed(args, *options, *deployed);
   return deployed->after_switch;
+}
+
+absl::Status RunCapture(const Args& args) {
+  absl::Status status = ExpectPositionals("capture", args, 0, 0);
+  if (!status.ok()) return status;
+  DeployOptions options;
+  options.site = SiteRequest{RootOf(args), "capture", args.Has("allow-root")};
+  options.release.capture = true;
+  options.release.release_id = args.Get("id", "");
+  options.release_id_given = args.values.count("id") > 0;
+  absl::StatusOr<std::optional<int>> keep = ParseKeep(args);
+  if (!keep.ok()) return keep.status();
+  options.keep = *keep;
+  absl::StatusOr<DedupeMode> dedupe = ParseDedupe(args.Get("dedupe", "auto"));
+  if (!dedupe.ok()) return dedupe.status();
+  options.release.dedupe = *dedupe;
+  options.dry_run = args.Has("dry-run");
+  TerminalReporter reporter;
+  absl::StatusOr<DeployResult> captured = Deploy(options, reporter);
+  if (!captured.ok()) return captured.status();
+  if (!captured->run.has_value()) {
+    PrintDryRun(args, captured->planned.source, captured->planned);
+    return absl::OkStatus();
+  }
+  PrintDeployed(args, options, *captured);
+  return captured->after_switch;
 }
 
 absl::Status RunClassify(const Args& args) {

@@ -77,7 +77,9 @@ std::string DescribeOp(const Op& op) {
         }
       }
       std::string line =
-          absl::StrCat("update ", PrintablePath(update.base()), " with ", PrintablePath(package));
+          package.empty() ? absl::StrCat("capture ", PrintablePath(update.base()), " as it is now")
+                          : absl::StrCat("update ", PrintablePath(update.base()), " with ",
+                                         PrintablePath(package));
       if (update.deleted_size() > 0) {
         absl::StrAppend(&line, ", deleting ", update.deleted_size(), " path",
                         update.deleted_size() == 1 ? "" : "s");

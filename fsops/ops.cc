@@ -931,8 +931,10 @@ absl::Status ValidateUpdate(const Op& op) {
   }
   if (update.has_package_archive()) return ValidateUnpack(op, update.package_archive());
   const std::string& dir = update.package_dir();
-  if (dir.size() < 2 || dir.front() != '/' || dir.find('\0') != std::string::npos ||
-      dir.find("/../") != std::string::npos) {
+  // No package: a copy of the base as it is (persist capture).
+  if (!dir.empty() &&
+      (dir.size() < 2 || dir.front() != '/' || dir.find('\0') != std::string::npos ||
+       dir.find("/../") != std::string::npos)) {
     return absl::InvalidArgumentError(
         absl::StrCat(DescribeOp(op),
                      ": the package must be an absolute path without \"..\", such as "

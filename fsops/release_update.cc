@@ -231,7 +231,7 @@ absl::Status BuildUpdate(Env* env, const UpdateOp& op, const Entry& base, const 
     absl::StatusOr<CopyStats> unpacked =
         UnpackArchive(env, ArchivePathOf(op.package_archive()), into, unpack);
     if (!unpacked.ok()) return unpacked.status();
-  } else {
+  } else if (!op.package_dir().empty()) {
     status = OverlayDirectory(env, Entry{AT_FDCWD, op.package_dir(), op.package_dir()}, into, "",
                               op.package_list(), options, &made);
     if (!status.ok()) return status;
@@ -268,8 +268,10 @@ absl::StatusOr<std::unique_ptr<UpdateResult>> UpdateResult::Open(const Root& sit
     if (!listing.ok()) return listing.status();
     result->listing_ = *std::move(listing);
     result->package_ = std::make_unique<SubTree>(*result->listing_, op.package_archive().dir());
-  } else {
+  } else if (!op.package_dir().empty()) {
     result->package_ = std::make_unique<DirectoryTree>(site.env(), op.package_dir());
+  } else {
+    result->package_ = std::make_unique<EmptyTree>("(no package)");
   }
   const SourceTree* laid = result->package_.get();
   if (!op.package_list().empty()) {

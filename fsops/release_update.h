@@ -4,6 +4,9 @@
 // package, the files that changed and were added (a zip, a tarball or a
 // directory), meant by the vendor to be unpacked over the live install.
 //
+// An UpdateOp without a package makes a copy of the base as it is now,
+// in-place changes included (persist capture).
+//
 // persist never unpacks over the live release. BuildUpdate makes a new
 // tree: the base release's entries (its files hard-linked or reflinked as
 // the dedupe mode says, else copied), then the paths the package deletes
@@ -45,7 +48,7 @@ struct UpdateOptions {
 
 // Builds at `into` (which must not exist) the release `op` describes
 // (journal.proto UpdateOp): `base` is op.base opened in the site, the
-// package op.package_dir or op.package_archive. Nothing is synced. On
+// package op.package_dir or op.package_archive, or none. Nothing is synced. On
 // error, what was made beneath `into` stays for the caller to remove.
 absl::Status BuildUpdate(Env* env, const UpdateOp& op, const Entry& base, const Entry& into,
                          const UpdateOptions& options);

@@ -187,6 +187,23 @@ absl::StatusOr<PathState> Reachable(absl::StatusOr<PathState> state, const std::
 
 }  // namespace
 
+absl::StatusOr<PathState> EmptyTree::Observe(const std::string& rel, bool /*with_digest*/) const {
+  PathState state;
+  state.set_path(rel);
+  state.set_type(rel.empty() ? DIRECTORY : ABSENT);
+  if (rel.empty()) state.set_mode(0755);
+  return state;
+}
+
+absl::StatusOr<std::vector<std::string>> EmptyTree::List(const std::string& rel) const {
+  if (!rel.empty()) return ErrnoStatus(ENOENT, "list", Name(rel));
+  return std::vector<std::string>();
+}
+
+absl::StatusOr<std::string> EmptyTree::Read(const std::string& rel, size_t /*max_bytes*/) const {
+  return absl::NotFoundError(absl::StrCat(PrintablePath(Name(rel)), " does not exist"));
+}
+
 absl::StatusOr<PathState> OverlayTree::InTop(const std::string& rel, bool with_digest) const {
   return Reachable(top_.Observe(rel, with_digest), rel);
 }

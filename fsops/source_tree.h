@@ -125,6 +125,21 @@ class TreeWithout : public SourceTree {
   std::string hidden_;
 };
 
+// A tree that holds nothing but its top directory: the package of an
+// update that lays nothing over its base (persist capture).
+class EmptyTree : public SourceTree {
+ public:
+  explicit EmptyTree(std::string name) : name_(std::move(name)) {}
+
+  absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
+  absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
+  std::string Name(const std::string& rel) const override { return JoinPath(name_, rel); }
+  absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override;
+
+ private:
+  std::string name_;
+};
+
 // A tree laid over another, as an update package over the release it
 // updates: `base`, less every path in `removed` (and what lies beneath),
 // with `top` over it. Where both hold a path, `top`'s entry stands; where

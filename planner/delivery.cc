@@ -241,6 +241,7 @@ absl::StatusOr<UnpackOp> UnpackOpFor(Env* env, const ArchivePath& where,
 }
 
 absl::StatusOr<Delivery> OpenDelivery(const Root& site, const DeployRequest& request) {
+  if (request.capture) return OpenCapture(site, request);
   absl::StatusOr<PathState> src =
       ObservePath(site.env(), AT_FDCWD, request.source, request.source, false);
   if (src.ok() && src->type() == SYMLINK) {

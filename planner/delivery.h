@@ -58,6 +58,12 @@ absl::StatusOr<Delivery> OpenDelivery(const Root& site, const DeployRequest& req
 // list with a path that is not relative or climbs out.
 absl::StatusOr<Delivery> OpenUpdate(const Root& site, const DeployRequest& request);
 
+// The delivery of persist capture (request.capture; OpenDelivery calls it):
+// the live release copied as it is now, whatever was written into it in
+// place included, by an UpdateOp without a package. Refused: a site
+// without a live release.
+absl::StatusOr<Delivery> OpenCapture(const Root& site, const DeployRequest& request);
+
 // The UnpackOp (its `to` unset) that unpacks `where` as it is now: the
 // archive's size and mtime, and the limits that differ from the defaults.
 absl::StatusOr<UnpackOp> UnpackOpFor(Env* env, const ArchivePath& where,

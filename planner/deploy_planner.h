@@ -72,6 +72,9 @@ struct DeployRequest {
   std::string delete_list;
   // The version the live release must be at (its VERSION file); "" for any.
   std::string expect_version;
+  // No SRC: the live release as it is now, changes made in place included,
+  // becomes the new release (persist capture; delivery.h OpenCapture).
+  bool capture = false;
 };
 
 struct DeployPlan {

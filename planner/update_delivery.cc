@@ -231,18 +231,44 @@ absl::Status AddDeletions(const std::vector<std::string>& deleted, const std::st
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<Delivery> OpenUpdate(const Root& site, const DeployRequest& request) {
-  Env* env = site.env();
+// The live release's id; refused when current points at none.
+absl::StatusOr<std::string> LiveRelease(const Root& site, const std::string& what) {
   absl::StatusOr<std::string> live = CurrentRelease(site);
   if (!live.ok()) return live.status();
   if (live->empty()) {
-    return WithPath(Refuse(absl::StrCat(site.dir(), " has no live release for ", request.source,
-                                        " to update (current points at none); deploy the full "
+    return WithPath(Refuse(absl::StrCat(site.dir(), " has no live release ", what,
+                                        " (current points at none); deploy the full "
                                         "release first")),
                     site.dir());
   }
+  return live;
+}
+
+}  // namespace
+
+absl::StatusOr<Delivery> OpenCapture(const Root& site, const DeployRequest& request) {
+  absl::StatusOr<std::string> live = LiveRelease(site, "to capture");
+  if (!live.ok()) return live.status();
+  Delivery delivery;
+  UpdateOp* update = delivery.stage.mutable_update();
+  update->set_base(JoinPath("releases", *live));
+  update->set_dedupe(request.dedupe);
+  absl::StatusOr<std::unique_ptr<UpdateResult>> result = UpdateResult::Open(site, *update);
+  if (!result.ok()) return result.status();
+  delivery.name = absl::StrCat("releases/", *live, " as it is now");
+  delivery.notes.push_back(absl::StrCat(
+      "capturing release ", *live,
+      " as it is now, whatever was written into it in place included; ",
+      request.dedupe == DEDUPE_OFF ? "copied" : "its files linked or cloned where they can be"));
+  delivery.tree = *std::move(result);
+  return delivery;
+}
+
+absl::StatusOr<Delivery> OpenUpdate(const Root& site, const DeployRequest& request) {
+  Env* env = site.env();
+  absl::StatusOr<std::string> live =
+      LiveRelease(site, absl::StrCat("for ", request.source, " to update"));
+  if (!live.ok()) return live.status();
   const std::string base = JoinPath("releases", *live);
   const RootTree live_tree(site, base);
   absl::StatusOr<Package> opened = OpenPackage(env, request);

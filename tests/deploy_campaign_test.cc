@@ -35,15 +35,20 @@ void WriteRelease(const std::string& dir, const std::string& version) {
       .Write(dir);
 }
 
+// How a release arrives: SRC as a full release, SRC as an update package
+// over the live release, or no SRC: the live release captured as it is.
+enum class Arrival { kRelease, kUpdate, kCapture };
+
 absl::StatusOr<persist::Run> Deploy(Env* env, const std::string& site, const std::string& source,
-                                    const std::string& id, bool update = false) {
+                                    const std::string& id, Arrival arrival = Arrival::kRelease) {
   absl::StatusOr<std::unique_ptr<Site>> opened = Site::OpenForWriting(env, site, "deploy");
   if (!opened.ok()) return opened.status();
   DeployRequest request;
   request.source = source;
   request.release_id = id;
-  request.update = update;
-  if (update) request.dedupe = DEDUPE_HARDLINK;
+  request.update = arrival == Arrival::kUpdate;
+  request.capture = arrival == Arrival::kCapture;
+  if (arrival != Arrival::kRelease) request.dedupe = DEDUPE_HARDLINK;
   absl::StatusOr<DeployPlan> planned = PlanSiteDeploy(**opened, request, /*keep=*/2);
   if (!planned.ok()) return planned.status();
   return ExecutePlan(**opened, planned->plan, DeployRunOptions(**opened, *planned));
@@ -86,8 +91,9 @@ class Workspace {
   }
   std::string site() const { return dir_.Sub("site"); }
   std::string upload(const std::string& v) const { return dir_.Sub("upload-" + v); }
-  // v3, from its directory, the vendor's zip, or the update package over v2.
-  enum Source { kDirectory, kZip, kUpdate };
+  // v3, from its directory, the vendor's zip, or the update package over
+  // v2; or v2 as the app left it, edited in place, captured.
+  enum Source { kDirectory, kZip, kUpdate, kCapture };
   std::string v3(Source source) const {
     switch (source) {
       case kZip:
@@ -109,6 +115,14 @@ class Workspace {
     WriteFile(site() + "/public_html/index.html", "hosting panel placeholder");
   }
 
+  // What an app's self-update writes into the live release: a file
+  // changed, one added.
+  void DriftInPlace() {
+    WriteFile(site() + "/releases/v2/app/Http/Controllers/HomeController.php",
+              "<?php // v2, patched from the admin panel\n");
+    WriteFile(site() + "/releases/v2/app/Modules/Shop.php", "<?php // module\n");
+  }
+
  private:
   TempDir dir_;
 };
@@ -116,12 +130,20 @@ class Workspace {
 using Source = Workspace::Source;
 
 absl::StatusOr<persist::Run> DeployV3(Env* env, const Workspace& ws, Source source) {
-  return Deploy(env, ws.site(), ws.v3(source), "v3", source == Workspace::kUpdate);
+  const Arrival arrival = source == Workspace::kUpdate    ? Arrival::kUpdate
+                          : source == Workspace::kCapture ? Arrival::kCapture
+                                                          : Arrival::kRelease;
+  return Deploy(env, ws.site(), ws.v3(source), "v3", arrival);
+}
+
+void Prepare(Workspace& ws, bool live, Source source) {
+  if (live) ws.MakeLive();
+  if (source == Workspace::kCapture) ws.DriftInPlace();
 }
 
 int CountMutations(bool live, Source source) {
   Workspace ws;
-  if (live) ws.MakeLive();
+  Prepare(ws, live, source);
   FaultEnv counting(Env::Default());
   absl::StatusOr<persist::Run> run = DeployV3(&counting, ws, source);
   EXPECT_TRUE(run.ok()) << run.status();
@@ -133,7 +155,7 @@ void CrashEveryCall(bool live, Source source = Workspace::kDirectory) {
   ASSERT_GT(mutations, 30);
   for (int n = 1; n <= mutations; n += CampaignStride()) {
     Workspace ws;
-    if (live) ws.MakeLive();
+    Prepare(ws, live, source);
     const Snapshot before = TakeSnapshot(ws.site());
     FaultEnv crashing(Env::Default());
     crashing.CrashAt(n);
@@ -163,6 +185,28 @@ TEST(DeployCampaignTest, AVendorZipCrashedAnywhereRecoversTheLiveSiteExactly) {
 
 TEST(DeployCampaignTest, AnUpdatePackageCrashedAnywhereRecoversTheLiveSiteExactly) {
   CrashEveryCall(/*live=*/true, Workspace::kUpdate);
+}
+
+TEST(DeployCampaignTest, ACaptureCrashedAnywhereRecoversTheDriftedSiteExactly) {
+  CrashEveryCall(/*live=*/true, Workspace::kCapture);
+}
+
+TEST(DeployCampaignTest, ACaptureKeepsTheDriftAndUndoRestoresTheSiteExactly) {
+  Workspace ws;
+  Prepare(ws, /*live=*/true, Workspace::kCapture);
+  const Snapshot before = TakeSnapshot(ws.site());
+  ASSERT_TRUE(DeployV3(Env::Default(), ws, Workspace::kCapture).ok());
+  EXPECT_EQ(ReadFile(ws.site() + "/current/app/Http/Controllers/HomeController.php"),
+            "<?php // v2, patched from the admin panel\n");
+  EXPECT_EQ(ReadFile(ws.site() + "/current/app/Modules/Shop.php"), "<?php // module\n");
+  EXPECT_EQ(ReadFile(ws.site() + "/current/public/uploads/user-42.jpg"), "a user's photo");
+  absl::StatusOr<std::unique_ptr<Site>> site =
+      Site::OpenForWriting(Env::Default(), ws.site(), "undo");
+  ASSERT_TRUE(site.ok());
+  absl::StatusOr<persist::Run> undone = UndoLatest(**site, "");
+  ASSERT_TRUE(undone.ok()) << undone.status();
+  EXPECT_EQ(DiffSnapshots(before, TakeSnapshot(ws.site())), "");
+  EXPECT_EQ(TakeSnapshot(ws.site() + "/.persist/rescued", {}), Snapshot());
 }
 
 class DeployCampaignSourceTest : public ::testing::TestWithParam<Source> {};

@@ -54,11 +54,13 @@ absl::Status NoteDriftOfPrunedReleases(Site& site, DeployPlan* planned) {
 
 // The checks of the request that need no site.
 absl::Status CheckRequest(DeployOptions& options) {
-  absl::StatusOr<std::string> source = AbsoluteExisting(
-      options.release.source, "the release to deploy",
-      "give the directory or the archive (.zip, .tar.gz ...) holding the new release");
-  if (!source.ok()) return source.status();
-  options.release.source = *source;
+  if (!options.release.capture) {
+    absl::StatusOr<std::string> source = AbsoluteExisting(
+        options.release.source, "the release to deploy",
+        "give the directory or the archive (.zip, .tar.gz ...) holding the new release");
+    if (!source.ok()) return source.status();
+    options.release.source = *source;
+  }
   if (!options.release.delete_list.empty()) {
     absl::StatusOr<std::string> list = AbsoluteExisting(
         options.release.delete_list, "the list of deleted files", "give the package's list");
@@ -121,6 +123,11 @@ absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
   DeployResult result;
   absl::StatusOr<std::unique_ptr<Root>> new_site = SiteSession::TreeOfNewSite(options.site);
   if (!new_site.ok()) return new_site.status();
+  if (*new_site != nullptr && options.release.capture) {
+    return UsageError(absl::StrCat((*new_site)->dir(),
+                                   " is no persist site yet: it has no live release to capture; "
+                                   "give the site with --root, or deploy a release first"));
+  }
   if (*new_site != nullptr) {
     absl::StatusOr<DeployPlan> trial = PlanNewSiteDeploy(**new_site, options.release, options.keep);
     if (!trial.ok()) return trial.status();

@@ -350,3 +350,18 @@ persist_cmd() {
   shift
   run_persist "$last" "$@"
 }
+
+# changes SITE A B: `persist diff A B --json` as sorted "CHANGE PATH" lines.
+changes() {
+  "$PERSIST" diff "$2" "$3" --root "$1" --json >"diff-$2-$3.json" 2>"diff-$2-$3.err" ||
+    echo "persist diff $2 $3 failed: $(cat "diff-$2-$3.err")"
+  jq -r '.changes[] | "\(.change) \(.path)"' "diff-$2-$3.json" 2>/dev/null | sort
+}
+
+# same_text WHAT GOT WANT: two texts are equal; else shows both.
+same_text() {
+  [[ "$2" == "$3" ]] && return 0
+  printf '    %s\n    want:\n%s\n    got:\n%s\n' "$1" "$(sed 's/^/      /' <<<"$3")" \
+    "$(sed 's/^/      /' <<<"$2")" >&2
+  return 1
+}
