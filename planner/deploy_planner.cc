@@ -152,6 +152,37 @@ absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifie
 
 }  // namespace
 
+absl::StatusOr<std::string> ChooseReleaseId(const Root& site, const std::string& requested) {
+  if (requested.empty()) return NewReleaseId(site);
+  absl::Status valid = ValidateId(requested, "release id");
+  if (!valid.ok()) return Refuse(absl::StrCat(valid.message(), "; give another --id"));
+  const std::string path = JoinPath("releases", requested);
+  absl::StatusOr<PathState> taken = site.Observe(path, false);
+  if (!taken.ok()) return taken.status();
+  if (taken->type() != ABSENT) {
+    return WithPath(
+        Refuse(absl::StrCat(path, " exists already; choose another --id or leave it out")), path);
+  }
+  return requested;
+}
+
+absl::Status AddHelperScripts(PlanBuilder& builder) {
+  for (const auto& [name, command] :
+       {std::pair<std::string, std::string>{"health-check.sh", "verify"},
+        std::pair<std::string, std::string>{"emergency-recovery.sh", "recover"}}) {
+    const std::string path = JoinPath("shared", name);
+    absl::StatusOr<PathState> state = builder.site().Observe(path, false);
+    if (!state.ok()) return state.status();
+    if (state->type() != ABSENT) continue;
+    Op write;
+    write.mutable_write()->set_path(path);
+    write.mutable_write()->set_mode(0755);
+    write.mutable_write()->set_content(HelperScript(command));
+    *builder.plan().add_op() = write;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<DeployPlan> PlanDeploy(const Root& site, const Classifier& classifier,
                                       const DeployRequest& request) {
   absl::StatusOr<Delivery> delivery = OpenDelivery(site, request);
@@ -171,23 +202,9 @@ absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifie
   DeployPlan result;
   result.source = delivery.name;
 
-  result.release_id = request.release_id;
-  if (result.release_id.empty()) {
-    absl::StatusOr<std::string> id = NewReleaseId(site);
-    if (!id.ok()) return id.status();
-    result.release_id = *id;
-  } else {
-    absl::Status valid = ValidateId(result.release_id, "release id");
-    if (!valid.ok()) return Refuse(absl::StrCat(valid.message(), "; give another --id"));
-    absl::StatusOr<PathState> taken = site.Observe(JoinPath("releases", result.release_id), false);
-    if (!taken.ok()) return taken.status();
-    if (taken->type() != ABSENT) {
-      const std::string taken_path = JoinPath("releases", result.release_id);
-      return WithPath(Refuse(absl::StrCat(taken_path,
-                                          " exists already; choose another --id or leave it out")),
-                      taken_path);
-    }
-  }
+  absl::StatusOr<std::string> id = ChooseReleaseId(site, request.release_id);
+  if (!id.ok()) return id.status();
+  result.release_id = *id;
   const std::string release = JoinPath("releases", result.release_id);
   result.first = request.mode == DeployRequest::kFirst ||
                  (request.mode == DeployRequest::kAuto && !request.has_deployed_before);
@@ -235,20 +252,8 @@ absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifie
   absl::Status linked = PlanSharedLinks(builder, classifier, *rows, links);
   if (!linked.ok()) return linked;
 
-  // The blueprint's maintenance scripts, as wrappers of persist.
-  for (const auto& [name, command] :
-       {std::pair<std::string, std::string>{"health-check.sh", "verify"},
-        std::pair<std::string, std::string>{"emergency-recovery.sh", "recover"}}) {
-    const std::string path = JoinPath("shared", name);
-    absl::StatusOr<PathState> state = site.Observe(path, false);
-    if (!state.ok()) return state.status();
-    if (state->type() != ABSENT) continue;
-    Op write;
-    write.mutable_write()->set_path(path);
-    write.mutable_write()->set_mode(0755);
-    write.mutable_write()->set_content(HelperScript(command));
-    *plan.add_op() = write;
-  }
+  absl::Status scripts = AddHelperScripts(builder);
+  if (!scripts.ok()) return scripts;
 
   if (request.switch_current) {
     result.switch_index = plan.op_size();

@@ -112,6 +112,15 @@ std::string HelperScript(const std::string& command);
 // A release id for now: 20261128T101500Z, with -2, -3... if taken.
 absl::StatusOr<std::string> NewReleaseId(const Root& site);
 
+// `requested` when it is a valid id no release has yet (InvalidArgument
+// naming it otherwise); NewReleaseId when it is empty.
+absl::StatusOr<std::string> ChooseReleaseId(const Root& site, const std::string& requested);
+
+class PlanBuilder;
+// Adds the writes of the blueprint's maintenance scripts, wrappers of
+// persist (HelperScript), to shared/ where they are not yet.
+absl::Status AddHelperScripts(PlanBuilder& builder);
+
 // The relative symlink target from `link` (a path in the site) to `target`
 // (another path in the site): NOT resolved, computed from the components.
 std::string RelativeTarget(const std::string& link, const std::string& target);
