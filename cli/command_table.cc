@@ -70,6 +70,25 @@ void AddDeployCommands(Table* table) {
         {"dry-run", "json"},
         RunCapture,
         /*changes_site=*/true}},
+      {"adopt",
+       {"persist adopt APP_DIR [--root SITE] [--web-root PATH] [--id ID] [--force] [--dry-run]\n"
+        "                [--json]",
+        "Makes an app installed in place a persist site, in one journaled run: the app becomes\n"
+        "releases/ID by renames (nothing copied on one filesystem), every persistent path it\n"
+        "holds (uploads, storage/, .env ...: the site's data, all of it kept) moves into\n"
+        "shared/ and is linked back, current points at the release, and the web server's path\n"
+        "leads to it. Two layouts: the app inside the web root (~/public_html holding artisan\n"
+        "and public/): the site is its parent, and public_html becomes a link to\n"
+        "current/public; or the app served from its public/ (/var/www/example.com): the site\n"
+        "is the app's directory, whose entries move into releases/ID and whose public becomes\n"
+        "a link to current/public. --web-root names which (the app's directory or its public/)\n"
+        "where the directory's name does not say (public_html, www, htdocs, httpdocs: served\n"
+        "itself). --root puts the site elsewhere above the app. --dry-run prints the\n"
+        "classification and the plan and changes nothing. `persist undo` puts it all back.",
+        {"root", "web-root", "id"},
+        {"force", "dry-run", "json"},
+        RunAdopt,
+        /*changes_site=*/true}},
       {"classify",
        {"persist classify [DIR] [--root SITE] [--json]",
         "Lists each candidate path of an app directory with its class (APP, SHARED, USER,\n"

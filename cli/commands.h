@@ -32,6 +32,7 @@ absl::Status RunSwitch(const Args& args);
 absl::Status RunRollback(const Args& args);
 absl::Status RunClassify(const Args& args);
 absl::Status RunCapture(const Args& args);
+absl::Status RunAdopt(const Args& args);
 absl::Status RunVerify(const Args& args);
 absl::Status RunLink(const Args& args);
 absl::Status RunCustom(const Args& args);

@@ -1,7 +1,7 @@
 // Copyright persist authors.
 //
-// persist deploy, persist capture and persist classify: parse, call the
-// workflow, print.
+// persist deploy, capture, adopt and classify: parse, call the workflow,
+// print.
 
 #include <iostream>
 
@@ -11,6 +11,7 @@
 #include "cli/flags.h"
 #include "cli/report.h"
 #include "cli/terminal_reporter.h"
+#include "workflows/adopt.h"
 #include "workflows/deploy.h"
 #include "workflows/inspect.h"
 
@@ -140,6 +141,35 @@ absl::Status RunCapture(const Args& args) {
   }
   PrintDeployed(args, options, *captured);
   return captured->after_switch;
+}
+
+absl::Status RunAdopt(const Args& args) {
+  absl::Status status = ExpectPositionals("adopt", args, 1, 1);
+  if (!status.ok()) return status;
+  AdoptOptions options;
+  // Without --root (and no site above), the workflow chooses from the app.
+  options.site = SiteRequest{args.Get("root", ""), "adopt", args.Has("allow-root")};
+  options.app_dir = args.positional[0];
+  options.web_root = args.Get("web-root", "");
+  options.release_id = args.Get("id", "");
+  options.force = args.Has("force");
+  options.dry_run = args.Has("dry-run");
+  absl::StatusOr<DeployResult> adopted = Adopt(options);
+  if (!adopted.ok()) return adopted.status();
+  const DeployPlan& planned = adopted->planned;
+  if (!adopted->run.has_value()) {
+    PrintDryRun(args, planned.source, planned);
+    return absl::OkStatus();
+  }
+  if (args.Has("json")) {
+    std::cout << RunsJson({*adopted->run}, planned.notes);
+    return absl::OkStatus();
+  }
+  std::cout << "adopted " << planned.source << " as release " << planned.release_id << " (run "
+            << adopted->run->id() << "); current points at it\n";
+  for (const std::string& note : planned.notes) std::cout << "note: " << note << "\n";
+  std::cout << "`persist undo` puts the app back as it was installed, exactly\n";
+  return absl::OkStatus();
 }
 
 absl::Status RunClassify(const Args& args) {

@@ -16,11 +16,17 @@ namespace persist {
 
 namespace {
 
+// A committed run that made a release: a deploy (capture included), or the
+// adoption of an app installed in place.
+bool MadeRelease(const Run& run) {
+  return (run.kind() == "deploy" || run.kind() == "adopt") && run.state() == RUN_COMMITTED;
+}
+
 // When each release was last deployed, from a journal's `runs`.
 DeployTimes DeployTimesOf(const std::vector<Run>& runs) {
   DeployTimes times;
   for (const Run& run : runs) {
-    if (run.kind() != "deploy" || run.state() != RUN_COMMITTED || run.release().empty()) continue;
+    if (!MadeRelease(run) || run.release().empty()) continue;
     int64_t& at = times[run.release()];
     at = std::max(at, run.start_ns());
   }
@@ -59,7 +65,7 @@ absl::StatusOr<DeployPlan> PlanOn(const Root& root, const std::vector<Run>& runs
   request.keep = keep.has_value() ? *keep : KeepReleases(*profile);
 
   for (const Run& run : runs) {
-    if (run.kind() == "deploy" && run.state() == RUN_COMMITTED) request.has_deployed_before = true;
+    if (MadeRelease(run)) request.has_deployed_before = true;
   }
   request.deployed_at = DeployTimesOf(runs);
   if (request.release_id.empty()) {

@@ -1,0 +1,179 @@
+// Copyright persist authors.
+
+#include "planner/adopt_planner.h"
+
+#include <memory>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "base/error_path.h"
+#include "fsops/path.h"
+#include "fsops/source_tree.h"
+#include "planner/shared_links.h"
+
+namespace persist {
+namespace {
+
+// The names an adoption gives the site; the site must not hold them yet.
+constexpr const char* kSiteNames[] = {"releases", "shared", "current"};
+
+absl::Status CheckNotASiteYet(const Root& site) {
+  for (const char* name : kSiteNames) {
+    absl::StatusOr<PathState> state = site.Observe(name, false);
+    if (!state.ok()) return state.status();
+    if (state->type() == ABSENT) continue;
+    const std::string path = JoinPath(site.dir(), name);
+    return WithPath(
+        Refuse(absl::StrCat(path, " exists: ", site.dir(),
+                            " is a persist site already, or holds a name an adoption would take "
+                            "(releases/, shared/, current); give --root a directory that holds "
+                            "none of them")),
+        path);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckApp(const Root& site, const SourceTree& app, const AdoptRequest& request) {
+  if (!request.app_dir.empty()) {
+    for (const char* name : kSiteNames) {
+      if (IsWithin(request.app_dir, name)) {
+        return WithPath(Refuse(absl::StrCat(request.app_source, " lies in the site's ", name,
+                                            "/; give the directory of the app installed in place")),
+                        request.app_source);
+      }
+    }
+    absl::StatusOr<PathState> state = site.Observe(request.app_dir, false);
+    if (!state.ok()) return state.status();
+    if (state->type() != DIRECTORY) {
+      return WithPath(
+          Refuse(absl::StrCat(request.app_source, " is ",
+                              state->type() == SYMLINK ? "a symlink" : "not a directory",
+                              "; give the directory the app is installed in",
+                              state->type() == SYMLINK ? " (where the link leads)" : "")),
+          request.app_source);
+    }
+  }
+  if (request.force) return absl::OkStatus();
+  for (const char* marker : kAppMarkers) {
+    absl::StatusOr<PathState> state = app.Observe(marker, false);
+    if (!state.ok()) return state.status();
+    if (state->type() != ABSENT) return absl::OkStatus();
+  }
+  return WithPath(Refuse(absl::StrCat(request.app_source,
+                                      " holds none of artisan, composer.json and public/index.php: "
+                                      "it is no Laravel app; give the app's directory, or add "
+                                      "--force to adopt it anyway")),
+                  request.app_source);
+}
+
+// Renames the app into `release` and leads the web server's path to it.
+absl::Status PlanRenames(PlanBuilder& builder, const SourceTree& app, const AdoptRequest& request,
+                         const std::string& release, DeployPlan* result) {
+  Plan& plan = builder.plan();
+  // current first, while it still leads nowhere: the app is then out of
+  // the web server's reach for the fewest ops.
+  result->switch_index = plan.op_size();
+  *plan.add_op() = SymlinkOf(release, "current");
+  builder.outcomes().Expect("current", SYMLINK, release);
+  builder.outcomes().Expect(release, DIRECTORY);
+  if (!request.app_dir.empty()) {
+    *plan.add_op() = MoveOf(request.app_dir, release);
+    const std::string target =
+        RelativeTarget(request.app_dir, request.app_is_web_root ? "current/public" : "current");
+    *plan.add_op() = SymlinkOf(target, request.app_dir);
+    builder.outcomes().Expect(request.app_dir, SYMLINK, target);
+    result->notes.push_back(
+        absl::StrCat(request.app_dir, " becomes a link to ", target,
+                     request.app_is_web_root
+                         ? ": the web server now serves the live release's public/ (the app's own "
+                           "forwarding to public/ is no longer needed)"
+                         : ": its public/ and artisan are the live release's"));
+    return absl::OkStatus();
+  }
+  *plan.add_op() = MkdirOf(release);
+  builder.AssumeDir(release);
+  absl::StatusOr<std::vector<std::string>> names = app.List("");
+  if (!names.ok()) return names.status();
+  bool has_public = false;
+  for (const std::string& name : *names) {
+    if (name == "public") {
+      has_public = true;
+      continue;
+    }
+    *plan.add_op() = MoveOf(name, JoinPath(release, name));
+  }
+  if (!has_public) {
+    result->notes.push_back("the app has no public/: no link leads the web server to the release");
+    return absl::OkStatus();
+  }
+  *plan.add_op() = MoveOf("public", JoinPath(release, "public"));
+  *plan.add_op() = SymlinkOf("current/public", "public");
+  builder.outcomes().Expect("public", SYMLINK, "current/public");
+  result->notes.push_back(
+      "public becomes a link to current/public: a web server serving it serves the live release; "
+      "a cron job naming artisan here must name current/artisan now");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool LooksLikeWebRoot(const std::string& app_source) {
+  const std::string name = absl::AsciiStrToLower(SplitParent(app_source).second);
+  return name == "public_html" || name == "www" || name == "htdocs" || name == "httpdocs";
+}
+
+absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classifier,
+                                     const AdoptRequest& request) {
+  const DirectoryTree whole(site.env(), request.app_source);
+  // The app that is the site holds the site's journal by now: not the app's.
+  const TreeWithout without_journal(whole, ".persist");
+  const SourceTree& app =
+      request.app_dir.empty() ? static_cast<const SourceTree&>(without_journal) : whole;
+  absl::Status status = CheckApp(site, app, request);
+  if (!status.ok()) return status;
+  status = CheckNotASiteYet(site);
+  if (!status.ok()) return status;
+
+  DeployPlan result;
+  result.source = request.app_source;
+  result.first = true;
+  absl::StatusOr<std::string> id = ChooseReleaseId(site, request.release_id);
+  if (!id.ok()) return id.status();
+  result.release_id = *id;
+  const std::string release = JoinPath("releases", result.release_id);
+  absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(app);
+  if (!rows.ok()) return rows.status();
+  result.classification = *rows;
+
+  PlanBuilder builder(site);
+  for (const char* dir : {"releases", "shared"}) {
+    status = builder.EnsureDir(dir);
+    if (!status.ok()) return status;
+  }
+  status = PlanRenames(builder, app, request, release, &result);
+  if (!status.ok()) return status;
+  // What the app holds in its persistent paths is the site's data: all of
+  // it moves into shared/, as a first deploy keeps a release's demo content.
+  SharedLinkOptions links;
+  links.source = &app;
+  links.app_dir = release;
+  links.shared_dir = "shared";
+  links.first = true;
+  status = PlanSharedLinks(builder, classifier, *rows, links);
+  if (!status.ok()) return status;
+  status = AddHelperScripts(builder);
+  if (!status.ok()) return status;
+
+  result.plan = builder.plan();
+  result.outcomes = builder.outcomes();
+  result.notes.insert(
+      result.notes.begin(),
+      absl::StrCat("adopting ", request.app_source, " as release ", result.release_id,
+                   ": renamed into place, nothing copied where "
+                   "the site's releases/ is on the app's filesystem"));
+  result.notes.insert(result.notes.end(), builder.notes().begin(), builder.notes().end());
+  return result;
+}
+
+}  // namespace persist

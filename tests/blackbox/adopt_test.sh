@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# persist adopt: an app installed in place made a persist site.
+#
+#  1. Shared hosting: the whole app in ~/public_html (artisan, public/, an
+#     .htaccess sending requests on to public/), users' uploads, invoices,
+#     a .env and storage/ files in it. adopt (the site: its parent) makes
+#     public_html a link to current/public: every file the web server
+#     served (public_html/public/X, reached through the .htaccess as X) is
+#     the same bytes at public_html/X; every user byte is in shared/; the
+#     owner of every file is kept; a normal deploy of the next version
+#     works on top and keeps the users' data. Undo of that deploy, then of
+#     the adoption: the home directory exactly as it was installed.
+#  2. A VPS directory served from its public/ (/var/www/example.com): the
+#     site is the app's directory; public becomes a link to current/public
+#     and serves the same files; undo gives the tree back exactly.
+#  3. --dry-run prints the plan and changes nothing, no .persist/ made.
+#  4. Refused (exit 2, nothing touched, no .persist/ made): the app
+#     directory missing, a symlink, not a Laravel app (adopted with
+#     --force), already adopted, inside the site's releases/, a persistent
+#     path that is a symlink leading out of the app, a web root that is a
+#     file or neither the app nor its public/.
+#
+# usage: adopt_test.sh PATH_TO_PERSIST   (bazel passes it)
+source "$(dirname "$0")/lib.sh"
+init_test "${1:-}"
+cd "$WORK" || die "cd $WORK"
+
+# install_app DIR: the vendor's Laravel app unpacked in place and used for
+# a while: users' uploads and invoices, a .env, logs, a session.
+install_app() {
+  sample_release "$1" laravel
+  printf '<IfModule mod_rewrite.c>\nRewriteEngine On\nRewriteRule ^(.*)$ public/$1 [L]\n</IfModule>\n' \
+    >"$1/.htaccess"
+  mkdir -p "$1/public/uploads/avatars" "$1/public/invoices" "$1/storage/logs" \
+    "$1/storage/framework/views" "$1/storage/framework/cache" \
+    "$1/storage/framework/sessions"
+  printf 'jpeg bytes of user 42\n' >"$1/public/uploads/avatars/user-42.jpg"
+  printf '%%PDF invoice 7\n' >"$1/public/invoices/INV-0007.pdf"
+  printf 'APP_KEY=base64:live-secret\nDB_PASSWORD=hunter2\n' >"$1/.env"
+  chmod 0600 "$1/.env"
+  printf '[2026-12-01] production.INFO: live\n' >"$1/storage/logs/laravel.log"
+  printf 'session\n' >"$1/storage/framework/sessions/abc"
+}
+
+# served_files DIR OUT: every file beneath DIR (followed through links), as
+# "PATH SHA256" lines: what a web server serving DIR can send.
+served_files() {
+  (cd "$1" && find -L . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) >"$2" ||
+    die "listing the files served from $1 failed"
+}
+
+
+# ---------------------------------------------- 1. shared hosting, public_html
+
+mkdir home
+install_app home/public_html
+# Files the web server's user owns, where this test may give them away.
+other_owner=''
+if chown 65534:65534 home/public_html/public/uploads/avatars/user-42.jpg home/public_html/artisan 2>/dev/null; then
+  other_owner=65534:65534
+else
+  echo "note: chown is not permitted here; owners are not checked" >&2
+fi
+snapshot home home-before.snap
+served_files home/public_html/public served-before.txt
+cp -a home/public_html original-app
+persist_cmd adopt1 adopt "$WORK/home/public_html" --id 1
+expect_rc 0 "adopt of public_html"
+check "the site is public_html's parent: it has the journal" test -d home/.persist
+check "public_html is a link to current/public" test "$(readlink home/public_html)" = current/public
+check "current points at the adopted release" test "$(readlink home/current)" = releases/1
+served_files home/public_html served-after.txt
+check "public_html serves, path for path, the bytes the app's public/ served" \
+  cmp -s served-before.txt served-after.txt
+check "the users' upload is in shared/" \
+  cmp -s original-app/public/uploads/avatars/user-42.jpg home/shared/public/uploads/avatars/user-42.jpg
+check "the invoice is in shared/" \
+  cmp -s original-app/public/invoices/INV-0007.pdf home/shared/public/invoices/INV-0007.pdf
+check "the .env is in shared/, byte for byte" cmp -s original-app/.env home/shared/.env
+check "the .env is not world-readable" test "$(stat -c %a home/shared/.env)" = 600
+check "the log is in shared/" cmp -s original-app/storage/logs/laravel.log home/shared/storage/logs/laravel.log
+check "the release's storage is its link into shared/" \
+  test "$(readlink home/releases/1/storage)" = ../../shared/storage
+check "the app's code is the release's, renamed: artisan is there" cmp -s original-app/artisan home/releases/1/artisan
+if [[ -n "$other_owner" ]]; then
+  check "an upload owned by another user keeps its owner" \
+    test "$(stat -c %u:%g home/shared/public/uploads/avatars/user-42.jpg)" = "$other_owner"
+  check "a code file owned by another user keeps its owner" \
+    test "$(stat -c %u:%g home/releases/1/artisan)" = "$other_owner"
+fi
+check "adopt says how to take it back" has adopt1.out "persist undo"
+persist_cmd verify1 verify --root home
+expect_rc 0 "verify of the adopted site"
+
+# The next vendor version is one ordinary deploy.
+sample_release v2 laravel
+printf '<?php // v2\n' >v2/app/version.php
+persist_cmd deploy2 deploy "$WORK/v2" --root home --id 2
+expect_rc 0 "a deploy on top of the adopted site"
+check "it is a subsequent deploy" has deploy2.out "subsequent deploy"
+check "the users' upload is still served" \
+  cmp -s original-app/public/uploads/avatars/user-42.jpg home/public_html/uploads/avatars/user-42.jpg
+check "the .env is still the live one" cmp -s original-app/.env home/current/.env
+
+persist_cmd undo-deploy undo --yes --root home
+expect_rc 0 "undo of the deploy"
+persist_cmd undo-adopt undo --yes --root home
+expect_rc 0 "undo of the adoption"
+snapshot home home-after.snap
+check "undo puts the installed app back exactly" same_snapshot home-before.snap home-after.snap
+check "public_html is a directory again" test -d home/public_html -a ! -L home/public_html
+
+# ------------------------------------------------ 2. a VPS directory, public/
+
+mkdir www
+install_app www/example.com
+snapshot www/example.com vps-before.snap
+served_files www/example.com/public vps-served-before.txt
+persist_cmd adopt2 adopt "$WORK/www/example.com" --id 1
+expect_rc 0 "adopt of a VPS directory"
+check "the site is the app's directory" test -d www/example.com/.persist
+check "public is a link to current/public" test "$(readlink www/example.com/public)" = current/public
+served_files www/example.com/public vps-served-after.txt
+check "public serves the same bytes" cmp -s vps-served-before.txt vps-served-after.txt
+check "nothing of the app is left beside the site's own names" \
+  test "$(cd www/example.com && LC_ALL=C ls -A | tr '\n' ' ')" = ".persist current public releases shared "
+persist_cmd undo2 undo --yes --root www/example.com
+expect_rc 0 "undo of the VPS adoption"
+snapshot www/example.com vps-after.snap
+check "undo gives the VPS directory back exactly" same_snapshot vps-before.snap vps-after.snap
+
+# --------------------------------------------------------------- 3. dry run
+
+mkdir dry
+install_app dry/public_html
+snapshot dry dry-before.snap
+persist_cmd dry adopt "$WORK/dry/public_html" --dry-run
+expect_rc 0 "adopt --dry-run"
+check "the plan moves the app into a release" has dry.out "move public_html -> releases/"
+check "the plan moves the uploads into shared/" has dry.out "public/uploads -> shared/public/uploads"
+snapshot dry dry-after.snap
+check "the dry run changes nothing" same_snapshot dry-before.snap dry-after.snap
+check "the dry run makes no journal" test ! -e dry/.persist
+
+# ------------------------------------------------------------ 4. refusals
+
+# refused NAME DIR WHAT MESSAGE ARGS...: `persist adopt ARGS` exits 2 saying
+# MESSAGE; DIR is exactly as before and holds no new .persist/.
+refused() {
+  local name=$1 dir=$2 what=$3 message=$4 had_journal=no
+  shift 4
+  [[ -e "$dir/.persist" ]] && had_journal=yes
+  snapshot "$dir" "$name-before.snap"
+  persist_cmd "$name" adopt "$@"
+  expect_rc 2 "$what"
+  check "$what: the message says: $message" has "$name.err" "$message"
+  snapshot "$dir" "$name-after.snap"
+  check "$what: nothing changed" same_snapshot "$name-before.snap" "$name-after.snap"
+  [[ $had_journal == yes ]] || check "$what: no journal was made" test ! -e "$dir/.persist"
+}
+
+mkdir bad
+refused missing bad "a missing app directory" "cannot be found" "$WORK/bad/public_html"
+install_app bad/real
+ln -s real bad/public_html
+refused symlink bad "an app directory that is a symlink" "is a symlink" "$WORK/bad/public_html"
+rm bad/public_html
+mkdir -p bad/notes/public_html
+printf 'my notes\n' >bad/notes/public_html/todo.txt
+refused not-laravel bad/notes "a directory that is no Laravel app" "no Laravel app" \
+  "$WORK/bad/notes/public_html"
+persist_cmd forced adopt "$WORK/bad/notes/public_html" --force
+expect_rc 0 "adopt --force of a directory without the app's markers"
+install_app bad/notes/another
+refused again bad/notes "an app in a site adopted already" "is a persist site already" \
+  "$WORK/bad/notes/another" --root "$WORK/bad/notes"
+refused in-releases bad/notes "a directory inside the site's releases/" "lies in the site's releases/" \
+  "$WORK/bad/notes/$(readlink bad/notes/current)" --root "$WORK/bad/notes"
+
+mkdir -p outside/logs
+install_app bad/linked
+rm -rf bad/linked/storage
+ln -s "$WORK/outside" bad/linked/storage
+refused storage-link bad "a persistent path that is a symlink out of the app" "storage" \
+  "$WORK/bad/linked" --root "$WORK/bad/linked"
+printf 'not a directory\n' >bad/served.txt
+refused web-root-file bad "a web root that is a file" "web root" \
+  "$WORK/bad/real" --web-root "$WORK/bad/served.txt"
+refused web-root-elsewhere bad "a web root neither the app nor its public/" "neither the app's directory" \
+  "$WORK/bad/real" --web-root "$WORK/bad/notes"
+
+finish

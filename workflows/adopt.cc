@@ -1,0 +1,112 @@
+// Copyright persist authors.
+
+#include "workflows/adopt.h"
+
+#include <fcntl.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "base/error_kind.h"
+#include "fsops/env.h"
+#include "fsops/path.h"
+#include "fsops/path_state.h"
+#include "planner/adopt_planner.h"
+#include "planner/classifier.h"
+#include "planner/profile.h"
+#include "workflows/deploy_flow.h"
+#include "workflows/site_session.h"
+
+namespace persist {
+namespace {
+
+// The app's directory, absolute. Given as a symlink, it is refused: the
+// adoption would move what it leads to and leave the link dangling.
+absl::StatusOr<std::string> AppDirectory(const std::string& given) {
+  absl::StatusOr<PathState> state = ObservePath(Env::Default(), AT_FDCWD, given, given, false);
+  if (state.ok() && state->type() == SYMLINK) {
+    return UsageError(
+        absl::StrCat("the app directory ", given, " is a symlink; give the directory it leads to"));
+  }
+  return AbsoluteExisting(given, "the app directory", "give the directory the app is installed in");
+}
+
+// Whether the web server serves the app's directory itself (true) or its
+// public/ (false), from --web-root or the directory's name.
+absl::StatusOr<bool> ServesAppDirectory(const std::string& app, const std::string& web_root) {
+  if (web_root.empty()) return LooksLikeWebRoot(app);
+  absl::StatusOr<std::string> served =
+      AbsoluteExisting(web_root, "the web root", "give the directory the web server serves");
+  if (!served.ok()) return served.status();
+  if (*served == app) return true;
+  if (*served == JoinPath(app, "public")) return false;
+  return UsageError(absl::StrCat(
+      "the web root ", web_root, " is neither the app's directory ", app, " nor its public/: ",
+      "persist adopts an app served from one of those two; serve the app from ", app,
+      "/public first (the app's public files in ", web_root, " back in it), then adopt"));
+}
+
+absl::StatusOr<DeployPlan> PlanOn(const Root& root, const AdoptRequest& request) {
+  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
+  if (!profile.ok()) return WithErrorKind(profile.status(), ErrorKind::kUsage);
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
+  if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
+  absl::StatusOr<DeployPlan> planned = PlanAdopt(root, Classifier(*rules), request);
+  if (!planned.ok()) return WithErrorKind(planned.status(), ErrorKind::kUsage);
+  return planned;
+}
+
+}  // namespace
+
+absl::StatusOr<DeployResult> Adopt(const AdoptOptions& options) {
+  absl::StatusOr<std::string> app = AppDirectory(options.app_dir);
+  if (!app.ok()) return app.status();
+  absl::StatusOr<bool> serves_app = ServesAppDirectory(*app, options.web_root);
+  if (!serves_app.ok()) return serves_app.status();
+  SiteRequest site = options.site;
+  if (site.root_dir.empty()) site.root_dir = *serves_app ? SplitParent(*app).first : *app;
+  absl::StatusOr<std::string> site_dir =
+      AbsoluteExisting(site.root_dir, "the site", "give an existing directory with --root");
+  if (!site_dir.ok()) return site_dir.status();
+  if (!IsWithin(*app, *site_dir)) {
+    return UsageError(absl::StrCat("the app directory ", *app, " is not inside the site ",
+                                   *site_dir, "; give --root the app's directory or one above it"));
+  }
+  AdoptRequest request;
+  request.app_dir =
+      *app == *site_dir ? "" : app->substr(site_dir->size() + (*site_dir == "/" ? 0 : 1));
+  request.app_source = *app;
+  request.release_id = options.release_id;
+  request.app_is_web_root = *serves_app && !request.app_dir.empty();
+  request.force = options.force;
+
+  DeployResult result;
+  // Planned on the tree read only first, so that a refusal or a dry run
+  // leaves no .persist/ behind; then again under the lock.
+  absl::StatusOr<std::unique_ptr<Root>> new_site = SiteSession::TreeOfNewSite(site);
+  if (!new_site.ok()) return new_site.status();
+  if (*new_site != nullptr) {
+    absl::StatusOr<DeployPlan> trial = PlanOn(**new_site, request);
+    if (!trial.ok()) return trial.status();
+    if (options.dry_run) {
+      result.planned = *std::move(trial);
+      return result;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(site);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<DeployPlan> planned = PlanOn((*session)->root(), request);
+  if (!planned.ok()) return planned.status();
+  result.planned = *std::move(planned);
+  if (options.dry_run) return result;
+  RunOptions run_options = DeployRunOptions((*session)->site(), result.planned);
+  run_options.kind = "adopt";
+  absl::StatusOr<Run> run =
+      (*session)->Execute(result.planned.plan, run_options,
+                          absl::StrCat("adopt ", *app, " as release ", result.planned.release_id));
+  if (!run.ok()) return run.status();
+  result.run = *std::move(run);
+  return result;
+}
+
+}  // namespace persist
