@@ -89,6 +89,8 @@ std::string DescribeOp(const Op& op) {
         absl::StrAppend(&line, " (", DedupeName(update.dedupe()), ")");
       return line;
     }
+    case Op::kRecord:
+      return absl::StrCat("record the manifest of ", PrintablePath(op.record().release()));
     case Op::KIND_NOT_SET:
       break;
   }

@@ -20,6 +20,7 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/record_manifest.h"
 #include "fsops/release_archive.h"
 #include "fsops/release_update.h"
 #include "fsops/rename.h"
@@ -541,6 +542,14 @@ absl::Status UndoUpdate(const UpdateOp& op, const OpContext& ctx,
   return UndoPlace(ctx, op.to(), Exists(ctx.before[0]), made, rescued);
 }
 
+// Records the manifest of a release that stands in place already.
+absl::Status ApplyRecord(const RecordOp& op, const OpContext& ctx) {
+  if (ctx.manifest == nullptr) return absl::OkStatus();
+  absl::StatusOr<Loc> release = Locate(*ctx.root, op.release());
+  if (!release.ok()) return release.status();
+  return RecordManifest(ctx.root->env(), release->entry(), ctx.manifest);
+}
+
 absl::Status ApplyMove(const MoveOp& op, const OpContext& ctx) {
   Env* env = ctx.root->env();
   absl::StatusOr<Loc> from = Locate(*ctx.root, op.from());
@@ -875,6 +884,8 @@ std::vector<std::string> OpPaths(const Op& op) {
       return {op.unpack().to()};
     case Op::kUpdate:
       return {op.update().to()};
+    case Op::kRecord:
+      return {op.record().release()};
     case Op::KIND_NOT_SET:
       break;
   }
@@ -886,6 +897,11 @@ std::string StagedRelease(const Op& op) {
   if (op.has_unpack()) return op.unpack().to();
   if (op.has_update()) return op.update().to();
   return "";
+}
+
+std::string ManifestedRelease(const Op& op) {
+  if (op.has_record()) return op.record().release();
+  return StagedRelease(op);
 }
 
 std::string DedupeSource(const Op& op) {
@@ -1022,6 +1038,11 @@ absl::Status CheckFeasible(const Op& op, const std::vector<PathState>& before) {
       if (!Exists(before[0])) return Infeasible(op, op.exchange().a(), "does not exist");
       if (!Exists(before[1])) return Infeasible(op, op.exchange().b(), "does not exist");
       break;
+    case Op::kRecord:
+      if (before[0].type() != DIRECTORY) {
+        return Infeasible(op, op.record().release(), "is not a directory");
+      }
+      break;
     case Op::kChmod:
       if (!Exists(before[0])) return Infeasible(op, op.chmod().path(), "does not exist");
       if (before[0].type() == SYMLINK) {
@@ -1080,6 +1101,8 @@ absl::Status ApplyOp(const Op& op, const OpContext& ctx) {
       return ApplyUnpack(op.unpack(), ctx);
     case Op::kUpdate:
       return ApplyUpdate(op.update(), ctx);
+    case Op::kRecord:
+      return ApplyRecord(op.record(), ctx);
     case Op::KIND_NOT_SET:
       break;
   }
@@ -1133,6 +1156,8 @@ absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>
       return UndoUnpack(op.unpack(), ctx, rescued);
     case Op::kUpdate:
       return UndoUpdate(op.update(), ctx, rescued);
+    case Op::kRecord:
+      return absl::OkStatus();  // it changed nothing
     case Op::KIND_NOT_SET:
       break;
   }

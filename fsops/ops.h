@@ -87,6 +87,10 @@ std::vector<std::string> OpPaths(const Op& op);
 // other ops.
 std::string StagedRelease(const Op& op);
 
+// The release whose manifest `op` records when the run commits: a staged
+// release's, or a record op's; "" otherwise.
+std::string ManifestedRelease(const Op& op);
+
 // The release whose files an import or an update may link or clone
 // (dedupe_from, or the update's base) when it dedupes; "" otherwise.
 std::string DedupeSource(const Op& op);

@@ -103,7 +103,7 @@ absl::Status ReverseRun(Site& site, Run& run, const std::string& reason, RunStat
   done.ops = std::move(never_began);
   // The manifests of the releases this run staged go with them.
   for (const OpRecord& record : *ops) {
-    const std::string release = StagedRelease(record.op());
+    const std::string release = ManifestedRelease(record.op());
     if (release.empty()) continue;
     absl::StatusOr<std::unique_ptr<Store::ManifestView>> manifest = store.ReadManifest(release);
     if (manifest.ok() && (*manifest)->reader().run_id() == run.id()) {

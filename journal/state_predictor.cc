@@ -224,6 +224,8 @@ absl::Status StatePredictor::Apply(const Op& op) {
       overlay_[op.chmod().path()] = node;
       break;
     }
+    case Op::kRecord:  // changes nothing
+      break;
     case Op::KIND_NOT_SET:
       break;
   }

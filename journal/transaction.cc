@@ -268,7 +268,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
     ManifestWriter manifest;
     if (status.ok()) {
       OpContext ctx = ContextForRecord(site, &record);
-      if (options.record_manifests && !StagedRelease(op).empty()) ctx.manifest = &manifest;
+      if (options.record_manifests && !ManifestedRelease(op).empty()) ctx.manifest = &manifest;
       // The release an import or an update dedupes against, by its manifest.
       std::unique_ptr<Store::ManifestView> previous;
       if (!DedupeSource(op).empty()) {
@@ -287,8 +287,8 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
         spdlog::warn("{}", std::string(previous->reader().status().message()));
       }
     }
-    if (status.ok() && options.record_manifests && !StagedRelease(op).empty()) {
-      manifests.push_back(manifest.Finish(StagedRelease(op), run.id()));
+    if (status.ok() && options.record_manifests && !ManifestedRelease(op).empty()) {
+      manifests.push_back(manifest.Finish(ManifestedRelease(op), run.id()));
     }
     if (status.ok()) status = ObserveAfter(site, &record);
     if (status.ok()) status = CheckOutcome(record, outcomes[record.index()]);
