@@ -162,6 +162,12 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   links.first = true;
   status = PlanSharedLinks(builder, classifier, *rows, links);
   if (!status.ok()) return status;
+  // No copy hashed the release on its way in: its manifest is read from it
+  // as it stands, its persistent paths links by now (the site's data is
+  // not hashed), for verify, diff and the next deploy's dedupe.
+  Op record;
+  record.mutable_record()->set_release(release);
+  *builder.plan().add_op() = record;
   status = AddHelperScripts(builder);
   if (!status.ok()) return status;
 

@@ -13,6 +13,8 @@
 #  2. A VPS directory served from its public/ (/var/www/example.com): the
 #     site is the app's directory; public becomes a link to current/public
 #     and serves the same files; undo gives the tree back exactly.
+#     After an adoption, an in-place change is named by verify and captured:
+#     persist diff names exactly the changed and added file.
 #  3. --dry-run prints the plan and changes nothing, no .persist/ made.
 #  4. Refused (exit 2, nothing touched, no .persist/ made): the app
 #     directory missing, a symlink, not a Laravel app (adopted with
@@ -91,6 +93,7 @@ fi
 check "adopt says how to take it back" has adopt1.out "persist undo"
 persist_cmd verify1 verify --root home
 expect_rc 0 "verify of the adopted site"
+check "verify checks the adopted release against a manifest" has verify1.out "checked against its manifest"
 
 # The next vendor version is one ordinary deploy.
 sample_release v2 laravel
@@ -128,6 +131,25 @@ persist_cmd undo2 undo --yes --root www/example.com
 expect_rc 0 "undo of the VPS adoption"
 snapshot www/example.com vps-after.snap
 check "undo gives the VPS directory back exactly" same_snapshot vps-before.snap vps-after.snap
+
+# ------------------------------------- an in-place change, after adoption
+
+mkdir cap
+install_app cap/public_html
+persist_cmd adopt-cap adopt "$WORK/cap/public_html" --id 1
+expect_rc 0 "adopt before an in-place change"
+printf '<?php // patched from the admin panel\n' >cap/current/app/Http/Controllers/HomeController.php
+printf '<?php // a module the admin panel installed\n' >cap/current/app/Module.php
+persist_cmd verify-drift verify --root cap
+expect_rc 1 "verify after the in-place change"
+check "verify names the changed file" has verify-drift.out "app/Http/Controllers/HomeController.php"
+persist_cmd capture capture --root cap --id 2
+expect_rc 0 "capture of the adopted release"
+same_text "persist diff 1 2 names exactly the in-place change" "$(changes cap 1 2)" \
+  "$(printf '%s\n' 'added app/Module.php' 'modified app/Http/Controllers/HomeController.php')" ||
+  fail "persist diff 1 2 names exactly the in-place change"
+persist_cmd verify-captured verify --root cap
+expect_rc 0 "verify after the capture"
 
 # --------------------------------------------------------------- 3. dry run
 
