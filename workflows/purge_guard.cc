@@ -80,7 +80,8 @@ absl::Status RescueStashed(Site& site, Run& run, const std::string& stashed,
 
 // A pruned release, as it waits in the stash at `stashed`: its drift goes
 // to .persist/rescued/<release>/; with no manifest to tell drift from what
-// was deployed, all of it goes to .persist/rescued/<run>/releases/<id>.
+// was deployed, or adopted from an install in place, all of it goes to
+// .persist/rescued/<run>/releases/<id>.
 absl::Status RescuePrunedRelease(Site& site, Run& run, const std::string& removed,
                                  const std::string& stashed, Store::Batch* forget) {
   const std::string id = SplitParent(removed).second;
@@ -90,6 +91,15 @@ absl::Status RescuePrunedRelease(Site& site, Run& run, const std::string& remove
                          "a pruned release with no manifest to tell what was written into it");
   }
   if (!manifest.ok()) return manifest.status();
+  // An adopted release is the app as it was installed in place: what it
+  // holds was on the site before persist, customisations included, and no
+  // vendor's package has it all. The whole of it is kept.
+  absl::StatusOr<Run> made_by = site.store().GetRun((*manifest)->reader().run_id());
+  if (made_by.ok() && made_by->kind() == "adopt") {
+    forget->deleted_manifests.push_back(removed);
+    return RescueStashed(site, run, stashed, removed,
+                         "the release adopted from the install in place, whole");
+  }
   absl::StatusOr<ReleaseCheck> check =
       CheckRelease(site.root(), stashed, (*manifest)->reader(), /*quick=*/true);
   if (!check.ok()) return check.status();

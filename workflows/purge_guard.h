@@ -12,7 +12,9 @@
 //    path), or a file a write only appended to (shared/.deployment-history);
 //  - a pruned release keeps only its drift (paths written into it after its
 //    deploy, by its manifest), moved to .persist/rescued/<release>/; a pruned
-//    release with no manifest is rescued whole, as nothing tells its files
+//    release with no manifest, or adopted from an install in place (persist
+//    adopt: nothing of it came from a vendor's package persist holds), is
+//    rescued whole, as nothing tells its files
 //    from what was written into it;
 //  - the source a cross-filesystem move left in the stash is a duplicate of
 //    what the move put in place, and goes;

@@ -15,6 +15,9 @@
 #     and serves the same files; undo gives the tree back exactly.
 #     After an adoption, an in-place change is named by verify and captured:
 #     persist diff names exactly the changed and added file.
+#     The adopted release, pruned by later deploys, is rescued whole (with
+#     a customisation the vendor never shipped) when its pruning run leaves
+#     the undo window: never deleted.
 #  3. --dry-run prints the plan and changes nothing, no .persist/ made.
 #  4. Refused (exit 2, nothing touched, no .persist/ made): the app
 #     directory missing, a symlink, not a Laravel app (adopted with
@@ -150,6 +153,28 @@ same_text "persist diff 1 2 names exactly the in-place change" "$(changes cap 1 
   fail "persist diff 1 2 names exactly the in-place change"
 persist_cmd verify-captured verify --root cap
 expect_rc 0 "verify after the capture"
+
+# ------------------------- the adopted release, pruned, is never deleted
+
+# A customisation the vendor never shipped, in the app's code: pruning the
+# adopted release and purging that run's stash must keep all of it.
+mkdir pruned
+install_app pruned/public_html
+printf '%s\n' "<?php // the client's own report, written in place" >pruned/public_html/app/ClientReport.php
+persist_cmd adopt-pruned adopt "$WORK/pruned/public_html" --id 1
+expect_rc 0 "adopt of the install to prune"
+for v in 2 3 4 5 6 7 8 9; do
+  persist_cmd "prune-deploy-$v" deploy "$WORK/v2" --root pruned --id "v$v" --keep 2
+  expect_rc 0 "deploy v$v over the adopted site"
+done
+check "the adopted release is pruned" test ! -e pruned/releases/1
+kept=$(find pruned/.persist/rescued -path '*/releases/1/app/ClientReport.php' 2>/dev/null | head -1)
+check "once its pruning run leaves the undo window, the adopted release is rescued whole" \
+  test -n "$kept"
+[[ -z "$kept" ]] || check "the client's file is kept byte for byte" \
+  grep -q "the client's own report" "$kept"
+[[ -z "$kept" ]] || check "so is the vendor's code it was installed with" \
+  test -f "${kept%/app/ClientReport.php}/artisan"
 
 # --------------------------------------------------------------- 3. dry run
 
