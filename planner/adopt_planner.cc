@@ -116,6 +116,41 @@ absl::Status PlanRenames(PlanBuilder& builder, const SourceTree& app, const Adop
   return absl::OkStatus();
 }
 
+// Every move of an adoption is a rename on the site's filesystem: no disk
+// space is needed. What lies on another filesystem beneath the site is a
+// mount point (the app's directory, one of its entries, a persistent path
+// such as storage/ on a disk of its own), which no rename can move: refused.
+absl::Status CheckOneFilesystem(const Root& site, const SourceTree& app,
+                                const AdoptRequest& request,
+                                const std::vector<Classification>& persistent, DeployPlan* result) {
+  absl::StatusOr<PathState> top = site.Observe("", false);
+  if (!top.ok()) return top.status();
+  std::vector<std::string> moved = {request.app_dir};
+  if (request.app_dir.empty()) {
+    absl::StatusOr<std::vector<std::string>> names = app.List("");
+    if (!names.ok()) return names.status();
+    moved = *names;
+  }
+  for (const Classification& row : persistent) moved.push_back(JoinPath(request.app_dir, row.path));
+  for (const std::string& path : moved) {
+    absl::StatusOr<PathState> state = site.Observe(path, false);
+    if (!state.ok()) return state.status();
+    if (state->type() == ABSENT || state->dev() == top->dev()) continue;
+    const std::string shown = JoinPath(site.dir(), path);
+    return WithPath(
+        Refuse(absl::StrCat(PrintablePath(shown),
+                            " is a mount point, another filesystem than the "
+                            "site ",
+                            site.dir(),
+                            ": an adoption moves by renames, and no rename "
+                            "moves a mount point; copy its content onto the site's filesystem "
+                            "first (and mount the disk again where the adopted site needs it)")),
+        shown);
+  }
+  result->notes.push_back("every move is a rename on one filesystem: no disk space is needed");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool LooksLikeWebRoot(const std::string& app_source) {
@@ -138,6 +173,7 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   DeployPlan result;
   result.source = request.app_source;
   result.first = true;
+
   absl::StatusOr<std::string> id = ChooseReleaseId(site, request.release_id);
   if (!id.ok()) return id.status();
   result.release_id = *id;
@@ -145,6 +181,8 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(app);
   if (!rows.ok()) return rows.status();
   result.classification = *rows;
+  status = CheckOneFilesystem(site, app, request, PersistentRoots(*rows, classifier), &result);
+  if (!status.ok()) return status;
 
   PlanBuilder builder(site);
   for (const char* dir : {"releases", "shared"}) {
@@ -173,11 +211,9 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
 
   result.plan = builder.plan();
   result.outcomes = builder.outcomes();
-  result.notes.insert(
-      result.notes.begin(),
-      absl::StrCat("adopting ", request.app_source, " as release ", result.release_id,
-                   ": renamed into place, nothing copied where "
-                   "the site's releases/ is on the app's filesystem"));
+  result.notes.insert(result.notes.begin(),
+                      absl::StrCat("adopting ", request.app_source, " as release ",
+                                   result.release_id, ": renamed into place, nothing copied"));
   result.notes.insert(result.notes.end(), builder.notes().begin(), builder.notes().end());
   return result;
 }

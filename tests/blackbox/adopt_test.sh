@@ -22,7 +22,8 @@
 #  4. Refused (exit 2, nothing touched, no .persist/ made): the app
 #     directory missing, a symlink, not a Laravel app (adopted with
 #     --force), already adopted, inside the site's releases/, a persistent
-#     path that is a symlink leading out of the app, a web root that is a
+#     path that is a symlink leading out of the app or a mount point (a
+#     tmpfs, where the machine allows mounting one), a web root that is a
 #     file or neither the app nor its public/.
 #
 # usage: adopt_test.sh PATH_TO_PERSIST   (bazel passes it)
@@ -230,6 +231,18 @@ rm -rf bad/linked/storage
 ln -s "$WORK/outside" bad/linked/storage
 refused storage-link bad "a persistent path that is a symlink out of the app" "storage" \
   "$WORK/bad/linked" --root "$WORK/bad/linked"
+# A persistent path on a disk of its own: no rename moves a mount point.
+install_app bad/mounted
+if mount -t tmpfs -o size=8m tmpfs bad/mounted/storage 2>/dev/null; then
+  trap 'umount "$WORK/bad/mounted/storage" 2>/dev/null' EXIT
+  printf 'log on its own disk\n' >bad/mounted/storage/laravel.log
+  refused mount-point bad "a persistent path that is a mount point" "is a mount point" \
+    "$WORK/bad/mounted" --root "$WORK/bad/mounted"
+  umount bad/mounted/storage
+  trap - EXIT
+else
+  echo "SKIP: no tmpfs mount here (not root, or no CAP_SYS_ADMIN): the mount point refusal is not checked" >&2
+fi
 printf 'not a directory\n' >bad/served.txt
 refused web-root-file bad "a web root that is a file" "web root" \
   "$WORK/bad/real" --web-root "$WORK/bad/served.txt"
