@@ -72,7 +72,7 @@ void AddDeployCommands(Table* table) {
         /*changes_site=*/true}},
       {"adopt",
        {"persist adopt APP_DIR [--root SITE] [--web-root PATH] [--id ID] [--force] [--dry-run]\n"
-        "                [--json]",
+        "                [--vendor PKG [--adopt-unknown release]] [--json]",
         "Makes an app installed in place a persist site, in one journaled run: the app becomes\n"
         "releases/ID by renames (nothing copied on one filesystem), every persistent path it\n"
         "holds (uploads, storage/, .env ...: the site's data, all of it kept) moves into\n"
@@ -84,8 +84,14 @@ void AddDeployCommands(Table* table) {
         "a link to current/public. --web-root names which (the app's directory or its public/)\n"
         "where the directory's name does not say (public_html, www, htdocs, httpdocs: served\n"
         "itself). --root puts the site elsewhere above the app. --dry-run prints the\n"
-        "classification and the plan and changes nothing. `persist undo` puts it all back.",
-        {"root", "web-root", "id"},
+        "classification and the plan and changes nothing. `persist undo` puts it all back.\n"
+        "--vendor PKG (the vendor's zip, tarball or directory of the installed version)\n"
+        "compares the install with it, outside the persistent paths: the vendor's files as\n"
+        "shipped, modified in place (kept in the release, listed), missing, and files the\n"
+        "vendor never shipped, each with the persist custom add that would keep it as data.\n"
+        "Where there are any, the adoption stops and names them, unless --adopt-unknown\n"
+        "release keeps them in the release as code.",
+        {"root", "web-root", "id", "vendor", "adopt-unknown"},
         {"force", "dry-run", "json"},
         RunAdopt,
         /*changes_site=*/true}},

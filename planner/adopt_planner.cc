@@ -7,10 +7,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "base/error_path.h"
 #include "fsops/path.h"
 #include "fsops/source_tree.h"
 #include "planner/shared_links.h"
+#include "planner/vendor_compare.h"
 
 namespace persist {
 namespace {
@@ -151,6 +153,45 @@ absl::Status CheckOneFilesystem(const Root& site, const SourceTree& app,
   return absl::OkStatus();
 }
 
+// Notes what the install holds against what the vendor shipped; refused
+// when files the vendor never shipped lie in the app's code and the
+// request does not say where they go.
+absl::Status CompareInstall(const SourceTree& app, const AdoptRequest& request,
+                            const std::vector<Classification>& persistent, DeployPlan* result) {
+  absl::StatusOr<VendorComparison> compared = CompareWithVendor(app, *request.vendor, persistent);
+  if (!compared.ok()) return compared.status();
+  std::vector<std::string>& notes = result->notes;
+  notes.push_back(absl::StrCat("against ", request.vendor->Name(""), ": ", compared->unchanged,
+                               " of the vendor's files as shipped, ", compared->modified.size(),
+                               " modified in place, ", compared->unknown.size(), " never shipped, ",
+                               compared->missing.size(), " missing"));
+  for (const std::string& path : compared->modified) {
+    notes.push_back(absl::StrCat("modified in place (kept in the release): ", PrintablePath(path)));
+  }
+  for (const std::string& path : compared->missing) {
+    notes.push_back(
+        absl::StrCat("the vendor ships it, the install lacks it: ", PrintablePath(path)));
+  }
+  if (compared->unknown.empty()) return absl::OkStatus();
+  std::string listed;
+  for (const std::string& path : compared->unknown) {
+    notes.push_back(absl::StrCat("never shipped by the vendor: ", PrintablePath(path),
+                                 " (if it is data: persist custom add ",
+                                 PrintablePath(absl::StripSuffix(path, "/")), ")"));
+    absl::StrAppend(&listed, listed.empty() ? "" : ", ", PrintablePath(path));
+  }
+  if (request.unknown == AdoptRequest::kRelease) return absl::OkStatus();
+  return WithPath(
+      Refuse(absl::StrCat(
+          request.app_source, " holds ", compared->unknown.size(),
+          " path(s) its vendor never shipped, in the app's code: ", listed,
+          ". Say where they go: --adopt-unknown release keeps them in the "
+          "release as code (then persist custom add PATH moves what is data "
+          "into shared/); with --adopt-unknown release, --dry-run shows the whole report and "
+          "plan")),
+      request.app_source);
+}
+
 }  // namespace
 
 bool LooksLikeWebRoot(const std::string& app_source) {
@@ -181,8 +222,13 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(app);
   if (!rows.ok()) return rows.status();
   result.classification = *rows;
-  status = CheckOneFilesystem(site, app, request, PersistentRoots(*rows, classifier), &result);
+  const std::vector<Classification> persistent = PersistentRoots(*rows, classifier);
+  status = CheckOneFilesystem(site, app, request, persistent, &result);
   if (!status.ok()) return status;
+  if (request.vendor != nullptr) {
+    status = CompareInstall(app, request, persistent, &result);
+    if (!status.ok()) return status;
+  }
 
   PlanBuilder builder(site);
   for (const char* dir : {"releases", "shared"}) {

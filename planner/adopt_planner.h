@@ -49,6 +49,13 @@ struct AdoptRequest {
   bool app_is_web_root = false;
   // Adopt a directory that holds none of the app's markers (kAppMarkers).
   bool force = false;
+  // The app as its vendor shipped the installed version (the original zip
+  // or directory, delivery.h), to compare the install with; null for none.
+  const SourceTree* vendor = nullptr;
+  // Where the files the vendor never shipped go, outside the persistent
+  // paths: kAsk refuses the adoption, naming them; kRelease keeps them in
+  // the release, as the app's code.
+  enum Unknown { kAsk, kRelease } unknown = kAsk;
 };
 
 // The plan, as a first deploy's (DeployPlan::first is set). InvalidArgument,
@@ -57,7 +64,13 @@ struct AdoptRequest {
 // request.force); is the site's releases/ or shared/ or lies in them; the
 // site already has releases/, shared/ or current (it is a persist site,
 // or holds names an adoption would take); the app, being the site, holds
-// one of those names; a persistent path is a symlink (shared_links.h).
+// one of those names; a persistent path is a symlink (shared_links.h) or,
+// like anything else that would move, a mount point; with a vendor's
+// release, files it never shipped lie outside the persistent paths and
+// request.unknown is kAsk. With a vendor's release the notes report the
+// comparison (vendor_compare.h): what is as shipped, modified in place,
+// never shipped (with the `persist custom add` that would keep each as
+// data), and missing.
 absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classifier,
                                      const AdoptRequest& request);
 

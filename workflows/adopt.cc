@@ -5,14 +5,17 @@
 #include <fcntl.h>
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
 #include "fsops/env.h"
+#include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "planner/adopt_planner.h"
 #include "planner/classifier.h"
+#include "planner/delivery.h"
 #include "planner/profile.h"
 #include "workflows/deploy_flow.h"
 #include "workflows/site_session.h"
@@ -46,11 +49,26 @@ absl::StatusOr<bool> ServesAppDirectory(const std::string& app, const std::strin
       "/public first (the app's public files in ", web_root, " back in it), then adopt"));
 }
 
-absl::StatusOr<DeployPlan> PlanOn(const Root& root, const AdoptRequest& request) {
+absl::StatusOr<DeployPlan> PlanOn(const Root& root, AdoptRequest request,
+                                  const std::string& vendor) {
   absl::StatusOr<Profile> profile = LoadSiteProfile(root);
   if (!profile.ok()) return WithErrorKind(profile.status(), ErrorKind::kUsage);
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
   if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
+  // The vendor's release is found and read as a deploy would find it.
+  std::optional<Delivery> shipped;
+  if (!vendor.empty()) {
+    DeployRequest opened;
+    opened.source = vendor;
+    absl::StatusOr<Delivery> delivery = OpenDelivery(root, opened);
+    if (!delivery.ok()) {
+      return WithErrorKind(
+          Annotate(delivery.status(), absl::StrCat("the vendor's release ", vendor)),
+          ErrorKind::kUsage);
+    }
+    shipped = *std::move(delivery);
+    request.vendor = shipped->tree.get();
+  }
   absl::StatusOr<DeployPlan> planned = PlanAdopt(root, Classifier(*rules), request);
   if (!planned.ok()) return WithErrorKind(planned.status(), ErrorKind::kUsage);
   return planned;
@@ -79,6 +97,15 @@ absl::StatusOr<DeployResult> Adopt(const AdoptOptions& options) {
   request.release_id = options.release_id;
   request.app_is_web_root = *serves_app && !request.app_dir.empty();
   request.force = options.force;
+  request.unknown = options.unknown;
+  std::string vendor;
+  if (!options.vendor.empty()) {
+    absl::StatusOr<std::string> found =
+        AbsoluteExisting(options.vendor, "the vendor's release",
+                         "give the vendor's zip, tarball or directory of the installed version");
+    if (!found.ok()) return found.status();
+    vendor = *found;
+  }
 
   DeployResult result;
   // Planned on the tree read only first, so that a refusal or a dry run
@@ -86,7 +113,7 @@ absl::StatusOr<DeployResult> Adopt(const AdoptOptions& options) {
   absl::StatusOr<std::unique_ptr<Root>> new_site = SiteSession::TreeOfNewSite(site);
   if (!new_site.ok()) return new_site.status();
   if (*new_site != nullptr) {
-    absl::StatusOr<DeployPlan> trial = PlanOn(**new_site, request);
+    absl::StatusOr<DeployPlan> trial = PlanOn(**new_site, request, vendor);
     if (!trial.ok()) return trial.status();
     if (options.dry_run) {
       result.planned = *std::move(trial);
@@ -95,7 +122,7 @@ absl::StatusOr<DeployResult> Adopt(const AdoptOptions& options) {
   }
   absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(site);
   if (!session.ok()) return session.status();
-  absl::StatusOr<DeployPlan> planned = PlanOn((*session)->root(), request);
+  absl::StatusOr<DeployPlan> planned = PlanOn((*session)->root(), request, vendor);
   if (!planned.ok()) return planned.status();
   result.planned = *std::move(planned);
   if (options.dry_run) return result;

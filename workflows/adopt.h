@@ -17,6 +17,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "planner/adopt_planner.h"
 #include "workflows/deploy.h"
 #include "workflows/site_request.h"
 
@@ -30,6 +31,13 @@ struct AdoptOptions {
   std::string web_root;
   std::string release_id;  // "" for one from the clock
   bool force = false;      // adopt a directory without the app's markers
+  // The vendor's original zip, tarball or directory of the installed
+  // version, as given: the install is compared with it (adopt_planner.h);
+  // "" for none.
+  std::string vendor;
+  // Files the vendor never shipped, in the app's code: kept in the
+  // release, or (kAsk) the adoption is refused, naming them.
+  AdoptRequest::Unknown unknown = AdoptRequest::kAsk;
   bool dry_run = false;    // plan and report; change nothing
 };
 

@@ -18,6 +18,11 @@
 #     The adopted release, pruned by later deploys, is rescued whole (with
 #     a customisation the vendor never shipped) when its pruning run leaves
 #     the undo window: never deleted.
+#     With the vendor's zip of the installed version (--vendor): the install
+#     is compared with it; a module the vendor never shipped stops the
+#     adoption (exit 2, nothing touched) until --adopt-unknown release; the
+#     report names the customised, missing and unknown files, never the
+#     users' data.
 #  3. --dry-run prints the plan and changes nothing, no .persist/ made.
 #  4. Refused (exit 2, nothing touched, no .persist/ made): the app
 #     directory missing, a symlink, not a Laravel app (adopted with
@@ -176,6 +181,50 @@ check "once its pruning run leaves the undo window, the adopted release is rescu
   grep -q "the client's own report" "$kept"
 [[ -z "$kept" ]] || check "so is the vendor's code it was installed with" \
   test -f "${kept%/app/ClientReport.php}/artisan"
+
+# ------------------------------------------ against the vendor's original
+
+# The vendor's zip of the installed version (Info-ZIP, the app in a folder
+# beside its documentation), and the install: a file customised in place,
+# a module the admin panel installed, a file deleted, users' uploads.
+sample_release vendor-dl/shop laravel
+mkdir -p vendor-dl/documentation
+printf '<h1>Installation</h1>\n' >vendor-dl/documentation/index.html
+(cd vendor-dl && zip -qry ../shop-1.0.zip shop documentation) || die "zip of the vendor's release failed"
+mkdir ven
+cp -a vendor-dl/shop ven/public_html
+printf '<?php // customised for the client\n' >ven/public_html/app/Http/Controllers/HomeController.php
+mkdir -p ven/public_html/app/Modules/Shop ven/public_html/public/uploads
+printf '<?php // a module from the admin panel\n' >ven/public_html/app/Modules/Shop/Shop.php
+printf 'user photo\n' >ven/public_html/public/uploads/user-1.jpg
+rm ven/public_html/public/css/app.css
+snapshot ven ven-before.snap
+persist_cmd ven-ask adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip"
+expect_rc 2 "adopt --vendor with files the vendor never shipped"
+check "it names the module the vendor never shipped" has ven-ask.err "app/Modules/"
+check "it says how to go on" has ven-ask.err "--adopt-unknown release"
+snapshot ven ven-after-ask.snap
+check "nothing changed" same_snapshot ven-before.snap ven-after-ask.snap
+check "no journal was made" test ! -e ven/.persist
+persist_cmd ven-dry adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" --adopt-unknown release \
+  --dry-run
+expect_rc 0 "adopt --vendor --dry-run"
+check "the report counts the vendor's files" has ven-dry.out "1 modified in place, 1 never shipped, 1 missing"
+check "the report names the customised file" \
+  has ven-dry.out "modified in place (kept in the release): app/Http/Controllers/HomeController.php"
+check "the report names the missing file" has ven-dry.out "the install lacks it: public/css/app.css"
+check "the report gives the custom add line" has ven-dry.out "persist custom add app/Modules"
+check "the users' uploads are data, not in the report" bash -c '! grep -qF user-1.jpg ven-dry.out'
+persist_cmd ven-adopt adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" --adopt-unknown release \
+  --id 1
+expect_rc 0 "adopt --vendor --adopt-unknown release"
+check "the module stays in the release" test -f ven/releases/1/app/Modules/Shop/Shop.php
+check "the customisation stays in the release" grep -q "customised for the client" \
+  ven/releases/1/app/Http/Controllers/HomeController.php
+persist_cmd ven-shared adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" --adopt-unknown shared
+expect_rc 2 "--adopt-unknown shared"
+persist_cmd ven-novendor adopt "$WORK/ven/public_html" --adopt-unknown release
+expect_rc 2 "--adopt-unknown without --vendor"
 
 # --------------------------------------------------------------- 3. dry run
 
