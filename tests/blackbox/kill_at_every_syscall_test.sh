@@ -5,7 +5,8 @@
 # before the run, or exactly as an uninterrupted run leaves it (when the kill
 # landed after the run committed); the same with --intents per-op at the
 # journal's and the renames' syscalls. The plan also makes a release from
-# an update package over v1, and unpacks one from a zip. Then it crashes `persist recover`
+# an update package over v1, unpacks one from a zip, and records the
+# manifest of a release in place (as persist adopt does). Then it crashes `persist recover`
 # itself at each of its renameat2 calls (after exec was killed at each of
 # its own), and at each call of every other mutating syscall (after exec was
 # killed at its last renameat2), and checks that recovering again restores
@@ -53,7 +54,8 @@ make_site template
 # and a deleted path), hard-linked as `persist deploy --update PKG --dedupe
 # hardlink` makes it; then the mixed ops; then a release unpacked from a
 # vendor's zip (Info-ZIP), its app a folder down, as `persist deploy
-# shop.zip` unpacks it.
+# shop.zip` unpacks it; and the manifest of v1 recorded as it stands, as
+# `persist adopt` records an adopted release's.
 (cd template/incoming && zip -qry "$WORK/shop.zip" v2) || die "zip failed"
 mtime=$(stat -c %.9Y shop.zip)
 archive="archive: \"$WORK/shop.zip\" archive_size: $(stat -c %s shop.zip) archive_mtime_ns: ${mtime/./}"
@@ -65,6 +67,7 @@ write_mixed_plan plan.mixed
 cat plan.mixed >>plan
 cat >>plan <<PLAN
 op { unpack { $archive dir: "v2" to: "releases/v2-zip" } }
+op { record { release: "releases/v1" } }
 PLAN
 snapshot template before.snap
 
