@@ -23,6 +23,8 @@
 #     adoption (exit 2, nothing touched) until --adopt-unknown release; the
 #     report names the customised, missing and unknown files, never the
 #     users' data.
+#     Run as root on a site another user owns: refused without --allow-root;
+#     with it, what persist creates takes its parent's owner.
 #  3. --dry-run prints the plan and changes nothing, no .persist/ made.
 #  4. Refused (exit 2, nothing touched, no .persist/ made): the app
 #     directory missing, a symlink, not a Laravel app (adopted with
@@ -225,6 +227,27 @@ persist_cmd ven-shared adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zi
 expect_rc 2 "--adopt-unknown shared"
 persist_cmd ven-novendor adopt "$WORK/ven/public_html" --adopt-unknown release
 expect_rc 2 "--adopt-unknown without --vendor"
+
+# ------------------------------------- a site another user owns, as root
+
+mkdir owned
+install_app owned/public_html
+if [[ $(id -u) == 0 ]] && chown -R 65534:65534 owned 2>/dev/null; then
+  snapshot owned owned-before.snap
+  persist_cmd owned-refused adopt "$WORK/owned/public_html"
+  expect_rc 2 "root adopting a site another user owns, without --allow-root"
+  check "the message names the owner and --allow-root" has owned-refused.err "--allow-root"
+  snapshot owned owned-after.snap
+  check "nothing changed" same_snapshot owned-before.snap owned-after.snap
+  persist_cmd owned-adopt adopt "$WORK/owned/public_html" --allow-root --id 1
+  expect_rc 0 "root adopting it with --allow-root"
+  for p in owned/releases owned/releases/1 owned/shared owned/shared/storage owned/current \
+    owned/public_html owned/.persist; do
+    check "$p takes its parent's owner" test "$(stat -c %u:%g "$p")" = 65534:65534
+  done
+else
+  echo "SKIP: not root, or chown refused here: the ownership of an adopted site is not checked" >&2
+fi
 
 # --------------------------------------------------------------- 3. dry run
 
