@@ -9,7 +9,8 @@
 # generates an invoice (through current/, as PHP would), two vendor updates
 # (v2, a full release, changes vendor files and the demo uploads; v3, an
 # update package, adds a file), a rollback, then an undo of every run in
-# reverse order. After each step every byte of user
+# reverse order. Then v1 installed in place in a public_html, adopted
+# (compared with the vendor's zip), v2 deployed on top, both undone. After each step every byte of user
 # data is checked (SHA-256 of each user file in shared/), and each undo must
 # restore the site's snapshot exactly (DESIGN.md promise 7).
 #
@@ -315,5 +316,45 @@ while read -r sha rel; do
   check "after undo of the first deploy: the user's $rel is kept in .persist/rescued/" rescued_has "$sha" "$rel"
 done <user.manifest
 echo "four undos: $((SECONDS - t))s"
+
+# ---------------------------------------------------------------- adopt
+
+# The same v1 unpacked in place into a shared host's public_html, with an
+# .htaccess sending requests on to public/, a .env and users' files: adopted,
+# the vendor's zip compared with it, v2 deployed on top, both undone.
+t=$SECONDS
+mkdir hosting
+cp -a rel-v1 hosting/public_html
+printf '<IfModule mod_rewrite.c>\nRewriteEngine On\nRewriteRule ^(.*)$ public/$1 [L]\n</IfModule>\n' \
+  >hosting/public_html/.htaccess
+printf 'APP_KEY=base64:in-place\n' >hosting/public_html/.env
+chmod 0600 hosting/public_html/.env
+printf 'an in-place user avatar\n' >hosting/public_html/public/uploads/user-7.png
+printf 'INV-0042\n' >hosting/public_html/public/invoices/INV-0042.pdf
+snapshot hosting h0.snap
+(cd hosting/public_html/public && find -L . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) >served0.txt
+persist_cmd a0 adopt "$WORK/hosting/public_html" --vendor "$WORK/invoicly-v1.zip" --id v1
+expect_rc 2 "adopt against the vendor's zip, with a file it never shipped"
+check "the refusal names the .htaccess the host added" has a0.err "never shipped, in the app's code: .htaccess"
+persist_cmd a1 adopt "$WORK/hosting/public_html" --vendor "$WORK/invoicly-v1.zip" \
+  --adopt-unknown release --id v1
+expect_rc 0 "adopt of Laravel installed in public_html, against the vendor's zip"
+check "every other vendor file is as shipped (the users' files are data, not compared)" \
+  has a1.out "0 modified in place, 1 never shipped, 0 missing"
+(cd hosting/public_html && find -L . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) >served1.txt
+check "public_html serves the same files, byte for byte, as the app's public/ did" cmp -s served0.txt served1.txt
+check "the user's avatar is in shared/" grep -q "in-place user avatar" hosting/shared/public/uploads/user-7.png
+check "the vendor's framework is the release's" \
+  test -f hosting/releases/v1/vendor/laravel/framework/src/Illuminate/Foundation/Application.php
+persist_cmd a2 deploy "$WORK/rel-v2" --root hosting --id v2
+expect_rc 0 "v2 deployed on top of the adopted site"
+check "the user's avatar is still served" grep -q "in-place user avatar" hosting/public_html/uploads/user-7.png
+persist_cmd a3 undo --root hosting
+expect_rc 0 "undo of v2 on the adopted site"
+persist_cmd a4 undo --root hosting
+expect_rc 0 "undo of the adoption"
+snapshot hosting h1.snap
+check "undo of the adoption restores the install in place exactly" same_snapshot h0.snap h1.snap
+echo "adoption, deploy and two undos: $((SECONDS - t))s"
 
 finish
