@@ -70,7 +70,9 @@ struct CopyOptions {
   // there, with the same content byte for byte, is linked or cloned from it
   // as `dedupe` says instead of copied. A hard link also needs the same mode,
   // mtime and owner, since the two names share them; otherwise the file is
-  // copied.
+  // copied. `previous` may be `from` itself (a release made from the live
+  // one, as an update package's is): each file is then stat'ed once for
+  // both.
   Entry previous{-1, "", ""};
   DedupeMode dedupe = DEDUPE_OFF;
   // The manifest of `previous`, when there is one, read alongside the walk.
