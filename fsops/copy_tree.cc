@@ -578,6 +578,7 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
   struct stat st;
   absl::Status status = env_->StatAt(from.dir_fd, from.name, &st, from.path);
   if (!status.ok()) return status;
+  if (!rel.empty() && options_.leave_out && options_.leave_out(rel, st)) return absl::OkStatus();
   PendingEntry* entry = nullptr;
   if (entries_.wanted() && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
     entry = entries_.Add();

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -456,6 +457,47 @@ TEST(CopyTreeDedupeTest, ACopyOfThePreviousReleaseItselfStatsEachFileOnce) {
   EXPECT_EQ(files, 12);
   EXPECT_GT(dirs, 3);
   EXPECT_EQ(env.all_stats(), sink.manifest.entry_size() + files);
+}
+
+// An entry the caller leaves out is neither made nor listed, and nothing
+// beneath it is asked about; the rest is copied as ever, hard-linked here.
+TEST(CopyTreeDedupeTest, LeftOutEntriesAreNeitherCopiedNorListed) {
+  TempDir tmp;
+  const std::string r1 = tmp.path() + "/r1", r2 = tmp.path() + "/r2";
+  BuildRelease(r1, 3, 4);
+  const std::set<std::string> left_out = {"vendor/pkg1", "vendor/pkg0/src/File2.php",
+                                          "public/vendor-link"};
+  std::map<std::string, mode_t> asked;
+  CollectingSink sink;
+  CopyStats stats;
+  CopyOptions options;
+  options.previous = Entry{AT_FDCWD, r1, r1};
+  options.dedupe = DEDUPE_HARDLINK;
+  options.manifest = &sink;
+  options.stats = &stats;
+  options.leave_out = [&](const std::string& rel, const struct stat& st) {
+    EXPECT_TRUE(asked.emplace(rel, st.st_mode & S_IFMT).second) << "asked twice: " << rel;
+    return left_out.count(rel) != 0;
+  };
+  const absl::Status status = Copy(r1, r2, options);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(DiffSnapshots(TakeSnapshot(r1, left_out), TakeSnapshot(r2)), "");
+  EXPECT_EQ(stats.files, 7u);
+  EXPECT_EQ(stats.linked, 7u);
+  EXPECT_EQ(asked.count(""), 0u);
+  EXPECT_EQ(asked["vendor/pkg1"], static_cast<mode_t>(S_IFDIR));
+  EXPECT_EQ(asked["vendor/pkg0/src/File2.php"], static_cast<mode_t>(S_IFREG));
+  EXPECT_EQ(asked["public/vendor-link"], static_cast<mode_t>(S_IFLNK));
+  for (const auto& [rel, type] : asked) {
+    EXPECT_FALSE(IsWithin(rel, "vendor/pkg1") && rel != "vendor/pkg1") << "asked about " << rel;
+  }
+  int files = 0;
+  for (const ManifestEntry& entry : sink.manifest.entry()) {
+    SCOPED_TRACE(entry.path());
+    for (const std::string& gone : left_out) EXPECT_FALSE(IsWithin(entry.path(), gone));
+    if (entry.type() == REGULAR) ++files;
+  }
+  EXPECT_EQ(files, 7);
 }
 
 TEST(CopyTreeDedupeTest, APreviousFileWrittenSinceItsManifestIsComparedByteForByte) {

@@ -8,11 +8,11 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "fsops/digest.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
@@ -23,11 +23,12 @@
 namespace persist {
 namespace {
 
-// The digest of every regular file a copy or an unpack made, by path, and
-// which of them the package made.
+// The digest of every regular file a copy or an unpack made, by path, which
+// of them the package made, and every path the package placed.
 struct Made {
   std::map<std::string, std::string> digests;
   std::set<std::string> from_package;
+  std::set<std::string> placed;
 };
 
 class DigestCollector : public ManifestSink {
@@ -36,8 +37,9 @@ class DigestCollector : public ManifestSink {
       : made_(made), prefix_(std::move(prefix)), package_(package) {}
   void Clear() override {}
   void Add(const ManifestEntry& entry) override {
-    if (entry.type() != REGULAR) return;
     const std::string path = JoinPath(prefix_, entry.path());
+    if (package_) made_->placed.insert(path);
+    if (entry.type() != REGULAR) return;
     made_->digests[path] = entry.digest();
     if (package_) made_->from_package.insert(path);
   }
@@ -47,30 +49,6 @@ class DigestCollector : public ManifestSink {
   std::string prefix_;
   bool package_;
 };
-
-// Removes `rel` beneath the tree open at `root` where it is, reached
-// without following a symlink: a path behind one (in shared/, say) or
-// missing is left alone.
-absl::Status RemoveDeleted(Env* env, int root, const std::string& root_path,
-                           const std::string& rel) {
-  Fd current;
-  int at = root;
-  std::vector<std::string> parts = absl::StrSplit(rel, '/');
-  std::string sofar;
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    sofar = JoinPath(sofar, parts[i]);
-    absl::StatusOr<int> fd = env->OpenAt(at, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
-                                         JoinPath(root_path, sofar));
-    if (!fd.ok()) {
-      const int err = StatusErrno(fd.status());
-      if (err == ENOENT || err == ENOTDIR || err == ELOOP) return absl::OkStatus();
-      return fd.status();
-    }
-    current = Fd(env, *fd, JoinPath(root_path, sofar));
-    at = current.get();
-  }
-  return RemoveTree(env, Entry{at, parts.back(), JoinPath(root_path, rel)});
-}
 
 // Lays the package directory open at `from` over the tree open at `to`;
 // `rel` is where both are in the release; `leave_out` is not laid.
@@ -123,6 +101,7 @@ absl::Status OverlayDirectory(Env* env, const Entry& from, const Entry& to, cons
       }
       if (!status.ok()) return status;
     }
+    made->placed.insert(child);
     status = OverlayDirectory(env, source, target, child, leave_out, options, made);
     if (!status.ok()) return status;
     const struct timespec times[2] = {shipped.st_mtim, shipped.st_mtim};
@@ -191,14 +170,119 @@ absl::Status RecordTree(Env* env, const Entry& entry, const std::string& rel, co
   return absl::OkStatus();
 }
 
+// Lays the package `op` names over the tree at `into`, noting in `made`
+// what it placed.
+absl::Status LayPackage(Env* env, const UpdateOp& op, const Entry& into,
+                        const UpdateOptions& options, Made* made) {
+  if (!op.has_package_archive()) {
+    return OverlayDirectory(env, Entry{AT_FDCWD, op.package_dir(), op.package_dir()}, into, "",
+                            op.package_list(), options, made);
+  }
+  DigestCollector from_package(made, "", /*package=*/true);
+  UnpackOptions unpack;
+  unpack.limits = ArchiveLimitsOf(op.package_archive());
+  unpack.manifest = &from_package;
+  unpack.uid = options.uid;
+  unpack.gid = options.gid;
+  unpack.over_existing = true;
+  unpack.leave_out = op.package_list();
+  return UnpackArchive(env, ArchivePathOf(op.package_archive()), into, unpack).status();
+}
+
+// The package `op` names, as a tree: `*listing` receives an archive's
+// listing, `*package` the package (for an archive, its op.package_archive()
+// .dir()), `*laid` the package without its own list of deleted paths, when
+// it has one (else it stays empty: all of `*package` is laid).
+absl::Status OpenPackage(Env* env, const UpdateOp& op, std::unique_ptr<ArchiveListing>* listing,
+                         std::unique_ptr<SourceTree>* package, std::unique_ptr<SourceTree>* laid) {
+  if (op.has_package_archive()) {
+    absl::StatusOr<std::unique_ptr<ArchiveListing>> scanned = ScanArchive(
+        env, ArchivePathOf(op.package_archive()), ArchiveLimitsOf(op.package_archive()));
+    if (!scanned.ok()) return scanned.status();
+    *listing = *std::move(scanned);
+    *package = std::make_unique<SubTree>(**listing, op.package_archive().dir());
+  } else {
+    *package = std::make_unique<DirectoryTree>(env, op.package_dir());
+  }
+  if (!op.package_list().empty()) {
+    *laid = std::make_unique<TreeWithout>(**package, op.package_list());
+  }
+  return absl::OkStatus();
+}
+
+// The paths of the release the package lays something at.
+struct PackagePaths {
+  // Files and symlinks: whatever the base holds there gives way.
+  std::set<std::string> files;
+  // Directories: a directory of the base there stays, with the package's
+  // entries laid into it; anything else gives way.
+  std::set<std::string> dirs;
+};
+
+// Adds the paths of `package` beneath `rel` to `out`.
+absl::Status AddPackagePaths(const SourceTree& package, const std::string& rel, PackagePaths* out) {
+  absl::StatusOr<PathState> state = package.Observe(rel, false);
+  if (!state.ok()) return state.status();
+  if (state->type() == ABSENT) return absl::OkStatus();
+  if (state->type() != DIRECTORY) {
+    out->files.insert(rel);
+    return absl::OkStatus();
+  }
+  out->dirs.insert(rel);
+  absl::StatusOr<std::vector<std::string>> names = package.List(rel);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    absl::Status status = AddPackagePaths(package, JoinPath(rel, name), out);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+// FailedPrecondition unless the package placed every path of `expected`:
+// the copy of the base left out what stood there for it.
+absl::Status CheckPlaced(const UpdateOp& op, const std::set<std::string>& expected,
+                         const Made& made) {
+  for (const std::string& rel : expected) {
+    if (made.placed.count(rel) != 0) continue;
+    const std::string package = op.has_package_archive()
+                                    ? DescribeArchivePath(ArchivePathOf(op.package_archive()))
+                                    : PrintablePath(op.package_dir());
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the update package ", package, " changed while it was applied (it no longer holds ",
+        PrintablePath(rel), "); deploy it again once it is complete"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status BuildUpdate(Env* env, const UpdateOp& op, const Entry& base, const Entry& into,
                          const UpdateOptions& options) {
+  // What the package replaces and the paths it deletes are left out of the
+  // copy of the base, rather than linked or copied only to be removed
+  // again: the base's own files stay untouched, not even their ctime moved
+  // by a link come and gone.
+  std::unique_ptr<ArchiveListing> listing;
+  std::unique_ptr<SourceTree> package, laid;
+  absl::Status status = OpenPackage(env, op, &listing, &package, &laid);
+  if (!status.ok()) return status;
+  PackagePaths laid_at;
+  status = AddPackagePaths(laid != nullptr ? *laid : *package, "", &laid_at);
+  if (!status.ok()) return status;
+  const std::set<std::string> deleted(op.deleted().begin(), op.deleted().end());
+  // What the package must place, since the copy left out what stood there.
+  std::set<std::string> expected = laid_at.files;
+
   Made made;
   DigestCollector from_base(&made, "", /*package=*/false);
   CopyOptions copy;
   copy.manifest = &from_base;
+  copy.leave_out = [&](const std::string& rel, const struct stat& st) {
+    if (laid_at.files.count(rel) != 0 || deleted.count(rel) != 0) return true;
+    if (S_ISDIR(st.st_mode) || laid_at.dirs.count(rel) == 0) return false;
+    expected.insert(rel);
+    return true;
+  };
   copy.on_file = options.on_file;
   copy.uid = options.uid;
   copy.gid = options.gid;
@@ -209,35 +293,12 @@ absl::Status BuildUpdate(Env* env, const UpdateOp& op, const Entry& base, const 
     copy.dedupe = options.dedupe;
     copy.previous_manifest = options.base_manifest;
   }
-  absl::Status status = CopyTree(env, base, into, copy);
+  status = CopyTree(env, base, into, copy);
+  if (status.ok()) status = LayPackage(env, op, into, options, &made);
   if (!status.ok()) return status;
-  absl::StatusOr<int> root =
-      env->OpenAt(into.dir_fd, into.name, O_RDONLY | O_DIRECTORY, 0, into.path);
-  if (!root.ok()) return root.status();
-  Fd tree(env, *root, into.path);
-  for (const std::string& gone : op.deleted()) {
-    status = RemoveDeleted(env, tree.get(), into.path, gone);
-    if (!status.ok()) return status;
-  }
-  if (op.has_package_archive()) {
-    DigestCollector from_package(&made, "", /*package=*/true);
-    UnpackOptions unpack;
-    unpack.limits = ArchiveLimitsOf(op.package_archive());
-    unpack.manifest = &from_package;
-    unpack.uid = options.uid;
-    unpack.gid = options.gid;
-    unpack.over_existing = true;
-    unpack.leave_out = op.package_list();
-    absl::StatusOr<CopyStats> unpacked =
-        UnpackArchive(env, ArchivePathOf(op.package_archive()), into, unpack);
-    if (!unpacked.ok()) return unpacked.status();
-  } else {
-    status = OverlayDirectory(env, Entry{AT_FDCWD, op.package_dir(), op.package_dir()}, into, "",
-                              op.package_list(), options, &made);
-    if (!status.ok()) return status;
-  }
-  // What the new release holds, counted once it is whole: the package
-  // replaced some of the files the copy made.
+  status = CheckPlaced(op, expected, made);
+  if (!status.ok()) return status;
+  // What the new release holds, counted once it is whole.
   absl::StatusOr<int> base_fd =
       env->OpenAt(base.dir_fd, base.name, O_RDONLY | O_DIRECTORY, 0, base.path);
   if (!base_fd.ok()) return base_fd.status();
@@ -250,8 +311,8 @@ absl::Status BuildUpdate(Env* env, const UpdateOp& op, const Entry& base, const 
     options.stats->files += counted.files;
     options.stats->bytes += counted.bytes;
     options.stats->linked += counted.linked;
-    // A reflink cannot be told from a copy afterwards; those the copy made
-    // are counted, less the files the package replaced or deleted.
+    // A reflink cannot be told from a copy afterwards: those the copy made
+    // are counted, at most the files neither linked nor the package's.
     options.stats->cloned += std::min<uint64_t>(
         copied.cloned, counted.files - counted.linked - made.from_package.size());
   }
@@ -262,22 +323,12 @@ absl::StatusOr<std::unique_ptr<UpdateResult>> UpdateResult::Open(const Root& sit
                                                                  const UpdateOp& op) {
   std::unique_ptr<UpdateResult> result(new UpdateResult());
   result->base_ = std::make_unique<RootTree>(site, op.base());
-  if (op.has_package_archive()) {
-    absl::StatusOr<std::unique_ptr<ArchiveListing>> listing = ScanArchive(
-        site.env(), ArchivePathOf(op.package_archive()), ArchiveLimitsOf(op.package_archive()));
-    if (!listing.ok()) return listing.status();
-    result->listing_ = *std::move(listing);
-    result->package_ = std::make_unique<SubTree>(*result->listing_, op.package_archive().dir());
-  } else {
-    result->package_ = std::make_unique<DirectoryTree>(site.env(), op.package_dir());
-  }
-  const SourceTree* laid = result->package_.get();
-  if (!op.package_list().empty()) {
-    result->laid_ = std::make_unique<TreeWithout>(*result->package_, op.package_list());
-    laid = result->laid_.get();
-  }
+  absl::Status status =
+      OpenPackage(site.env(), op, &result->listing_, &result->package_, &result->laid_);
+  if (!status.ok()) return status;
   result->overlay_ = std::make_unique<OverlayTree>(
-      *result->base_, *laid, std::vector<std::string>(op.deleted().begin(), op.deleted().end()));
+      *result->base_, result->package(),
+      std::vector<std::string>(op.deleted().begin(), op.deleted().end()));
   return result;
 }
 
