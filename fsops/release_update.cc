@@ -7,13 +7,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "fsops/digest.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
 #include "fsops/path.h"
@@ -23,32 +23,41 @@
 namespace persist {
 namespace {
 
-// The digest of every regular file a copy or an unpack made, by path, which
-// of them the package made, and every path the package placed.
+// The manifest entries of what the copy of the base and the package made,
+// each in walk order (path.h PathBefore), as they were handed over.
 struct Made {
-  std::map<std::string, std::string> digests;
-  std::set<std::string> from_package;
-  std::set<std::string> placed;
+  std::vector<ManifestEntry> base;
+  std::vector<ManifestEntry> package;
 };
 
-class DigestCollector : public ManifestSink {
+// Keeps the entries a copy or an unpack hands over, their paths beneath
+// `prefix`. Clear drops nothing: the package's files, laid one at a time,
+// add up.
+class Collector : public ManifestSink {
  public:
-  DigestCollector(Made* made, std::string prefix, bool package)
-      : made_(made), prefix_(std::move(prefix)), package_(package) {}
+  explicit Collector(std::vector<ManifestEntry>* out, std::string prefix = "")
+      : out_(out), prefix_(std::move(prefix)) {}
   void Clear() override {}
   void Add(const ManifestEntry& entry) override {
-    const std::string path = JoinPath(prefix_, entry.path());
-    if (package_) made_->placed.insert(path);
-    if (entry.type() != REGULAR) return;
-    made_->digests[path] = entry.digest();
-    if (package_) made_->from_package.insert(path);
+    out_->push_back(entry);
+    if (!prefix_.empty()) out_->back().set_path(JoinPath(prefix_, entry.path()));
   }
 
  private:
-  Made* made_;
+  std::vector<ManifestEntry>* out_;
   std::string prefix_;
-  bool package_;
 };
+
+// The entry of a directory the package lays at `rel`, with the mode and
+// mtime it is given.
+ManifestEntry DirectoryEntry(const std::string& rel, const struct stat& shipped) {
+  ManifestEntry entry;
+  entry.set_path(rel);
+  entry.set_type(DIRECTORY);
+  entry.set_mode(shipped.st_mode & 07777);
+  entry.set_mtime_ns(TimespecNs(shipped.st_mtim));
+  return entry;
+}
 
 // Lays the package directory open at `from` over the tree open at `to`;
 // `rel` is where both are in the release; `leave_out` is not laid.
@@ -84,7 +93,7 @@ absl::Status OverlayDirectory(Env* env, const Entry& from, const Entry& to, cons
     }
     if (!S_ISDIR(shipped.st_mode)) {
       CopyOptions copy;
-      DigestCollector collector(made, child, /*package=*/true);
+      Collector collector(&made->package, child);
       copy.manifest = &collector;
       copy.uid = options.uid;
       copy.gid = options.gid;
@@ -101,70 +110,12 @@ absl::Status OverlayDirectory(Env* env, const Entry& from, const Entry& to, cons
       }
       if (!status.ok()) return status;
     }
-    made->placed.insert(child);
+    made->package.push_back(DirectoryEntry(child, shipped));
     status = OverlayDirectory(env, source, target, child, leave_out, options, made);
     if (!status.ok()) return status;
     const struct timespec times[2] = {shipped.st_mtim, shipped.st_mtim};
     status = env->FchmodAt(target.dir_fd, name, shipped.st_mode & 07777, target.path);
     if (status.ok()) status = env->UtimensAt(target.dir_fd, name, times, target.path);
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
-}
-
-// Hands the tree at `entry` (`rel` in the release) to `sink` in walk
-// order, each regular file with its digest from `made`, or read; counts in
-// `stats` its files, and those that are the base's own (`base`: the base
-// release's directory fd), hard-linked.
-absl::Status RecordTree(Env* env, const Entry& entry, const std::string& rel, const Made& made,
-                        int base, ManifestSink* sink, CopyStats* stats) {
-  struct stat st;
-  absl::Status status = env->StatAt(entry.dir_fd, entry.name, &st, entry.path);
-  if (!status.ok()) return status;
-  PathState state;
-  FillFromStat(st, &state);
-  ManifestEntry out;
-  out.set_path(rel);
-  out.set_type(state.type());
-  out.set_mode(state.mode());
-  out.set_size(state.size());
-  out.set_mtime_ns(state.mtime_ns());
-  out.set_inode(st.st_ino);
-  out.set_ctime_ns(TimespecNs(st.st_ctim));
-  if (S_ISLNK(st.st_mode)) {
-    absl::StatusOr<std::string> target = env->ReadLinkAt(entry.dir_fd, entry.name, entry.path);
-    if (!target.ok()) return target.status();
-    out.set_link_target(*target);
-  }
-  if (S_ISREG(st.st_mode)) {
-    ++stats->files;
-    stats->bytes += st.st_size;
-    struct stat in_base;
-    if (made.from_package.count(rel) == 0 && env->StatAt(base, rel, &in_base, rel).ok() &&
-        in_base.st_ino == st.st_ino && in_base.st_dev == st.st_dev) {
-      ++stats->linked;
-    }
-    auto known = made.digests.find(rel);
-    if (known != made.digests.end()) {
-      out.set_digest(known->second);
-    } else {
-      absl::StatusOr<PathState> read = ObservePath(env, entry.dir_fd, entry.name, entry.path, true);
-      if (!read.ok()) return read.status();
-      out.set_digest(read->digest());
-    }
-  }
-  if (sink != nullptr) sink->Add(out);
-  if (!S_ISDIR(st.st_mode)) return absl::OkStatus();
-  absl::StatusOr<int> fd =
-      env->OpenAt(entry.dir_fd, entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, entry.path);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, entry.path);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), entry.path);
-  if (!names.ok()) return names.status();
-  std::sort(names->begin(), names->end());
-  for (const std::string& name : *names) {
-    status = RecordTree(env, Entry{dir.get(), name, JoinPath(entry.path, name)},
-                        JoinPath(rel, name), made, base, sink, stats);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -178,7 +129,7 @@ absl::Status LayPackage(Env* env, const UpdateOp& op, const Entry& into,
     return OverlayDirectory(env, Entry{AT_FDCWD, op.package_dir(), op.package_dir()}, into, "",
                             op.package_list(), options, made);
   }
-  DigestCollector from_package(made, "", /*package=*/true);
+  Collector from_package(&made->package);
   UnpackOptions unpack;
   unpack.limits = ArchiveLimitsOf(op.package_archive());
   unpack.manifest = &from_package;
@@ -238,20 +189,161 @@ absl::Status AddPackagePaths(const SourceTree& package, const std::string& rel, 
   return absl::OkStatus();
 }
 
-// FailedPrecondition unless the package placed every path of `expected`:
-// the copy of the base left out what stood there for it.
+// FailedPrecondition: the package no longer is what its listing said, at
+// `rel`: it changed while it was applied.
+absl::Status Changed(const UpdateOp& op, const std::string& rel) {
+  const std::string package = op.has_package_archive()
+                                  ? DescribeArchivePath(ArchivePathOf(op.package_archive()))
+                                  : PrintablePath(op.package_dir());
+  return absl::FailedPreconditionError(
+      absl::StrCat("the update package ", package, " changed while it was applied (at ",
+                   PrintablePath(rel), "); deploy it again once it is complete"));
+}
+
+// Unless the package placed every path of `expected`, for which the copy of
+// the base left out what stood there, Changed.
 absl::Status CheckPlaced(const UpdateOp& op, const std::set<std::string>& expected,
                          const Made& made) {
+  std::set<std::string> placed;
+  for (const ManifestEntry& entry : made.package) placed.insert(entry.path());
   for (const std::string& rel : expected) {
-    if (made.placed.count(rel) != 0) continue;
-    const std::string package = op.has_package_archive()
-                                    ? DescribeArchivePath(ArchivePathOf(op.package_archive()))
-                                    : PrintablePath(op.package_dir());
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the update package ", package, " changed while it was applied (it no longer holds ",
-        PrintablePath(rel), "); deploy it again once it is complete"));
+    if (placed.count(rel) == 0) return Changed(op, rel);
   }
   return absl::OkStatus();
+}
+
+// What the copy's and the package's entries no longer say of the release,
+// since changed: the directories the package laid entries in (each one
+// moved their mtime), and the files that share their inode with another
+// entry (a link or unlink of one name moves the ctime of every other).
+class Stale {
+ public:
+  explicit Stale(const Made& made) {
+    for (const ManifestEntry& entry : made.package) {
+      if (!entry.path().empty()) dirs_.insert(SplitParent(entry.path()).first);
+    }
+    std::vector<uint64_t> all;
+    for (const std::vector<ManifestEntry>* entries : {&made.base, &made.package}) {
+      for (const ManifestEntry& entry : *entries) {
+        if (entry.type() == REGULAR) all.push_back(entry.inode());
+      }
+    }
+    std::sort(all.begin(), all.end());
+    for (size_t i = 1; i < all.size(); ++i) {
+      if (all[i] == all[i - 1] && (inodes_.empty() || inodes_.back() != all[i])) {
+        inodes_.push_back(all[i]);
+      }
+    }
+  }
+
+  bool operator()(const ManifestEntry& entry) const {
+    if (entry.type() == DIRECTORY) return dirs_.count(entry.path()) != 0;
+    return entry.type() == REGULAR &&
+           std::binary_search(inodes_.begin(), inodes_.end(), entry.inode());
+  }
+
+ private:
+  std::set<std::string> dirs_;
+  std::vector<uint64_t> inodes_;  // sorted
+};
+
+// Sets `entry`'s mode, mtime and, for a file, size and identity from the
+// release open at `root` (`root_path` names it), as it is now.
+absl::Status Restate(Env* env, int root, const std::string& root_path, ManifestEntry* entry) {
+  const std::string shown = JoinPath(root_path, entry->path());
+  absl::StatusOr<int> fd = env->OpenBeneath(root, entry->path(), O_PATH | O_NOFOLLOW);
+  if (!fd.ok()) return fd.status();
+  Fd opened(env, *fd, shown);
+  struct stat st;
+  absl::Status status = env->StatAt(opened.get(), "", &st, shown);
+  if (!status.ok()) return status;
+  PathState state;
+  FillFromStat(st, &state);
+  if (state.type() != entry->type()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        PrintablePath(shown), " changed while the release was being built; deploy again"));
+  }
+  entry->set_mode(state.mode());
+  entry->set_mtime_ns(state.mtime_ns());
+  if (state.type() == REGULAR) {
+    entry->set_size(state.size());
+    entry->set_inode(st.st_ino);
+    entry->set_ctime_ns(TimespecNs(st.st_ctim));
+  }
+  return absl::OkStatus();
+}
+
+// The copy's entries and the package's, merged in walk order. Where both
+// hold a directory, the package's stands: it gave the directory its mode
+// and mtime. Any other path both hold, or one beneath a file of the
+// package, means the package laid something where its listing said it
+// would not: Changed.
+class MergedEntries {
+ public:
+  MergedEntries(const UpdateOp& op, Made* made)
+      : op_(op), base_(made->base), package_(made->package) {}
+
+  // The next entry; nullptr after the last.
+  absl::StatusOr<ManifestEntry*> Next() {
+    if (i_ == base_.size() && j_ == package_.size()) return nullptr;
+    if (j_ == package_.size() ||
+        (i_ < base_.size() && PathBefore(base_[i_].path(), package_[j_].path()))) {
+      ManifestEntry* next = &base_[i_++];
+      if (laid_file_ != nullptr && IsWithin(next->path(), *laid_file_)) {
+        return Changed(op_, *laid_file_);
+      }
+      return next;
+    }
+    ManifestEntry* next = &package_[j_++];
+    if (i_ < base_.size() && base_[i_].path() == next->path()) {
+      if (base_[i_].type() != DIRECTORY || next->type() != DIRECTORY) {
+        return Changed(op_, next->path());
+      }
+      ++i_;
+    }
+    if (next->type() != DIRECTORY) laid_file_ = &next->path();
+    return next;
+  }
+
+ private:
+  const UpdateOp& op_;
+  std::vector<ManifestEntry>& base_;
+  std::vector<ManifestEntry>& package_;
+  size_t i_ = 0, j_ = 0;
+  const std::string* laid_file_ = nullptr;  // the package's last file or symlink
+};
+
+// Hands the manifest of the release at `into` to `sink` (when given), in
+// walk order, what changed since the copy and the package made their
+// entries stated again; counts its files in `stats`.
+absl::Status RecordRelease(Env* env, const UpdateOp& op, const Entry& into, Made* made,
+                           ManifestSink* sink, CopyStats* stats) {
+  const Stale stale(*made);
+  Fd root;
+  if (sink != nullptr) {
+    sink->Clear();
+    absl::StatusOr<int> fd =
+        env->OpenAt(into.dir_fd, into.name, O_RDONLY | O_DIRECTORY, 0, into.path);
+    if (!fd.ok()) return fd.status();
+    root = Fd(env, *fd, into.path);
+  }
+  MergedEntries entries(op, made);
+  while (true) {
+    absl::StatusOr<ManifestEntry*> next = entries.Next();
+    if (!next.ok()) return next.status();
+    if (*next == nullptr) return absl::OkStatus();
+    ManifestEntry* entry = *next;
+    if (entry->type() == REGULAR) {
+      ++stats->files;
+      stats->bytes += entry->size();
+    }
+    if (sink == nullptr) continue;
+    if (stale(*entry)) {
+      absl::Status status = Restate(env, root.get(), into.path, entry);
+      if (!status.ok()) return status;
+    }
+    sink->Add(*entry);
+  }
 }
 
 }  // namespace
@@ -274,7 +366,7 @@ absl::Status BuildUpdate(Env* env, const UpdateOp& op, const Entry& base, const 
   std::set<std::string> expected = laid_at.files;
 
   Made made;
-  DigestCollector from_base(&made, "", /*package=*/false);
+  Collector from_base(&made.base);
   CopyOptions copy;
   copy.manifest = &from_base;
   copy.leave_out = [&](const std::string& rel, const struct stat& st) {
@@ -298,23 +390,15 @@ absl::Status BuildUpdate(Env* env, const UpdateOp& op, const Entry& base, const 
   if (!status.ok()) return status;
   status = CheckPlaced(op, expected, made);
   if (!status.ok()) return status;
-  // What the new release holds, counted once it is whole.
-  absl::StatusOr<int> base_fd =
-      env->OpenAt(base.dir_fd, base.name, O_RDONLY | O_DIRECTORY, 0, base.path);
-  if (!base_fd.ok()) return base_fd.status();
-  Fd base_dir(env, *base_fd, base.path);
+  // The copy's files all stand: the package laid nothing where they are.
   CopyStats counted;
-  if (options.manifest != nullptr) options.manifest->Clear();
-  status = RecordTree(env, into, "", made, base_dir.get(), options.manifest, &counted);
+  status = RecordRelease(env, op, into, &made, options.manifest, &counted);
   if (!status.ok()) return status;
   if (options.stats != nullptr) {
     options.stats->files += counted.files;
     options.stats->bytes += counted.bytes;
-    options.stats->linked += counted.linked;
-    // A reflink cannot be told from a copy afterwards: those the copy made
-    // are counted, at most the files neither linked nor the package's.
-    options.stats->cloned += std::min<uint64_t>(
-        copied.cloned, counted.files - counted.linked - made.from_package.size());
+    options.stats->linked += copied.linked;
+    options.stats->cloned += copied.cloned;
   }
   return absl::OkStatus();
 }

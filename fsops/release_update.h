@@ -36,7 +36,8 @@ struct UpdateOptions {
   DedupeMode dedupe = DEDUPE_AUTO;
   // The base release's manifest, read alongside its copy (CopyTree).
   ManifestSource* base_manifest = nullptr;
-  // The new release's manifest, every path in walk order with its digest.
+  // The new release's manifest, every path in walk order with its digest,
+  // each file with its inode and ctime once the release is whole.
   ManifestSink* manifest = nullptr;
   std::function<void(uint64_t files, uint64_t bytes)> on_file;
   uid_t uid = static_cast<uid_t>(-1);

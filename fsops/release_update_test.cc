@@ -554,22 +554,25 @@ TEST_P(ReleaseUpdateTest, SharesInodesWithTheBaseOnlyAsTheDedupeModeSays) {
   const std::map<std::string, Seen> v2 = Walk(V2());
   const std::set<std::string> unchanged = {"artisan", "composer.json", "app/B.php",
                                            "public/index.php"};
+  uint64_t files = 0, bytes = 0, linked = 0;
   for (const auto& [rel, seen] : v2) {
     if (!S_ISREG(seen.st.st_mode)) continue;
     SCOPED_TRACE("v2 '" + rel + "'");
     auto shared = v1_inodes.find(seen.st.st_ino);
     const std::string with = shared == v1_inodes.end() ? "" : shared->second;
+    ++files;
+    bytes += seen.st.st_size;
+    if (!with.empty()) ++linked;
     if (GetParam().dedupe == DEDUPE_HARDLINK && unchanged.count(rel)) {
       EXPECT_EQ(with, rel) << "an unchanged file, not hard-linked to v1's";
     } else {
       EXPECT_EQ(with, "") << "shares its inode with v1's '" << with << "'";
     }
   }
-  if (GetParam().dedupe == DEDUPE_HARDLINK) {
-    EXPECT_GE(stats.linked, unchanged.size());
-  } else {
-    EXPECT_EQ(stats.linked, 0u);
-  }
+  EXPECT_EQ(stats.files, files);
+  EXPECT_EQ(stats.bytes, bytes);
+  EXPECT_EQ(stats.linked, linked);
+  EXPECT_EQ(stats.linked, GetParam().dedupe == DEDUPE_HARDLINK ? unchanged.size() : 0u);
 }
 
 TEST_P(ReleaseUpdateTest, TheManifestListsEveryPathInWalkOrderWithItsDigest) {
@@ -604,9 +607,9 @@ TEST_P(ReleaseUpdateTest, TheManifestListsEveryPathInWalkOrderWithItsDigest) {
     if (type == SYMLINK) {
       EXPECT_EQ(entry.link_target(), seen.link_target);
     }
-    if (type != DIRECTORY) {
-      EXPECT_EQ(entry.mtime_ns(), MtimeNs(seen.st));
-    }
+    // Directories too: those the package laid entries in, after the copy
+    // gave them the base's mtime, as they are now.
+    EXPECT_EQ(entry.mtime_ns(), MtimeNs(seen.st));
   }
   const std::set<std::string> on_disk = PathsOf(v2);
   std::set<std::string> missing;
@@ -715,6 +718,59 @@ TEST_P(ReleaseUpdateTest, APackageThatLosesAFileWhileItIsAppliedIsRefused) {
   EXPECT_TRUE(absl::IsFailedPrecondition(built)) << built;
   EXPECT_THAT(std::string(built.message()), ::testing::HasSubstr("app/A.php"));
   EXPECT_EQ(ReadFile(V1() + "/app/A.php"), kBaseFiles[2].content);
+}
+
+// Two names of one inode in the base, both hard-linked into the release:
+// the second link moved the ctime the first one's entry was made with, and
+// the manifest says what the inode's ctime is once the release is whole.
+TEST_P(ReleaseUpdateTest, TheManifestHasTheFinalIdentityOfFilesSharingAnInode) {
+  ASSERT_EQ(link((V1() + "/app/B.php").c_str(), (V1() + "/app/B2.php").c_str()), 0);
+  ASSERT_EQ(link((V1() + "/composer.json").c_str(), (V1() + "/public/composer.json").c_str()), 0);
+  CollectingSink sink;
+  const absl::Status built = Build(&sink);
+  ASSERT_TRUE(built.ok()) << built;
+  int checked = 0;
+  for (const ManifestEntry& entry : sink.entries) {
+    if (entry.type() != REGULAR) continue;
+    SCOPED_TRACE(entry.path());
+    struct stat st;
+    ASSERT_EQ(lstat((V2() + "/" + entry.path()).c_str(), &st), 0);
+    EXPECT_EQ(entry.inode(), st.st_ino);
+    EXPECT_EQ(entry.ctime_ns(), TimespecNs(st.st_ctim));
+    EXPECT_EQ(entry.size(), static_cast<uint64_t>(st.st_size));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+}
+
+// Adds a file to the package directory as the copy of the base starts, at
+// a path where the base holds one: the package changing while it is
+// applied, after it was listed.
+class PackageFileAppears : public EnvWrapper {
+ public:
+  PackageFileAppears(Env* target, std::string path) : EnvWrapper(target), path_(std::move(path)) {}
+  absl::Status MkdirAt(int dir_fd, const std::string& name, mode_t mode,
+                       const std::string& path) override {
+    if (!path_.empty()) {
+      WriteFile(path_, "<?php // appeared late\n");
+      path_.clear();
+    }
+    return EnvWrapper::MkdirAt(dir_fd, name, mode, path);
+  }
+
+ private:
+  std::string path_;
+};
+
+// The copy linked the base's file there, the overlay removed it: the
+// release would hold what no listing described, so the build is refused.
+TEST_P(ReleaseUpdateTest, APackageThatGainsAFileWhileItIsAppliedIsRefused) {
+  if (GetParam().kind != Kind::kDirectory) GTEST_SKIP() << "a directory package only";
+  PackageFileAppears env(Env::Default(), tmp_.Sub("package/update/app/B.php"));
+  const absl::Status built = Build(nullptr, nullptr, &env);
+  EXPECT_TRUE(absl::IsFailedPrecondition(built)) << built;
+  EXPECT_THAT(std::string(built.message()), ::testing::HasSubstr("app/B.php"));
+  EXPECT_EQ(ReadFile(V1() + "/app/B.php"), kBaseFiles[3].content);
 }
 
 // The release's own directory is the base's (OverlayTree), whatever mode the
