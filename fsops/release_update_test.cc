@@ -164,8 +164,9 @@ std::string Joined(const std::set<std::string>& paths) {
 
 // The tree at `dir` against what `result` says it is, path by path, both
 // ways. Directory mtimes are not compared (journal.proto: exactness leaves
-// them out, and removing a base path moves its directory's), except for
-// the directories the package ships, which take the package's.
+// them out, and laying the package's entries in a base directory moves its
+// mtime), except for the directories the package ships, which take the
+// package's.
 void ExpectTreeIsResult(const std::string& dir, const UpdateResult& result) {
   const std::map<std::string, Seen> disk = Walk(dir);
   for (const auto& [rel, seen] : disk) {
