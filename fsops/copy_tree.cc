@@ -97,6 +97,14 @@ absl::StatusOr<bool> SameContent(Env* env, int a, int b, const std::string& a_pa
   return true;
 }
 
+// Whether the directories open at `a` and `b` are known to be one and the
+// same.
+bool SameDirectory(Env* env, int a, int b, const std::string& path) {
+  struct stat a_st, b_st;
+  return env->StatAt(a, "", &a_st, path).ok() && env->StatAt(b, "", &b_st, path).ok() &&
+         a_st.st_dev == b_st.st_dev && a_st.st_ino == b_st.st_ino;
+}
+
 bool SameTime(const struct timespec& a, const struct timespec& b) {
   return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
@@ -248,6 +256,10 @@ class TreeCopier {
   // itself, so that each is copied as soon as the walk reaches it.
   const size_t batch_files_;
   std::atomic<bool> failed_{false};
+  // `previous` is the very directory `from` is (a release made from the live
+  // one): each file's stat serves as its previous file's too, and no
+  // directory is opened twice. Set before the walk goes below the top.
+  bool previous_is_source_ = false;
   std::atomic<bool> clone_unsupported_{false};
   std::atomic<bool> clone_probed_{false};  // a clone was tried: the answer is known
   std::mutex clone_probe_mu_;              // held by the clone that finds out
@@ -330,7 +342,11 @@ absl::StatusOr<bool> TreeCopier::TryDedupe(const File& file, Fd* out) {
   if (mode == DEDUPE_OFF || file.prev_dir < 0) return false;
   if (mode == DEDUPE_AUTO && clone_unsupported_.load()) return false;
   struct stat prev_st;
-  if (!env_->StatAt(file.prev_dir, file.name, &prev_st, file.to_path).ok()) return false;
+  if (previous_is_source_) {
+    prev_st = file.st;
+  } else if (!env_->StatAt(file.prev_dir, file.name, &prev_st, file.to_path).ok()) {
+    return false;
+  }
   if (!S_ISREG(prev_st.st_mode) || prev_st.st_size != file.st.st_size) return false;
   if (mode == DEDUPE_HARDLINK) {
     // The two names share one inode, so all it carries must already agree.
@@ -505,13 +521,21 @@ absl::Status TreeCopier::CopyDirectory(const Entry& from, const Entry& to, const
   // The same directory in the previous release, when it is a real one (a
   // symlink there, into shared/, is not followed: nothing beneath is linked).
   const bool top = rel.empty();
-  if (top ? !options_.previous.name.empty() : prev_dir >= 0) {
-    absl::StatusOr<int> prev =
-        env_->OpenAt(top ? options_.previous.dir_fd : prev_dir,
-                     top ? options_.previous.name : to.name, O_RDONLY | O_DIRECTORY, 0,
-                     top ? options_.previous.path : JoinPath(options_.previous.path, rel));
+  if (top && !options_.previous.name.empty()) {
+    absl::StatusOr<int> prev = env_->OpenAt(options_.previous.dir_fd, options_.previous.name,
+                                            O_RDONLY | O_DIRECTORY, 0, options_.previous.path);
+    if (prev.ok()) {
+      dir->prev = Fd(env_, *prev, to.path);
+      previous_is_source_ = SameDirectory(env_, dir->src.get(), dir->prev.get(), from.path);
+    }
+  } else if (!top && prev_dir >= 0 && !previous_is_source_) {
+    absl::StatusOr<int> prev = env_->OpenAt(prev_dir, to.name, O_RDONLY | O_DIRECTORY, 0,
+                                            JoinPath(options_.previous.path, rel));
     if (prev.ok()) dir->prev = Fd(env_, *prev, to.path);
   }
+  // Beneath the top, the source's own directory is the previous one.
+  int prev_fd = dir->prev.valid() ? dir->prev.get() : -1;
+  if (previous_is_source_ && !top) prev_fd = dir->src.get();
 
   absl::StatusOr<std::vector<std::string>> names = env_->ListDir(dir->src.get(), from.path);
   if (!names.ok()) return names.status();
@@ -521,7 +545,7 @@ absl::Status TreeCopier::CopyDirectory(const Entry& from, const Entry& to, const
     if (failed()) break;
     status = CopyEntry(Entry{dir->src.get(), name, JoinPath(from.path, name)},
                        Entry{dir->dst.get(), name, JoinPath(to.path, name)}, JoinPath(rel, name),
-                       dir->prev.valid() ? dir->prev.get() : -1, dir, &batch);
+                       prev_fd, dir, &batch);
     if (!status.ok()) return status;
   }
   SubmitBatch(&batch, dir);
@@ -554,6 +578,7 @@ absl::Status TreeCopier::CopyEntry(const Entry& from, const Entry& to, const std
   struct stat st;
   absl::Status status = env_->StatAt(from.dir_fd, from.name, &st, from.path);
   if (!status.ok()) return status;
+  if (!rel.empty() && options_.leave_out && options_.leave_out(rel, st)) return absl::OkStatus();
   PendingEntry* entry = nullptr;
   if (entries_.wanted() && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
     entry = entries_.Add();

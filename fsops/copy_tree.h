@@ -9,6 +9,7 @@
 #ifndef PERSIST_FSOPS_COPY_TREE_H_
 #define PERSIST_FSOPS_COPY_TREE_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -70,7 +71,9 @@ struct CopyOptions {
   // there, with the same content byte for byte, is linked or cloned from it
   // as `dedupe` says instead of copied. A hard link also needs the same mode,
   // mtime and owner, since the two names share them; otherwise the file is
-  // copied.
+  // copied. `previous` may be `from` itself (a release made from the live
+  // one, as an update package's is): each file is then stat'ed once for
+  // both.
   Entry previous{-1, "", ""};
   DedupeMode dedupe = DEDUPE_OFF;
   // The manifest of `previous`, when there is one, read alongside the walk.
@@ -82,6 +85,12 @@ struct CopyOptions {
   // (same device and inode: a release made from the live one, as an update
   // package's is), it is not read at all. Otherwise both files are read.
   ManifestSource* previous_manifest = nullptr;
+  // Whether to leave out the entry `rel` of `from` (relative to it, as in the
+  // manifest: "app/A.php"; `st` its lstat), and all beneath it: the caller
+  // puts something else there, or nothing. Asked on the walk's thread, of
+  // each entry in walk order but `from` itself; never of a path beneath a
+  // symlink, which the copy does not follow.
+  std::function<bool(const std::string& rel, const struct stat& st)> leave_out;
   // The owner given to everything created; -1 keeps the creating process's.
   uid_t uid = static_cast<uid_t>(-1);
   gid_t gid = static_cast<gid_t>(-1);

@@ -5,7 +5,6 @@
 
 #include "fsops/copy_tree.h"
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +14,8 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/testing/env_wrapper.h"
 #include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tree_snapshot.h"
@@ -373,6 +375,129 @@ TEST(CopyTreeDedupeTest, ACopyOfThePreviousReleaseItselfReadsNoFile) {
   for (const ManifestEntry& entry : second.entry()) {
     if (entry.path() == rel) EXPECT_EQ(entry.digest(), forged);
   }
+}
+
+// Counts, by the path each call names, the stats of named entries and the
+// directories opened.
+class CountingEnv : public EnvWrapper {
+ public:
+  using EnvWrapper::EnvWrapper;
+
+  absl::Status StatAt(int dir_fd, const std::string& name, struct stat* st,
+                      const std::string& path) override {
+    if (!name.empty()) Count(&stats_, path);
+    return EnvWrapper::StatAt(dir_fd, name, st, path);
+  }
+  absl::StatusOr<int> OpenAt(int dir_fd, const std::string& name, int flags, mode_t mode,
+                             const std::string& path) override {
+    if ((flags & O_DIRECTORY) != 0) Count(&dir_opens_, path);
+    return EnvWrapper::OpenAt(dir_fd, name, flags, mode, path);
+  }
+
+  int stats(const std::string& path) { return Get(stats_, path); }
+  int dir_opens(const std::string& path) { return Get(dir_opens_, path); }
+  int all_stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    int all = 0;
+    for (const auto& [path, n] : stats_) all += n;
+    return all;
+  }
+
+ private:
+  void Count(std::map<std::string, int>* counts, const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++(*counts)[path];
+  }
+  int Get(const std::map<std::string, int>& counts, const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = counts.find(path);
+    return it == counts.end() ? 0 : it->second;
+  }
+
+  std::mutex mu_;
+  std::map<std::string, int> stats_, dir_opens_;
+};
+
+// White-box: a copy of the previous release itself stats each of its files
+// once, for the source and the previous file alike (they are one), then the
+// link it made, for the manifest; and it opens each of its directories once,
+// but for the top (the source and the previous release, found to be one).
+// Every file is linked all the same, and the manifest holds its digest.
+TEST(CopyTreeDedupeTest, ACopyOfThePreviousReleaseItselfStatsEachFileOnce) {
+  TempDir tmp;
+  const std::string r1 = tmp.path() + "/r1", r2 = tmp.path() + "/r2";
+  BuildRelease(r1, 3, 4);
+  CountingEnv env(Env::Default());
+  CollectingSink sink;
+  CopyStats stats;
+  CopyOptions options;
+  options.previous = Entry{AT_FDCWD, r1, r1};
+  options.dedupe = DEDUPE_HARDLINK;
+  options.manifest = &sink;
+  options.stats = &stats;
+  const absl::Status status = Copy(r1, r2, options, &env);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(stats.files, 12u);
+  EXPECT_EQ(stats.linked, 12u);
+  EXPECT_EQ(DiffSnapshots(TakeSnapshot(r1), TakeSnapshot(r2)), "");
+  int files = 0, dirs = 0;
+  for (const ManifestEntry& entry : sink.manifest.entry()) {
+    SCOPED_TRACE(entry.path());
+    const std::string source = entry.path().empty() ? r1 : r1 + "/" + entry.path();
+    if (entry.type() == REGULAR) {
+      ++files;
+      EXPECT_EQ(StatOf(r2 + "/" + entry.path()).st_ino, StatOf(source).st_ino);
+      EXPECT_EQ(entry.digest(), DigestBytes(ReadFile(source)));
+      EXPECT_EQ(env.stats(source), 1);
+    } else if (entry.type() == DIRECTORY) {
+      ++dirs;
+      EXPECT_EQ(env.dir_opens(source), entry.path().empty() ? 2 : 1);
+    }
+  }
+  EXPECT_EQ(files, 12);
+  EXPECT_GT(dirs, 3);
+  EXPECT_EQ(env.all_stats(), sink.manifest.entry_size() + files);
+}
+
+// An entry the caller leaves out is neither made nor listed, and nothing
+// beneath it is asked about; the rest is copied as ever, hard-linked here.
+TEST(CopyTreeDedupeTest, LeftOutEntriesAreNeitherCopiedNorListed) {
+  TempDir tmp;
+  const std::string r1 = tmp.path() + "/r1", r2 = tmp.path() + "/r2";
+  BuildRelease(r1, 3, 4);
+  const std::set<std::string> left_out = {"vendor/pkg1", "vendor/pkg0/src/File2.php",
+                                          "public/vendor-link"};
+  std::map<std::string, mode_t> asked;
+  CollectingSink sink;
+  CopyStats stats;
+  CopyOptions options;
+  options.previous = Entry{AT_FDCWD, r1, r1};
+  options.dedupe = DEDUPE_HARDLINK;
+  options.manifest = &sink;
+  options.stats = &stats;
+  options.leave_out = [&](const std::string& rel, const struct stat& st) {
+    EXPECT_TRUE(asked.emplace(rel, st.st_mode & S_IFMT).second) << "asked twice: " << rel;
+    return left_out.count(rel) != 0;
+  };
+  const absl::Status status = Copy(r1, r2, options);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(DiffSnapshots(TakeSnapshot(r1, left_out), TakeSnapshot(r2)), "");
+  EXPECT_EQ(stats.files, 7u);
+  EXPECT_EQ(stats.linked, 7u);
+  EXPECT_EQ(asked.count(""), 0u);
+  EXPECT_EQ(asked["vendor/pkg1"], static_cast<mode_t>(S_IFDIR));
+  EXPECT_EQ(asked["vendor/pkg0/src/File2.php"], static_cast<mode_t>(S_IFREG));
+  EXPECT_EQ(asked["public/vendor-link"], static_cast<mode_t>(S_IFLNK));
+  for (const auto& [rel, type] : asked) {
+    EXPECT_FALSE(IsWithin(rel, "vendor/pkg1") && rel != "vendor/pkg1") << "asked about " << rel;
+  }
+  int files = 0;
+  for (const ManifestEntry& entry : sink.manifest.entry()) {
+    SCOPED_TRACE(entry.path());
+    for (const std::string& gone : left_out) EXPECT_FALSE(IsWithin(entry.path(), gone));
+    if (entry.type() == REGULAR) ++files;
+  }
+  EXPECT_EQ(files, 7);
 }
 
 TEST(CopyTreeDedupeTest, APreviousFileWrittenSinceItsManifestIsComparedByteForByte) {

@@ -9,11 +9,13 @@
 //
 // persist never unpacks over the live release. BuildUpdate makes a new
 // tree: the base release's entries (its files hard-linked or reflinked as
-// the dedupe mode says, else copied), then the paths the package deletes
-// removed, then the package's entries over the rest, each replacing
-// whatever stood at its path (removed whole, never followed: a symlink of
-// the base goes, not what it leads to). UpdateResult describes the same tree
-// without making it, for the planner and for undo.
+// the dedupe mode says, else copied), less the paths the package deletes
+// and those it lays something else at (a file or symlink; a directory in
+// place of a file or symlink), then the package's entries over the rest: a
+// directory of the package over one of the base takes its entries in. A
+// symlink of the base is never followed: the link goes, not what it leads
+// to. UpdateResult describes the same tree without making it, for the
+// planner and for undo.
 
 #ifndef PERSIST_FSOPS_RELEASE_UPDATE_H_
 #define PERSIST_FSOPS_RELEASE_UPDATE_H_
@@ -38,7 +40,8 @@ struct UpdateOptions {
   DedupeMode dedupe = DEDUPE_AUTO;
   // The base release's manifest, read alongside its copy (CopyTree).
   ManifestSource* base_manifest = nullptr;
-  // The new release's manifest, every path in walk order with its digest.
+  // The new release's manifest, every path in walk order with its digest,
+  // each file with its inode and ctime once the release is whole.
   ManifestSink* manifest = nullptr;
   std::function<void(uint64_t files, uint64_t bytes)> on_file;
   uid_t uid = static_cast<uid_t>(-1);
@@ -48,8 +51,12 @@ struct UpdateOptions {
 
 // Builds at `into` (which must not exist) the release `op` describes
 // (journal.proto UpdateOp): `base` is op.base opened in the site, the
-// package op.package_dir or op.package_archive, or none. Nothing is synced. On
-// error, what was made beneath `into` stays for the caller to remove.
+// package op.package_dir or op.package_archive, or none. The base's files
+// are only read or linked, never changed: none is linked only to be
+// unlinked again. FailedPrecondition when the package is no longer what it
+// was listed as when the build began (it changed while it was applied).
+// Nothing is synced. On error, what was made beneath `into` stays for the
+// caller to remove.
 absl::Status BuildUpdate(Env* env, const UpdateOp& op, const Entry& base, const Entry& into,
                          const UpdateOptions& options);
 

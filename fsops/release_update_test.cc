@@ -37,9 +37,12 @@
 #include "fsops/entry.h"
 #include "fsops/env.h"
 #include "fsops/path.h"
+#include "fsops/path_state.h"
 #include "fsops/release_archive.h"
 #include "fsops/root.h"
 #include "fsops/source_tree.h"
+#include "fsops/testing/env_wrapper.h"
+#include "fsops/tree.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/journal.pb.h"
@@ -161,8 +164,9 @@ std::string Joined(const std::set<std::string>& paths) {
 
 // The tree at `dir` against what `result` says it is, path by path, both
 // ways. Directory mtimes are not compared (journal.proto: exactness leaves
-// them out, and removing a base path moves its directory's), except for
-// the directories the package ships, which take the package's.
+// them out, and laying the package's entries in a base directory moves its
+// mtime), except for the directories the package ships, which take the
+// package's.
 void ExpectTreeIsResult(const std::string& dir, const UpdateResult& result) {
   const std::map<std::string, Seen> disk = Walk(dir);
   for (const auto& [rel, seen] : disk) {
@@ -406,15 +410,16 @@ class ReleaseUpdateTest : public ::testing::TestWithParam<Case> {
     root_ = *std::move(root);
   }
 
-  // BuildUpdate into releases/v2, with `manifest` when given.
-  absl::Status Build(ManifestSink* manifest = nullptr, CopyStats* stats = nullptr) {
+  // BuildUpdate into releases/v2 through `env`, with `manifest` when given.
+  absl::Status Build(ManifestSink* manifest = nullptr, CopyStats* stats = nullptr,
+                     Env* env = Env::Default()) {
     absl::StatusOr<Fd> releases = root_->OpenDir("releases");
     if (!releases.ok()) return releases.status();
     UpdateOptions options;
     options.dedupe = GetParam().dedupe;
     options.manifest = manifest;
     options.stats = stats;
-    return BuildUpdate(Env::Default(), op_, Entry{releases->get(), "v1", "releases/v1"},
+    return BuildUpdate(env, op_, Entry{releases->get(), "v1", "releases/v1"},
                        Entry{releases->get(), "v2", "releases/v2"}, options);
   }
 
@@ -550,22 +555,25 @@ TEST_P(ReleaseUpdateTest, SharesInodesWithTheBaseOnlyAsTheDedupeModeSays) {
   const std::map<std::string, Seen> v2 = Walk(V2());
   const std::set<std::string> unchanged = {"artisan", "composer.json", "app/B.php",
                                            "public/index.php"};
+  uint64_t files = 0, bytes = 0, linked = 0;
   for (const auto& [rel, seen] : v2) {
     if (!S_ISREG(seen.st.st_mode)) continue;
     SCOPED_TRACE("v2 '" + rel + "'");
     auto shared = v1_inodes.find(seen.st.st_ino);
     const std::string with = shared == v1_inodes.end() ? "" : shared->second;
+    ++files;
+    bytes += seen.st.st_size;
+    if (!with.empty()) ++linked;
     if (GetParam().dedupe == DEDUPE_HARDLINK && unchanged.count(rel)) {
       EXPECT_EQ(with, rel) << "an unchanged file, not hard-linked to v1's";
     } else {
       EXPECT_EQ(with, "") << "shares its inode with v1's '" << with << "'";
     }
   }
-  if (GetParam().dedupe == DEDUPE_HARDLINK) {
-    EXPECT_GE(stats.linked, unchanged.size());
-  } else {
-    EXPECT_EQ(stats.linked, 0u);
-  }
+  EXPECT_EQ(stats.files, files);
+  EXPECT_EQ(stats.bytes, bytes);
+  EXPECT_EQ(stats.linked, linked);
+  EXPECT_EQ(stats.linked, GetParam().dedupe == DEDUPE_HARDLINK ? unchanged.size() : 0u);
 }
 
 TEST_P(ReleaseUpdateTest, TheManifestListsEveryPathInWalkOrderWithItsDigest) {
@@ -595,19 +603,175 @@ TEST_P(ReleaseUpdateTest, TheManifestListsEveryPathInWalkOrderWithItsDigest) {
       EXPECT_EQ(entry.size(), static_cast<uint64_t>(seen.st.st_size));
       EXPECT_EQ(HexDigest(entry.digest()), HexDigest(DigestBytes(seen.content)));
       EXPECT_EQ(entry.inode(), seen.st.st_ino);
+      EXPECT_EQ(entry.ctime_ns(), TimespecNs(seen.st.st_ctim));
     }
     if (type == SYMLINK) {
       EXPECT_EQ(entry.link_target(), seen.link_target);
     }
-    if (type != DIRECTORY) {
-      EXPECT_EQ(entry.mtime_ns(), MtimeNs(seen.st));
-    }
+    // Directories too: those the package laid entries in, after the copy
+    // gave them the base's mtime, as they are now.
+    EXPECT_EQ(entry.mtime_ns(), MtimeNs(seen.st));
   }
   const std::set<std::string> on_disk = PathsOf(v2);
   std::set<std::string> missing;
   std::set_difference(on_disk.begin(), on_disk.end(), listed.begin(), listed.end(),
                       std::inserter(missing, missing.end()));
   EXPECT_TRUE(missing.empty()) << "in v2, not in the manifest:\n" << Joined(missing);
+}
+
+// The base's files where the package lays something (a file, or a
+// directory in place of a file) and those it deletes are left out of the
+// copy: never linked, so not even their ctime moves; the release holds the
+// package's own, with an inode of its own.
+TEST_P(ReleaseUpdateTest, TheBasesFilesThePackageReplacesOrDeletesAreLeftUntouched) {
+  const std::map<std::string, Seen> before = Walk(V1());
+  const absl::Status built = Build();
+  ASSERT_TRUE(built.ok()) << built;
+  const std::map<std::string, Seen> after = Walk(V1());
+  for (const char* rel : {"app/A.php", "app/Support/Str.php", "config/app.php", "config/old.php",
+                          "docs", "app/Obsolete.php", "app/Old/Legacy.php"}) {
+    SCOPED_TRACE(rel);
+    ASSERT_EQ(before.count(rel), 1u);
+    ASSERT_EQ(after.count(rel), 1u);
+    const Seen& was = before.at(rel);
+    const Seen& now = after.at(rel);
+    EXPECT_EQ(now.st.st_ino, was.st.st_ino);
+    EXPECT_EQ(now.st.st_nlink, was.st.st_nlink);
+    EXPECT_EQ(TimespecNs(now.st.st_ctim), TimespecNs(was.st.st_ctim));
+    EXPECT_EQ(now.content, was.content);
+  }
+  const std::map<std::string, Seen> v2 = Walk(V2());
+  for (const char* rel : {"app/A.php", "config/app.php"}) {
+    SCOPED_TRACE(rel);
+    ASSERT_EQ(v2.count(rel), 1u);
+    EXPECT_NE(v2.at(rel).st.st_ino, after.at(rel).st.st_ino);
+    EXPECT_EQ(v2.at(rel).st.st_nlink, 1u);
+  }
+  EXPECT_EQ(v2.at("app/A.php").content, kPackageFiles[0].content);
+  EXPECT_EQ(v2.at("config/app.php").content, kPackageFiles[3].content);
+}
+
+// What was built is what undo recognises as made by the update: removing
+// it rescues nothing and leaves the base release and shared/ as they were.
+TEST_P(ReleaseUpdateTest, UndoRemovesAllItBuiltAndNothingElse) {
+  TreeSnapshotOptions all;
+  all.root = true;
+  all.exclude = {"releases/v2"};
+  const Snapshot before = TakeTreeSnapshot(site_, all);
+  const std::map<std::string, Seen> v1_before = Walk(V1());
+  const absl::Status built = Build();
+  ASSERT_TRUE(built.ok()) << built;
+  std::unique_ptr<UpdateResult> result = Result();
+  ASSERT_NE(result, nullptr);
+  absl::StatusOr<Fd> releases = root_->OpenDir("releases");
+  ASSERT_TRUE(releases.ok()) << releases.status();
+  Created created;
+  created.tree = result.get();
+  std::vector<std::string> rescued;
+  int count = 0;
+  const absl::Status removed = RemoveCreated(
+      Env::Default(), Entry{releases->get(), "v2", "releases/v2"}, created,
+      [&](const Entry& entry) {
+        rescued.push_back(entry.path);
+        return absl::OkStatus();
+      },
+      &count);
+  ASSERT_TRUE(removed.ok()) << removed;
+  EXPECT_EQ(count, 0);
+  EXPECT_THAT(rescued, ::testing::IsEmpty());
+  EXPECT_FALSE(PathExists(V2()));
+  EXPECT_EQ(DiffSnapshots(before, TakeTreeSnapshot(site_, all)), "");
+  const std::map<std::string, Seen> v1_after = Walk(V1());
+  ASSERT_EQ(Joined(PathsOf(v1_before)), Joined(PathsOf(v1_after)));
+  for (const auto& [rel, was] : v1_before) {
+    SCOPED_TRACE(rel);
+    EXPECT_EQ(v1_after.at(rel).st.st_ino, was.st.st_ino);
+    EXPECT_EQ(v1_after.at(rel).st.st_nlink, was.st.st_nlink);
+  }
+}
+
+// Removes a file of the package directory as the copy of the base starts:
+// the package changing while it is applied.
+class PackageFileVanishes : public EnvWrapper {
+ public:
+  PackageFileVanishes(Env* target, std::string victim)
+      : EnvWrapper(target), victim_(std::move(victim)) {}
+  absl::Status MkdirAt(int dir_fd, const std::string& name, mode_t mode,
+                       const std::string& path) override {
+    if (!victim_.empty()) {
+      EXPECT_EQ(unlink(victim_.c_str()), 0) << victim_ << ": " << strerror(errno);
+      victim_.clear();
+    }
+    return EnvWrapper::MkdirAt(dir_fd, name, mode, path);
+  }
+
+ private:
+  std::string victim_;
+};
+
+// The copy of the base left out the file the package lays over it; a
+// package that no longer holds that file must not leave the release
+// without it.
+TEST_P(ReleaseUpdateTest, APackageThatLosesAFileWhileItIsAppliedIsRefused) {
+  if (GetParam().kind != Kind::kDirectory) GTEST_SKIP() << "a directory package only";
+  PackageFileVanishes env(Env::Default(), tmp_.Sub("package/update/app/A.php"));
+  const absl::Status built = Build(nullptr, nullptr, &env);
+  EXPECT_TRUE(absl::IsFailedPrecondition(built)) << built;
+  EXPECT_THAT(std::string(built.message()), ::testing::HasSubstr("app/A.php"));
+  EXPECT_EQ(ReadFile(V1() + "/app/A.php"), kBaseFiles[2].content);
+}
+
+// Two names of one inode in the base, both hard-linked into the release:
+// the second link moved the ctime the first one's entry was made with, and
+// the manifest says what the inode's ctime is once the release is whole.
+TEST_P(ReleaseUpdateTest, TheManifestHasTheFinalIdentityOfFilesSharingAnInode) {
+  ASSERT_EQ(link((V1() + "/app/B.php").c_str(), (V1() + "/app/B2.php").c_str()), 0);
+  ASSERT_EQ(link((V1() + "/composer.json").c_str(), (V1() + "/public/composer.json").c_str()), 0);
+  CollectingSink sink;
+  const absl::Status built = Build(&sink);
+  ASSERT_TRUE(built.ok()) << built;
+  int checked = 0;
+  for (const ManifestEntry& entry : sink.entries) {
+    if (entry.type() != REGULAR) continue;
+    SCOPED_TRACE(entry.path());
+    struct stat st;
+    ASSERT_EQ(lstat((V2() + "/" + entry.path()).c_str(), &st), 0);
+    EXPECT_EQ(entry.inode(), st.st_ino);
+    EXPECT_EQ(entry.ctime_ns(), TimespecNs(st.st_ctim));
+    EXPECT_EQ(entry.size(), static_cast<uint64_t>(st.st_size));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+}
+
+// Adds a file to the package directory as the copy of the base starts, at
+// a path where the base holds one: the package changing while it is
+// applied, after it was listed.
+class PackageFileAppears : public EnvWrapper {
+ public:
+  PackageFileAppears(Env* target, std::string path) : EnvWrapper(target), path_(std::move(path)) {}
+  absl::Status MkdirAt(int dir_fd, const std::string& name, mode_t mode,
+                       const std::string& path) override {
+    if (!path_.empty()) {
+      WriteFile(path_, "<?php // appeared late\n");
+      path_.clear();
+    }
+    return EnvWrapper::MkdirAt(dir_fd, name, mode, path);
+  }
+
+ private:
+  std::string path_;
+};
+
+// The copy linked the base's file there, the overlay removed it: the
+// release would hold what no listing described, so the build is refused.
+TEST_P(ReleaseUpdateTest, APackageThatGainsAFileWhileItIsAppliedIsRefused) {
+  if (GetParam().kind != Kind::kDirectory) GTEST_SKIP() << "a directory package only";
+  PackageFileAppears env(Env::Default(), tmp_.Sub("package/update/app/B.php"));
+  const absl::Status built = Build(nullptr, nullptr, &env);
+  EXPECT_TRUE(absl::IsFailedPrecondition(built)) << built;
+  EXPECT_THAT(std::string(built.message()), ::testing::HasSubstr("app/B.php"));
+  EXPECT_EQ(ReadFile(V1() + "/app/B.php"), kBaseFiles[3].content);
 }
 
 // The release's own directory is the base's (OverlayTree), whatever mode the

@@ -172,6 +172,10 @@ update_11() {
   snapshot "$site" "$tag-dry.snap"
   check "(1) $tag: the dry run changed nothing" same_snapshot "$tag-between.snap" "$tag-dry.snap"
 
+  # The files the package replaces: the update never links them (to unlink
+  # them again), so even their ctime stays.
+  local replaced=(app/index.php app/Http/Kernel.php VERSION) identity_before identity_after
+  identity_before=$(cd "$site/releases/r1" && stat -c '%n %i %h %z' "${replaced[@]}")
   persist_cmd "$tag-up" deploy --update "$pkg" --root "$site" --id r2 --dedupe hardlink
   expect_rc 0 "(1) $tag: the update"
   local updated=$((rc == 0))
@@ -204,6 +208,9 @@ update_11() {
   tree_snapshot "$site/releases/r1" "$tag-r1-after.snap"
   check "(1) $tag: releases/r1 is untouched, byte for byte" same_snapshot "$tag-r1.snap" "$tag-r1-after.snap"
   check "(1) $tag: releases/r1/app/index.php still holds 1.0" grep -q '1.0' "$site/releases/r1/app/index.php"
+  identity_after=$(cd "$site/releases/r1" && stat -c '%n %i %h %z' "${replaced[@]}")
+  check "(1) $tag: the files of releases/r1 the package replaces keep their inode, links and ctime" \
+    same_text "stat of ${replaced[*]}" "$identity_after" "$identity_before"
   shared_snapshot "$site" "$tag-shared-after.snap"
   check "(1) $tag: shared/ (storage/app/seed.txt included) is untouched" \
     same_snapshot "$tag-shared.snap" "$tag-shared-after.snap"
