@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <deque>
 #include <memory>
 #include <set>
 #include <string>
@@ -24,10 +25,11 @@ namespace persist {
 namespace {
 
 // The manifest entries of what the copy of the base and the package made,
-// each in walk order (path.h PathBefore), as they were handed over.
+// each in walk order (path.h PathBefore), as they were handed over; in
+// deques, which grow without moving or doubling what they already hold.
 struct Made {
-  std::vector<ManifestEntry> base;
-  std::vector<ManifestEntry> package;
+  std::deque<ManifestEntry> base;
+  std::deque<ManifestEntry> package;
 };
 
 // Keeps the entries a copy or an unpack hands over, their paths beneath
@@ -35,7 +37,7 @@ struct Made {
 // add up.
 class Collector : public ManifestSink {
  public:
-  explicit Collector(std::vector<ManifestEntry>* out, std::string prefix = "")
+  explicit Collector(std::deque<ManifestEntry>* out, std::string prefix = "")
       : out_(out), prefix_(std::move(prefix)) {}
   void Clear() override {}
   void Add(const ManifestEntry& entry) override {
@@ -44,7 +46,7 @@ class Collector : public ManifestSink {
   }
 
  private:
-  std::vector<ManifestEntry>* out_;
+  std::deque<ManifestEntry>* out_;
   std::string prefix_;
 };
 
@@ -223,7 +225,7 @@ class Stale {
       if (!entry.path().empty()) dirs_.insert(SplitParent(entry.path()).first);
     }
     std::vector<uint64_t> all;
-    for (const std::vector<ManifestEntry>* entries : {&made.base, &made.package}) {
+    for (const std::deque<ManifestEntry>* entries : {&made.base, &made.package}) {
       for (const ManifestEntry& entry : *entries) {
         if (entry.type() == REGULAR) all.push_back(entry.inode());
       }
@@ -307,8 +309,8 @@ class MergedEntries {
 
  private:
   const UpdateOp& op_;
-  std::vector<ManifestEntry>& base_;
-  std::vector<ManifestEntry>& package_;
+  std::deque<ManifestEntry>& base_;
+  std::deque<ManifestEntry>& package_;
   size_t i_ = 0, j_ = 0;
   const std::string* laid_file_ = nullptr;  // the package's last file or symlink
 };
