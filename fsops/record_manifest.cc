@@ -24,10 +24,12 @@ absl::Status Record(Env* env, int dir_fd, const std::string& name, const std::st
   struct stat st;
   absl::Status status = env->StatAt(dir_fd, name, &st, shown);
   if (!status.ok()) return status;
+  PathState state;
+  FillFromStat(st, &state);
   entry->Clear();
   entry->set_path(rel);
-  entry->set_mode(st.st_mode & 07777);
-  entry->set_mtime_ns(TimespecNs(st.st_mtim));
+  entry->set_mode(state.mode());
+  entry->set_mtime_ns(state.mtime_ns());
   if (S_ISLNK(st.st_mode)) {
     absl::StatusOr<std::string> target = env->ReadLinkAt(dir_fd, name, shown);
     if (!target.ok()) return target.status();
@@ -44,12 +46,13 @@ absl::Status Record(Env* env, int dir_fd, const std::string& name, const std::st
     // Identity and size from the file read, not the name stat'ed before.
     status = env->StatAt(file.get(), "", &st, shown);
     if (!status.ok()) return status;
+    FillFromStat(st, &state);
     absl::StatusOr<std::string> digest = DigestFd(env, file.get(), shown, st.st_size);
     if (!digest.ok()) return digest.status();
     entry->set_type(REGULAR);
-    entry->set_mode(st.st_mode & 07777);
-    entry->set_mtime_ns(TimespecNs(st.st_mtim));
-    entry->set_size(st.st_size);
+    entry->set_mode(state.mode());
+    entry->set_mtime_ns(state.mtime_ns());
+    entry->set_size(state.size());
     entry->set_digest(*digest);
     entry->set_inode(st.st_ino);
     entry->set_ctime_ns(TimespecNs(st.st_ctim));

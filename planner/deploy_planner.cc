@@ -103,6 +103,14 @@ absl::StatusOr<Profile> LoadSiteProfile(const Root& site, const std::string& pat
   return ParseProfile(*text, path);
 }
 
+absl::StatusOr<Classifier> SiteClassifier(const Root& site, const std::string& path) {
+  absl::StatusOr<Profile> profile = LoadSiteProfile(site, path);
+  if (!profile.ok()) return profile.status();
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
+  if (!rules.ok()) return rules.status();
+  return Classifier(*std::move(rules));
+}
+
 absl::StatusOr<std::string> CurrentRelease(const Root& site) {
   absl::StatusOr<PathState> current = site.Observe("current", false);
   if (!current.ok()) return current.status();

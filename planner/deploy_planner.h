@@ -129,6 +129,10 @@ std::string RelativeTarget(const std::string& link, const std::string& target);
 // defaults when there is none. Errors name the file and line.
 absl::StatusOr<Profile> LoadSiteProfile(const Root& site, const std::string& path = kProfilePath);
 
+// The classifier of the site's profile (LoadSiteProfile at `path`, then
+// its rules); errors as theirs.
+absl::StatusOr<Classifier> SiteClassifier(const Root& site, const std::string& path = kProfilePath);
+
 // The release `current` points at, or "" when there is none.
 absl::StatusOr<std::string> CurrentRelease(const Root& site);
 

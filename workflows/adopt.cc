@@ -16,7 +16,6 @@
 #include "planner/adopt_planner.h"
 #include "planner/classifier.h"
 #include "planner/delivery.h"
-#include "planner/profile.h"
 #include "workflows/deploy_flow.h"
 #include "workflows/site_session.h"
 
@@ -51,10 +50,8 @@ absl::StatusOr<bool> ServesAppDirectory(const std::string& app, const std::strin
 
 absl::StatusOr<DeployPlan> PlanOn(const Root& root, AdoptRequest request,
                                   const std::string& vendor) {
-  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
-  if (!profile.ok()) return WithErrorKind(profile.status(), ErrorKind::kUsage);
-  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
-  if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
+  absl::StatusOr<Classifier> classifier = SiteClassifier(root);
+  if (!classifier.ok()) return WithErrorKind(classifier.status(), ErrorKind::kUsage);
   // The vendor's release is found and read as a deploy would find it.
   std::optional<Delivery> shipped;
   if (!vendor.empty()) {
@@ -69,7 +66,7 @@ absl::StatusOr<DeployPlan> PlanOn(const Root& root, AdoptRequest request,
     shipped = *std::move(delivery);
     request.vendor = shipped->tree.get();
   }
-  absl::StatusOr<DeployPlan> planned = PlanAdopt(root, Classifier(*rules), request);
+  absl::StatusOr<DeployPlan> planned = PlanAdopt(root, *classifier, request);
   if (!planned.ok()) return WithErrorKind(planned.status(), ErrorKind::kUsage);
   return planned;
 }

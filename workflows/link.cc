@@ -53,12 +53,10 @@ absl::StatusOr<LinkResult> Locate(const LinkOptions& options) {
 }
 
 absl::StatusOr<LinkPlan> PlanOn(const Root& tree, const LinkRequest& request) {
-  absl::StatusOr<Profile> profile =
-      LoadSiteProfile(tree, JoinPath(request.shared_dir, ".persistence-config"));
-  if (!profile.ok()) return WithErrorKind(profile.status(), ErrorKind::kUsage);
-  absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
-  if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
-  absl::StatusOr<LinkPlan> planned = PlanLink(tree, Classifier(*rules), request);
+  absl::StatusOr<Classifier> classifier =
+      SiteClassifier(tree, JoinPath(request.shared_dir, ".persistence-config"));
+  if (!classifier.ok()) return WithErrorKind(classifier.status(), ErrorKind::kUsage);
+  absl::StatusOr<LinkPlan> planned = PlanLink(tree, *classifier, request);
   if (!planned.ok()) return WithErrorKind(planned.status(), ErrorKind::kUsage);
   return planned;
 }
