@@ -72,6 +72,14 @@ class Env {
   virtual absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
                                                  const std::string& path) = 0;
 
+  // faccessat(dir_fd, name, mode, AT_EACCESS): whether this process, with
+  // its effective ids and capabilities, may read, write or search `name`
+  // (R_OK, W_OK, X_OK). EACCES, EPERM or EROFS when it may not. The kernel
+  // decides, so ACLs, capabilities and read-only mounts count as they will
+  // when the call is made for real.
+  virtual absl::Status AccessAt(int dir_fd, const std::string& name, int mode,
+                                const std::string& path) = 0;
+
   // The entries of the directory open at `dir_fd` (not O_PATH), without "."
   // and "..", in no particular order. Reads from the start whatever dir_fd's
   // offset, and leaves it at the end: two threads must not list one

@@ -77,6 +77,14 @@ class PosixEnv : public Env {
     return absl::OkStatus();
   }
 
+  absl::Status AccessAt(int dir_fd, const std::string& name, int mode,
+                        const std::string& path) override {
+    if (faccessat(dir_fd, name.c_str(), mode, AT_EACCESS) < 0) {
+      return ErrnoStatus(errno, "access", path);
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
                                          const std::string& path) override {
     std::string buf(256, '\0');

@@ -56,6 +56,14 @@ absl::StatusOr<PathState> Root::Observe(const std::string& rel, bool with_digest
   return ObservePath(env_, parent->get(), leaf, rel, with_digest);
 }
 
+absl::Status Root::Access(const std::string& rel, int mode) const {
+  if (rel.empty()) return env_->AccessAt(fd_.get(), ".", mode, dir_);
+  std::string leaf;
+  absl::StatusOr<Fd> parent = OpenParent(rel, &leaf);
+  if (!parent.ok()) return parent.status();
+  return env_->AccessAt(parent->get(), leaf, mode, rel);
+}
+
 absl::Status Root::MakeDirs(const std::string& rel, mode_t mode) const {
   absl::StatusOr<Fd> existing = OpenDir(rel);
   if (existing.ok()) return absl::OkStatus();

@@ -41,6 +41,10 @@ class Root {
   // exist; an error when a component above it is a symlink or a file.
   absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const;
 
+  // Whether this process may read, write or search `rel` (Env::AccessAt;
+  // "" is the root itself): EACCES, EPERM or EROFS when it may not.
+  absl::Status Access(const std::string& rel, int mode) const;
+
   // Creates `rel` and any missing directories above it with `mode`. Only for
   // persist's own directories (.persist/...): not journaled. Run as root,
   // each directory it creates takes its parent's owner (TakeParentOwner).

@@ -66,24 +66,6 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(Env* env, const Root& root,
   return Store::Open(env, JoinPath(root.dir(), dir), fd->get(), *used, access);
 }
 
-// Refuses a site, or a .persist/ or journal directory already in it, on a
-// network or FUSE filesystem, before anything is created there (kUsage).
-absl::Status CheckLocalFilesystem(Env* env, const Root& root) {
-  for (const char* rel : {"", ".persist", ".persist/journal"}) {
-    absl::StatusOr<Fd> dir = root.OpenDir(rel);
-    if (!dir.ok()) {
-      if (*rel == '\0' || StatusErrno(dir.status()) != ENOENT) return dir.status();
-      return absl::OkStatus();
-    }
-    const std::string shown = *rel == '\0' ? root.dir() : JoinPath(root.dir(), rel);
-    struct statfs fs;
-    absl::Status status = env->StatFs(dir->get(), &fs, shown);
-    if (!status.ok()) return status;
-    if (const char* network = NetworkFilesystemName(fs)) return NetworkFilesystemError(shown, network);
-  }
-  return absl::OkStatus();
-}
-
 // An error while preparing .persist/, with its real cause in words. One that
 // is the site's configuration (permissions, a read-only mount) is kUsage:
 // the site is as it was but for .persist/.
@@ -142,6 +124,23 @@ std::string LockHolderLine(const std::string& command) {
   return absl::StrCat("pid=", getpid(), " host=", HostName(),
                       " start=", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()),
                       " command=", command, "\n");
+}
+
+absl::Status CheckLocalFilesystem(Env* env, const Root& root) {
+  for (const char* rel : {"", ".persist", ".persist/journal"}) {
+    absl::StatusOr<Fd> dir = root.OpenDir(rel);
+    if (!dir.ok()) {
+      if (*rel == '\0' || StatusErrno(dir.status()) != ENOENT) return dir.status();
+      return absl::OkStatus();
+    }
+    const std::string shown = *rel == '\0' ? root.dir() : JoinPath(root.dir(), rel);
+    struct statfs fs;
+    absl::Status status = env->StatFs(dir->get(), &fs, shown);
+    if (!status.ok()) return status;
+    if (const char* network = NetworkFilesystemName(fs))
+      return NetworkFilesystemError(shown, network);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Site>> Site::OpenForWriting(Env* env, const std::string& root_dir,

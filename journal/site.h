@@ -27,6 +27,13 @@
 
 namespace persist {
 
+// Refuses a site, or a .persist/ or journal directory already in it, on a
+// network or FUSE filesystem (kUsage, naming the directory and the
+// filesystem): LMDB needs a local one. Site::OpenForWriting asks before it
+// creates anything; a command that plans a new site first asks too, so that
+// its dry run names the problem.
+absl::Status CheckLocalFilesystem(Env* env, const Root& root);
+
 class Site {
  public:
   // Opens `root_dir` for a command that may change it, creating .persist/ if

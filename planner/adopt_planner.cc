@@ -11,6 +11,7 @@
 #include "base/error_path.h"
 #include "fsops/path.h"
 #include "fsops/source_tree.h"
+#include "planner/plan_access.h"
 #include "planner/shared_links.h"
 #include "planner/vendor_compare.h"
 
@@ -254,6 +255,11 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   *builder.plan().add_op() = record;
   status = AddHelperScripts(builder);
   if (!status.ok()) return status;
+  absl::StatusOr<std::vector<AccessProblem>> problems = FindAccessProblems(site, builder.plan());
+  if (!problems.ok()) return problems.status();
+  if (!problems->empty()) {
+    return AccessRefusal(site, *problems, absl::StrCat("persist adopt ", request.app_source));
+  }
 
   result.plan = builder.plan();
   result.outcomes = builder.outcomes();

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,10 +14,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/error_kind.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "fsops/real_path.h"
-#include "base/error_kind.h"
+#include "fsops/user_name.h"
 
 namespace persist {
 namespace {
@@ -140,10 +140,9 @@ absl::Status CheckRootOnSite(const std::string& site_dir, const std::string& com
   if (allow_root || geteuid() != 0) return absl::OkStatus();
   struct stat st;
   if (stat(site_dir.c_str(), &st) != 0 || st.st_uid == 0) return absl::OkStatus();
-  const struct passwd* pw = getpwuid(st.st_uid);
-  const std::string user = pw != nullptr ? pw->pw_name : std::to_string(st.st_uid);
-  const std::string owner = pw != nullptr ? absl::StrCat(user, " (uid ", st.st_uid, ")")
-                                          : absl::StrCat("uid ", st.st_uid);
+  std::string user = LoginName(st.st_uid);
+  if (user.empty()) user = std::to_string(st.st_uid);
+  const std::string owner = DescribeUser(st.st_uid);
   return WithErrorKind(
       WithPath(absl::FailedPreconditionError(absl::StrCat(
           PrintablePath(site_dir), " belongs to ", owner,

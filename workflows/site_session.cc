@@ -2,11 +2,15 @@
 
 #include "workflows/site_session.h"
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
 #include "fsops/real_path.h"
+#include "fsops/user_name.h"
 #include "workflows/binary_record.h"
 #include "workflows/history.h"
 #include "workflows/purge_guard.h"
@@ -19,8 +23,15 @@ absl::StatusOr<std::string> AbsoluteExisting(const std::string& path, const std:
                                              const std::string& next_step) {
   absl::StatusOr<std::string> resolved = RealPath(path);
   if (resolved.ok()) return resolved;
-  return WithErrorKind(WithPath(absl::InvalidArgumentError(absl::StrCat(
-                                    what, ", ", path, ", cannot be found; ", next_step)),
+  const int err = StatusErrno(resolved.status());
+  const std::string cause =
+      err == ENOENT || err == ENOTDIR ? "cannot be found"
+      : err == EACCES                 ? absl::StrCat("cannot be reached: ", DescribeUser(geteuid()),
+                                                     " may not search a directory on its way (EACCES); run as a "
+                                                                     "user who may, or grant search permission")
+                      : absl::StrCat("cannot be resolved (", resolved.status().message(), ")");
+  return WithErrorKind(WithPath(absl::InvalidArgumentError(
+                                    absl::StrCat(what, ", ", path, ", ", cause, "; ", next_step)),
                                 path),
                        ErrorKind::kUsage);
 }
@@ -53,16 +64,19 @@ absl::StatusOr<std::unique_ptr<SiteSession>> SiteSession::Open(const SiteRequest
   return session;
 }
 
-absl::StatusOr<std::unique_ptr<Root>> SiteSession::TreeOfNewSite(const SiteRequest& request) {
+absl::StatusOr<std::unique_ptr<Root>> SiteSession::TreeOfNewSite(const SiteRequest& request,
+                                                                 Env* env) {
   if (HasSiteState(request.root_dir)) return std::unique_ptr<Root>();
   absl::Status allowed = CheckSiteForChange(request.root_dir, request.command, request.allow_root);
   if (!allowed.ok()) return allowed;
-  absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(Env::Default(), request.root_dir);
+  absl::StatusOr<std::unique_ptr<Root>> root = Root::Open(env, request.root_dir);
   if (!root.ok()) {
     return WithErrorKind(Annotate(root.status(), "cannot open the site (give an existing directory "
                                                  "with --root)"),
                          ErrorKind::kUsage);
   }
+  absl::Status local = CheckLocalFilesystem(env, **root);
+  if (!local.ok()) return local;
   return root;
 }
 

@@ -48,8 +48,10 @@ class SiteSession {
   // For a site persist has not opened yet (no .persist/): rule 1, then the
   // site's tree opened only to read, so that a command can plan (and refuse)
   // before .persist/ is created, leaving nothing behind. nullptr when the
-  // site has its .persist/ already: plan under the lock instead.
-  static absl::StatusOr<std::unique_ptr<Root>> TreeOfNewSite(const SiteRequest& request);
+  // site has its .persist/ already: plan under the lock instead. A site on
+  // a network filesystem is refused here as Site::OpenForWriting would.
+  static absl::StatusOr<std::unique_ptr<Root>> TreeOfNewSite(const SiteRequest& request,
+                                                             Env* env = Env::Default());
 
   Site& site() const { return *site_; }
   Root& root() const { return site_->root(); }

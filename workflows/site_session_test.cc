@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "base/error_kind.h"
 #include "fsops/env.h"
+#include "fsops/testing/fault_env.h"
 #include "gtest/gtest.h"
 #include "journal/site.h"
 #include "tests/testing/tree_snapshot.h"
@@ -102,6 +103,17 @@ TEST_F(SiteSessionTest, TreeOfNewSiteReadsASiteWithoutCreatingItsPersistDirector
   tree = SiteSession::TreeOfNewSite(Request());
   ASSERT_TRUE(tree.ok()) << tree.status();
   EXPECT_EQ(*tree, nullptr) << "a site with its .persist/ is planned on under the lock";
+}
+
+TEST_F(SiteSessionTest, TreeOfNewSiteRefusesASiteOnANetworkFilesystem) {
+  FaultEnv nfs(Env::Default());
+  nfs.FakeFilesystemType(0x6969);
+  absl::StatusOr<std::unique_ptr<Root>> tree = SiteSession::TreeOfNewSite(Request(), &nfs);
+  ASSERT_FALSE(tree.ok());
+  EXPECT_EQ(ErrorKindOf(tree.status()), ErrorKind::kUsage) << tree.status();
+  EXPECT_TRUE(absl::StrContains(tree.status().message(), "NFS")) << tree.status();
+  EXPECT_TRUE(absl::StrContains(tree.status().message(), dir_.path())) << tree.status();
+  EXPECT_FALSE(PathExists(dir_.Sub(".persist")));
 }
 
 }  // namespace

@@ -40,6 +40,10 @@ class EnvWrapper : public Env {
                       const std::string& path) override {
     return target_->StatAt(dir_fd, name, st, path);
   }
+  absl::Status AccessAt(int dir_fd, const std::string& name, int mode,
+                        const std::string& path) override {
+    return target_->AccessAt(dir_fd, name, mode, path);
+  }
   absl::StatusOr<std::string> ReadLinkAt(int dir_fd, const std::string& name,
                                          const std::string& path) override {
     return target_->ReadLinkAt(dir_fd, name, path);

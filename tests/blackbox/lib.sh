@@ -365,3 +365,33 @@ same_text() {
     "$(sed 's/^/      /' <<<"$2")" >&2
   return 1
 }
+
+# as_owner CMD...: runs CMD as uid 65534, the site owner of the tests that
+# give a site to another user (setpriv, from util-linux).
+as_owner() {
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# enter_owner_base NAME: for a test that gives a site to uid 65534: exits
+# with SKIP unless root, else makes a directory uid 65534 can reach (under
+# /var/tmp or /dev/shm, not $TEST_TMPDIR: bazel's output tree is beneath
+# /root, which no other user may enter, nor, on some machines, /tmp), root's
+# and 0755, removed on exit, and cds into it.
+enter_owner_base() {
+  ((EUID == 0)) || { echo "SKIP: giving a site to another user needs root"; exit 0; }
+  command -v setpriv >/dev/null 2>&1 || die "setpriv (util-linux) is not installed"
+  base=
+  local parent
+  for parent in /var/tmp /dev/shm; do
+    if [[ -d "$parent" ]] && as_owner test -x "$parent" && as_owner test -w "$parent"; then
+      base=$(mktemp -d "$parent/$1.XXXXXX") || die "mktemp under $parent failed"
+      break
+    fi
+  done
+  [[ -n "$base" ]] || { echo "SKIP: no directory that uid 65534 can reach (/var/tmp, /dev/shm)"; exit 0; }
+  trap 'rm -rf "$base"' EXIT
+  chmod 0755 "$base"
+  cd "$base" || die "cd $base"
+  chown 65534:65534 "$base" 2>/dev/null || { echo "SKIP: $base does not take chown"; exit 0; }
+  chown root:root "$base"
+}

@@ -11,26 +11,7 @@
 # usage: persist_owner_test.sh PATH_TO_PERSIST   (bazel passes it)
 source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
-((EUID == 0)) || { echo "SKIP: giving a site to another user needs root"; exit 0; }
-command -v setpriv >/dev/null 2>&1 || die "setpriv (util-linux) is not installed"
-
-as_owner() {
-  setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
-
-base=
-for parent in /var/tmp /dev/shm; do
-  if [[ -d "$parent" ]] && as_owner test -x "$parent" && as_owner test -w "$parent"; then
-    base=$(mktemp -d "$parent/persist-owner-test.XXXXXX") || die "mktemp under $parent failed"
-    break
-  fi
-done
-[[ -n "$base" ]] || { echo "SKIP: no directory that uid 65534 can reach (/var/tmp, /dev/shm)"; exit 0; }
-trap 'rm -rf "$base"' EXIT
-chmod 0755 "$base"
-cd "$base" || die "cd $base"
-chown 65534:65534 "$base" 2>/dev/null || { echo "SKIP: $base does not take chown"; exit 0; }
-chown root:root "$base"
+enter_owner_base persist-owner-test
 
 sample_release up shop
 chmod -R a+rX up
