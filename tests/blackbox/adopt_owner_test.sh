@@ -7,7 +7,8 @@
 # each path, its owner and mode, what the run needed of it, and both ways
 # out; the tree is exactly as before and holds no .persist/. Run as root
 # with --allow-root, as the refusal says, the adoption succeeds and every
-# file keeps its owner.
+# file keeps its owner. A directory the owner may not reach is refused as
+# such, not called missing.
 #
 # usage: adopt_owner_test.sh PATH_TO_PERSIST   (bazel passes it)
 source "$(dirname "$0")/lib.sh"
@@ -64,4 +65,13 @@ persist_cmd undo undo --root home --yes --allow-root
 expect_rc 0 "undo of the adoption"
 snapshot home after-undo.snap
 check "undo gives the install back exactly" same_snapshot before.snap after-undo.snap
+
+# A directory the owner may not reach is not called missing.
+mkdir -p "$WORK/hidden/public_html"
+chmod 0700 "$WORK/hidden"
+run_quiet hidden.out hidden.err as_owner "$PERSIST" adopt "$WORK/hidden/public_html"
+check "adopting a directory the user cannot reach: exit 2 (got $rc)" test "$rc" -eq 2
+check "the message says it cannot be reached, and by whom" \
+  grep -q "$WORK/hidden/public_html, cannot be reached: nobody (uid 65534) may not search a directory on its way (EACCES)" hidden.err ||
+  show_file hidden.err
 finish
