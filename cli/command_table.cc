@@ -72,7 +72,7 @@ void AddDeployCommands(Table* table) {
         /*changes_site=*/true}},
       {"adopt",
        {"persist adopt APP_DIR [--root SITE] [--web-root PATH] [--id ID] [--force] [--dry-run]\n"
-        "                [--vendor PKG [--adopt-unknown release]] [--json]",
+        "                [--vendor PKG [--adopt-unknown release|shared]] [--json]",
         "Makes an app installed in place a persist site, in one journaled run: the app becomes\n"
         "releases/ID by renames (nothing copied on one filesystem), every persistent path it\n"
         "holds (uploads, storage/, .env ...: the site's data, all of it kept) moves into\n"
@@ -90,7 +90,9 @@ void AddDeployCommands(Table* table) {
         "shipped, modified in place (kept in the release, listed), missing, and files the\n"
         "vendor never shipped, each with the persist custom add that would keep it as data.\n"
         "Where there are any, the adoption stops and names them, unless --adopt-unknown\n"
-        "release keeps them in the release as code.",
+        "release keeps them in the release as code, or --adopt-unknown shared keeps them as\n"
+        "the site's data: moved into shared/, linked, and named as custom paths in the\n"
+        "profile it writes.",
         {"root", "web-root", "id", "vendor", "adopt-unknown"},
         {"force", "dry-run", "json"},
         RunAdopt,

@@ -156,17 +156,19 @@ absl::Status RunAdopt(const Args& args) {
   options.dry_run = args.Has("dry-run");
   options.vendor = args.Get("vendor", "");
   const std::string unknown = args.Get("adopt-unknown", "");
-  if (!unknown.empty() && unknown != "release") {
+  if (!unknown.empty() && unknown != "release" && unknown != "shared") {
     return UsageError(absl::StrCat(
-        "--adopt-unknown takes release, not '", unknown,
-        "': files the vendor never shipped stay in the release as code; persist custom add "
-        "PATH then moves what is data into shared/"));
+        "--adopt-unknown takes release or shared, not '", unknown,
+        "': files the vendor never shipped stay in the release as code, or move into shared/ "
+        "as the site's data"));
   }
   if (!unknown.empty() && options.vendor.empty()) {
     return UsageError(
         "--adopt-unknown goes with --vendor PKG, which tells what the vendor shipped");
   }
-  if (!unknown.empty()) options.unknown = AdoptRequest::kRelease;
+  if (!unknown.empty()) {
+    options.unknown = unknown == "shared" ? AdoptRequest::kShared : AdoptRequest::kRelease;
+  }
   absl::StatusOr<DeployResult> adopted = Adopt(options);
   if (!adopted.ok()) return adopted.status();
   const DeployPlan& planned = adopted->planned;

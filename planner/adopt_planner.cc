@@ -3,6 +3,7 @@
 #include "planner/adopt_planner.h"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -12,6 +13,7 @@
 #include "fsops/path.h"
 #include "fsops/source_tree.h"
 #include "planner/plan_access.h"
+#include "planner/profile.h"
 #include "planner/shared_links.h"
 #include "planner/vendor_compare.h"
 
@@ -154,11 +156,12 @@ absl::Status CheckOneFilesystem(const Root& site, const SourceTree& app,
   return absl::OkStatus();
 }
 
-// Notes what the install holds against what the vendor shipped; refused
-// when files the vendor never shipped lie in the app's code and the
-// request does not say where they go.
-absl::Status CompareInstall(const SourceTree& app, const AdoptRequest& request,
-                            const std::vector<Classification>& persistent, DeployPlan* result) {
+// Notes what the install holds against what the vendor shipped, and
+// returns the paths the vendor never shipped in the app's code; refused
+// when there are any and the request does not say where they go.
+absl::StatusOr<std::vector<std::string>> CompareInstall(
+    const SourceTree& app, const AdoptRequest& request,
+    const std::vector<Classification>& persistent, DeployPlan* result) {
   absl::StatusOr<VendorComparison> compared = CompareWithVendor(app, *request.vendor, persistent);
   if (!compared.ok()) return compared.status();
   std::vector<std::string>& notes = result->notes;
@@ -173,24 +176,54 @@ absl::Status CompareInstall(const SourceTree& app, const AdoptRequest& request,
     notes.push_back(
         absl::StrCat("the vendor ships it, the install lacks it: ", PrintablePath(path)));
   }
-  if (compared->unknown.empty()) return absl::OkStatus();
+  if (compared->unknown.empty()) return compared->unknown;
   std::string listed;
   for (const std::string& path : compared->unknown) {
-    notes.push_back(absl::StrCat("never shipped by the vendor: ", PrintablePath(path),
-                                 " (if it is data: persist custom add ",
-                                 PrintablePath(absl::StripSuffix(path, "/")), ")"));
+    const std::string shown = PrintablePath(absl::StripSuffix(path, "/"));
+    notes.push_back(request.unknown == AdoptRequest::kShared
+                        ? absl::StrCat("never shipped by the vendor: ", PrintablePath(path),
+                                       " (kept as data: moved into shared/, custom in the profile)")
+                        : absl::StrCat("never shipped by the vendor: ", PrintablePath(path),
+                                       " (if it is data: persist custom add ", shown, ")"));
     absl::StrAppend(&listed, listed.empty() ? "" : ", ", PrintablePath(path));
   }
-  if (request.unknown == AdoptRequest::kRelease) return absl::OkStatus();
-  return WithPath(
-      Refuse(absl::StrCat(
-          request.app_source, " holds ", compared->unknown.size(),
-          " path(s) its vendor never shipped, in the app's code: ", listed,
-          ". Say where they go: --adopt-unknown release keeps them in the "
-          "release as code (then persist custom add PATH moves what is data "
-          "into shared/); with --adopt-unknown release, --dry-run shows the whole report and "
-          "plan")),
-      request.app_source);
+  if (request.unknown != AdoptRequest::kAsk) return compared->unknown;
+  return WithPath(Refuse(absl::StrCat(
+                      request.app_source, " holds ", compared->unknown.size(),
+                      " path(s) its vendor never shipped, in the app's code: ", listed,
+                      ". Say where they go: --adopt-unknown release keeps them in the "
+                      "release as code (then persist custom add PATH moves what is data "
+                      "into shared/), --adopt-unknown shared keeps them all as data in shared/; "
+                      "with either, --dry-run shows the whole report and plan")),
+                  request.app_source);
+}
+
+// The classifier that keeps `unknown` (paths the vendor never shipped) as
+// custom paths, and the profile text that says so for every later deploy.
+absl::StatusOr<Classifier> KeepingUnknown(const std::vector<std::string>& unknown,
+                                          const AdoptRequest& request, std::string* profile) {
+  Profile kept;
+  *profile = absl::StrCat(kProfileHeading,
+                          "# Kept as data by persist adopt --adopt-unknown shared: the vendor of ",
+                          PrintablePath(request.app_source), " never shipped them.\n");
+  for (const std::string& path : unknown) {
+    Rule rule{std::string(absl::StripSuffix(path, "/")), PathClass::kCustom, false, true};
+    if (rule.is_glob()) {
+      return WithPath(
+          Refuse(absl::StrCat(PrintablePath(JoinPath(request.app_source, path)),
+                              " has a glob's characters (*?[) in its name, which a profile reads "
+                              "as a pattern: adopt with --adopt-unknown release, then persist "
+                              "custom add a pattern that matches it")),
+          JoinPath(request.app_source, path));
+    }
+    // As the vendor compare found it: a directory's trailing '/' matches
+    // directories only.
+    kept.add_custom(path);
+    absl::StrAppend(profile, ProfileLine("custom", path));
+  }
+  absl::StatusOr<std::vector<Rule>> rules = RulesOf(kept);
+  if (!rules.ok()) return rules.status();
+  return Classifier(*std::move(rules));
 }
 
 }  // namespace
@@ -222,14 +255,28 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   const std::string release = JoinPath("releases", result.release_id);
   absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(app);
   if (!rows.ok()) return rows.status();
+  std::vector<Classification> persistent = PersistentRoots(*rows, classifier);
+  // Files the vendor never shipped, kept as data: classified again with
+  // them as custom paths, and the profile written to say so.
+  std::optional<Classifier> keeping;
+  std::string profile;
+  if (request.vendor != nullptr) {
+    absl::StatusOr<std::vector<std::string>> unknown =
+        CompareInstall(app, request, persistent, &result);
+    if (!unknown.ok()) return unknown.status();
+    if (request.unknown == AdoptRequest::kShared && !unknown->empty()) {
+      absl::StatusOr<Classifier> kept = KeepingUnknown(*unknown, request, &profile);
+      if (!kept.ok()) return kept.status();
+      keeping = *std::move(kept);
+      rows = keeping->ClassifyTree(app);
+      if (!rows.ok()) return rows.status();
+      persistent = PersistentRoots(*rows, *keeping);
+    }
+  }
+  const Classifier& used = keeping.has_value() ? *keeping : classifier;
   result.classification = *rows;
-  const std::vector<Classification> persistent = PersistentRoots(*rows, classifier);
   status = CheckOneFilesystem(site, app, request, persistent, &result);
   if (!status.ok()) return status;
-  if (request.vendor != nullptr) {
-    status = CompareInstall(app, request, persistent, &result);
-    if (!status.ok()) return status;
-  }
 
   PlanBuilder builder(site);
   for (const char* dir : {"releases", "shared"}) {
@@ -245,8 +292,16 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   links.app_dir = release;
   links.shared_dir = "shared";
   links.first = true;
-  status = PlanSharedLinks(builder, classifier, *rows, links);
+  status = PlanSharedLinks(builder, used, *rows, links);
   if (!status.ok()) return status;
+  if (!profile.empty()) {
+    Op* write = builder.plan().add_op();
+    write->mutable_write()->set_path(kProfilePath);
+    write->mutable_write()->set_content(profile);
+    result.notes.push_back(absl::StrCat(kProfilePath,
+                                        " is written: it names the paths kept as data, for "
+                                        "every later deploy"));
+  }
   // No copy hashed the release on its way in: its manifest is read from it
   // as it stands, its persistent paths links by now (the site's data is
   // not hashed), for verify, diff and the next deploy's dedupe.

@@ -54,8 +54,10 @@ struct AdoptRequest {
   const SourceTree* vendor = nullptr;
   // Where the files the vendor never shipped go, outside the persistent
   // paths: kAsk refuses the adoption, naming them; kRelease keeps them in
-  // the release, as the app's code.
-  enum Unknown { kAsk, kRelease } unknown = kAsk;
+  // the release, as the app's code; kShared keeps them as the site's data:
+  // each becomes a custom path of the profile it writes, moved into shared/
+  // and linked, as `persist custom add` would.
+  enum Unknown { kAsk, kRelease, kShared } unknown = kAsk;
 };
 
 // The plan, as a first deploy's (DeployPlan::first is set). InvalidArgument,
@@ -67,10 +69,10 @@ struct AdoptRequest {
 // one of those names; a persistent path is a symlink (shared_links.h) or,
 // like anything else that would move, a mount point; with a vendor's
 // release, files it never shipped lie outside the persistent paths and
-// request.unknown is kAsk. With a vendor's release the notes report the
-// comparison (vendor_compare.h): what is as shipped, modified in place,
-// never shipped (with the `persist custom add` that would keep each as
-// data), and missing.
+// request.unknown is kAsk; with kShared, one such path holds a glob's
+// characters (*?[), which a profile would read as a pattern. With a vendor's release the notes
+// report the comparison (vendor_compare.h): what is as shipped, modified in place, never shipped
+// (with the `persist custom add` that would keep each as data), and missing.
 absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classifier,
                                      const AdoptRequest& request);
 

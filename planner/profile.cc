@@ -2,6 +2,7 @@
 
 #include "planner/profile.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fsops/path.h"
@@ -110,6 +111,10 @@ absl::StatusOr<std::vector<Rule>> RulesOf(const Profile& profile) {
     if (!status.ok()) return status;
   }
   return rules;
+}
+
+std::string ProfileLine(absl::string_view field, absl::string_view value) {
+  return absl::StrCat(field, ": \"", absl::CEscape(value), "\"\n");
 }
 
 absl::StatusOr<Profile> ParseProfile(const std::string& text, const std::string& name) {

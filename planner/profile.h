@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/config.pb.h"
 
@@ -50,6 +51,13 @@ absl::StatusOr<std::vector<Rule>> RulesOf(const Profile& profile);
 
 // Parses profile text; errors name "<name>:<line>:<column>".
 absl::StatusOr<Profile> ParseProfile(const std::string& text, const std::string& name);
+
+// One line of profile text setting `field` to `value`, quoted so that any
+// value stays on its line: `custom: "public/qr codes"\n`.
+std::string ProfileLine(absl::string_view field, absl::string_view value);
+
+// What a profile file persist writes begins with.
+inline constexpr char kProfileHeading[] = "# persist profile (protobuf text format)\n";
 
 // How many releases a deploy keeps (the profile's keep_releases, else 5).
 int KeepReleases(const Profile& profile);

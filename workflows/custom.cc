@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <memory>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
 #include "fsops/env.h"
@@ -19,17 +18,14 @@
 namespace persist {
 namespace {
 
-// A text-format string literal: C escapes keep any pattern on one line.
-std::string Quoted(const std::string& text) { return absl::StrCat("\"", absl::CEscape(text), "\""); }
-
 // The ops that append `pattern` to the profile, so that the operator's
 // comments and layout stay.
 absl::Status PlanProfileEntry(const Root& root, const std::string& pattern, Plan* plan) {
   absl::StatusOr<std::string> text = root.ReadFile(kProfilePath, 1 << 20);
   if (!text.ok() && !absl::IsNotFound(text.status())) return text.status();
-  std::string content = text.ok() ? *text : "# persist profile (protobuf text format)\n";
+  std::string content = text.ok() ? *text : kProfileHeading;
   if (!content.empty() && content.back() != '\n') content += "\n";
-  absl::StrAppend(&content, "custom: ", Quoted(pattern), "\n");
+  absl::StrAppend(&content, ProfileLine("custom", pattern));
   PlanBuilder builder(root);
   absl::Status status = builder.EnsureDir("shared");
   if (!status.ok()) return WithErrorKind(status, ErrorKind::kUsage);

@@ -20,9 +20,11 @@
 #     the undo window: never deleted.
 #     With the vendor's zip of the installed version (--vendor): the install
 #     is compared with it; a module the vendor never shipped stops the
-#     adoption (exit 2, nothing touched) until --adopt-unknown release; the
-#     report names the customised, missing and unknown files, never the
-#     users' data.
+#     adoption (exit 2, nothing touched) until --adopt-unknown release
+#     (kept as code) or shared (kept as data: in shared/, linked, named in
+#     the profile, linked again by the next deploy; undo exact); the report
+#     names the customised, missing and unknown files, never the users'
+#     data.
 #     Run as root on a site another user owns: refused without --allow-root;
 #     with it, what persist creates takes its parent's owner.
 #  3. --dry-run prints the plan and changes nothing, no .persist/ made.
@@ -199,6 +201,7 @@ printf '<?php // customised for the client\n' >ven/public_html/app/Http/Controll
 mkdir -p ven/public_html/app/Modules/Shop ven/public_html/public/uploads
 printf '<?php // a module from the admin panel\n' >ven/public_html/app/Modules/Shop/Shop.php
 printf 'user photo\n' >ven/public_html/public/uploads/user-1.jpg
+mkdir -p ven/public_html/storage/framework/views
 rm ven/public_html/public/css/app.css
 snapshot ven ven-before.snap
 persist_cmd ven-ask adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip"
@@ -223,8 +226,41 @@ expect_rc 0 "adopt --vendor --adopt-unknown release"
 check "the module stays in the release" test -f ven/releases/1/app/Modules/Shop/Shop.php
 check "the customisation stays in the release" grep -q "customised for the client" \
   ven/releases/1/app/Http/Controllers/HomeController.php
-persist_cmd ven-shared adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" --adopt-unknown shared
-expect_rc 2 "--adopt-unknown shared"
+persist_cmd ven-again adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" --adopt-unknown shared
+expect_rc 2 "adopting the adopted site again"
+persist_cmd ven-undo undo --root ven --yes
+expect_rc 0 "undo of the adoption that kept the module as code"
+snapshot ven ven-after-undo.snap
+check "the install is back as it was" same_snapshot ven-before.snap ven-after-undo.snap
+
+# The module kept as the site's data instead: moved into shared/, linked,
+# and named in the profile, so that the vendor's next release (which does
+# not ship it either) gets it linked too.
+persist_cmd ven-shared adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" \
+  --adopt-unknown shared --id 1
+expect_rc 0 "adopt --vendor --adopt-unknown shared"
+check "the report says the module is kept as data" \
+  has ven-shared.out "never shipped by the vendor: app/Modules/ (kept as data: moved into shared/"
+check "the module is in shared/" grep -q "a module from the admin panel" \
+  ven/shared/app/Modules/Shop/Shop.php
+check "the release links it" test "$(readlink ven/releases/1/app/Modules)" = ../../../shared/app/Modules
+check "the profile names it as custom" grep -qx 'custom: "app/Modules/"' ven/shared/.persistence-config
+check "the customised vendor file stays in the release, as code" \
+  test -f ven/releases/1/app/Http/Controllers/HomeController.php -a \
+  ! -L ven/releases/1/app/Http/Controllers/HomeController.php
+persist_cmd ven-verify verify --root ven
+expect_rc 0 "verify after adopting with --adopt-unknown shared"
+persist_cmd ven-deploy deploy "$WORK/shop-1.0.zip" --root ven --id 2
+expect_rc 0 "the vendor's release deployed on top"
+check "the next release links the module too" grep -q "a module from the admin panel" \
+  ven/current/app/Modules/Shop/Shop.php
+persist_cmd ven-undo2 undo --root ven --yes
+expect_rc 0 "undo of that deploy"
+persist_cmd ven-undo3 undo --root ven --yes
+expect_rc 0 "undo of the adoption"
+snapshot ven ven-after-undo-shared.snap
+check "the install is back exactly, module in place, no profile left" \
+  same_snapshot ven-before.snap ven-after-undo-shared.snap
 persist_cmd ven-novendor adopt "$WORK/ven/public_html" --adopt-unknown release
 expect_rc 2 "--adopt-unknown without --vendor"
 
