@@ -187,6 +187,38 @@ absl::StatusOr<PathState> Reachable(absl::StatusOr<PathState> state, const std::
 
 }  // namespace
 
+std::optional<std::string> GraftedTree::InGrafted(const std::string& rel) const {
+  if (rel.empty() || !IsWithin(rel, dir_)) return std::nullopt;
+  return rel.size() == dir_.size() ? std::string() : rel.substr(dir_.size() + 1);
+}
+
+absl::StatusOr<PathState> GraftedTree::Observe(const std::string& rel, bool with_digest) const {
+  std::optional<std::string> inside = InGrafted(rel);
+  if (!inside.has_value()) return base_.Observe(rel, with_digest);
+  absl::StatusOr<PathState> state = grafted_.Observe(*inside, with_digest);
+  if (state.ok()) state->set_path(rel);
+  return state;
+}
+
+absl::StatusOr<std::vector<std::string>> GraftedTree::List(const std::string& rel) const {
+  std::optional<std::string> inside = InGrafted(rel);
+  if (inside.has_value()) return grafted_.List(*inside);
+  absl::StatusOr<std::vector<std::string>> names = base_.List(rel);
+  if (!names.ok() || !rel.empty()) return names;
+  if (std::find(names->begin(), names->end(), dir_) == names->end()) names->push_back(dir_);
+  return names;
+}
+
+std::string GraftedTree::Name(const std::string& rel) const {
+  std::optional<std::string> inside = InGrafted(rel);
+  return inside.has_value() ? grafted_.Name(*inside) : base_.Name(rel);
+}
+
+absl::StatusOr<std::string> GraftedTree::Read(const std::string& rel, size_t max_bytes) const {
+  std::optional<std::string> inside = InGrafted(rel);
+  return inside.has_value() ? grafted_.Read(*inside, max_bytes) : base_.Read(rel, max_bytes);
+}
+
 absl::StatusOr<PathState> EmptyTree::Observe(const std::string& rel, bool /*with_digest*/) const {
   PathState state;
   state.set_path(rel);

@@ -12,6 +12,7 @@
 #ifndef PERSIST_FSOPS_SOURCE_TREE_H_
 #define PERSIST_FSOPS_SOURCE_TREE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,28 @@ class TreeWithout : public SourceTree {
  private:
   const SourceTree& base_;
   std::string hidden_;
+};
+
+// `base` with `grafted` in place of its top-level directory `dir`: what
+// `base` holds there (if anything) is hidden, and `grafted` is read as
+// that directory (an app as it is served from a web root of its own).
+class GraftedTree : public SourceTree {
+ public:
+  GraftedTree(const SourceTree& base, std::string dir, const SourceTree& grafted)
+      : base_(base), dir_(std::move(dir)), grafted_(grafted) {}
+
+  absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const override;
+  absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const override;
+  std::string Name(const std::string& rel) const override;
+  absl::StatusOr<std::string> Read(const std::string& rel, size_t max_bytes) const override;
+
+ private:
+  // `rel` within the grafted tree: "" for `dir` itself; nullopt outside it.
+  std::optional<std::string> InGrafted(const std::string& rel) const;
+
+  const SourceTree& base_;
+  std::string dir_;
+  const SourceTree& grafted_;
 };
 
 // A tree that holds nothing but its top directory: the package of an

@@ -2,12 +2,15 @@
 
 #include "planner/adopt_planner.h"
 
+#include <string.h>
+
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "base/error_path.h"
 #include "fsops/path.h"
@@ -72,9 +75,113 @@ absl::Status CheckApp(const Root& site, const SourceTree& app, const AdoptReques
                   request.app_source);
 }
 
+// Where the app's own public/ goes when a web root of its own becomes the
+// release's public/: kept in the release, beside it.
+constexpr char kAppPublicKept[] = "public.before-adopt";
+
+// A web root of its own, as the adoption lays it into the release.
+struct SeparateWebRoot {
+  bool app_has_public = false;  // the app's own public/, kept as kAppPublicKept
+  std::string index;            // index.php, rewritten
+  uint32_t index_mode = 0;
+};
+
+absl::Status RefuseWebRoot(const AdoptRequest& request, absl::string_view why) {
+  return WithPath(Refuse(absl::StrCat("the web root ", request.web_root_source, " ", why)),
+                  request.web_root_source);
+}
+
+// Checks a web root of its own and rewrites its index.php: the paths that
+// lead from it to the app ("/../example.com/") lead from public/ to the
+// release's top ("/../") once it is the release's public/.
+absl::StatusOr<SeparateWebRoot> CheckSeparateWebRoot(const Root& site, const SourceTree& whole,
+                                                     const Classifier& classifier,
+                                                     const AdoptRequest& request,
+                                                     DeployPlan* result) {
+  const std::string& web = request.web_root_dir;
+  if (IsWithin(web, request.app_dir) || IsWithin(request.app_dir, web)) {
+    return RefuseWebRoot(request, absl::StrCat("lies in the app's directory ", request.app_source,
+                                               " or holds it; give the directory the web server "
+                                               "serves, beside the app"));
+  }
+  for (const char* name : kSiteNames) {
+    if (IsWithin(web, name)) {
+      return RefuseWebRoot(request, absl::StrCat("lies in the site's ", name,
+                                                 "/; give the directory the web server serves"));
+    }
+  }
+  absl::StatusOr<PathState> state = site.Observe(web, false);
+  if (!state.ok()) return state.status();
+  if (state->type() != DIRECTORY) {
+    return RefuseWebRoot(request, "is no directory; give the directory the web server serves");
+  }
+  SeparateWebRoot laid;
+  const std::string index_path = JoinPath(web, "index.php");
+  absl::StatusOr<PathState> index_state = site.Observe(index_path, false);
+  if (!index_state.ok()) return index_state.status();
+  absl::StatusOr<std::string> index = index_state->type() == REGULAR
+                                          ? site.ReadFile(index_path, 1 << 20)
+                                          : absl::NotFoundError("no index.php");
+  // The path from the web root to the app, as index.php spells it.
+  const std::string to_app = absl::StrCat("/", RelativeTarget(index_path, request.app_dir), "/");
+  const int uses = index.ok() ? absl::StrReplaceAll({{to_app, "/../"}}, &*index) : 0;
+  if (uses == 0) {
+    return RefuseWebRoot(request,
+                         absl::StrCat("has no index.php that requires the app through \"", to_app,
+                                      "\" (as __DIR__.'", to_app,
+                                      "vendor/autoload.php'): persist "
+                                      "cannot tell it serves ",
+                                      request.app_source,
+                                      "; serve the app from its public/ and adopt that, or give "
+                                      "--web-root the directory that serves it"));
+  }
+  laid.index = *std::move(index);
+  laid.index_mode = index_state->mode();
+  result->notes.push_back(absl::StrCat(
+      PrintablePath(index_path), ": ", uses, " path(s) through \"", to_app, "\" now \"/../\", ",
+      "as the release lays the app out (its other bytes as they were)"));
+
+  // The app's own public/, which nobody served: kept in the release, unless
+  // the app wrote the site's data there.
+  absl::StatusOr<PathState> own = whole.Observe("public", false);
+  if (!own.ok()) return own.status();
+  laid.app_has_public = own->type() != ABSENT;
+  absl::StatusOr<PathState> taken = whole.Observe(kAppPublicKept, false);
+  if (!taken.ok()) return taken.status();
+  if (laid.app_has_public && taken->type() != ABSENT) {
+    return WithPath(Refuse(absl::StrCat(PrintablePath(JoinPath(request.app_source, kAppPublicKept)),
+                                        " exists: the adoption keeps the app's own public/ under "
+                                        "that name; rename it first")),
+                    JoinPath(request.app_source, kAppPublicKept));
+  }
+  if (!laid.app_has_public) return laid;
+  absl::StatusOr<std::vector<Classification>> rows = classifier.ClassifyTree(whole);
+  if (!rows.ok()) return rows.status();
+  for (const Classification& row : PersistentRoots(*rows, classifier)) {
+    if (!IsWithin(row.path, "public")) continue;
+    absl::StatusOr<SourceTree::Size> size = whole.Measure(row.path);
+    if (!size.ok()) return size.status();
+    if (size->files == 0) continue;
+    const std::string shown = PrintablePath(JoinPath(request.app_source, row.path));
+    return WithPath(
+        Refuse(absl::StrCat(
+            shown, " holds ", size->files, " file(s) of the site's data (", PathClassName(row.cls),
+            "), in the app's own public/, which the web "
+            "server does not serve: move them where the app keeps that data (",
+            PrintablePath(JoinPath(request.web_root_source, row.path.substr(strlen("public/")))),
+            ") or out of the app, then adopt")),
+        shown);
+  }
+  result->notes.push_back(absl::StrCat(
+      "the app's own public/, which the web server did not serve, is kept in the release as ",
+      kAppPublicKept, "/"));
+  return laid;
+}
+
 // Renames the app into `release` and leads the web server's path to it.
 absl::Status PlanRenames(PlanBuilder& builder, const SourceTree& app, const AdoptRequest& request,
-                         const std::string& release, DeployPlan* result) {
+                         const std::string& release, const SeparateWebRoot* web,
+                         DeployPlan* result) {
   Plan& plan = builder.plan();
   // current first, while it still leads nowhere: the app is then out of
   // the web server's reach for the fewest ops.
@@ -82,6 +189,28 @@ absl::Status PlanRenames(PlanBuilder& builder, const SourceTree& app, const Adop
   *plan.add_op() = SymlinkOf(release, "current");
   builder.outcomes().Expect("current", SYMLINK, release);
   builder.outcomes().Expect(release, DIRECTORY);
+  if (web != nullptr) {
+    const std::string& root = request.web_root_dir;
+    const std::string pub = JoinPath(release, "public");
+    *plan.add_op() = MoveOf(request.app_dir, release);
+    if (web->app_has_public) *plan.add_op() = MoveOf(pub, JoinPath(release, kAppPublicKept));
+    *plan.add_op() = MoveOf(root, pub);
+    const std::string served = RelativeTarget(root, "current/public");
+    *plan.add_op() = SymlinkOf(served, root);
+    builder.outcomes().Expect(root, SYMLINK, served);
+    Op* index = plan.add_op();
+    index->mutable_write()->set_path(JoinPath(pub, "index.php"));
+    index->mutable_write()->set_content(web->index);
+    index->mutable_write()->set_mode(web->index_mode);
+    const std::string live = RelativeTarget(request.app_dir, "current");
+    *plan.add_op() = SymlinkOf(live, request.app_dir);
+    builder.outcomes().Expect(request.app_dir, SYMLINK, live);
+    result->notes.push_back(absl::StrCat(root, " becomes the release's public/ and a link to ",
+                                         served, ": the web server serves the live release; ",
+                                         request.app_dir, " becomes a link to ", live,
+                                         ", so a cron job naming its artisan keeps working"));
+    return absl::OkStatus();
+  }
   if (!request.app_dir.empty()) {
     *plan.add_op() = MoveOf(request.app_dir, release);
     const std::string target =
@@ -121,6 +250,15 @@ absl::Status PlanRenames(PlanBuilder& builder, const SourceTree& app, const Adop
   return absl::OkStatus();
 }
 
+// Where the app's path `rel` is now, relative to the site: its public/ is
+// a web root of its own's, where there is one.
+std::string LivePath(const AdoptRequest& request, const std::string& rel) {
+  if (!request.web_root_dir.empty() && IsWithin(rel, "public")) {
+    return JoinPath(request.web_root_dir, absl::StripPrefix(absl::StripPrefix(rel, "public"), "/"));
+  }
+  return JoinPath(request.app_dir, rel);
+}
+
 // Every move of an adoption is a rename on the site's filesystem: no disk
 // space is needed. What lies on another filesystem beneath the site is a
 // mount point (the app's directory, one of its entries, a persistent path
@@ -131,12 +269,16 @@ absl::Status CheckOneFilesystem(const Root& site, const SourceTree& app,
   absl::StatusOr<PathState> top = site.Observe("", false);
   if (!top.ok()) return top.status();
   std::vector<std::string> moved = {request.app_dir};
+  if (!request.web_root_dir.empty()) {
+    moved.push_back(request.web_root_dir);
+    moved.push_back(JoinPath(request.app_dir, "public"));
+  }
   if (request.app_dir.empty()) {
     absl::StatusOr<std::vector<std::string>> names = app.List("");
     if (!names.ok()) return names.status();
     moved = *names;
   }
-  for (const Classification& row : persistent) moved.push_back(JoinPath(request.app_dir, row.path));
+  for (const Classification& row : persistent) moved.push_back(LivePath(request, row.path));
   for (const std::string& path : moved) {
     absl::StatusOr<PathState> state = site.Observe(path, false);
     if (!state.ok()) return state.status();
@@ -238,8 +380,15 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   const DirectoryTree whole(site.env(), request.app_source);
   // The app that is the site holds the site's journal by now: not the app's.
   const TreeWithout without_journal(whole, ".persist");
-  const SourceTree& app =
-      request.app_dir.empty() ? static_cast<const SourceTree&>(without_journal) : whole;
+  // The app served from a web root of its own is that web root's files as
+  // its public/.
+  const bool separate = !request.web_root_dir.empty();
+  const DirectoryTree web_root(site.env(), separate ? request.web_root_source : "");
+  const GraftedTree served(whole, "public", web_root);
+  const SourceTree& app = separate ? static_cast<const SourceTree&>(served)
+                          : request.app_dir.empty()
+                              ? static_cast<const SourceTree&>(without_journal)
+                              : whole;
   absl::Status status = CheckApp(site, app, request);
   if (!status.ok()) return status;
   status = CheckNotASiteYet(site);
@@ -248,6 +397,13 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
   DeployPlan result;
   result.source = request.app_source;
   result.first = true;
+  std::optional<SeparateWebRoot> laid;
+  if (separate) {
+    absl::StatusOr<SeparateWebRoot> checked =
+        CheckSeparateWebRoot(site, whole, classifier, request, &result);
+    if (!checked.ok()) return checked.status();
+    laid = *std::move(checked);
+  }
 
   absl::StatusOr<std::string> id = ChooseReleaseId(site, request.release_id);
   if (!id.ok()) return id.status();
@@ -283,7 +439,8 @@ absl::StatusOr<DeployPlan> PlanAdopt(const Root& site, const Classifier& classif
     status = builder.EnsureDir(dir);
     if (!status.ok()) return status;
   }
-  status = PlanRenames(builder, app, request, release, &result);
+  status =
+      PlanRenames(builder, app, request, release, laid.has_value() ? &*laid : nullptr, &result);
   if (!status.ok()) return status;
   // What the app holds in its persistent paths is the site's data: all of
   // it moves into shared/, as a first deploy keeps a release's demo content.

@@ -33,19 +33,45 @@ absl::StatusOr<std::string> AppDirectory(const std::string& given) {
   return AbsoluteExisting(given, "the app directory", "give the directory the app is installed in");
 }
 
-// Whether the web server serves the app's directory itself (true) or its
-// public/ (false), from --web-root or the directory's name.
-absl::StatusOr<bool> ServesAppDirectory(const std::string& app, const std::string& web_root) {
-  if (web_root.empty()) return LooksLikeWebRoot(app);
+// What the web server serves of the app.
+struct WebRoot {
+  enum Kind {
+    kAppItself,  // the app's directory (shared hosting's public_html)
+    kAppPublic,  // its public/ (a VPS)
+    kBeside,     // a directory of its own holding the app's public files
+  } kind;
+  std::string dir;  // kBeside: absolute
+};
+
+// From --web-root, or else the app directory's name.
+absl::StatusOr<WebRoot> FindWebRoot(const std::string& app, const std::string& web_root) {
+  if (web_root.empty()) {
+    return WebRoot{LooksLikeWebRoot(app) ? WebRoot::kAppItself : WebRoot::kAppPublic, ""};
+  }
   absl::StatusOr<std::string> served =
       AbsoluteExisting(web_root, "the web root", "give the directory the web server serves");
   if (!served.ok()) return served.status();
-  if (*served == app) return true;
-  if (*served == JoinPath(app, "public")) return false;
-  return UsageError(absl::StrCat(
-      "the web root ", web_root, " is neither the app's directory ", app, " nor its public/: ",
-      "persist adopts an app served from one of those two; serve the app from ", app,
-      "/public first (the app's public files in ", web_root, " back in it), then adopt"));
+  if (*served == app) return WebRoot{WebRoot::kAppItself, ""};
+  if (*served == JoinPath(app, "public")) return WebRoot{WebRoot::kAppPublic, ""};
+  if (IsWithin(*served, app) || IsWithin(app, *served)) {
+    return UsageError(absl::StrCat("the web root ", web_root, " lies in the app's directory ", app,
+                                   " or holds it, and is neither the app's directory nor its "
+                                   "public/; give the directory the web server serves"));
+  }
+  return WebRoot{WebRoot::kBeside, *served};
+}
+
+// The deepest directory that holds both `a` and `b` (absolute).
+std::string CommonParent(const std::string& a, const std::string& b) {
+  std::string dir = SplitParent(a).first;
+  while (!IsWithin(b, dir)) dir = SplitParent(dir).first;
+  return dir.empty() ? "/" : dir;
+}
+
+// `path` relative to `dir`, which holds it ("" for `dir` itself).
+std::string Below(const std::string& path, const std::string& dir) {
+  if (path == dir) return "";
+  return path.substr(dir.size() + (dir == "/" ? 0 : 1));
 }
 
 absl::StatusOr<DeployPlan> PlanOn(const Root& root, AdoptRequest request,
@@ -76,10 +102,22 @@ absl::StatusOr<DeployPlan> PlanOn(const Root& root, AdoptRequest request,
 absl::StatusOr<DeployResult> Adopt(const AdoptOptions& options) {
   absl::StatusOr<std::string> app = AppDirectory(options.app_dir);
   if (!app.ok()) return app.status();
-  absl::StatusOr<bool> serves_app = ServesAppDirectory(*app, options.web_root);
-  if (!serves_app.ok()) return serves_app.status();
+  absl::StatusOr<WebRoot> web_root = FindWebRoot(*app, options.web_root);
+  if (!web_root.ok()) return web_root.status();
   SiteRequest site = options.site;
-  if (site.root_dir.empty()) site.root_dir = *serves_app ? SplitParent(*app).first : *app;
+  if (site.root_dir.empty()) {
+    switch (web_root->kind) {
+      case WebRoot::kAppItself:
+        site.root_dir = SplitParent(*app).first;
+        break;
+      case WebRoot::kAppPublic:
+        site.root_dir = *app;
+        break;
+      case WebRoot::kBeside:
+        site.root_dir = CommonParent(*app, web_root->dir);
+        break;
+    }
+  }
   absl::StatusOr<std::string> site_dir =
       AbsoluteExisting(site.root_dir, "the site", "give an existing directory with --root");
   if (!site_dir.ok()) return site_dir.status();
@@ -88,11 +126,19 @@ absl::StatusOr<DeployResult> Adopt(const AdoptOptions& options) {
                                    *site_dir, "; give --root the app's directory or one above it"));
   }
   AdoptRequest request;
-  request.app_dir =
-      *app == *site_dir ? "" : app->substr(site_dir->size() + (*site_dir == "/" ? 0 : 1));
+  if (web_root->kind == WebRoot::kBeside) {
+    if (!IsWithin(web_root->dir, *site_dir) || *app == *site_dir) {
+      return UsageError(absl::StrCat("the web root ", web_root->dir, " is not inside the site ",
+                                     *site_dir, " beside the app ", *app,
+                                     "; give --root a directory that holds both"));
+    }
+    request.web_root_dir = Below(web_root->dir, *site_dir);
+    request.web_root_source = web_root->dir;
+  }
+  request.app_dir = Below(*app, *site_dir);
   request.app_source = *app;
   request.release_id = options.release_id;
-  request.app_is_web_root = *serves_app && !request.app_dir.empty();
+  request.app_is_web_root = web_root->kind == WebRoot::kAppItself && !request.app_dir.empty();
   request.force = options.force;
   request.unknown = options.unknown;
   std::string vendor;

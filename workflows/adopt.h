@@ -8,8 +8,9 @@
 //
 // Where the site is: --root when given; else the app's directory's parent
 // when the app's directory is the web server's root (public_html, served
-// itself), or the app's directory itself (a VPS's /var/www/example.com,
-// served from its public/).
+// itself), the app's directory itself (a VPS's /var/www/example.com,
+// served from its public/), or the deepest directory holding both the app
+// and a web root of its own (~ for ~/example.com and ~/public_html).
 
 #ifndef PERSIST_WORKFLOWS_ADOPT_H_
 #define PERSIST_WORKFLOWS_ADOPT_H_
@@ -26,8 +27,10 @@ namespace persist {
 struct AdoptOptions {
   SiteRequest site;     // site.root_dir "": chosen from the app (above)
   std::string app_dir;  // as given
-  // The directory the web server serves, as given: the app's directory or
-  // its public/; "" to decide by the app directory's name (LooksLikeWebRoot).
+  // The directory the web server serves, as given: the app's directory, its
+  // public/, or a directory of its own beside the app holding the app's
+  // public files; "" to decide by the app directory's name
+  // (LooksLikeWebRoot).
   std::string web_root;
   std::string release_id;  // "" for one from the clock
   bool force = false;      // adopt a directory without the app's markers

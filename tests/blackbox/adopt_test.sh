@@ -10,6 +10,15 @@
 #     owner of every file is kept; a normal deploy of the next version
 #     works on top and keeps the users' data. Undo of that deploy, then of
 #     the adoption: the home directory exactly as it was installed.
+#  1b. The app beside a web root of its own (~/example.com, ~/public_html
+#     holding its public files and the users' uploads, index.php requiring
+#     ../example.com/vendor/autoload.php): adopt --web-root makes the web
+#     root the release's public/ with index.php rewritten, and both
+#     directories links; the same bytes are served, index.php runs (php)
+#     and reaches the same app, the data is in shared/, a deploy works on
+#     top, undo gives both directories back exactly. Refused: a web root
+#     whose index.php does not name the app, an app whose own public/ holds
+#     users' data.
 #  2. A VPS directory served from its public/ (/var/www/example.com): the
 #     site is the app's directory; public becomes a link to current/public
 #     and serves the same files; undo gives the tree back exactly.
@@ -33,7 +42,8 @@
 #     --force), already adopted, inside the site's releases/, a persistent
 #     path that is a symlink leading out of the app or a mount point (a
 #     tmpfs, where the machine allows mounting one), a web root that is a
-#     file or neither the app nor its public/.
+#     file, inside the app but not its public/, or beside it without an
+#     index.php that requires the app.
 #
 # usage: adopt_test.sh PATH_TO_PERSIST   (bazel passes it)
 source "$(dirname "$0")/lib.sh"
@@ -125,6 +135,96 @@ expect_rc 0 "undo of the adoption"
 snapshot home home-after.snap
 check "undo puts the installed app back exactly" same_snapshot home-before.snap home-after.snap
 check "public_html is a directory again" test -d home/public_html -a ! -L home/public_html
+
+# ------------------------ 1b. the app beside a web root of its own
+
+# ~/example.com holds the app; ~/public_html the public files it serves,
+# copied there at install, with the users' uploads and invoices, an
+# index.php rewritten to require the app through ../example.com/, and a
+# cron job that names ~/example.com/artisan. The app's own public/ is the
+# stale copy nobody serves.
+mkdir beside
+install_app beside/example.com
+mkdir beside/public_html
+cp -a beside/example.com/public/. beside/public_html/
+rm -r beside/example.com/public/uploads beside/example.com/public/invoices
+printf '<?php echo "autoloaded\\n";\n' >beside/example.com/vendor/autoload.php
+printf '<?php return "the shop";\n' >beside/example.com/bootstrap/app.php
+cat >beside/public_html/index.php <<'PHP'
+<?php
+require __DIR__.'/../example.com/vendor/autoload.php';
+$app = require_once __DIR__.'/../example.com/bootstrap/app.php';
+echo $app, "\n";
+PHP
+mkdir -p beside/example.com/storage/framework/views
+snapshot beside beside-before.snap
+served_files beside/public_html beside-served-before.txt
+(cd beside/public_html && php index.php) >beside-php-before.txt 2>&1 ||
+  die "the install's index.php does not run: $(cat beside-php-before.txt)"
+persist_cmd beside-dry adopt "$WORK/beside/example.com" --web-root "$WORK/beside/public_html" \
+  --dry-run
+expect_rc 0 "adopt --dry-run of an app beside its web root"
+check "the plan makes the web root the release's public/" \
+  has beside-dry.out "move public_html -> releases/"
+check "the plan names the rewrite of index.php" \
+  has beside-dry.out 'public_html/index.php: 2 path(s) through "/../example.com/" now "/../"'
+snapshot beside beside-after-dry.snap
+check "the dry run changes nothing" same_snapshot beside-before.snap beside-after-dry.snap
+persist_cmd beside-adopt adopt "$WORK/beside/example.com" --web-root "$WORK/beside/public_html" \
+  --id 1
+expect_rc 0 "adopt of an app beside its web root"
+check "the site is the directory holding both" test -d beside/.persist
+check "public_html is a link to current/public" \
+  test "$(readlink beside/public_html)" = current/public
+check "example.com is a link to current, for the cron job" \
+  test "$(readlink beside/example.com)" = current
+check "artisan is where the cron job looks for it" test -f beside/example.com/artisan
+check "the app's own public/ is kept in the release" \
+  test -f beside/releases/1/public.before-adopt/index.php
+served_files beside/public_html beside-served-after.txt
+check "public_html serves the same bytes, index.php aside" \
+  same_text "served files" "$(grep -v ' \./index.php$' beside-served-after.txt)" \
+  "$(grep -v ' \./index.php$' beside-served-before.txt)"
+check "index.php requires the app as a release lays it out" \
+  grep -qF "require __DIR__.'/../vendor/autoload.php';" beside/public_html/index.php
+(cd beside/public_html && php index.php) >beside-php-after.txt 2>&1
+check "index.php runs and reaches the same app" cmp -s beside-php-before.txt beside-php-after.txt ||
+  show_file beside-php-after.txt
+check "the users' upload is in shared/" \
+  test -f beside/shared/public/uploads/avatars/user-42.jpg
+check "the invoice is in shared/" test -f beside/shared/public/invoices/INV-0007.pdf
+persist_cmd beside-verify verify --root beside
+expect_rc 0 "verify of the site adopted from beside its web root"
+sample_release beside-v2 laravel
+persist_cmd beside-deploy deploy "$WORK/beside-v2" --root beside --id 2
+expect_rc 0 "the vendor's next release deployed on top"
+check "the upload is still served" test -f beside/public_html/uploads/avatars/user-42.jpg
+persist_cmd beside-undo1 undo --root beside --yes
+expect_rc 0 "undo of that deploy"
+persist_cmd beside-undo2 undo --root beside --yes
+expect_rc 0 "undo of the adoption"
+snapshot beside beside-after-undo.snap
+check "undo gives back both directories exactly" same_snapshot beside-before.snap beside-after-undo.snap
+
+# Refused with nothing touched: a web root whose index.php does not name
+# the app, and an app whose own public/ holds users' data.
+mkdir -p other/public_html
+install_app other/shop
+cp -a other/shop/public/. other/public_html/
+printf '<?php require __DIR__."/../vendor/autoload.php";\n' >other/public_html/index.php
+snapshot other other-before.snap
+persist_cmd other-index adopt "$WORK/other/shop" --web-root "$WORK/other/public_html"
+expect_rc 2 "a web root whose index.php does not name the app"
+check "it says what index.php lacks" has other-index.err 'requires the app through "/../shop/"'
+printf '<?php require __DIR__."/../shop/vendor/autoload.php";\n' >other/public_html/index.php
+snapshot other other-before.snap
+persist_cmd other-data adopt "$WORK/other/shop" --web-root "$WORK/other/public_html"
+expect_rc 2 "the app's own public/ holding users' uploads"
+check "it names the uploads and where they belong" \
+  has other-data.err "other/shop/public/invoices holds 1 file(s) of the site's data"
+snapshot other other-after.snap
+check "nothing changed" same_snapshot other-before.snap other-after.snap
+check "no journal was made" test ! -e other/.persist
 
 # ------------------------------------------------ 2. a VPS directory, public/
 
@@ -354,7 +454,9 @@ fi
 printf 'not a directory\n' >bad/served.txt
 refused web-root-file bad "a web root that is a file" "web root" \
   "$WORK/bad/real" --web-root "$WORK/bad/served.txt"
-refused web-root-elsewhere bad "a web root neither the app nor its public/" "neither the app's directory" \
-  "$WORK/bad/real" --web-root "$WORK/bad/notes"
+refused web-root-elsewhere bad "a web root beside the app that does not serve it" \
+  "has no index.php that requires the app" "$WORK/bad/real" --web-root "$WORK/bad/notes"
+refused web-root-inside bad "a web root inside the app, not its public/" "lies in the app's directory" \
+  "$WORK/bad/real" --web-root "$WORK/bad/real/app"
 
 finish
