@@ -56,7 +56,7 @@ absl::StatusOr<DeployOptions> DeployOptionsOf(const Args& args) {
 
 void PrintDryRun(const Args& args, const std::string& source, const DeployPlan& planned) {
   if (args.Has("json")) {
-    std::cout << ClassificationJson(planned.classification);
+    std::cout << DryRunJson(planned);
     return;
   }
   std::cout << "classification of " << source << ":\n"

@@ -245,7 +245,10 @@ std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops) {
   return absl::StrCat("{\"run\": ", ToJson(run), ", \"ops\": [", absl::StrJoin(items, ", "), "]}\n");
 }
 
-std::string ClassificationJson(const std::vector<Classification>& rows) {
+namespace {
+
+// The rows as a JSON array of {"path", "class", "rule"[, "conflict"]}.
+std::string ClassificationArray(const std::vector<Classification>& rows) {
   std::vector<std::string> items;
   for (const Classification& row : rows) {
     items.push_back(absl::StrCat("{\"path\": ", JsonString(row.path), ", \"class\": \"",
@@ -253,7 +256,41 @@ std::string ClassificationJson(const std::vector<Classification>& rows) {
                                  row.conflict.empty() ? "" : ", \"conflict\": " + JsonString(row.conflict),
                                  "}"));
   }
-  return absl::StrCat("{\"paths\": [", absl::StrJoin(items, ", "), "]}\n");
+  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
+}
+
+}  // namespace
+
+std::string ClassificationJson(const std::vector<Classification>& rows) {
+  return absl::StrCat("{\"paths\": ", ClassificationArray(rows), "}\n");
+}
+
+namespace {
+
+std::string JsonStrings(const std::vector<std::string>& texts) {
+  std::vector<std::string> items;
+  for (const std::string& text : texts) items.push_back(JsonString(text));
+  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
+}
+
+}  // namespace
+
+std::string DryRunJson(const DeployPlan& planned) {
+  std::vector<std::string> ops;
+  for (const Op& op : planned.plan.op()) ops.push_back(DescribeOp(op));
+  std::string out =
+      absl::StrCat("{\"release\": ", JsonString(planned.release_id),
+                   ", \"first\": ", planned.first ? "true" : "false",
+                   ", \"paths\": ", ClassificationArray(planned.classification),
+                   ", \"ops\": ", JsonStrings(ops), ", \"notes\": ", JsonStrings(planned.notes));
+  if (planned.vendor.has_value()) {
+    const VendorComparison& vendor = *planned.vendor;
+    absl::StrAppend(&out, ", \"vendor\": {\"unchanged\": ", vendor.unchanged,
+                    ", \"modified\": ", JsonStrings(vendor.modified),
+                    ", \"unknown\": ", JsonStrings(vendor.unknown),
+                    ", \"missing\": ", JsonStrings(vendor.missing), "}");
+  }
+  return absl::StrCat(out, "}\n");
 }
 
 std::string ClassificationTable(const std::vector<Classification>& rows) {

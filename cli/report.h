@@ -11,6 +11,7 @@
 #include "fsops/describe_op.h"
 #include "planner/audit.h"
 #include "planner/classifier.h"
+#include "planner/deploy_planner.h"
 #include "planner/health.h"
 #include "proto/journal.pb.h"
 
@@ -45,6 +46,12 @@ std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops);
 // and the rule it overruled), or {"paths": [...]}.
 std::string ClassificationTable(const std::vector<Classification>& rows);
 std::string ClassificationJson(const std::vector<Classification>& rows);
+
+// A dry run's plan as JSON: {"release", "first", "paths" (as
+// ClassificationJson), "ops" (each in words), "notes", and for an adoption
+// with --vendor "vendor": {"unchanged" (a count), "modified", "unknown",
+// "missing" (paths)}}.
+std::string DryRunJson(const DeployPlan& planned);
 
 // {"changes": [{"path": ..., "change": ...}...]}
 std::string ChangesJson(const std::vector<Change>& changes);

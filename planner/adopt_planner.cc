@@ -306,6 +306,7 @@ absl::StatusOr<std::vector<std::string>> CompareInstall(
     const std::vector<Classification>& persistent, DeployPlan* result) {
   absl::StatusOr<VendorComparison> compared = CompareWithVendor(app, *request.vendor, persistent);
   if (!compared.ok()) return compared.status();
+  result->vendor = *compared;
   std::vector<std::string>& notes = result->notes;
   notes.push_back(absl::StrCat("against ", request.vendor->Name(""), ": ", compared->unchanged,
                                " of the vendor's files as shipped, ", compared->modified.size(),

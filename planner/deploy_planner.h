@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@
 #include "fsops/root.h"
 #include "planner/classifier.h"
 #include "planner/outcome.h"
+#include "planner/vendor_compare.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -84,6 +86,8 @@ struct DeployPlan {
   bool first = false;
   std::vector<Classification> classification;  // of the release
   std::vector<std::string> notes;              // warnings and reports for the operator
+  // An adoption's install against what its vendor shipped (adopt --vendor).
+  std::optional<VendorComparison> vendor;
   int switch_index = -1;  // the op that switches current, -1 without one
   // What the run must have left in place when it commits: the release, what
   // it moved into shared/, and every link it made (outcome.h).

@@ -320,6 +320,15 @@ check "the report names the customised file" \
 check "the report names the missing file" has ven-dry.out "the install lacks it: public/css/app.css"
 check "the report gives the custom add line" has ven-dry.out "persist custom add app/Modules"
 check "the users' uploads are data, not in the report" bash -c '! grep -qF user-1.jpg ven-dry.out'
+persist_cmd ven-json adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" \
+  --adopt-unknown release --dry-run --json
+expect_rc 0 "adopt --vendor --dry-run --json"
+check "the JSON report lists the comparison path by path" same_text "vendor report" \
+  "$(jq -c '.vendor | [.modified, .unknown, .missing]' ven-json.out)" \
+  '[["app/Http/Controllers/HomeController.php"],["app/Modules/"],["public/css/app.css"]]'
+check "the JSON plan moves the app into its release" \
+  jq -e '.ops | index("move public_html -> releases/" + $id)' --arg id "$(jq -r .release ven-json.out)" \
+  ven-json.out
 persist_cmd ven-adopt adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" --adopt-unknown release \
   --id 1
 expect_rc 0 "adopt --vendor --adopt-unknown release"
