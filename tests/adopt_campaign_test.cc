@@ -2,7 +2,8 @@
 //
 // persist adopt, stopped dead at every mutating call, and failing with an
 // error at every one: an app installed in place in a shared host's
-// public_html, and a VPS directory served from its public/, each with
+// public_html, a VPS directory served from its public/, and an app beside
+// a web root of its own (its index.php rewritten by the run), each with
 // users' uploads, a .env and logs. After `recover` on a fresh journal
 // handle (or the run's own undo, for an error) the in-place install must be
 // byte for byte as before; an adoption across filesystems (EXDEV at every
@@ -30,8 +31,8 @@ namespace persist {
 namespace testing {
 namespace {
 
-// The two layouts of an app installed in place.
-enum class Layout { kPublicHtml, kVps };
+// The three layouts of an app installed in place.
+enum class Layout { kPublicHtml, kVps, kBeside };
 
 class InPlaceInstall {
  public:
@@ -46,13 +47,42 @@ class InPlaceInstall {
         .Dir("storage/framework/views")
         .Write(app());
     WriteFile(app() + "/.env", "APP_KEY=base64:live\n", 0600);
+    if (layout_ == Layout::kBeside) {
+      // The web root of its own holds the public files and the users' data.
+      MakeDir(site() + "/public_html");
+      MakeDir(site() + "/public_html/css");
+      MakeDir(site() + "/public_html/uploads");
+      WriteFile(site() + "/public_html/index.php",
+                "<?php require __DIR__.'/../example.com/vendor/autoload.php';\n");
+      WriteFile(site() + "/public_html/css/app.css", "body {}\n");
+      WriteFile(site() + "/public_html/uploads/user-7.jpg", "another photo");
+      RemoveAll(app() + "/public/uploads");
+      RemoveAll(app() + "/public/invoices");
+    }
   }
   std::string site() const { return dir_.Sub("site"); }
-  std::string app() const {
-    return layout_ == Layout::kPublicHtml ? site() + "/public_html" : site();
+  std::string app() const { return app_dir().empty() ? site() : site() + "/" + app_dir(); }
+  std::string app_dir() const {
+    switch (layout_) {
+      case Layout::kPublicHtml:
+        return "public_html";
+      case Layout::kBeside:
+        return "example.com";
+      case Layout::kVps:
+        break;
+    }
+    return "";
   }
-  std::string app_dir() const { return layout_ == Layout::kPublicHtml ? "public_html" : ""; }
   bool app_is_web_root() const { return layout_ == Layout::kPublicHtml; }
+  std::string web_root_dir() const { return layout_ == Layout::kBeside ? "public_html" : ""; }
+  // A user's upload, relative to shared/ once adopted, and its bytes.
+  std::string upload() const {
+    return layout_ == Layout::kBeside ? "public/uploads/user-7.jpg"
+                                      : "public/uploads/avatars/user-42.jpg";
+  }
+  std::string upload_bytes() const {
+    return layout_ == Layout::kBeside ? "another photo" : "a user's photo";
+  }
 
  private:
   Layout layout_;
@@ -69,6 +99,10 @@ absl::StatusOr<persist::Run> Adopt(Env* env, const InPlaceInstall& install) {
   request.app_source = install.app();
   request.release_id = "1";
   request.app_is_web_root = install.app_is_web_root();
+  request.web_root_dir = install.web_root_dir();
+  if (!request.web_root_dir.empty()) {
+    request.web_root_source = install.site() + "/" + request.web_root_dir;
+  }
   absl::StatusOr<DeployPlan> planned = PlanAdopt((*site)->root(), Classifier(*rules), request);
   if (!planned.ok()) return planned.status();
   RunOptions options = DeployRunOptions(**site, *planned);
@@ -138,9 +172,14 @@ TEST(AdoptCampaignTest, AnAdoptionOfAVpsDirectoryCrashedAnywhereRecoversTheInsta
   CrashEveryCall(Layout::kVps);
 }
 
+TEST(AdoptCampaignTest, AnAdoptionBesideItsWebRootCrashedAnywhereRecoversTheInstallExactly) {
+  CrashEveryCall(Layout::kBeside);
+}
+
 TEST(AdoptCampaignTest, AnAdoptionFailingAnywhereIsUndoneExactly) {
   FailEveryCall(Layout::kPublicHtml);
   FailEveryCall(Layout::kVps);
+  FailEveryCall(Layout::kBeside);
 }
 
 // EXDEV at each rename in turn, as when the site's releases/ is on another
@@ -148,7 +187,7 @@ TEST(AdoptCampaignTest, AnAdoptionFailingAnywhereIsUndoneExactly) {
 // completes, and undo is exact); a rename with no fallback fails the run,
 // which is undone exactly.
 TEST(AdoptCampaignTest, AnAdoptionAcrossFilesystemsCompletesOrFailsAndIsUndoneExactly) {
-  for (Layout layout : {Layout::kPublicHtml, Layout::kVps}) {
+  for (Layout layout : {Layout::kPublicHtml, Layout::kVps, Layout::kBeside}) {
     int renames = 0;
     {
       InPlaceInstall install(layout);
@@ -165,8 +204,7 @@ TEST(AdoptCampaignTest, AnAdoptionAcrossFilesystemsCompletesOrFailsAndIsUndoneEx
       absl::StatusOr<persist::Run> run = Adopt(&cross, install);
       if (run.ok()) {
         ++absorbed;
-        EXPECT_EQ(ReadFile(install.site() + "/shared/public/uploads/avatars/user-42.jpg"),
-                  "a user's photo")
+        EXPECT_EQ(ReadFile(install.site() + "/shared/" + install.upload()), install.upload_bytes())
             << "rename " << n;
         EXPECT_EQ(ReadFile(install.site() + "/current/.env"), "APP_KEY=base64:live\n");
         absl::StatusOr<std::unique_ptr<Site>> site =
