@@ -40,6 +40,7 @@ absl::StatusOr<Args> ParseArgs(const std::string& command, const std::vector<std
         value = argv[++i];
       }
       args.values[name] = value;
+      args.repeated[name].push_back(value);
     } else if (switch_flags.count(name) && !has_value) {
       args.switches.insert(name);
     } else {

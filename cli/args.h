@@ -17,13 +17,19 @@ namespace persist {
 
 struct Args {
   std::vector<std::string> positional;
-  std::map<std::string, std::string> values;  // flags that take a value
+  std::map<std::string, std::string> values;  // flags that take a value: the last given
+  std::map<std::string, std::vector<std::string>> repeated;  // every value, in order
   std::set<std::string> switches;             // flags that take none
 
   bool Has(const std::string& flag) const { return switches.count(flag) > 0; }
   std::string Get(const std::string& flag, const std::string& fallback) const {
     auto it = values.find(flag);
     return it == values.end() ? fallback : it->second;
+  }
+  // Every value of a flag that may be given more than once (--health-url).
+  std::vector<std::string> GetAll(const std::string& flag) const {
+    auto it = repeated.find(flag);
+    return it == repeated.end() ? std::vector<std::string>() : it->second;
   }
 };
 

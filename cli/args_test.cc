@@ -55,6 +55,14 @@ TEST(ParseArgsTest, TheLastValueOfARepeatedFlagWins) {
   EXPECT_EQ(args->Get("root", "."), "b");
 }
 
+TEST(ParseArgsTest, GetAllKeepsEveryValueOfARepeatedFlagInOrder) {
+  absl::StatusOr<Args> args = Parse({"--root", "a", "--id", "x", "--root=b"});
+  ASSERT_TRUE(args.ok());
+  EXPECT_EQ(args->GetAll("root"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(args->GetAll("id"), (std::vector<std::string>{"x"}));
+  EXPECT_TRUE(args->GetAll("keep").empty());
+}
+
 TEST(ParseArgsTest, SeparatesSwitchesValuesAndPositionalsInOrder) {
   absl::StatusOr<Args> args =
       Parse({"incoming/v2", "--json", "--mode", "first", "extra", "--dry-run"});

@@ -18,6 +18,7 @@ void AddDeployCommands(Table* table) {
         "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off] [--app-dir "
         "PATH]\n"
         "                 [--max-entries N] [--max-unpacked SIZE] [--max-ratio N]\n"
+        "                 [--health-url URL]... [--no-health]\n"
         "       persist deploy --update PKG [--delete-list FILE] [--expect-version V] [...]",
         "Deploys the release in SRC, a directory or the vendor's archive (.zip, .tar,\n"
         ".tar.gz/.tgz, .tar.xz, .tar.bz2), as releases/ID in one journaled run: copies or\n"
@@ -51,23 +52,30 @@ void AddDeployCommands(Table* table) {
         "deleted-files.txt (or --delete-list FILE) names; the live release is never written.\n"
         "Shared data is never overwritten nor deleted by it. A package whose VERSION is not\n"
         "above the live release's VERSION, or a live release not at --expect-version V, is\n"
-        "refused. `persist diff` shows what it changed; `persist undo` reverses it.",
+        "refused. `persist diff` shows what it changed; `persist undo` reverses it.\n"
+        "After the switch, the profile's reload commands run in the live release, then each\n"
+        "health URL (the profile's health_url, and every --health-url) is asked through the\n"
+        "web server and must answer as health_expect says (default: status 200-399), 3 tries\n"
+        "each. When one does not, the deploy is undone before persist returns (exit 1), the\n"
+        "reloads run again, and the message names the URL, its status and the body's first\n"
+        "lines. --no-health skips the checks; persist show lists every check of a run.",
         {"root", "mode", "id", "keep", "manifest", "dedupe", "app-dir", "max-entries",
-         "max-unpacked", "max-ratio", "delete-list", "expect-version"},
-        {"merge-new", "no-switch", "dry-run", "json", "force", "update"},
+         "max-unpacked", "max-ratio", "delete-list", "expect-version", "health-url"},
+        {"merge-new", "no-switch", "dry-run", "json", "force", "update", "no-health"},
         RunDeploy,
         /*changes_site=*/true}},
       {"capture",
        {"persist capture [--root DIR] [--id ID] [--keep N] [--dedupe auto|reflink|hardlink|off]\n"
-        "                [--dry-run] [--json]",
+        "                [--dry-run] [--json] [--health-url URL]... [--no-health]",
         "Makes the live release as it is now a new release, in one journaled run: whatever\n"
         "was written into it in place (an update from the app's admin panel, a hotfix) is\n"
         "copied with the rest (linked or cloned where --dedupe allows), gets a manifest, and\n"
         "current switches to it. persist verify is clean again, persist diff OLD NEW shows\n"
         "exactly what changed in place, and persist undo goes back to the release as it was\n"
-        "left, the in-place changes still in it. The live release itself is never written.",
-        {"root", "id", "keep", "dedupe"},
-        {"dry-run", "json"},
+        "left, the in-place changes still in it. The live release itself is never written.\n"
+        "Reloads and health checks follow the switch as for deploy.",
+        {"root", "id", "keep", "dedupe", "health-url"},
+        {"dry-run", "json", "no-health"},
         RunCapture,
         /*changes_site=*/true}},
       {"adopt",
@@ -116,18 +124,21 @@ void AddDeployCommands(Table* table) {
 void AddReleaseCommands(Table* table) {
   table->insert({
       {"switch",
-       {"persist switch RELEASE_ID [--root DIR]",
-        "Points current at a prepared release (see deploy --no-switch) as one undoable run.",
-        {"root"},
-        {},
+       {"persist switch RELEASE_ID [--root DIR] [--health-url URL]... [--no-health]",
+        "Points current at a prepared release (see deploy --no-switch) as one undoable run.\n"
+        "Reloads and health checks follow, as for deploy: a release that does not answer is\n"
+        "switched away from again (exit 1).",
+        {"root", "health-url"},
+        {"no-health"},
         RunSwitch,
         /*changes_site=*/true}},
       {"rollback",
-       {"persist rollback [--to RELEASE_ID] [--root DIR]",
+       {"persist rollback [--to RELEASE_ID] [--root DIR] [--health-url URL]... [--no-health]",
         "Points current at the release before the live one (or RELEASE_ID) as a new,\n"
-        "undoable run. Shared data is not touched.",
-        {"root", "to"},
-        {},
+        "undoable run. Shared data is not touched. Reloads and health checks follow, as for\n"
+        "deploy.",
+        {"root", "to", "health-url"},
+        {"no-health"},
         RunRollback,
         /*changes_site=*/true}},
       {"diff",
@@ -165,7 +176,8 @@ void AddJournalCommands(Table* table) {
         RunRecover,
         /*changes_site=*/true}},
       {"undo",
-       {"persist undo [RUN_ID] [--root DIR] [--yes] [--dry-run]",
+       {"persist undo [RUN_ID] [--root DIR] [--yes] [--dry-run] [--health-url URL]...\n"
+        "             [--no-health]",
         "Undoes the latest completed run exactly (or RUN_ID, which must be that run).\n"
         "Run it again to undo the run before, while its stash is kept. It first names the\n"
         "run (kind, release, when, by whom); on a terminal it asks before it acts (--yes:\n"
@@ -174,9 +186,10 @@ void AddJournalCommands(Table* table) {
         "Exactly means: every path outside .persist/ is as it was before the run (type,\n"
         "mode, size, content, symlink target, file mtime), directory mtimes excepted, and\n"
         "shared/.deployment-history, the append-only log every run (this undo too) adds a\n"
-        "line to.",
-        {"root"},
-        {"yes", "dry-run"},
+        "line to. An undo that moves current is followed by the reloads and health checks\n"
+        "(as for deploy); a failing check is reported (exit 1) and the undo stands.",
+        {"root", "health-url"},
+        {"yes", "dry-run", "no-health"},
         RunUndo,
         /*changes_site=*/true}},
   });

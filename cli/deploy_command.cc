@@ -38,6 +38,9 @@ absl::StatusOr<DeployOptions> DeployOptionsOf(const Args& args) {
   if (!limits.ok()) return limits.status();
   options.release.limits = *limits;
   options.release.update = args.Has("update");
+  absl::StatusOr<HealthOptions> health = ParseHealthOptions(args);
+  if (!health.ok()) return health.status();
+  options.health = *health;
   options.release.delete_list = args.Get("delete-list", "");
   options.release.expect_version = args.Get("expect-version", "");
   if (!options.release.update &&
@@ -132,6 +135,9 @@ absl::Status RunCapture(const Args& args) {
   if (!dedupe.ok()) return dedupe.status();
   options.release.dedupe = *dedupe;
   options.dry_run = args.Has("dry-run");
+  absl::StatusOr<HealthOptions> health = ParseHealthOptions(args);
+  if (!health.ok()) return health.status();
+  options.health = *health;
   TerminalReporter reporter;
   absl::StatusOr<DeployResult> captured = Deploy(options, reporter);
   if (!captured.ok()) return captured.status();

@@ -127,4 +127,15 @@ absl::StatusOr<TrashMode> TrashModeOf(const Args& args) {
   return UsageError(absl::StrCat(source, " takes background, wait or later, not \"", value, "\""));
 }
 
+absl::StatusOr<HealthOptions> ParseHealthOptions(const Args& args) {
+  HealthOptions options;
+  options.urls = args.GetAll("health-url");
+  options.skip = args.Has("no-health");
+  if (options.skip && !options.urls.empty()) {
+    return UsageError(absl::StrCat("--no-health skips every health check, and --health-url ",
+                                   options.urls.front(), " asks for one: give one or the other"));
+  }
+  return options;
+}
+
 }  // namespace persist

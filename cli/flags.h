@@ -15,9 +15,15 @@
 #include "planner/deploy_planner.h"
 #include "planner/link_planner.h"
 #include "proto/journal.pb.h"
+#include "workflows/live_check.h"
 #include "workflows/trash_emptier.h"
 
 namespace persist {
+
+// --health-url URL (repeatable) and --no-health, for every command that may
+// move current. Both together are refused: one asks for a check, the other
+// for none.
+absl::StatusOr<HealthOptions> ParseHealthOptions(const Args& args);
 
 // deploy --mode: "auto", "first", "subsequent", and the blueprint's "true"
 // (first) and "false" (subsequent).

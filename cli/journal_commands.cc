@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/report.h"
+#include "cli/terminal_reporter.h"
 #include "fsops/path.h"
 #include "workflows/inspect.h"
 #include "workflows/trash_emptier.h"
@@ -89,14 +90,18 @@ absl::Status RunUndo(const Args& args) {
   options.confirm = [&args](const Run& run) { return ConfirmUndo(args, run); };
   absl::StatusOr<TrashMode> trash_mode = TrashModeOf(args);
   options.trash_mode = trash_mode.ok() ? *trash_mode : TrashMode::kBackground;
-  absl::StatusOr<UndoResult> undone = UndoRun(options);
+  absl::StatusOr<HealthOptions> health = ParseHealthOptions(args);
+  if (!health.ok()) return health.status();
+  options.health = *health;
+  TerminalReporter reporter;
+  absl::StatusOr<UndoResult> undone = UndoRun(options, reporter);
   if (!undone.ok()) return undone.status();
   if (!undone->run.has_value()) {
     std::cout << "to undo: " << DescribeRun(undone->target) << "\nnothing changed (--dry-run)\n";
     return absl::OkStatus();
   }
   PrintUndone(*undone->run, undone->set_aside);
-  return absl::OkStatus();
+  return undone->live_check;
 }
 
 absl::Status RunLog(const Args& args) {

@@ -192,6 +192,18 @@ std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops) {
       absl::StrAppend(&out, "    | ", line, "\n");
     }
   }
+  for (const HealthCheck& check : run.health()) {
+    absl::StrAppend(&out, "  health check ", check.url(), " (release ",
+                    check.release().empty() ? "none" : check.release(),
+                    "): ", check.passed() ? "passed" : "failed: " + check.failure());
+    if (check.status() > 0) absl::StrAppend(&out, ", status ", check.status());
+    absl::StrAppend(&out, " (", check.attempts(), check.attempts() == 1 ? " attempt" : " attempts",
+                    ")\n");
+    if (check.passed()) continue;
+    for (absl::string_view line : absl::StrSplit(check.body_head(), '\n', absl::SkipEmpty())) {
+      absl::StrAppend(&out, "    | ", line, "\n");
+    }
+  }
   for (const OpRecord& op : ops) {
     absl::StrAppendFormat(&out, "  [%u] %s: %s\n", op.index() + 1, DescribeOp(op.op()),
                           OpStatusText(op.status()));

@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/terminal_reporter.h"
 #include "workflows/switch.h"
 
 namespace persist {
@@ -29,8 +31,12 @@ absl::Status RunSwitch(const Args& args) {
   absl::Status status = ExpectPositionals("switch", args, 1, 1);
   if (status.ok()) status = ExpectId(args.positional[0], "release", kShowReleases);
   if (!status.ok()) return status;
+  absl::StatusOr<HealthOptions> health = ParseHealthOptions(args);
+  if (!health.ok()) return health.status();
+  TerminalReporter reporter;
   return Print(Switch(SwitchOptions{SiteRequest{RootOf(args), "switch", args.Has("allow-root")},
-                                    args.positional[0]}));
+                                    args.positional[0], *health},
+                      reporter));
 }
 
 absl::Status RunRollback(const Args& args) {
@@ -39,8 +45,12 @@ absl::Status RunRollback(const Args& args) {
     status = ExpectId(args.Get("to", ""), "release", kShowReleases);
   }
   if (!status.ok()) return status;
+  absl::StatusOr<HealthOptions> health = ParseHealthOptions(args);
+  if (!health.ok()) return health.status();
+  TerminalReporter reporter;
   return Print(Rollback(SwitchOptions{SiteRequest{RootOf(args), "rollback", args.Has("allow-root")},
-                                      args.Get("to", "")}));
+                                      args.Get("to", ""), *health},
+                        reporter));
 }
 
 }  // namespace persist

@@ -21,4 +21,15 @@ void TerminalReporter::HookEnded(const HookOutcome& outcome) {
   }
 }
 
+void TerminalReporter::HealthChecked(const HealthCheck& check) {
+  std::cerr << "persist: health check " << check.url() << " (release "
+            << (check.release().empty() ? "none" : check.release())
+            << "): " << (check.passed() ? "passed" : absl::StrCat("failed: ", check.failure()))
+            << (check.status() > 0 ? absl::StrCat(", status ", check.status()) : "") << " ("
+            << check.attempts() << (check.attempts() == 1 ? " attempt" : " attempts") << ")\n";
+  if (!check.passed() && !check.body_head().empty()) {
+    std::cerr << "  body: " << check.body_head() << (check.body_head().back() == '\n' ? "" : "\n");
+  }
+}
+
 }  // namespace persist

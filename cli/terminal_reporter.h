@@ -15,6 +15,9 @@ class TerminalReporter : public Reporter {
   // "persist: hook (PHASE) `COMMAND` exited N", its output, and a note when
   // it left a background process holding that output.
   void HookEnded(const HookOutcome& outcome) override;
+  // "persist: health check URL: passed, status 200 (1 attempt)", or failed
+  // with why, and the first lines of the body.
+  void HealthChecked(const HealthCheck& check) override;
 };
 
 }  // namespace persist

@@ -53,43 +53,6 @@ absl::Status BadUrl(const std::string& url, absl::string_view why) {
                    "https://shop.example.com/up"));
 }
 
-// InvalidArgument unless `url` parses as an http:// or https:// URL with a
-// host. libcurl's own parser decides, so that what passes here is what the
-// transfer will ask for.
-absl::Status ValidateUrl(const std::string& url) {
-  // libcurl reads "http:///x" as "http://x/"; what the operator wrote has
-  // no host, and a check must not ask another one than written.
-  const size_t authority = url.find("://");
-  if (authority != std::string::npos && url.compare(authority + 3, 1, "/") == 0) {
-    return BadUrl(url, "has no host");
-  }
-  std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
-  if (parsed == nullptr) {
-    return absl::InternalError("cannot parse the health check URL: libcurl is out of memory");
-  }
-  const CURLUcode code = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0);
-  if (code != CURLUE_OK) {
-    return BadUrl(url, absl::StrCat("is malformed (", curl_url_strerror(code), ")"));
-  }
-  char* scheme = nullptr;
-  if (curl_url_get(parsed.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-    return BadUrl(url, "has no scheme");
-  }
-  const std::string lower = absl::AsciiStrToLower(scheme);
-  curl_free(scheme);
-  if (lower != "http" && lower != "https") {
-    return BadUrl(url, absl::StrCat("is a ", lower, ":// URL, not an http:// or https:// one"));
-  }
-  char* host = nullptr;
-  if (curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-    return BadUrl(url, "has no host");
-  }
-  const bool empty_host = host[0] == '\0';
-  curl_free(host);
-  if (empty_host) return BadUrl(url, "has no host");
-  return absl::OkStatus();
-}
-
 // The body as it arrives, up to kHttpBodyCap bytes; past the cap the
 // transfer is stopped (the callback refuses the rest), so a huge or endless
 // page costs no more memory than the cap.
@@ -205,6 +168,42 @@ absl::Status Configure(CURL* curl, const std::string& url, const HttpCheckOption
 
 }  // namespace
 
+// libcurl's own parser decides, so that what passes here is what the
+// transfer will ask for.
+absl::Status ValidateHttpUrl(const std::string& url) {
+  // libcurl reads "http:///x" as "http://x/"; what the operator wrote has
+  // no host, and a check must not ask another one than written.
+  const size_t authority = url.find("://");
+  if (authority != std::string::npos && url.compare(authority + 3, 1, "/") == 0) {
+    return BadUrl(url, "has no host");
+  }
+  std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
+  if (parsed == nullptr) {
+    return absl::InternalError("cannot parse the health check URL: libcurl is out of memory");
+  }
+  const CURLUcode code = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0);
+  if (code != CURLUE_OK) {
+    return BadUrl(url, absl::StrCat("is malformed (", curl_url_strerror(code), ")"));
+  }
+  char* scheme = nullptr;
+  if (curl_url_get(parsed.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+    return BadUrl(url, "has no scheme");
+  }
+  const std::string lower = absl::AsciiStrToLower(scheme);
+  curl_free(scheme);
+  if (lower != "http" && lower != "https") {
+    return BadUrl(url, absl::StrCat("is a ", lower, ":// URL, not an http:// or https:// one"));
+  }
+  char* host = nullptr;
+  if (curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+    return BadUrl(url, "has no host");
+  }
+  const bool empty_host = host[0] == '\0';
+  curl_free(host);
+  if (empty_host) return BadUrl(url, "has no host");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<HttpCheckResult> CheckUrl(const std::string& url, const HttpExpectation& expect,
                                          const HttpCheckOptions& options) {
   if (options.attempts < 1 || options.timeout <= absl::ZeroDuration() ||
@@ -214,7 +213,7 @@ absl::StatusOr<HttpCheckResult> CheckUrl(const std::string& url, const HttpExpec
         absl::FormatDuration(options.timeout), ", pause ", absl::FormatDuration(options.pause),
         "); a check needs at least 1 attempt, a timeout above 0 and a pause of 0 or more"));
   }
-  if (absl::Status status = ValidateUrl(url); !status.ok()) return status;
+  if (absl::Status status = ValidateHttpUrl(url); !status.ok()) return status;
   if (absl::Status status = InitCurlOnce(); !status.ok()) return status;
   // Declared before the handle, which points at them: they outlive it.
   BodySink body;

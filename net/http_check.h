@@ -86,6 +86,11 @@ struct HttpCheckResult {
   absl::Duration elapsed;
 };
 
+// InvalidArgument, naming the URL and showing the form, unless `url` is an
+// http:// or https:// URL with a host: what CheckUrl refuses, asked before
+// a check is due (a deploy validates its health URLs before it runs).
+absl::Status ValidateHttpUrl(const std::string& url);
+
 // Asks `url` until an answer meets `expect` or `options.attempts` are
 // spent. A check that fails is a result (passed false), not an error. The
 // Status is InvalidArgument only for a URL that is not an http:// or

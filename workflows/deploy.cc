@@ -131,6 +131,8 @@ absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
   if (*new_site != nullptr) {
     absl::StatusOr<DeployPlan> trial = PlanNewSiteDeploy(**new_site, options.release, options.keep);
     if (!trial.ok()) return trial.status();
+    status = ValidateLiveChecks(**new_site, options.health);
+    if (!status.ok()) return status;
     if (options.dry_run) {
       result.planned = *std::move(trial);
       return result;
@@ -144,9 +146,15 @@ absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
   result.planned = *std::move(planned);
   status = NoteDriftOfPrunedReleases((*session)->site(), &result.planned);
   if (!status.ok()) return status;
+  status = ValidateLiveChecks((*session)->root(), options.health);
+  if (!status.ok()) return status;
   if (options.dry_run) return result;
   absl::StatusOr<Run> run = Apply(**session, options, result, reporter);
   if (!run.ok()) return run.status();
+  if (result.planned.switch_index >= 0) {
+    status = CheckLiveRelease(**session, &*run, options.health, reporter);
+    if (!status.ok()) return status;
+  }
   result.after_switch = RunAfterSwitchHooks(**session, result.planned, &*run, reporter);
   result.run = *std::move(run);
   return result;

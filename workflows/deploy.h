@@ -21,6 +21,7 @@
 #include "fsops/copy_tree.h"
 #include "planner/deploy_planner.h"
 #include "proto/journal.pb.h"
+#include "workflows/live_check.h"
 #include "workflows/reporter.h"
 #include "workflows/site_request.h"
 
@@ -35,6 +36,7 @@ struct DeployOptions {
   std::optional<int> keep;        // else the profile's
   bool record_manifest = true;
   bool dry_run = false;           // plan and report; change nothing
+  HealthOptions health;           // after the switch (live_check.h)
 };
 
 struct DeployResult {
@@ -46,8 +48,10 @@ struct DeployResult {
 };
 
 // Errors: kUsage for bad input or a refused plan, with nothing touched;
-// kFailed when the run failed and was undone (a failing before-switch hook
-// among the causes); see SiteSession::Open for the rest.
+// kFailed when the run failed and was undone (a failing before-switch hook,
+// a failing reload or health check after the switch among the causes); see
+// SiteSession::Open for the rest. After-switch hooks run only once the
+// health check passed.
 absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter);
 
 }  // namespace persist

@@ -18,6 +18,9 @@ class Reporter {
 
   // A hook has ended: how, and its output (HookOutcome).
   virtual void HookEnded(const HookOutcome& outcome) = 0;
+
+  // A health check of the live release has ended (live_check.h).
+  virtual void HealthChecked(const HealthCheck& check) = 0;
 };
 
 }  // namespace persist

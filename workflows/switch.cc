@@ -42,11 +42,15 @@ absl::Status ExpectReleaseOnNewSite(const SiteRequest& site, const std::string& 
   return *tree == nullptr ? absl::OkStatus() : ExpectRelease(**tree, release);
 }
 
-// Points current at `release` as one run of `kind`.
+// Points current at `release` as one run of `kind`, then checks that the
+// site serves it.
 absl::StatusOr<SwitchResult> PointCurrentAt(SiteSession& session, const std::string& release,
-                                            const std::string& kind) {
+                                            const std::string& kind, const SwitchOptions& switching,
+                                            Reporter& reporter) {
   absl::Status exists = ExpectRelease(session.root(), release);
   if (!exists.ok()) return exists;
+  absl::Status checkable = ValidateLiveChecks(session.root(), switching.health);
+  if (!checkable.ok()) return checkable;
   absl::StatusOr<std::string> live = CurrentRelease(session.root());
   if (!live.ok()) return live.status();
   SwitchResult result;
@@ -63,6 +67,8 @@ absl::StatusOr<SwitchResult> PointCurrentAt(SiteSession& session, const std::str
       plan, options,
       absl::StrCat(kind, " to ", release, " from ", live->empty() ? "nothing" : *live));
   if (!run.ok()) return run.status();
+  absl::Status checked = CheckLiveRelease(session, &*run, switching.health, reporter);
+  if (!checked.ok()) return checked;
   result.run = *std::move(run);
   return result;
 }
@@ -85,15 +91,15 @@ absl::StatusOr<std::string> ReleaseBeforeLive(SiteSession& session) {
 
 }  // namespace
 
-absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options) {
+absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options, Reporter& reporter) {
   absl::Status status = ExpectReleaseOnNewSite(options.site, options.release);
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(options.site);
   if (!session.ok()) return session.status();
-  return PointCurrentAt(**session, options.release, "switch");
+  return PointCurrentAt(**session, options.release, "switch", options, reporter);
 }
 
-absl::StatusOr<SwitchResult> Rollback(const SwitchOptions& options) {
+absl::StatusOr<SwitchResult> Rollback(const SwitchOptions& options, Reporter& reporter) {
   if (!options.release.empty()) {
     absl::Status status = ExpectReleaseOnNewSite(options.site, options.release);
     if (!status.ok()) return status;
@@ -106,7 +112,7 @@ absl::StatusOr<SwitchResult> Rollback(const SwitchOptions& options) {
     if (!before.ok()) return before.status();
     target = *before;
   }
-  return PointCurrentAt(**session, target, "rollback");
+  return PointCurrentAt(**session, target, "rollback", options, reporter);
 }
 
 }  // namespace persist

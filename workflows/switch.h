@@ -12,6 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "proto/journal.pb.h"
+#include "workflows/live_check.h"
+#include "workflows/reporter.h"
 #include "workflows/site_request.h"
 
 namespace persist {
@@ -21,6 +23,7 @@ struct SwitchOptions {
   // The release to make live; for a rollback, "" for the one deployed
   // before the live one.
   std::string release;
+  HealthOptions health;  // after the switch (live_check.h)
 };
 
 struct SwitchResult {
@@ -30,9 +33,10 @@ struct SwitchResult {
 
 // kUsage when the release is not a release of the site (nothing created on
 // a site persist has not opened), or, for a rollback, when there is none
-// older than the live one.
-absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options);
-absl::StatusOr<SwitchResult> Rollback(const SwitchOptions& options);
+// older than the live one; kFailed when a reload or health check after the
+// switch failed, and the switch was undone (live_check.h).
+absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options, Reporter& reporter);
+absl::StatusOr<SwitchResult> Rollback(const SwitchOptions& options, Reporter& reporter);
 
 }  // namespace persist
 

@@ -29,7 +29,7 @@ std::string KindAndRelease(const Run& run) {
 
 }  // namespace
 
-absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options) {
+absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options, Reporter& reporter) {
   absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::OpenToRepair(options.site);
   if (!session.ok()) return session.status();
   Site& site = (*session)->site();
@@ -37,6 +37,8 @@ absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options) {
   absl::StatusOr<Run> target = RunToUndo(site, options.run_id);
   if (!target.ok()) return target.status();
   result.target = *target;
+  absl::Status checkable = ValidateLiveChecks(site.root(), options.health);
+  if (!checkable.ok()) return checkable;
   if (options.dry_run) return result;
   if (options.confirm && !options.confirm(*target)) {
     return WithErrorKind(absl::CancelledError("nothing undone: the answer was not yes"),
@@ -47,6 +49,11 @@ absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options) {
   if (!run.ok()) return run.status();
   (*session)->AddToHistory(absl::StrCat("undo of run ", run->id(), " ", KindAndRelease(*run)));
   result.set_aside = SetAsideNote(options.trash_mode, site.root(), (*session)->dir(), trash);
+  absl::StatusOr<std::vector<OpRecord>> ops = site.store().GetOps(run->id());
+  if (!ops.ok()) return ops.status();
+  if (MovesCurrent(*ops)) {
+    result.live_check = CheckAfterUndo(**session, &*run, options.health, reporter);
+  }
   result.run = *std::move(run);
   return result;
 }

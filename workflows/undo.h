@@ -19,6 +19,8 @@
 
 #include "absl/status/statusor.h"
 #include "proto/journal.pb.h"
+#include "workflows/live_check.h"
+#include "workflows/reporter.h"
 #include "workflows/site_request.h"
 #include "workflows/trash_emptier.h"
 
@@ -32,17 +34,21 @@ struct UndoOptions {
   // the caller's to make); false stops with nothing undone. Unset: yes.
   std::function<bool(const Run& run)> confirm;
   TrashMode trash_mode = TrashMode::kBackground;  // for the set-aside note
+  HealthOptions health;                           // after an undo that moved current (live_check.h)
 };
 
 struct UndoResult {
   Run target;              // the run chosen to undo
   std::optional<Run> run;  // the run as undone; none on a dry run or when not confirmed
   std::string set_aside;   // what went to the trash and how it goes; "" for nothing
+  // A reload or health check that failed after an undo that moved current
+  // (CheckAfterUndo): the undo stands all the same.
+  absl::Status live_check;
 };
 
 // kUsage when there is no run to undo or `run_id` may not be undone now
 // (journal/recovery.h UndoLatest); kUsage (cancelled) when not confirmed.
-absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options);
+absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options, Reporter& reporter);
 
 struct RecoverResult {
   std::optional<Run> run;  // the interrupted run, undone; none when there was none
