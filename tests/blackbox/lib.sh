@@ -170,6 +170,25 @@ fixed_mtimes() {
   done < <(find "$d" -path "$d/.persist" -prune -o ! -type d -print0 | sort -z)
 }
 
+# install_app DIR: the vendor's Laravel app (sample_release laravel)
+# unpacked in place and used for a while, as persist adopt finds it: an
+# .htaccess sending requests on to public/, users' uploads and invoices, a
+# .env (0600), logs, a session.
+install_app() {
+  sample_release "$1" laravel
+  printf '<IfModule mod_rewrite.c>\nRewriteEngine On\nRewriteRule ^(.*)$ public/$1 [L]\n</IfModule>\n' \
+    >"$1/.htaccess"
+  mkdir -p "$1/public/uploads/avatars" "$1/public/invoices" "$1/storage/logs" \
+    "$1/storage/framework/views" "$1/storage/framework/cache" \
+    "$1/storage/framework/sessions"
+  printf 'jpeg bytes of user 42\n' >"$1/public/uploads/avatars/user-42.jpg"
+  printf '%%PDF invoice 7\n' >"$1/public/invoices/INV-0007.pdf"
+  printf 'APP_KEY=base64:live-secret\nDB_PASSWORD=hunter2\n' >"$1/.env"
+  chmod 0600 "$1/.env"
+  printf '[2026-12-01] production.INFO: live\n' >"$1/storage/logs/laravel.log"
+  printf 'session\n' >"$1/storage/framework/sessions/abc"
+}
+
 # make_site DIR: a small site such as persist deploys into:
 #   current -> releases/v1               the existing switch symlink
 #   releases/v1/...                      nested dirs, files 0600 and 0755,
