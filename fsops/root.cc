@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -66,9 +67,16 @@ absl::Status Root::Access(const std::string& rel, int mode) const {
 
 absl::Status Root::MakeDirs(const std::string& rel, mode_t mode) const {
   absl::StatusOr<Fd> existing = OpenDir(rel);
-  if (existing.ok()) return absl::OkStatus();
-  if (StatusErrno(existing.status()) != ENOENT) return existing.status();
   auto [parent, name] = SplitParent(rel);
+  if (existing.ok()) {
+    // Mended where it can be; where not, it is as usable as it was.
+    if (geteuid() == 0 && !rel.empty()) {
+      absl::StatusOr<Fd> dir = OpenDir(parent);
+      if (dir.ok()) RestoreParentOwner(env_, dir->get(), name, rel).IgnoreError();
+    }
+    return absl::OkStatus();
+  }
+  if (StatusErrno(existing.status()) != ENOENT) return existing.status();
   if (!parent.empty()) {
     absl::Status made = MakeDirs(parent, mode);
     if (!made.ok()) return made;
@@ -91,6 +99,19 @@ absl::Status TakeParentOwner(Env* env, int dir_fd, const std::string& name,
   absl::Status status = env->StatAt(dir_fd, "", &parent, SplitParent(path).first);
   if (!status.ok()) return status;
   if (parent.st_uid == 0 && parent.st_gid == 0) return absl::OkStatus();
+  return env->ChownAt(dir_fd, name, parent.st_uid, parent.st_gid, path);
+}
+
+absl::Status RestoreParentOwner(Env* env, int dir_fd, const std::string& name,
+                                const std::string& path) {
+  if (geteuid() != 0) return absl::OkStatus();
+  struct stat parent, st;
+  absl::Status status = env->StatAt(dir_fd, "", &parent, SplitParent(path).first);
+  if (!status.ok()) return status;
+  if (parent.st_uid == 0 && parent.st_gid == 0) return absl::OkStatus();
+  status = env->StatAt(dir_fd, name, &st, path);
+  if (!status.ok()) return status;
+  if (st.st_uid == parent.st_uid && st.st_gid == parent.st_gid) return absl::OkStatus();
   return env->ChownAt(dir_fd, name, parent.st_uid, parent.st_gid, path);
 }
 

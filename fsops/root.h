@@ -47,7 +47,9 @@ class Root {
 
   // Creates `rel` and any missing directories above it with `mode`. Only for
   // persist's own directories (.persist/...): not journaled. Run as root,
-  // each directory it creates takes its parent's owner (TakeParentOwner).
+  // each directory it creates takes its parent's owner (TakeParentOwner),
+  // and so does each it finds there with another owner (RestoreParentOwner):
+  // a run killed between making one and giving it away left it root's.
   absl::Status MakeDirs(const std::string& rel, mode_t mode) const;
 
   // The content of the regular file `rel`, at most `max_bytes` of it
@@ -70,6 +72,15 @@ class Root {
 // ops.cc follows for what a run creates). `path` is for messages.
 absl::Status TakeParentOwner(Env* env, int dir_fd, const std::string& name,
                              const std::string& path);
+
+// TakeParentOwner for what persist made earlier: run as root, gives `name`
+// its directory's owner and group when it has others (and root does not own
+// that directory); else does nothing, not even a chown. A run killed
+// between creating one of its own files or directories and giving it away
+// leaves it root's, which the site's owner could then not use: the next
+// run as root, recover included, mends it with this.
+absl::Status RestoreParentOwner(Env* env, int dir_fd, const std::string& name,
+                                const std::string& path);
 
 }  // namespace persist
 

@@ -238,6 +238,37 @@ TEST_F(RootTest, MakeDirsCreatesMissingDirectoriesWithTheMode) {
   EXPECT_TRUE(root_->MakeDirs(".persist/stash/run/0", 0700).ok());
 }
 
+// Run as root on a site another user owns, a directory of persist's own
+// found with root as its owner (a run killed between making it and giving
+// it away) is given its parent's owner, as if just made.
+TEST_F(RootTest, MakeDirsGivesWhatItFindsTheParentsOwner) {
+  if (geteuid() != 0) GTEST_SKIP() << "changing owners needs root";
+  if (chown(dir_.path().c_str(), 65534, 65534) != 0) {
+    GTEST_SKIP() << "chown refused here (a user namespace that maps only root)";
+  }
+  MakeDir(dir_.Sub(".persist"), 0700);
+  ASSERT_TRUE(root_->MakeDirs(".persist/journal", 0700).ok());
+  for (const char* rel : {".persist", ".persist/journal"}) {
+    struct stat st;
+    ASSERT_EQ(lstat(dir_.Sub(rel).c_str(), &st), 0) << rel;
+    EXPECT_EQ(st.st_uid, 65534u) << rel;
+    EXPECT_EQ(st.st_gid, 65534u) << rel;
+  }
+}
+
+// What root's own directory holds keeps the owner it has.
+TEST_F(RootTest, MakeDirsLeavesTheOwnerInADirectoryOfRoots) {
+  if (geteuid() != 0) GTEST_SKIP() << "changing owners needs root";
+  MakeDir(dir_.Sub(".persist"), 0700);
+  if (chown(dir_.Sub(".persist").c_str(), 65534, 65534) != 0) {
+    GTEST_SKIP() << "chown refused here (a user namespace that maps only root)";
+  }
+  ASSERT_TRUE(root_->MakeDirs(".persist", 0700).ok());
+  struct stat st;
+  ASSERT_EQ(lstat(dir_.Sub(".persist").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+}
+
 TEST_F(RootTest, MakeDirsDoesNotFollowASymlink) {
   MakeDir(outside_.Sub("target"));
   MakeSymlink(outside_.Sub("target"), dir_.Sub(".persist"));

@@ -99,6 +99,7 @@ void MakeReserve(Env* env, const Root& root, int state_fd) {
   struct stat st;
   if (env->StatAt(state_fd, kReserve, &st, kReservePath).ok() && S_ISREG(st.st_mode) &&
       static_cast<size_t>(st.st_size) >= kReserveBytes) {
+    RestoreParentOwner(env, state_fd, kReserve, kReservePath).IgnoreError();
     return;
   }
   absl::StatusOr<int> fd =

@@ -279,6 +279,29 @@ TEST(SiteTest, OpenForWritingKeepsAReserveOfRealBlocksThatUndoReleases) {
   EXPECT_GE(AllocatedBytes(dir.Sub(".persist/reserve")), off_t{4} << 20);
 }
 
+// Run as root on a site another user owns, what a run killed between
+// making it and giving it away left root's in .persist/ is the owner's
+// again once the site is opened for writing: the owner could not use it.
+TEST(SiteTest, AsRootOpenForWritingGivesTheSitesOwnerBackWhatAKilledRunLeftRoots) {
+  if (geteuid() != 0) GTEST_SKIP() << "changing owners needs root";
+  TempDir dir;
+  if (chown(dir.path().c_str(), 65534, 65534) != 0) {
+    GTEST_SKIP() << "chown refused here (a user namespace that maps only root)";
+  }
+  const char* const kOwn[] = {".persist",         ".persist/journal", ".persist/stash",
+                              ".persist/rescued", ".persist/lock",    ".persist/reserve",
+                              ".persist/journal/data.mdb", ".persist/journal/lock.mdb"};
+  ASSERT_TRUE(Site::OpenForWriting(Env::Default(), dir.path(), "adopt").ok());
+  for (const char* rel : kOwn) ASSERT_EQ(lchown(dir.Sub(rel).c_str(), 0, 0), 0) << rel;
+  ASSERT_TRUE(Site::OpenForWriting(Env::Default(), dir.path(), "recover").ok());
+  for (const char* rel : kOwn) {
+    struct stat st;
+    ASSERT_EQ(lstat(dir.Sub(rel).c_str(), &st), 0) << rel;
+    EXPECT_EQ(st.st_uid, 65534u) << rel;
+    EXPECT_EQ(st.st_gid, 65534u) << rel;
+  }
+}
+
 TEST(SiteTest, AReserveTheDiskCannotHoldIsLeftOutNotAnError) {
   TempDir dir;
   FaultEnv full(Env::Default());

@@ -17,10 +17,13 @@ void RecordPersistBinary(const Site& site) {
   const std::string line = *resolved + "\n";
   constexpr char kRecord[] = ".persist/persist-binary";
   absl::StatusOr<std::string> old = site.root().ReadFile(kRecord, 4096);
-  if (old.ok() && *old == line) return;
   absl::StatusOr<Fd> dir = site.root().OpenDir(".persist");
   if (!dir.ok()) return;
   Env* env = site.env();
+  if (old.ok() && *old == line) {
+    (void)RestoreParentOwner(env, dir->get(), "persist-binary", kRecord);
+    return;
+  }
   absl::StatusOr<int> fd =
       env->OpenAt(dir->get(), "persist-binary", O_WRONLY | O_CREAT | O_TRUNC, 0644, kRecord);
   if (!fd.ok()) return;

@@ -38,6 +38,10 @@ absl::Status Append(const Site& site, const std::string& path, const std::string
     // Owned as its directory, like everything else persist creates there.
     absl::Status status = TakeParentOwner(env, dir->get(), leaf, path);
     if (!status.ok()) return status;
+  } else {
+    // Found with another owner, it was made by a run killed before it gave
+    // it away: mended where it can be.
+    RestoreParentOwner(env, dir->get(), leaf, path).IgnoreError();
   }
   absl::Status status = env->Write(file.get(), line.data(), line.size(), path);
   if (!status.ok()) return status;

@@ -50,23 +50,6 @@ source "$(dirname "$0")/lib.sh"
 init_test "${1:-}"
 cd "$WORK" || die "cd $WORK"
 
-# install_app DIR: the vendor's Laravel app unpacked in place and used for
-# a while: users' uploads and invoices, a .env, logs, a session.
-install_app() {
-  sample_release "$1" laravel
-  printf '<IfModule mod_rewrite.c>\nRewriteEngine On\nRewriteRule ^(.*)$ public/$1 [L]\n</IfModule>\n' \
-    >"$1/.htaccess"
-  mkdir -p "$1/public/uploads/avatars" "$1/public/invoices" "$1/storage/logs" \
-    "$1/storage/framework/views" "$1/storage/framework/cache" \
-    "$1/storage/framework/sessions"
-  printf 'jpeg bytes of user 42\n' >"$1/public/uploads/avatars/user-42.jpg"
-  printf '%%PDF invoice 7\n' >"$1/public/invoices/INV-0007.pdf"
-  printf 'APP_KEY=base64:live-secret\nDB_PASSWORD=hunter2\n' >"$1/.env"
-  chmod 0600 "$1/.env"
-  printf '[2026-12-01] production.INFO: live\n' >"$1/storage/logs/laravel.log"
-  printf 'session\n' >"$1/storage/framework/sessions/abc"
-}
-
 # served_files DIR OUT: every file beneath DIR (followed through links), as
 # "PATH SHA256" lines: what a web server serving DIR can send.
 served_files() {

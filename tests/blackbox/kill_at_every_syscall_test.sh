@@ -18,7 +18,11 @@
 # Nth call of SC never runs and the process dies as in an OOM kill. The page
 # cache survives, so this tests the logic of recovery, not fsync durability.
 #
-# Environment: VERBOSE=1 prints every passing check.
+# The campaign's functions (kill_campaign, kill_points, reference_after...)
+# are lib.sh's, for every kill test.
+#
+# Environment: VERBOSE=1 prints every passing check; MAX_EXHAUSTIVE,
+# SAMPLE_STEP and OPEN_STEP (lib.sh kill_points) set the sampling.
 #
 # strace counts when=N per thread, so the tree copy's files are copied on the
 # main thread here (PERSIST_COPY_WORKERS=1): the Nth call is then the Nth of
@@ -34,19 +38,6 @@ init_test "${1:-}"
 require_strace
 export PERSIST_COPY_WORKERS=1
 export PERSIST_EMPTY_TRASH=later
-
-# The syscalls that could change the site or the journal. Those the binary
-# really calls (counted on an uninterrupted run) are the kill points; openat
-# and openat2 too, at their creating calls (see kill_points).
-candidates=(
-  renameat2 renameat rename mkdirat mkdir symlinkat symlink unlinkat unlink rmdir linkat link
-  openat openat2 open creat write writev pwrite64 pwritev pwritev2
-  fsync fdatasync syncfs sync sync_file_range msync
-  fchmod fchmodat chmod fchown fchownat lchown utimensat futimesat utimes
-  copy_file_range sendfile ftruncate truncate fallocate flock
-)
-MAX_EXHAUSTIVE=${MAX_EXHAUSTIVE:-200}
-SAMPLE_STEP=${SAMPLE_STEP:-7}
 
 cd "$WORK" || die "cd $WORK"
 make_site template
@@ -73,185 +64,32 @@ snapshot template before.snap
 
 # ---------------------------------------------------------------- reference
 
-# Two uninterrupted runs: the first, traced, counts each candidate syscall;
-# comparing both tells which mtimes are the run's own (a new symlink, a
-# written file), masked when a recovered site is compared with "after".
-cp -a template ref1
-cp -a template ref2
-trace_set=$(IFS=,; echo "${candidates[*]}")
-run_quiet ref1.out ref1.err strace -f -qq -o ref1.trace -e trace="$trace_set" \
-  "$PERSIST" exec plan --root ref1
-((rc == 0)) || { show_file ref1.err; die "the uninterrupted reference run exited $rc"; }
-run_quiet ref2.out ref2.err "$PERSIST" exec plan --root ref2
-((rc == 0)) || { show_file ref2.err; die "the second reference run exited $rc"; }
-snapshot ref1 after1.snap
-snapshot ref2 after2.snap
-volatile_paths after1.snap after2.snap >volatile.txt
-mask_mtimes after1.snap volatile.txt >after.snap
-mask_mtimes after2.snap volatile.txt >after2.masked
-check "two uninterrupted runs leave the same site (mtimes of new paths aside)" \
-  same_snapshot after.snap after2.masked
-if cmp -s before.snap after1.snap; then
-  die "the plan changed nothing: the test would prove nothing"
-fi
-echo "paths whose mtime is the run's own: $(tr '\n' ' ' <volatile.txt)"
-
-# kill_points SC TRACE: the N at which to kill SC, from a reference TRACE.
-# Every call, except that
-# - openat and openat2, mostly read-only (the loader's libraries, reading a
-#   tree to copy or hash), are killed at every call that can create or write
-#   (O_CREAT, O_WRONLY, O_RDWR, O_TRUNC, O_TMPFILE: strace cannot filter on
-#   flags, but the reference trace tells their numbers, and runs are
-#   deterministic), plus the first and last 3 and every OPEN_STEP-th call;
-# - a syscall called more than MAX_EXHAUSTIVE times is sampled: its first
-#   and last 5 calls and every SAMPLE_STEP-th in between. None is today.
-OPEN_STEP=${OPEN_STEP:-10}
-kill_points() {
-  local sc=$1 trace=$2 total=${count[$1]}
-  case $sc in
-    openat | openat2)
-      {
-        grep -E "^([0-9]+ +)?$sc\\(" "$trace" |
-          grep -nE 'O_CREAT|O_WRONLY|O_RDWR|O_TRUNC|O_TMPFILE' | cut -d: -f1
-        seq 1 3
-        seq "$OPEN_STEP" "$OPEN_STEP" "$total"
-        seq $((total > 3 ? total - 2 : 1)) "$total"
-      } | sort -nu
-      ;;
-    *)
-      if ((total <= MAX_EXHAUSTIVE)); then
-        seq 1 "$total"
-      else
-        { seq 1 5; seq 5 "$SAMPLE_STEP" "$total"; seq $((total - 4)) "$total"; } | sort -nu
-      fi
-      ;;
-  esac
-}
-
-# matches_before_or_after SNAP: prints "before" or "after", or fails.
-matches_before_or_after() {
-  if cmp -s before.snap "$1"; then
-    echo before
-  elif mask_mtimes "$1" volatile.txt | cmp -s after.snap -; then
-    echo after
-  else
-    return 1
-  fi
-}
-
-# log_is_settled DIR: `persist log` exits 0 and shows no run still applying
-# or undoing.
-log_is_settled() {
-  run_quiet log.json log.err "$PERSIST" log --root "$1" --json
-  if ((rc != 0)); then
-    echo "persist log --root $1 --json exited $rc" >&2
-    show_file log.err
-    return 1
-  fi
-  if grep -qE 'RUN_APPLYING|RUN_UNDOING' log.json; then
-    echo "a run is still unfinished after recover:" >&2
-    show_file log.json
-    return 1
-  fi
-}
-
-# fresh_site: site/ becomes a copy of the template, checked by snapshot.
-fresh_site() {
-  rm -rf site
-  cp -a template site
-  snapshot site site-before.snap
-  same_snapshot before.snap site-before.snap
-}
+# Two uninterrupted runs; the first, traced, counts each syscall of
+# KILL_SYSCALLS (lib.sh reference_after).
+reference_after ref1.trace exec plan --root site
 
 # ---------------------------------------------------------------- exec
 
-# count_calls TRACE SYSCALLS...: fills the array `count` with how many times
-# each of SYSCALLS appears in TRACE (those with none are left out).
-count_calls() {
-  local trace=$1 sc n
-  shift
-  count=()
-  for sc in "$@"; do
-    n=$(grep -cE "^([0-9]+ +)?$sc\(" "$trace" || true)
-    ((n > 0)) && count[$sc]=$n
-  done
-  return 0
-}
-
-# kill_exec_campaign LABEL TRACE EXEC_ARGS...: for each syscall in `count`
-# and each of its kill points N (see kill_points; TRACE is the reference
-# run's), kills `persist exec plan --root site EXEC_ARGS` at its Nth call,
-# recovers, and checks the outcome.
-kill_exec_campaign() {
-  local label=$1 trace=$2 sc n what where
-  shift 2
-  local -A to_before=() to_after=()
-  local kills=0
-  for sc in $(printf '%s\n' "${!count[@]}" | sort); do
-    to_before[$sc]=0
-    to_after[$sc]=0
-    for n in $(kill_points "$sc" "$trace"); do
-      kills=$((kills + 1))
-      what="$label killed at $sc #$n of ${count[$sc]}"
-      check "$what: a fresh copy of the site equals the template" fresh_site || continue
-      run_quiet exec.out exec.err strace -f -o /dev/null -e trace="$sc" \
-        -e "inject=$sc:signal=KILL:when=$n" "$PERSIST" exec plan --root site "$@"
-      # 137 = 128 + SIGKILL: strace dies of the signal that killed its tracee.
-      check "$what: persist dies of SIGKILL (exit 137, got $rc)" test "$rc" -eq 137 ||
-        { show_file exec.err; continue; }
-      run_quiet recover.out recover.err "$PERSIST" recover --root site
-      check "$what: persist recover exits 0 (got $rc)" test "$rc" -eq 0 ||
-        { show_file recover.err; continue; }
-      snapshot site site-after.snap
-      if where=$(matches_before_or_after site-after.snap); then
-        pass "$what: the site is exactly the $where-state"
-        if [[ $where == before ]]; then
-          to_before[$sc]=$((to_before[$sc] + 1))
-        else
-          to_after[$sc]=$((to_after[$sc] + 1))
-        fi
-      else
-        fail "$what: after recover the site is neither the before- nor the after-state; against before:"
-        same_snapshot before.snap site-after.snap || true
-        show_file recover.out
-      fi
-      check "$what: persist log exits 0 and shows no unfinished run" log_is_settled site
-    done
-  done
-  echo "$label: $kills kills"
-  for sc in $(printf '%s\n' "${!count[@]}" | sort); do
-    printf '  %-16s %4d calls, %3d killed: recovered to the before-state %3d times, to the after-state %d\n' \
-      "$sc" "${count[$sc]}" $((to_before[$sc] + to_after[$sc])) "${to_before[$sc]}" "${to_after[$sc]}"
-  done
-}
-
-declare -A count=()
-count_calls ref1.trace "${candidates[@]}"
+count_calls ref1.trace "${KILL_SYSCALLS[@]}"
 ((${#count[@]} > 0)) || die "strace saw no mutating syscall in the reference run"
 ((${count[renameat2]:-0} > 0)) || die "the reference run made no renameat2 call"
 exec_renames=${count[renameat2]}
-kill_exec_campaign "exec" ref1.trace
+kill_campaign "exec" ref1.trace "" exec plan --root site
 
 # The same with each op's intent journaled just before it (--intents
 # per-op), at the syscalls that write the journal or make an op visible.
-cp -a template ref3
-run_quiet ref3.out ref3.err strace -f -qq -o ref3.trace -e trace="$trace_set" \
-  "$PERSIST" exec plan --root ref3 --intents per-op
-((rc == 0)) || { show_file ref3.err; die "the reference run with --intents per-op exited $rc"; }
-snapshot ref3 after3.snap
+reference_run ref3.trace exec plan --root site --intents per-op
+snapshot site after3.snap
 check "--intents per-op leaves the same site as grouped" \
   same_snapshot after.snap <(mask_mtimes after3.snap volatile.txt)
 count_calls ref3.trace renameat2 pwrite64 fdatasync
-kill_exec_campaign "exec --intents per-op" ref3.trace --intents per-op
+kill_campaign "exec --intents per-op" ref3.trace "" exec plan --root site --intents per-op
 
 # ---------------------------------------------------------------- recover
 
 # kill_exec_at K: site/ is a fresh copy killed at exec's Kth renameat2.
 kill_exec_at() {
-  fresh_site || return 1
-  run_quiet exec.out exec.err strace -f -o /dev/null -e trace=renameat2 \
-    -e "inject=renameat2:signal=KILL:when=$1" "$PERSIST" exec plan --root site
-  ((rc == 137)) || { echo "exec killed at renameat2 #$1 exited $rc, not 137" >&2; return 1; }
+  kill_at renameat2 "$1" exec plan --root site
 }
 
 # kill_recover_campaign K SYSCALLS...: kills exec at its Kth renameat2;
@@ -298,7 +136,7 @@ done
 # Recover crashed at each call of every other syscall it mutates with, after
 # exec was killed at its last renameat2 (the most to undo).
 recover_set=()
-for sc in "${candidates[@]}"; do
+for sc in "${KILL_SYSCALLS[@]}"; do
   [[ $sc == renameat2 || $sc == openat || $sc == openat2 || $sc == write ]] || recover_set+=("$sc")
 done
 kill_recover_campaign "$exec_renames" "${recover_set[@]}"

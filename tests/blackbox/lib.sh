@@ -89,6 +89,11 @@ require_strace() {
 
 # ---------------------------------------------------------------- snapshots
 
+# SNAPSHOT_OPTIONS: further options of the snapshot tool for every
+# snapshot, none unless a test sets them: --owners (" owner=UID:GID" on
+# every line) where a test's files belong to several users.
+SNAPSHOT_OPTIONS=()
+
 # snapshot DIR OUT: writes to OUT the snapshot of DIR made by the snapshot
 # tool (tests/testing/snapshot_main.cc, the same walk as the C++ tests'
 # TakeSnapshot): one line per path, DIR itself first as ".",
@@ -102,10 +107,12 @@ require_strace() {
 # exactness promise. Directory mtimes are excluded by the promise; directory
 # sizes are too, since on ext4 a directory never shrinks once it has grown,
 # and its entries are listed anyway. Symlink mtimes are the link's own.
+# SNAPSHOT_OPTIONS (above) come first.
 snapshot() {
   local dir=$1 out=$2
-  "$SNAPSHOT_TOOL" --exclude .persist --exclude shared/.deployment-history \
-    --exclude .deployment-history "$dir" >"$out" || die "snapshot of $dir failed"
+  "$SNAPSHOT_TOOL" "${SNAPSHOT_OPTIONS[@]}" --exclude .persist \
+    --exclude shared/.deployment-history --exclude .deployment-history "$dir" >"$out" ||
+    die "snapshot of $dir failed"
 }
 
 # same_snapshot A B: succeeds when the two snapshots are equal, else prints
@@ -151,6 +158,37 @@ sample_release() {
   "$MAKE_RELEASE_TOOL" "$@" || die "make_release $* failed"
 }
 
+# fixed_mtimes DIR MINUTE NS NS_STEP: gives every non-directory beneath DIR
+# (DIR/.persist aside) a fixed, distinct past mtime, nanoseconds included:
+# "MINUTE:SS.N UTC", the Ith path in name order at second I mod 60 and
+# nanosecond NS + I * NS_STEP. Anything a run writes then differs from it.
+fixed_mtimes() {
+  local d=$1 minute=$2 ns=$3 step=$4 i=0 p
+  while IFS= read -r -d '' p; do
+    i=$((i + 1))
+    touch -h -d "$minute:$((i % 60)).$((ns + i * step)) UTC" "$p"
+  done < <(find "$d" -path "$d/.persist" -prune -o ! -type d -print0 | sort -z)
+}
+
+# install_app DIR: the vendor's Laravel app (sample_release laravel)
+# unpacked in place and used for a while, as persist adopt finds it: an
+# .htaccess sending requests on to public/, users' uploads and invoices, a
+# .env (0600), logs, a session.
+install_app() {
+  sample_release "$1" laravel
+  printf '<IfModule mod_rewrite.c>\nRewriteEngine On\nRewriteRule ^(.*)$ public/$1 [L]\n</IfModule>\n' \
+    >"$1/.htaccess"
+  mkdir -p "$1/public/uploads/avatars" "$1/public/invoices" "$1/storage/logs" \
+    "$1/storage/framework/views" "$1/storage/framework/cache" \
+    "$1/storage/framework/sessions"
+  printf 'jpeg bytes of user 42\n' >"$1/public/uploads/avatars/user-42.jpg"
+  printf '%%PDF invoice 7\n' >"$1/public/invoices/INV-0007.pdf"
+  printf 'APP_KEY=base64:live-secret\nDB_PASSWORD=hunter2\n' >"$1/.env"
+  chmod 0600 "$1/.env"
+  printf '[2026-12-01] production.INFO: live\n' >"$1/storage/logs/laravel.log"
+  printf 'session\n' >"$1/storage/framework/sessions/abc"
+}
+
 # make_site DIR: a small site such as persist deploys into:
 #   current -> releases/v1               the existing switch symlink
 #   releases/v1/...                      nested dirs, files 0600 and 0755,
@@ -194,12 +232,7 @@ make_site() {
   printf 'config v1\n' >"$d"/config.txt
   printf 'A\n' >"$d"/a.txt
   printf 'B\n' >"$d"/b.txt
-  # Fixed, distinct past mtimes (nanoseconds included) on every non-directory.
-  local i=0 p
-  while IFS= read -r -d '' p; do
-    i=$((i + 1))
-    touch -h -d "2024-01-02 03:04:$((i % 60)).$((100000000 + i * 1234567)) UTC" "$p"
-  done < <(find "$d" -path "$d/.persist" -prune -o ! -type d -print0 | sort -z)
+  fixed_mtimes "$d" "2024-01-02 03:04" 100000000 1234567
 }
 
 # make_design_site DIR: a site ready for the example plan of DESIGN.md ("A
@@ -230,11 +263,7 @@ make_design_site() {
   printf 'demo avatar\n' >"$d"/incoming/v2/public/uploads/demo/avatar.png
   printf 'body{}\n' >"$d"/incoming/v2/public/css/app.css
   ln -s ../../shared/.env "$d"/incoming/v2/.env
-  local i=0 p
-  while IFS= read -r -d '' p; do
-    i=$((i + 1))
-    touch -h -d "2023-05-06 07:08:$((i % 60)).$((200000000 + i * 7654321)) UTC" "$p"
-  done < <(find "$d" -path "$d/.persist" -prune -o ! -type d -print0 | sort -z)
+  fixed_mtimes "$d" "2023-05-06 07:08" 200000000 7654321
 }
 
 # write_design_plan FILE: the example plan of DESIGN.md, "A plan file".
@@ -394,4 +423,228 @@ enter_owner_base() {
   cd "$base" || die "cd $base"
   chown 65534:65534 "$base" 2>/dev/null || { echo "SKIP: $base does not take chown"; exit 0; }
   chown root:root "$base"
+}
+
+# ---------------------------------------------------------------- kill campaigns
+
+# The kill tests kill the real binary with SIGKILL at the entry of its Nth
+# call of a syscall (strace -e inject=SC:signal=KILL:when=N), recover, and
+# compare the whole site with the state before the run, or after an
+# uninterrupted one. The functions below work in the current directory:
+#   template/      the site before the run, never run on itself
+#   site/          the copy each run works on (fresh_site)
+#   before.snap    the template's snapshot
+#   after.snap     an uninterrupted run's, the run's own mtimes masked
+#   volatile.txt   the paths whose mtime is the run's own (reference_after)
+
+# The syscalls that could change the site or the journal. Those the binary
+# really calls (counted on an uninterrupted run) are the kill points; openat
+# and openat2 too, at their creating calls (see kill_points).
+KILL_SYSCALLS=(
+  renameat2 renameat rename mkdirat mkdir symlinkat symlink unlinkat unlink rmdir linkat link
+  openat openat2 open creat write writev pwrite64 pwritev pwritev2
+  fsync fdatasync syncfs sync sync_file_range msync
+  fchmod fchmodat chmod fchown fchownat lchown utimensat futimesat utimes
+  copy_file_range sendfile ftruncate truncate fallocate flock
+)
+# Sampling (kill_points); the environment, or the test after sourcing this
+# file, may change them.
+MAX_EXHAUSTIVE=${MAX_EXHAUSTIVE:-200}
+SAMPLE_STEP=${SAMPLE_STEP:-7}
+OPEN_STEP=${OPEN_STEP:-10}
+# Options `persist recover` takes in kill_campaign: --allow-root where root
+# recovers a site another user owns.
+RECOVER_OPTIONS=()
+
+# fresh_site: site/ becomes a copy of the template, checked by snapshot.
+fresh_site() {
+  rm -rf site
+  cp -a template site
+  snapshot site site-before.snap
+  same_snapshot before.snap site-before.snap
+}
+
+# reference_run TRACE PERSIST_ARGS...: runs `persist PERSIST_ARGS`
+# uninterrupted on a fresh copy of the template (site/), traced into TRACE
+# (every syscall of KILL_SYSCALLS, strace -f), or untraced when TRACE is "".
+# Dies when it fails: nothing could be checked without it.
+reference_run() {
+  local trace=$1
+  shift
+  fresh_site || die "a fresh copy of the template differs from it"
+  if [[ -n "$trace" ]]; then
+    run_quiet ref.out ref.err strace -f -qq -o "$trace" \
+      -e trace="$(IFS=,; echo "${KILL_SYSCALLS[*]}")" "$PERSIST" "$@"
+  else
+    run_quiet ref.out ref.err "$PERSIST" "$@"
+  fi
+  ((rc == 0)) || { show_file ref.err; die "the uninterrupted reference run, persist $*, exited $rc"; }
+}
+
+# reference_after TRACE PERSIST_ARGS...: two uninterrupted runs
+# (reference_run), the first traced into TRACE, write after.snap and
+# volatile.txt: comparing both tells which mtimes are the run's own (a new
+# symlink, a written file), masked when a recovered site is compared with
+# "after". Both runs are made at site/, where the killed runs are, so that
+# what a run writes naming its site is the same in all of them.
+reference_after() {
+  local trace=$1
+  shift
+  reference_run "$trace" "$@"
+  snapshot site after1.snap
+  reference_run "" "$@"
+  snapshot site after2.snap
+  volatile_paths after1.snap after2.snap >volatile.txt
+  mask_mtimes after1.snap volatile.txt >after.snap
+  mask_mtimes after2.snap volatile.txt >after2.masked
+  check "persist $*: two uninterrupted runs leave the same site (mtimes of new paths aside)" \
+    same_snapshot after.snap after2.masked
+  if cmp -s before.snap after1.snap; then
+    die "persist $* changed nothing: the test would prove nothing"
+  fi
+  echo "persist $*: paths whose mtime is the run's own: $(tr '\n' ' ' <volatile.txt)"
+}
+
+# count_calls TRACE SYSCALLS...: fills the array `count` with how many times
+# each of SYSCALLS appears in TRACE (those with none are left out).
+declare -A count=()
+count_calls() {
+  local trace=$1 sc n
+  shift
+  count=()
+  for sc in "$@"; do
+    n=$(grep -cE "^([0-9]+ +)?$sc\(" "$trace" || true)
+    ((n > 0)) && count[$sc]=$n
+  done
+  return 0
+}
+
+# kill_points SC TRACE: the N at which to kill SC, from a reference TRACE.
+# Every call, except that
+# - openat and openat2, mostly read-only (the loader's libraries, reading a
+#   tree to copy or hash), are killed at every call that can create or write
+#   (O_CREAT, O_WRONLY, O_RDWR, O_TRUNC, O_TMPFILE: strace cannot filter on
+#   flags, but the reference trace tells their numbers, and runs are
+#   deterministic), plus the first and last 3 and every OPEN_STEP-th call;
+# - a syscall called more than MAX_EXHAUSTIVE times is sampled: its first
+#   and last 5 calls and every SAMPLE_STEP-th in between.
+kill_points() {
+  local sc=$1 trace=$2 total=${count[$1]}
+  case $sc in
+    openat | openat2)
+      {
+        grep -E "^([0-9]+ +)?$sc\\(" "$trace" |
+          grep -nE 'O_CREAT|O_WRONLY|O_RDWR|O_TRUNC|O_TMPFILE' | cut -d: -f1
+        seq 1 3
+        seq "$OPEN_STEP" "$OPEN_STEP" "$total"
+        seq $((total > 3 ? total - 2 : 1)) "$total"
+      } | sort -nu
+      ;;
+    *)
+      if ((total <= MAX_EXHAUSTIVE)); then
+        seq 1 "$total"
+      else
+        { seq 1 5; seq 5 "$SAMPLE_STEP" "$total"; seq $((total - 4)) "$total"; } | sort -nu
+      fi
+      ;;
+  esac
+}
+
+# matches_before_or_after SNAP: prints "before" or "after", or fails.
+matches_before_or_after() {
+  if cmp -s before.snap "$1"; then
+    echo before
+  elif mask_mtimes "$1" volatile.txt | cmp -s after.snap -; then
+    echo after
+  else
+    return 1
+  fi
+}
+
+# log_is_settled DIR: `persist log` exits 0 and shows no run still applying
+# or undoing.
+log_is_settled() {
+  run_quiet log.json log.err "$PERSIST" log --root "$1" --json
+  if ((rc != 0)); then
+    echo "persist log --root $1 --json exited $rc" >&2
+    show_file log.err
+    return 1
+  fi
+  if grep -qE 'RUN_APPLYING|RUN_UNDOING' log.json; then
+    echo "a run is still unfinished after recover:" >&2
+    show_file log.json
+    return 1
+  fi
+}
+
+# kill_at SC N PERSIST_ARGS...: runs `persist PERSIST_ARGS` on a fresh copy
+# of the template (site/, fresh_site), killed at the entry of its Nth call of
+# SC; output in killed.out and killed.err. Fails, saying why, when the copy
+# differs from the template or persist does not die of SIGKILL.
+kill_at() {
+  local sc=$1 n=$2
+  shift 2
+  fresh_site || { echo "    a fresh copy of the template differs from it" >&2; return 1; }
+  run_quiet killed.out killed.err strace -f -o /dev/null -e trace="$sc" \
+    -e "inject=$sc:signal=KILL:when=$n" "$PERSIST" "$@"
+  # 137 = 128 + SIGKILL: strace dies of the signal that killed its tracee.
+  ((rc == 137)) && return 0
+  echo "    persist $* killed at $sc #$n exited $rc, not 137 (128 + SIGKILL)" >&2
+  show_file killed.err
+  return 1
+}
+
+# kill_campaign LABEL TRACE ON_KILL PERSIST_ARGS...: for each syscall in
+# `count` and each of its kill points N (kill_points; TRACE is the reference
+# run's), kills `persist PERSIST_ARGS` on a fresh copy of the template at its
+# Nth call, recovers (persist recover --root site RECOVER_OPTIONS), and
+# checks that the site is exactly the before- or the after-state and that
+# the journal shows no unfinished run. Then, when it was either, calls
+# ON_KILL (unless it is "") with the kill's description, the state recovered
+# to ("before" or "after"), SC and N; `journal_at_kill` then says whether
+# .persist/journal/data.mdb existed when the process died (yes or no).
+# Prints, per syscall, the kills and where they recovered to; sets `kills`
+# and `kills_before_journal`.
+kill_campaign() {
+  local label=$1 trace=$2 on_kill=$3 sc n what where
+  shift 3
+  local -A to_before=() to_after=()
+  kills=0
+  kills_before_journal=0
+  for sc in $(printf '%s\n' "${!count[@]}" | sort); do
+    to_before[$sc]=0
+    to_after[$sc]=0
+    for n in $(kill_points "$sc" "$trace"); do
+      kills=$((kills + 1))
+      what="$label killed at $sc #$n of ${count[$sc]}"
+      check "$what: persist dies of SIGKILL there" kill_at "$sc" "$n" "$@" || continue
+      journal_at_kill=no
+      [[ -e site/.persist/journal/data.mdb ]] && journal_at_kill=yes
+      [[ $journal_at_kill == yes ]] || kills_before_journal=$((kills_before_journal + 1))
+      run_quiet recover.out recover.err "$PERSIST" recover --root site "${RECOVER_OPTIONS[@]}"
+      check "$what: persist recover exits 0 (got $rc)" test "$rc" -eq 0 ||
+        { show_file recover.err; continue; }
+      snapshot site site-after.snap
+      if where=$(matches_before_or_after site-after.snap); then
+        pass "$what: the site is exactly the $where-state"
+        if [[ $where == before ]]; then
+          to_before[$sc]=$((to_before[$sc] + 1))
+        else
+          to_after[$sc]=$((to_after[$sc] + 1))
+        fi
+      else
+        fail "$what: after recover the site is neither the before- nor the after-state; against before:"
+        same_snapshot before.snap site-after.snap || true
+        show_file recover.out
+        where=''
+      fi
+      check "$what: persist log exits 0 and shows no unfinished run" log_is_settled site
+      [[ -z "$on_kill" || -z "$where" ]] || "$on_kill" "$what" "$where" "$sc" "$n"
+    done
+  done
+  echo "$label: $kills kills, $kills_before_journal of them before the journal existed"
+  for sc in $(printf '%s\n' "${!count[@]}" | sort); do
+    printf '  %-16s %4d calls, %3d killed: recovered to the before-state %3d times, to the after-state %d\n' \
+      "$sc" "${count[$sc]}" $((to_before[$sc] + to_after[$sc])) "${to_before[$sc]}" "${to_after[$sc]}"
+  done
 }

@@ -4,7 +4,7 @@
 // scripts (tests/blackbox, tools/demo, tools/bench), so that every test
 // compares trees the same way.
 //
-//   snapshot [--exclude REL]... [--no-mtimes] [--follow-links] DIR
+//   snapshot [--exclude REL]... [--no-mtimes] [--follow-links] [--owners] DIR
 //       prints one line per path beneath DIR, DIR itself first as ".":
 //         ./PATH <TAB> DESCRIPTION
 //       where DESCRIPTION is one of
@@ -17,7 +17,9 @@
 //       path is one line whatever its name. REL is a path relative to DIR
 //       (".persist", "shared/.deployment-history"), left out with everything
 //       beneath it. --follow-links describes what symlinks point to, as an app
-//       sees its release through its links into shared/.
+//       sees its release through its links into shared/. --owners adds
+//       " owner=UID:GID" to every description, for trees whose files belong
+//       to several users.
 //
 //   snapshot --compare A B
 //       compares two saved snapshots path by path: prints nothing and exits 0
@@ -42,7 +44,7 @@ namespace testing {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: snapshot [--exclude REL]... [--no-mtimes] [--follow-links] DIR\n"
+    "usage: snapshot [--exclude REL]... [--no-mtimes] [--follow-links] [--owners] DIR\n"
     "       snapshot --compare A B\n";
 
 std::string Escape(const std::string& text) {
@@ -74,6 +76,8 @@ int Take(int argc, char** argv) {
       options.mtimes = false;
     } else if (arg == "--follow-links") {
       options.follow_links = true;
+    } else if (arg == "--owners") {
+      options.owners = true;
     } else if (dir.empty() && !arg.empty() && arg[0] != '-') {
       dir = arg;
     } else {

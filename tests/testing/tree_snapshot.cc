@@ -73,6 +73,12 @@ struct Walker {
   std::set<std::pair<dev_t, ino_t>> open_dirs;
 
   std::string Describe(const std::string& path, const struct stat& st) {
+    std::string desc = DescribeType(path, st);
+    if (options.owners) absl::StrAppendFormat(&desc, " owner=%d:%d", st.st_uid, st.st_gid);
+    return desc;
+  }
+
+  std::string DescribeType(const std::string& path, const struct stat& st) {
     int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     const std::string mtime_text = options.mtimes ? absl::StrFormat(" mtime=%d", mtime) : "";
     if (S_ISDIR(st.st_mode)) return absl::StrFormat("dir mode=%04o", st.st_mode & 07777);

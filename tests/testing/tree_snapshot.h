@@ -76,6 +76,9 @@ struct TreeSnapshotOptions {
   bool follow_links = false;
   // The root directory itself, as ".", with its mode.
   bool root = false;
+  // The owner of every path, " owner=UID:GID" at the end of its description:
+  // for trees whose files belong to several users.
+  bool owners = false;
 };
 
 // Like TakeSnapshot, with the choices above. Special files (fifos, sockets,
