@@ -265,6 +265,21 @@ void AddInPlaceCommands(Table* table) {
         {"root"},
         {"json", "quick"},
         RunVerify}},
+      {"repair",
+       {"persist repair [--root DIR] [--dry-run] [--json]",
+        "Fixes, as one journaled run, what persist verify finds and persist can fix: current\n"
+        "dangling or missing (back to the newest release), a shared link of the live release\n"
+        "missing or pointing elsewhere, public_html pointing elsewhere, a world-readable\n"
+        "shared/.env, storage/ and bootstrap/cache/ missing or not writable (by the web\n"
+        "server's user too, through the bits of its owner or group, never every user's\n"
+        "write). Never over a file or directory, which may hold data: what it cannot fix is\n"
+        "named with what to do (exit 1). --dry-run prints what it would do. A repair that\n"
+        "points current elsewhere is followed by the reloads and health checks of a switch.\n"
+        "`persist undo` puts the site back as it was before the repair.",
+        {"root"},
+        {"dry-run", "json"},
+        RunRepair,
+        /*changes_site=*/true}},
   });
 }
 

@@ -34,6 +34,7 @@ absl::Status RunClassify(const Args& args);
 absl::Status RunCapture(const Args& args);
 absl::Status RunAdopt(const Args& args);
 absl::Status RunVerify(const Args& args);
+absl::Status RunRepair(const Args& args);
 absl::Status RunLink(const Args& args);
 absl::Status RunCustom(const Args& args);
 absl::Status RunDiff(const Args& args);

@@ -319,7 +319,9 @@ std::string ClassificationTable(const std::vector<Classification>& rows) {
 std::string ProblemLines(const std::vector<Problem>& problems) {
   std::string out;
   for (const Problem& p : problems) {
-    absl::StrAppend(&out, "problem: ", PrintablePath(p.path), ": ", p.what, "\n  fix: ", p.fix, "\n");
+    absl::StrAppend(
+        &out, "problem: ", PrintablePath(p.path), ": ", p.what, "\n  fix: ",
+        p.repair.empty() ? p.fix : absl::StrCat("persist repair (by hand: ", p.fix, ")"), "\n");
   }
   return out;
 }

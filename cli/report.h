@@ -56,7 +56,8 @@ std::string DryRunJson(const DeployPlan& planned);
 // {"changes": [{"path": ..., "change": ...}...]}
 std::string ChangesJson(const std::vector<Change>& changes);
 
-// "problem: PATH: WHAT\n  fix: FIX\n" for each problem.
+// "problem: PATH: WHAT\n  fix: FIX\n" for each problem; FIX is "persist
+// repair (by hand: ...)" where persist can repair it.
 std::string ProblemLines(const std::vector<Problem>& problems);
 
 // `text` as a JSON string literal, quotes included.

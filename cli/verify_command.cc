@@ -1,6 +1,6 @@
 // Copyright persist authors.
 //
-// persist verify: parse, call the workflow, print.
+// persist verify and persist repair: parse, call the workflow, print.
 
 #include <iostream>
 
@@ -9,23 +9,40 @@
 #include "base/error_kind.h"
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/terminal_reporter.h"
+#include "fsops/describe_op.h"
 #include "fsops/path.h"
+#include "workflows/repair.h"
 #include "workflows/verify.h"
 
 namespace persist {
 namespace {
 
+// A problem as JSON: {"path", "problem", "fix", "repairable"[, "repair":
+// the ops in words]}.
+std::string ProblemJson(const Problem& p) {
+  std::vector<std::string> ops;
+  for (const Op& op : p.repair) ops.push_back(JsonString(DescribeOp(op)));
+  return absl::StrCat(
+      "{\"path\": ", JsonString(p.path), ", \"problem\": ", JsonString(p.what),
+      ", \"fix\": ", JsonString(p.fix), ", \"repairable\": ", p.repair.empty() ? "false" : "true",
+      p.repair.empty() ? "" : absl::StrCat(", \"repair\": [", absl::StrJoin(ops, ", "), "]"), "}");
+}
+
+std::string ProblemsJson(const std::vector<Problem>& problems) {
+  std::vector<std::string> items;
+  for (const Problem& p : problems) items.push_back(ProblemJson(p));
+  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
+}
+
 std::string HealthJson(const Health& health) {
-  std::vector<std::string> problems, oks, notes;
-  for (const Problem& p : health.problems) {
-    problems.push_back(absl::StrCat("{\"path\": ", JsonString(p.path), ", \"problem\": ",
-                                    JsonString(p.what), ", \"fix\": ", JsonString(p.fix), "}"));
-  }
+  std::vector<std::string> oks, notes;
   for (const std::string& ok : health.ok) oks.push_back(JsonString(ok));
   for (const std::string& note : health.notes) notes.push_back(JsonString(note));
   return absl::StrCat("{\"healthy\": ", health.problems.empty() ? "true" : "false",
-                      ", \"problems\": [", absl::StrJoin(problems, ", "), "], \"ok\": [",
-                      absl::StrJoin(oks, ", "), "], \"notes\": [", absl::StrJoin(notes, ", "), "]}\n");
+                      ", \"problems\": ", ProblemsJson(health.problems), ", \"ok\": [",
+                      absl::StrJoin(oks, ", "), "], \"notes\": [", absl::StrJoin(notes, ", "),
+                      "]}\n");
 }
 
 std::string HealthText(const Health& health) {
@@ -40,7 +57,53 @@ std::string HealthText(const Health& health) {
   return out;
 }
 
+std::string RepairJson(const RepairResult& repaired) {
+  return absl::StrCat(
+      "{\"run\": ", repaired.run.has_value() ? JsonString(repaired.run->id()) : "null",
+      ", \"repaired\": ", ProblemsJson(repaired.planned.repaired),
+      ", \"unrepairable\": ", ProblemsJson(repaired.planned.unrepairable),
+      ", \"remaining\": ", ProblemsJson(repaired.remaining), "}\n");
+}
+
+std::string RepairText(const RepairResult& repaired, bool dry_run) {
+  std::string out;
+  const RepairPlan& planned = repaired.planned;
+  for (const Problem& p : planned.repaired) {
+    absl::StrAppend(&out, dry_run ? "would repair: " : "repaired: ", PrintablePath(p.path), ": ",
+                    p.what, "\n");
+    for (const Op& op : p.repair) absl::StrAppend(&out, "  ", DescribeOp(op), "\n");
+  }
+  if (repaired.run.has_value()) {
+    absl::StrAppend(&out, "as run ", repaired.run->id(),
+                    "; `persist undo` puts the site back as it was before it\n");
+  } else if (planned.repaired.empty()) {
+    absl::StrAppend(&out, "nothing persist can repair\n");
+  } else {
+    absl::StrAppend(&out, "nothing changed (--dry-run)\n");
+  }
+  if (!repaired.remaining.empty()) {
+    absl::StrAppend(&out, dry_run ? "left for you to fix:\n" : "still wrong:\n",
+                    ProblemLines(repaired.remaining));
+  }
+  return out;
+}
+
 }  // namespace
+
+absl::Status RunRepair(const Args& args) {
+  absl::Status status = ExpectPositionals("repair", args, 0, 0);
+  if (!status.ok()) return status;
+  RepairOptions options;
+  options.site = SiteRequest{RootOf(args), "repair", args.Has("allow-root")};
+  options.dry_run = args.Has("dry-run");
+  TerminalReporter reporter;
+  absl::StatusOr<RepairResult> repaired = Repair(options, reporter);
+  if (!repaired.ok()) return repaired.status();
+  std::cout << (args.Has("json") ? RepairJson(*repaired) : RepairText(*repaired, options.dry_run));
+  if (repaired->remaining.empty()) return absl::OkStatus();
+  // Reported above: exit 1 with nothing more to say.
+  return WithErrorKind(absl::FailedPreconditionError(""), ErrorKind::kFailed);
+}
 
 absl::Status RunVerify(const Args& args) {
   absl::Status status = ExpectPositionals("verify", args, 0, 0);

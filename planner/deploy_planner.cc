@@ -131,25 +131,24 @@ absl::StatusOr<std::string> NewReleaseId(const Root& site) {
 std::string HelperScript(const std::string& command) {
   const bool verify = command == "verify";
   return absl::StrCat(
-      "#!/bin/sh\n# ", verify ? "Health check" : "Emergency recovery",
-      " of this site: persist ", verify ? "verify" : "recover, then persist verify,",
+      "#!/bin/sh\n# ", verify ? "Health check" : "Emergency recovery", " of this site: persist ",
+      verify ? "verify" : "recover, persist repair, then persist verify,",
       " on the site this file's directory belongs to.\n",
       "# persist is looked for on PATH, in ~/bin, /usr/local/bin and /usr/bin, then where it\n"
       "# last changed this site (.persist/persist-binary).\n",
-      "site=$(cd \"$(dirname \"$0\")/..\" && pwd) || exit 2\n",
-      "persist=$(command -v persist)\n",
+      "site=$(cd \"$(dirname \"$0\")/..\" && pwd) || exit 2\n", "persist=$(command -v persist)\n",
       "for candidate in \"$HOME/bin/persist\" /usr/local/bin/persist /usr/bin/persist \\\n",
       "    \"$(cat \"$site/.persist/persist-binary\" 2>/dev/null)\"; do\n",
-      "  [ -z \"$persist\" ] && [ -x \"$candidate\" ] && persist=$candidate\n",
-      "done\n",
+      "  [ -z \"$persist\" ] && [ -x \"$candidate\" ] && persist=$candidate\n", "done\n",
       "if [ -z \"$persist\" ]; then\n",
-      "  echo \"$0: persist is not on PATH, in ~/bin, /usr/local/bin or /usr/bin, nor where it\"\\\n",
-      "    \" last ran on $site: install it, or put it on PATH\" >&2\n",
-      "  exit 2\n",
-      "fi\n",
+      "  echo \"$0: persist is not on PATH, in ~/bin, /usr/local/bin or /usr/bin, nor where "
+      "it\"\\\n",
+      "    \" last ran on $site: install it, or put it on PATH\" >&2\n", "  exit 2\n", "fi\n",
       verify ? "exec \"$persist\" verify --root \"$site\" \"$@\"\n"
              : "\"$persist\" recover --root \"$site\" \"$@\" || exit\n"
-               "# An interrupted run is undone; whatever else is wrong, verify names (exit 1).\n"
+               "# An interrupted run is undone; what persist can fix, repair fixes (one run,\n"
+               "# undoable); whatever else is wrong, verify names (exit 1).\n"
+               "\"$persist\" repair --root \"$site\" \"$@\"\n"
                "exec \"$persist\" verify --root \"$site\"\n");
 }
 

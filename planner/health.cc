@@ -9,11 +9,12 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "fsops/errno_status.h"
 #include "fsops/fd.h"
@@ -21,6 +22,7 @@
 #include "fsops/path_state.h"
 #include "fsops/trash.h"
 #include "planner/deploy_planner.h"
+#include "planner/shared_links.h"
 
 namespace persist {
 namespace {
@@ -38,6 +40,26 @@ bool Allows(const WebUser& user, const struct stat& st, int bits) {
     granted = st.st_mode & 7;
   }
   return (granted & bits) == bits;
+}
+
+// The mode that lets `user` do `bits` to what `st` describes, by the bits of
+// the class the user falls in (owner, group); nullopt when only the bits of
+// every other user would (never given: that would open it to all).
+std::optional<uint32_t> ModeAllowing(const WebUser& user, const struct stat& st, int bits) {
+  const uint32_t mode = st.st_mode & 07777;
+  if (st.st_uid == user.uid) return mode | (bits << 6);
+  if (std::find(user.gids.begin(), user.gids.end(), st.st_gid) != user.gids.end()) {
+    return mode | (bits << 3);
+  }
+  if (bits == (4 | 1)) return mode | 05;  // read and enter: what a web root needs anyway
+  return std::nullopt;
+}
+
+Op ChmodOf(const std::string& path, uint32_t mode) {
+  Op op;
+  op.mutable_chmod()->set_path(path);
+  op.mutable_chmod()->set_mode(mode);
+  return op;
 }
 
 bool IsPhpCode(const std::string& name) {
@@ -86,8 +108,10 @@ absl::Status Walk(const Root& site, int dir_fd, const std::string& name, const s
 absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier,
                                        const WebUser& web_user) {
   Health health;
-  auto problem = [&](std::string path, std::string what, std::string fix) {
-    health.problems.push_back(Problem{std::move(path), std::move(what), std::move(fix)});
+  auto problem = [&](std::string path, std::string what, std::string fix,
+                     std::vector<Op> repair = {}) {
+    health.problems.push_back(
+        Problem{std::move(path), std::move(what), std::move(fix), std::move(repair)});
   };
 
   // An emptier that failed left why; the trash keeps what it could not remove.
@@ -121,20 +145,30 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   absl::StatusOr<PathState> current = site.Observe("current", false);
   if (!current.ok()) return current.status();
   std::string live;
+  // current made (again) a link to the newest release: only where it is no
+  // file or directory, which would hold something else than a link.
+  std::vector<Op> relink_current;
+  if (!newest.empty()) relink_current.push_back(SymlinkOf(JoinPath("releases", newest), "current"));
   if (current->type() != SYMLINK) {
     problem("current",
-            current->type() == ABSENT ? "is missing: no release is live"
-                                      : absl::StrCat("is a ", FileTypeName(current->type()), ", not a symlink"),
-            newest.empty() ? "persist deploy SRC" : "persist switch " + newest);
+            current->type() == ABSENT
+                ? "is missing: no release is live"
+                : absl::StrCat("is a ", FileTypeName(current->type()), ", not a symlink"),
+            newest.empty() ? "persist deploy SRC" : "persist switch " + newest,
+            current->type() == ABSENT ? relink_current : std::vector<Op>());
+    // What follows is checked in the release the fix makes live.
+    if (current->type() == ABSENT) live = newest;
   } else {
     const std::string resolved = ResolveLexically("current", current->link_target());
     absl::StatusOr<PathState> target = resolved.empty() ? absl::StatusOr<PathState>(PathState())
                                                         : site.Observe(resolved, false);
     if (!target.ok()) return target.status();
     if (SplitParent(resolved).first != "releases" || target->type() != DIRECTORY) {
-      problem("current", absl::StrCat("points at ", PrintablePath(current->link_target()),
-                                      ", which is not a release directory under releases/"),
-              newest.empty() ? "persist deploy SRC" : "persist switch " + newest);
+      problem("current",
+              absl::StrCat("points at ", PrintablePath(current->link_target()),
+                           ", which is not a release directory under releases/"),
+              newest.empty() ? "persist deploy SRC" : "persist switch " + newest, relink_current);
+      live = newest;
     } else {
       live = SplitParent(resolved).second;
       health.ok.push_back("current -> releases/" + live);
@@ -165,15 +199,20 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
       if (!state.ok()) return state.status();
       const std::string fix = absl::StrCat("ln -sfn ", RelativeTarget(link, want), " ", link,
                                            " (or deploy again)");
+      const std::vector<Op> relink = {SymlinkOf(RelativeTarget(link, want), link)};
       if (state->type() != SYMLINK) {
-        problem(link, state->type() == ABSENT
-                          ? absl::StrCat("is missing, so the app cannot reach ", want)
-                          : absl::StrCat("is a ", FileTypeName(state->type()), ", not a link to ", want,
-                                         ": data written there is lost on the next deploy"),
-                fix);
+        if (state->type() == ABSENT) {
+          problem(link, absl::StrCat("is missing, so the app cannot reach ", want), fix, relink);
+        } else {
+          problem(link,
+                  absl::StrCat("is a ", FileTypeName(state->type()), ", not a link to ", want,
+                               ": data written there is lost on the next deploy"),
+                  absl::StrCat("move what it holds into ", want, ", then ", fix));
+        }
       } else if (ResolveLexically(link, state->link_target()) != want) {
-        problem(link, absl::StrCat("points at ", PrintablePath(state->link_target()), ", not at ", want),
-                fix);
+        problem(link,
+                absl::StrCat("points at ", PrintablePath(state->link_target()), ", not at ", want),
+                fix, relink);
       } else {
         ++linked;
       }
@@ -188,9 +227,10 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   if (!public_html.ok()) return public_html.status();
   if (public_html->type() == SYMLINK) {
     if (ResolveLexically("public_html", public_html->link_target()) != "current/public") {
-      problem("public_html", absl::StrCat("points at ", PrintablePath(public_html->link_target()),
-                                          ", not at current/public"),
-              "ln -sfn current/public public_html");
+      problem("public_html",
+              absl::StrCat("points at ", PrintablePath(public_html->link_target()),
+                           ", not at current/public"),
+              "ln -sfn current/public public_html", {SymlinkOf("current/public", "public_html")});
     } else {
       health.ok.push_back("public_html -> current/public");
     }
@@ -208,7 +248,7 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
     problem("shared/.env", "is missing", "cp .env.example shared/.env, then set APP_KEY and the database");
   } else if (env->mode() & 0007) {
     problem("shared/.env", absl::StrFormat("is readable by every user (mode %04o)", env->mode()),
-            "chmod o-rwx shared/.env");
+            "chmod o-rwx shared/.env", {ChmodOf("shared/.env", env->mode() & ~0007u)});
   } else {
     health.ok.push_back("shared/.env is private");
   }
@@ -217,10 +257,21 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   for (const char* dir : {"shared/storage", "shared/bootstrap/cache"}) {
     absl::StatusOr<PathState> state = site.Observe(dir, false);
     if (!state.ok()) return state.status();
-    if (state->type() != DIRECTORY) {
+    if (state->type() == ABSENT && !SplitParent(dir).first.empty()) {
+      std::vector<Op> make;
+      const std::string parent = SplitParent(dir).first;
+      if (parent != "shared") {
+        absl::StatusOr<PathState> above = site.Observe(parent, false);
+        if (!above.ok()) return above.status();
+        if (above->type() == ABSENT) make.push_back(MkdirOf(parent));
+      }
+      make.push_back(MkdirOf(dir));
+      problem(dir, "is missing", absl::StrCat("mkdir -p ", dir), make);
+    } else if (state->type() != DIRECTORY) {
       problem(dir, "is missing", absl::StrCat("mkdir -p ", dir));
     } else if ((state->mode() & 0200) == 0) {
-      problem(dir, absl::StrFormat("is not writable (mode %04o)", state->mode()), absl::StrCat("chmod u+w ", dir));
+      problem(dir, absl::StrFormat("is not writable (mode %04o)", state->mode()),
+              absl::StrCat("chmod u+w ", dir), {ChmodOf(dir, state->mode() | 0200)});
     } else {
       health.ok.push_back(absl::StrCat(dir, " is writable"));
     }
@@ -236,20 +287,30 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   if (!storage.ok()) return storage.status();
   if (artisan->type() == REGULAR && storage->type() == DIRECTORY) {
     std::vector<std::string> missing;
+    std::vector<Op> make;
     // Views only: older Laravels do not make the directory they compile
     // views into, where cache, sessions and logs are made on first use or
     // depend on the drivers configured.
-    for (const char* dir : {"framework/views"}) {
-      absl::StatusOr<PathState> state = site.Observe(JoinPath("shared/storage", dir), false);
+    for (const char* dir : {"framework", "framework/views"}) {
+      const std::string path = JoinPath("shared/storage", dir);
+      absl::StatusOr<PathState> state = site.Observe(path, false);
       if (!state.ok()) return state.status();
-      if (state->type() != DIRECTORY) missing.push_back(JoinPath("shared/storage", dir));
+      if (state->type() == ABSENT) make.push_back(MkdirOf(path));
+      if (state->type() != DIRECTORY && std::string(dir) == "framework/views") {
+        missing.push_back(path);
+      }
     }
+    // A file in the way is for the operator to look at.
+    if (make.empty() || make.back().mkdir().path() != "shared/storage/framework/views")
+      make.clear();
     if (missing.empty()) {
       health.ok.push_back("shared/storage holds Laravel's framework/views/");
     } else {
-      problem("shared/storage", absl::StrCat("lacks ", absl::StrJoin(missing, ", "),
-                                              ": Laravel cannot write its compiled views"),
-              absl::StrCat("mkdir -p ", absl::StrJoin(missing, " "), " (as the web server's user)"));
+      problem("shared/storage",
+              absl::StrCat("lacks ", absl::StrJoin(missing, ", "),
+                           ": Laravel cannot write its compiled views"),
+              absl::StrCat("mkdir -p ", absl::StrJoin(missing, " "), " (as the web server's user)"),
+              make);
     }
   }
 
@@ -259,18 +320,28 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   int unreadable = 0, unwritable = 0, planted = 0;
   auto on_dir = [&](const std::string& path, const struct stat& st) {
     const bool writes = IsWithin(path, "shared/storage") || IsWithin(path, "shared/bootstrap/cache");
+    // The bits the web server's user lacks, where a chmod can give them
+    // without opening the directory to every user for writing.
+    auto repair = [&](int bits) {
+      std::optional<uint32_t> mode = ModeAllowing(web_user, st, bits);
+      return mode.has_value() ? std::vector<Op>{ChmodOf(path, *mode)} : std::vector<Op>();
+    };
     if (!Allows(web_user, st, 4 | 1)) {
       if (++unreadable <= 5) {
-        problem(path, absl::StrFormat("cannot be read by the web server's user %s (mode %04o)",
-                                      web_user.name, st.st_mode & 07777),
-                absl::StrCat("chown ", web_user.name, " ", path, ", or chmod a+rx ", path));
+        problem(path,
+                absl::StrFormat("cannot be read by the web server's user %s (mode %04o)",
+                                web_user.name, st.st_mode & 07777),
+                absl::StrCat("chown ", web_user.name, " ", path, ", or chmod a+rx ", path),
+                repair(4 | 1));
       }
     } else if (writes && !Allows(web_user, st, 2 | 1)) {
       if (++unwritable <= 5) {
-        problem(path, absl::StrFormat("cannot be written by the web server's user %s (mode %04o), "
-                                      "where Laravel writes",
-                                      web_user.name, st.st_mode & 07777),
-                absl::StrCat("chown -R ", web_user.name, " ", path, ", or chmod u+w ", path));
+        problem(path,
+                absl::StrFormat("cannot be written by the web server's user %s (mode %04o), "
+                                "where Laravel writes",
+                                web_user.name, st.st_mode & 07777),
+                absl::StrCat("chown -R ", web_user.name, " ", path, ", or chmod u+w ", path),
+                repair(2 | 1));
       }
     }
   };

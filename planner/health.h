@@ -17,7 +17,9 @@
 //    RUNTIME path of shared/: the classic web shell is an "upload";
 //  - and, as notes that do not make the site unhealthy, what waits in
 //    .persist/rescued/ (data persist kept rather than deleted).
-// Reads only.
+// Reads only. Each problem persist can repair carries the ops that repair
+// it: a link made again where none or the wrong one is (never over a file
+// or directory, which may hold data), a directory made, a mode changed.
 
 #ifndef PERSIST_PLANNER_HEALTH_H_
 #define PERSIST_PLANNER_HEALTH_H_
@@ -29,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "fsops/root.h"
 #include "planner/classifier.h"
+#include "proto/journal.pb.h"
 
 namespace persist {
 
@@ -36,6 +39,9 @@ struct Problem {
   std::string path;
   std::string what;
   std::string fix;
+  // The ops `persist repair` applies for it (planner/repair_planner.h); none
+  // where persist cannot repair it, and `fix` says what the operator does.
+  std::vector<Op> repair;
 };
 
 struct Health {

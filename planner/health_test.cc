@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include "fsops/describe_op.h"
 #include "fsops/env.h"
 #include "fsops/trash.h"
 #include "gtest/gtest.h"
@@ -167,6 +168,74 @@ TEST_F(HealthTest, WhatWaitsInRescuedIsANoteNotAProblem) {
   EXPECT_TRUE(health.problems.empty()) << health.problems[0].path << ": " << health.problems[0].what;
   ASSERT_EQ(health.notes.size(), 1u);
   EXPECT_NE(health.notes[0].find(".persist/rescued/20261204T101500Z/"), std::string::npos) << health.notes[0];
+}
+
+// The repairs each problem carries, in words (DescribeOp), one a line.
+std::string Repairs(const Health& health) {
+  std::string out;
+  for (const Problem& problem : health.problems) {
+    for (const Op& op : problem.repair) out += problem.path + ": " + DescribeOp(op) + "\n";
+  }
+  return out;
+}
+
+TEST_F(HealthTest, ABrokenLayoutCarriesTheOpsThatRepairIt) {
+  unlink(dir_.Sub("current").c_str());
+  MakeSymlink("releases/gone", dir_.Sub("current"));
+  unlink(dir_.Sub("releases/r1/storage").c_str());
+  unlink(dir_.Sub("releases/r1/.env").c_str());
+  MakeSymlink("../../elsewhere/.env", dir_.Sub("releases/r1/.env"));
+  MakeSymlink("releases/r1/public", dir_.Sub("public_html"));
+  chmod(dir_.Sub("shared/.env").c_str(), 0644);
+  chmod(dir_.Sub("shared/bootstrap/cache").c_str(), 0555);
+  Health health = Check();
+  EXPECT_EQ(Repairs(health),
+            "current: symlink current -> releases/r1\n"
+            "releases/r1/.env: symlink releases/r1/.env -> ../../shared/.env\n"
+            "releases/r1/storage: symlink releases/r1/storage -> ../../shared/storage\n"
+            "public_html: symlink public_html -> current/public\n"
+            "shared/.env: chmod 0640 shared/.env\n"
+            "shared/bootstrap/cache: chmod 0755 shared/bootstrap/cache\n");
+  chmod(dir_.Sub("shared/bootstrap/cache").c_str(), 0755);
+}
+
+TEST_F(HealthTest, WhatMayHoldDataIsNeverRepairedOver) {
+  // The live release's storage/ a real directory, written to: only the
+  // operator may merge it into shared/storage.
+  unlink(dir_.Sub("releases/r1/storage").c_str());
+  WriteFile(dir_.Sub("releases/r1/storage/logs/today.log"), "a log line\n");
+  const Problem problem = OnlyProblem("releases/r1/storage");
+  EXPECT_TRUE(problem.repair.empty());
+  EXPECT_NE(problem.fix.find("move what it holds into shared/storage"), std::string::npos)
+      << problem.fix;
+}
+
+TEST_F(HealthTest, MissingStorageDirectoriesAreMade) {
+  WriteFile(dir_.Sub("releases/r1/artisan"), "<?php\n");
+  Health health = Check();
+  EXPECT_EQ(Repairs(health),
+            "shared/storage: mkdir shared/storage/framework\n"
+            "shared/storage: mkdir shared/storage/framework/views\n");
+}
+
+TEST_F(HealthTest, TheWebUserGetsTheBitsOfItsClassNeverEveryonesWrite) {
+  chmod(dir_.Sub("shared/storage/logs").c_str(), 0750);
+  // www-data in the directory's group: group bits are enough.
+  Health in_group = Check(WebUser{"www-data", 33, {0}});
+  EXPECT_NE(Repairs(in_group).find("shared/storage/logs: chmod 0770 shared/storage/logs"),
+            std::string::npos)
+      << Repairs(in_group);
+  // www-data in no group of it: reading is given to all, writing to none.
+  Health other = Check(WebUser{"www-data", 33, {33}});
+  EXPECT_NE(Repairs(other).find("shared/storage/logs: chmod 0755 shared/storage/logs"),
+            std::string::npos)
+      << Repairs(other);
+  chmod(dir_.Sub("shared/storage/logs").c_str(), 0755);
+  chmod(dir_.Sub("shared/storage").c_str(), 0755);
+  Health unwritable = Check(WebUser{"www-data", 33, {33}});
+  for (const Problem& problem : unwritable.problems) {
+    EXPECT_TRUE(problem.repair.empty()) << problem.path << ": " << problem.what;
+  }
 }
 
 }  // namespace

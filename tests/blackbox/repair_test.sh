@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# persist repair: each breakage the blueprint names, made with plain shell
+# commands, fixed by one journaled run: current dangling, a shared link
+# missing, one pointing elsewhere, public_html pointing elsewhere, a
+# world-readable .env, bootstrap/cache not writable, storage/framework/views
+# missing. A file changed in the live release is not repairable yet and is
+# named. verify then finds only that; `persist undo` of the repair puts the
+# broken site back exactly; --dry-run changes nothing; what holds data (a
+# real directory where a link belongs) is never repaired over; a healthy
+# site has nothing to repair; shared/emergency-recovery.sh repairs too.
+#
+# usage: repair_test.sh PATH_TO_PERSIST   (bazel passes it)
+source "$(dirname "$0")/lib.sh"
+init_test "${1:-}"
+cd "$WORK" || die "cd $WORK"
+
+sample_release rel laravel
+mkdir -p rel/storage/framework/views site
+persist_cmd d1 deploy "$WORK/rel" --root site --id 1
+expect_rc 0 "first deploy"
+ln -s current/public site/public_html
+persist_cmd healthy repair --root site
+expect_rc 0 "repair of a healthy site"
+check "it has nothing to repair" has healthy.out "nothing persist can repair"
+check "and made no run" bash -c "! '$PERSIST' log --root site | grep -q repair"
+
+# ------------------------------------------------------------ the breakages
+
+rm site/current && ln -s releases/gone site/current
+rm site/releases/1/.env
+ln -sfn ../../elsewhere site/releases/1/storage
+rm site/public_html && ln -s releases/1/public site/public_html
+chmod 0644 site/shared/.env
+chmod 0555 site/shared/bootstrap/cache
+rm -r site/shared/storage/framework/views
+printf '<?php // changed on the server\n' >>site/releases/1/app/Http/Controllers/HomeController.php
+snapshot site broken.snap
+
+persist_cmd verify1 verify --root site
+expect_rc 1 "verify of the broken site"
+check "verify offers persist repair for what it can fix" has verify1.out "fix: persist repair (by hand: chmod o-rwx shared/.env)"
+
+# With current dangling, no release is live to check against its manifest:
+# the changed file shows once current is repaired.
+persist_cmd dry repair --root site --dry-run
+expect_rc 0 "repair --dry-run"
+check "the dry run names what it would repair" has dry.out "would repair: current"
+check "and how" has dry.out "symlink current -> releases/1"
+snapshot site after-dry.snap
+check "the dry run changes nothing" same_snapshot broken.snap after-dry.snap
+
+persist_cmd fix repair --root site
+expect_rc 1 "repair (a changed file is left for the operator)"
+check "current leads to the release again" test "$(readlink site/current)" = releases/1
+check "the .env link is back" test "$(readlink site/releases/1/.env)" = ../../shared/.env
+check "the storage link leads into shared/ again" \
+  test "$(readlink site/releases/1/storage)" = ../../shared/storage
+check "public_html leads to current/public" test "$(readlink site/public_html)" = current/public
+check ".env is not world-readable" test "$(stat -c %a site/shared/.env)" = 640
+check "bootstrap/cache is writable" test "$(stat -c %a site/shared/bootstrap/cache)" = 755
+check "framework/views is there" test -d site/shared/storage/framework/views
+check "the repair says how to undo it" has fix.out "persist undo"
+check "the changed file is still named" has fix.out "still wrong:"
+check "the changed file is untouched" grep -q "changed on the server" \
+  site/releases/1/app/Http/Controllers/HomeController.php
+persist_cmd verify2 verify --root site --json
+expect_rc 1 "verify after the repair"
+check "only the changed file is left" same_text "problems" \
+  "$(jq -r '.problems[] | .path' verify2.out)" "releases/1/app/Http/Controllers/HomeController.php"
+
+persist_cmd undo undo --root site --yes
+expect_rc 0 "undo of the repair"
+snapshot site after-undo.snap
+check "undo puts the broken site back exactly" same_snapshot broken.snap after-undo.snap
+
+# ------------------------------------------------ data is never repaired over
+
+persist_cmd fix2 repair --root site
+rm site/releases/1/storage
+mkdir -p site/releases/1/storage/logs
+printf 'written where the link was\n' >site/releases/1/storage/logs/today.log
+snapshot site data.snap
+persist_cmd data repair --root site
+expect_rc 1 "repair with a real directory where the storage link belongs"
+check "it names the directory and what to do" \
+  has data.out "move what it holds into shared/storage"
+snapshot site data-after.snap
+check "nothing changed" same_snapshot data.snap data-after.snap
+rm -r site/releases/1/storage && ln -s ../../shared/storage site/releases/1/storage
+
+# -------------------------------------------- the emergency script repairs too
+
+chmod 0644 site/shared/.env
+rc=0
+PATH="$(dirname "$PERSIST"):$PATH" /bin/sh site/shared/emergency-recovery.sh >er.out 2>&1 || rc=$?
+check "emergency-recovery.sh repairs .env (is $(stat -c %a site/shared/.env))" \
+  test "$(stat -c %a site/shared/.env)" = 640 || show_file er.out
+finish
