@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <functional>
@@ -21,6 +22,7 @@
 #include "fsops/path.h"
 #include "fsops/path_state.h"
 #include "fsops/trash.h"
+#include "fsops/user_name.h"
 #include "planner/deploy_planner.h"
 #include "planner/shared_links.h"
 
@@ -60,6 +62,100 @@ Op ChmodOf(const std::string& path, uint32_t mode) {
   op.mutable_chmod()->set_path(path);
   op.mutable_chmod()->set_mode(mode);
   return op;
+}
+
+// The stat of `rel` in the site, not following a last symlink.
+absl::StatusOr<struct stat> LstatOf(const Root& site, const std::string& rel) {
+  std::string leaf;
+  absl::StatusOr<Fd> parent = site.OpenParent(rel, &leaf);
+  if (!parent.ok()) return parent.status();
+  struct stat st;
+  absl::Status status = site.env()->StatAt(parent->get(), leaf, &st, rel);
+  if (!status.ok()) return status;
+  return st;
+}
+
+// Where the symlink `link` finally leads within the site, following at most
+// a few links more; "" when it leaves the site, dangles or goes on longer.
+std::string FinalTarget(const Root& site, std::string link) {
+  for (int hops = 0; hops < 8; ++hops) {
+    absl::StatusOr<PathState> state = site.Observe(link, false);
+    if (!state.ok() || state->type() != SYMLINK) return "";
+    const std::string target = ResolveLexically(link, state->link_target());
+    if (target.empty()) return "";
+    absl::StatusOr<PathState> next = site.Observe(target, false);
+    if (!next.ok() || next->type() == ABSENT) return "";
+    if (next->type() != SYMLINK) return target;
+    link = target;
+  }
+  return "";
+}
+
+// The symlinks a request to the live release follows: public_html, current,
+// and every link within the release's public/ (its uploads and the like,
+// linked into shared/), not descending into them.
+absl::Status LinksOnRequestPaths(const Root& site, const std::string& dir,
+                                 std::vector<std::string>* links) {
+  absl::StatusOr<Fd> fd = site.OpenDir(dir);
+  if (!fd.ok()) return StatusErrno(fd.status()) == ENOENT ? absl::OkStatus() : fd.status();
+  absl::StatusOr<std::vector<DirEntry>> entries = site.env()->ReadDir(fd->get(), dir);
+  if (!entries.ok()) return entries.status();
+  std::sort(entries->begin(), entries->end(),
+            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  for (const DirEntry& entry : *entries) {
+    const std::string path = JoinPath(dir, entry.name);
+    if (entry.type == DT_LNK) {
+      links->push_back(path);
+    } else if (entry.type == DT_DIR) {
+      absl::Status status = LinksOnRequestPaths(site, path, links);
+      if (!status.ok()) return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Apache's SymLinksIfOwnerMatch (and nginx's disable_symlinks if_not_owner,
+// cPanel's SymlinkProtect) serve through a link only when the link and what
+// it leads to have one owner: each link a request follows that does not is
+// a problem. Made again by persist, a link takes the owner of the directory
+// it is in when root runs persist, else the running user's: the repair is
+// offered where that is the target's owner.
+absl::Status CheckLinkOwners(
+    const Root& site, const std::string& live,
+    const std::function<void(std::string, std::string, std::string, std::vector<Op>)>& problem,
+    std::vector<std::string>* ok) {
+  std::vector<std::string> links = {"public_html", "current"};
+  absl::Status status =
+      LinksOnRequestPaths(site, JoinPath(JoinPath("releases", live), "public"), &links);
+  if (!status.ok()) return status;
+  int checked = 0;
+  for (const std::string& link : links) {
+    absl::StatusOr<PathState> state = site.Observe(link, false);
+    if (!state.ok()) return state.status();
+    if (state->type() != SYMLINK) continue;
+    const std::string target = FinalTarget(site, link);
+    if (target.empty()) continue;  // named by the checks above
+    absl::StatusOr<struct stat> link_st = LstatOf(site, link);
+    if (!link_st.ok()) return link_st.status();
+    absl::StatusOr<struct stat> target_st = LstatOf(site, target);
+    if (!target_st.ok()) return target_st.status();
+    ++checked;
+    if (link_st->st_uid == target_st->st_uid) continue;
+    absl::StatusOr<struct stat> parent_st = LstatOf(site, SplitParent(link).first);
+    if (!parent_st.ok()) return parent_st.status();
+    const uid_t relinked_owner = geteuid() == 0 ? parent_st->st_uid : geteuid();
+    std::vector<Op> repair;
+    if (relinked_owner == target_st->st_uid)
+      repair.push_back(SymlinkOf(state->link_target(), link));
+    problem(link,
+            absl::StrCat("is a link owned by ", DescribeUser(link_st->st_uid), " to ", target,
+                         ", owned by ", DescribeUser(target_st->st_uid),
+                         ": Apache's SymLinksIfOwnerMatch and nginx's disable_symlinks "
+                         "if_not_owner refuse to serve through it (403)"),
+            absl::StrCat("chown -h ", UserName(target_st->st_uid), " ", link), repair);
+  }
+  ok->push_back(absl::StrCat(checked, " link(s) a request follows owned as what they lead to"));
+  return absl::OkStatus();
 }
 
 bool IsPhpCode(const std::string& name) {
@@ -219,6 +315,11 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
     }
     health.ok.push_back(absl::StrCat(linked, " persistent path", linked == 1 ? "" : "s",
                                      " of the live release linked into shared/"));
+  }
+
+  if (!live.empty()) {
+    absl::Status owners = CheckLinkOwners(site, live, problem, &health.ok);
+    if (!owners.ok()) return owners;
   }
 
   // public_html, where there is one, serves current/public.

@@ -7,6 +7,9 @@
 //  - every persistent path kept in shared/ is linked from the live release,
 //    by a symlink that resolves, without leaving the site, to it;
 //  - public_html, when present, leads to current/public;
+//  - every link a request follows (public_html, current, links inside the
+//    live release's public/) has the owner of what it leads to, as Apache's
+//    SymLinksIfOwnerMatch and nginx's disable_symlinks if_not_owner demand;
 //  - shared/.env exists and is not world-readable;
 //  - shared/storage and shared/bootstrap/cache are writable directories;
 //    for a Laravel release (one with artisan), shared/storage holds

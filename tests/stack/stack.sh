@@ -31,6 +31,10 @@
 #   STACK_FPM_CHILDREN=N   PHP-FPM workers (default 1: PHP's realpath
 #                          cache is each worker's own, and with one worker
 #                          what it caches is what every answer shows).
+#   STACK_NGINX_SERVER="directive; ..."
+#                          more directives for nginx's server block, e.g.
+#                          "disable_symlinks if_not_owner;" (nginx's form of
+#                          Apache's SymLinksIfOwnerMatch).
 #   STACK_PHP_INI="a=b c=d"
 #                          more php.ini settings for PHP-FPM (-d a=b -d c=d),
 #                          e.g. realpath_cache_size=0.
@@ -181,6 +185,7 @@ http {
     root $docroot;
     index index.php index.html;
     charset utf-8;
+    ${STACK_NGINX_SERVER:-}
 
     # The harness's own readiness probe; never reaches PHP, so that waiting
     # for the stack compiles nothing into OPcache.
