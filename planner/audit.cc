@@ -147,8 +147,10 @@ class ReleaseWalk {
   void Missing() {
     const std::string& rel = next_.path();
     if (!reported_missing_ || !IsWithin(rel, last_missing_)) {
-      result_->tampered.push_back(Problem{JoinPath(release_, rel), "is missing since it was deployed",
-                                          "redeploy the release to restore it"});
+      Problem missing{JoinPath(release_, rel), "is missing since it was deployed",
+                      "redeploy the release to restore it"};
+      if (next_.type() == REGULAR) missing.deployed_digest = next_.digest();
+      result_->tampered.push_back(std::move(missing));
       last_missing_ = rel;
       reported_missing_ = true;
     }
@@ -242,9 +244,11 @@ absl::Status ReleaseWalk::Compare(int dir_fd, const std::string& name, const std
     what = absl::StrFormat("changed mode (%04o -> %04o)", want.mode(), state.mode());
   }
   if (!what.empty()) {
-    result_->tampered.push_back(Problem{
-        path, what + " since it was deployed",
-        "inspect it (persist diff shows what a release should hold); redeploy the release to restore it"});
+    Problem changed{path, what + " since it was deployed",
+                    "inspect it (persist diff shows what a release should hold); redeploy the "
+                    "release to restore it"};
+    if (want.type() == REGULAR && state.type() == REGULAR) changed.deployed_digest = want.digest();
+    result_->tampered.push_back(std::move(changed));
   }
   return absl::OkStatus();
 }

@@ -45,6 +45,9 @@ struct Problem {
   // The ops `persist repair` applies for it (planner/repair_planner.h); none
   // where persist cannot repair it, and `fix` says what the operator does.
   std::vector<Op> repair;
+  // A regular file of the live release changed or missing since deploy:
+  // the SHA-256 its manifest recorded, for a repair to find a copy of.
+  std::string deployed_digest;
 };
 
 struct Health {

@@ -18,8 +18,10 @@ std::pair<std::string, int> Key(const Op& op) {
       return {op.symlink().path(), Op::kSymlink};
     case Op::kMkdir:
       return {op.mkdir().path(), Op::kMkdir};
+    case Op::kCopy:
+      return {op.copy().to(), Op::kCopy};
     default:
-      return {"", op.kind_case()};
+      return {op.DebugString(), op.kind_case()};
   }
 }
 

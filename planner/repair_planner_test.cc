@@ -45,6 +45,18 @@ TEST(PlanRepairTest, TwoChmodsOfOnePathGiveTheBitsBothAskFor) {
   EXPECT_EQ(plan.plan.op(1).mkdir().path(), "shared/x");
 }
 
+TEST(PlanRepairTest, CopiesToTwoPathsAreTwoOps) {
+  Op a, b;
+  a.mutable_copy()->set_from("releases/1/artisan");
+  a.mutable_copy()->set_to("releases/2/artisan");
+  b.mutable_copy()->set_from("releases/1/public/app.css");
+  b.mutable_copy()->set_to("releases/2/public/app.css");
+  RepairPlan plan = PlanRepair({{"releases/2/artisan", "changed", "redeploy", {a}},
+                                {"releases/2/public/app.css", "missing", "redeploy", {b}}});
+  ASSERT_EQ(plan.plan.op_size(), 2);
+  EXPECT_EQ(plan.plan.op(1).copy().to(), "releases/2/public/app.css");
+}
+
 TEST(PlanRepairTest, NothingToRepairIsAnEmptyPlan) {
   RepairPlan plan = PlanRepair({});
   EXPECT_EQ(plan.plan.op_size(), 0);

@@ -3,8 +3,9 @@
 # commands, fixed by one journaled run: current dangling, a shared link
 # missing, one pointing elsewhere, public_html pointing elsewhere, a
 # world-readable .env, bootstrap/cache not writable, storage/framework/views
-# missing. A file changed in the live release is not repairable yet and is
-# named. verify then finds only that; `persist undo` of the repair puts the
+# missing. A file changed in the live release that no other release holds
+# is named; one that another release holds with the deployed digest is
+# restored from it (and a deleted one too). verify then finds only that; `persist undo` of the repair puts the
 # broken site back exactly; --dry-run changes nothing; what holds data (a
 # real directory where a link belongs) is never repaired over; a healthy
 # site has nothing to repair; shared/emergency-recovery.sh repairs too.
@@ -87,6 +88,35 @@ check "it names the directory and what to do" \
 snapshot site data-after.snap
 check "nothing changed" same_snapshot data.snap data-after.snap
 rm -r site/releases/1/storage && ln -s ../../shared/storage site/releases/1/storage
+
+# ---------------------------------- files of the live release, from another
+
+# Release 2 shares artisan and public/css/app.css with release 1; one is
+# changed on the server, the other deleted; a file only release 2 ships is
+# changed too. The first two come back from release 1, byte for byte; the
+# third is named, untouched.
+persist_cmd fix3 repair --root site
+cp -a rel rel2
+printf '<?php // new in 2\n' >rel2/app/New.php
+persist_cmd d2 deploy "$WORK/rel2" --root site --id 2
+expect_rc 0 "deploy of release 2"
+printf '<?php // defaced\n' >site/releases/2/artisan
+rm site/releases/2/public/css/app.css
+printf '<?php // changed too\n' >site/releases/2/app/New.php
+snapshot site tampered.snap
+persist_cmd fix4 repair --root site
+expect_rc 1 "repair of changed files (one only release 2 holds)"
+check "the changed file is restored from release 1" cmp -s site/releases/1/artisan site/releases/2/artisan
+check "the deleted file is restored from release 1" \
+  cmp -s site/releases/1/public/css/app.css site/releases/2/public/css/app.css || show_file fix4.out
+check "the repair says where from" has fix4.out "copy releases/1/artisan -> releases/2/artisan"
+check "the file no other release holds is named" has fix4.out "still wrong:"
+check "and left as it was" grep -q "changed too" site/releases/2/app/New.php
+persist_cmd undo4 undo --root site --yes
+expect_rc 0 "undo of that repair"
+snapshot site tampered-after-undo.snap
+check "undo puts the changed and deleted files back exactly" \
+  same_snapshot tampered.snap tampered-after-undo.snap
 
 # -------------------------------------------- the emergency script repairs too
 
