@@ -455,6 +455,22 @@ OPEN_STEP=${OPEN_STEP:-10}
 # Options `persist recover` takes in kill_campaign: --allow-root where root
 # recovers a site another user owns.
 RECOVER_OPTIONS=()
+# kill_from: per syscall, the first call kill_points considers (1 where
+# unset): a test whose run begins as one that another test kills already
+# need kill only from about where the two runs part. count_calls leaves it
+# as it is.
+declare -A kill_from=()
+# Syscalls that every killed run (kill_at) skips: each returns 0 at once
+# without running (strace inject=SC:retval=0). For a run that waits on
+# purpose, e.g. (clock_nanosleep) for the pauses between a health check's
+# attempts, so that each kill does not wait for them; the state on disk at
+# a kill is the same. Empty by default; the reference runs never skip.
+KILL_SKIPPED=()
+# The exit code an uninterrupted reference run must end with
+# (reference_run): 0, unless the run fails by design (a deploy whose health
+# check fails is undone and exits 1), set for that call only:
+#   REFERENCE_RC=1 reference_run TRACE PERSIST_ARGS...
+REFERENCE_RC=0
 
 # fresh_site: site/ becomes a copy of the template, checked by snapshot.
 fresh_site() {
@@ -466,8 +482,9 @@ fresh_site() {
 
 # reference_run TRACE PERSIST_ARGS...: runs `persist PERSIST_ARGS`
 # uninterrupted on a fresh copy of the template (site/), traced into TRACE
-# (every syscall of KILL_SYSCALLS, strace -f), or untraced when TRACE is "".
-# Dies when it fails: nothing could be checked without it.
+# (every syscall of KILL_SYSCALLS, strace -f), or untraced when TRACE is "";
+# output in ref.out and ref.err. Dies when it exits other than REFERENCE_RC
+# (0): nothing could be checked without it.
 reference_run() {
   local trace=$1
   shift
@@ -478,7 +495,10 @@ reference_run() {
   else
     run_quiet ref.out ref.err "$PERSIST" "$@"
   fi
-  ((rc == 0)) || { show_file ref.err; die "the uninterrupted reference run, persist $*, exited $rc"; }
+  ((rc == REFERENCE_RC)) || {
+    show_file ref.err
+    die "the uninterrupted reference run, persist $*, exited $rc, not $REFERENCE_RC"
+  }
 }
 
 # reference_after TRACE PERSIST_ARGS...: two uninterrupted runs
@@ -519,32 +539,34 @@ count_calls() {
   return 0
 }
 
-# kill_points SC TRACE: the N at which to kill SC, from a reference TRACE.
-# Every call, except that
+# kill_points SC TRACE: the N at which to kill SC, from a reference TRACE:
+# the calls from kill_from[SC] (1 where unset) to the last, every one,
+# except that
 # - openat and openat2, mostly read-only (the loader's libraries, reading a
 #   tree to copy or hash), are killed at every call that can create or write
 #   (O_CREAT, O_WRONLY, O_RDWR, O_TRUNC, O_TMPFILE: strace cannot filter on
 #   flags, but the reference trace tells their numbers, and runs are
 #   deterministic), plus the first and last 3 and every OPEN_STEP-th call;
-# - a syscall called more than MAX_EXHAUSTIVE times is sampled: its first
-#   and last 5 calls and every SAMPLE_STEP-th in between.
+# - a syscall with more than MAX_EXHAUSTIVE such calls is sampled: its first
+#   and last 5 and every SAMPLE_STEP-th in between.
 kill_points() {
-  local sc=$1 trace=$2 total=${count[$1]}
+  local sc=$1 trace=$2 total=${count[$1]} from=${kill_from[$1]:-1}
   case $sc in
     openat | openat2)
       {
         grep -E "^([0-9]+ +)?$sc\\(" "$trace" |
           grep -nE 'O_CREAT|O_WRONLY|O_RDWR|O_TRUNC|O_TMPFILE' | cut -d: -f1
-        seq 1 3
+        seq "$from" $((from + 2))
         seq "$OPEN_STEP" "$OPEN_STEP" "$total"
         seq $((total > 3 ? total - 2 : 1)) "$total"
-      } | sort -nu
+      } | awk -v from="$from" -v total="$total" '$1 >= from && $1 <= total' | sort -nu
       ;;
     *)
-      if ((total <= MAX_EXHAUSTIVE)); then
-        seq 1 "$total"
+      if ((total - from + 1 <= MAX_EXHAUSTIVE)); then
+        seq "$from" "$total"
       else
-        { seq 1 5; seq 5 "$SAMPLE_STEP" "$total"; seq $((total - 4)) "$total"; } | sort -nu
+        { seq "$from" $((from + 4)); seq $((from + 4)) "$SAMPLE_STEP" "$total"
+          seq $((total - 4)) "$total"; } | sort -nu
       fi
       ;;
   esac
@@ -579,14 +601,20 @@ log_is_settled() {
 
 # kill_at SC N PERSIST_ARGS...: runs `persist PERSIST_ARGS` on a fresh copy
 # of the template (site/, fresh_site), killed at the entry of its Nth call of
-# SC; output in killed.out and killed.err. Fails, saying why, when the copy
-# differs from the template or persist does not die of SIGKILL.
+# SC, skipping KILL_SKIPPED's calls; output in killed.out and killed.err.
+# Fails, saying why, when the copy differs from the template or persist
+# does not die of SIGKILL.
 kill_at() {
-  local sc=$1 n=$2
+  local sc=$1 n=$2 traced=$1 skipped skip=()
   shift 2
+  # strace takes one trace set (a second -e trace= replaces the first).
+  for skipped in "${KILL_SKIPPED[@]}"; do
+    traced+=",$skipped"
+    skip+=(-e "inject=$skipped:retval=0")
+  done
   fresh_site || { echo "    a fresh copy of the template differs from it" >&2; return 1; }
-  run_quiet killed.out killed.err strace -f -o /dev/null -e trace="$sc" \
-    -e "inject=$sc:signal=KILL:when=$n" "$PERSIST" "$@"
+  run_quiet killed.out killed.err strace -f -o /dev/null -e trace="$traced" \
+    -e "inject=$sc:signal=KILL:when=$n" "${skip[@]}" "$PERSIST" "$@"
   # 137 = 128 + SIGKILL: strace dies of the signal that killed its tracee.
   ((rc == 137)) && return 0
   echo "    persist $* killed at $sc #$n exited $rc, not 137 (128 + SIGKILL)" >&2
@@ -595,11 +623,11 @@ kill_at() {
 }
 
 # kill_campaign LABEL TRACE ON_KILL PERSIST_ARGS...: for each syscall in
-# `count` and each of its kill points N (kill_points; TRACE is the reference
-# run's), kills `persist PERSIST_ARGS` on a fresh copy of the template at its
-# Nth call, recovers (persist recover --root site RECOVER_OPTIONS), and
-# checks that the site is exactly the before- or the after-state and that
-# the journal shows no unfinished run. Then, when it was either, calls
+# `count` and each of its kill points N (kill_points, kill_from; TRACE is
+# the reference run's), kills `persist PERSIST_ARGS` on a fresh copy of the
+# template at its Nth call (kill_at), recovers (persist recover --root site
+# RECOVER_OPTIONS), and checks that the site is exactly the before- or the
+# after-state and that the journal shows no unfinished run. Then, when it was either, calls
 # ON_KILL (unless it is "") with the kill's description, the state recovered
 # to ("before" or "after"), SC and N; `journal_at_kill` then says whether
 # .persist/journal/data.mdb existed when the process died (yes or no).
@@ -644,7 +672,8 @@ kill_campaign() {
   done
   echo "$label: $kills kills, $kills_before_journal of them before the journal existed"
   for sc in $(printf '%s\n' "${!count[@]}" | sort); do
-    printf '  %-16s %4d calls, %3d killed: recovered to the before-state %3d times, to the after-state %d\n' \
-      "$sc" "${count[$sc]}" $((to_before[$sc] + to_after[$sc])) "${to_before[$sc]}" "${to_after[$sc]}"
+    printf '  %-16s %4d calls%s, %3d killed: recovered to the before-state %3d times, to the after-state %d\n' \
+      "$sc" "${count[$sc]}" "$( ((${kill_from[$sc]:-1} == 1)) || printf ' (from #%d)' "${kill_from[$sc]}")" \
+      $((to_before[$sc] + to_after[$sc])) "${to_before[$sc]}" "${to_after[$sc]}"
   done
 }
