@@ -548,8 +548,18 @@ count_calls() {
 #   flags, but the reference trace tells their numbers, and runs are
 #   deterministic), plus the first and last 3 and every OPEN_STEP-th call;
 # - a syscall with more than MAX_EXHAUSTIVE such calls is sampled: its first
-#   and last 5 and every SAMPLE_STEP-th in between.
+#   and last 5 and every SAMPLE_STEP-th in between;
+# - where PERSIST_CAMPAIGN_STRIDE is above 1 (the sanitizer build sets 5,
+#   .bazelrc, as for the C++ campaigns: instrumented runs are several times
+#   slower), only every STRIDE-th of those points, and the first and last.
 kill_points() {
+  local stride=${PERSIST_CAMPAIGN_STRIDE:-1}
+  _kill_points_all "$@" | awk -v stride="$stride" '
+    { point[NR] = $1 }
+    END { for (i = 1; i <= NR; i++) if (stride <= 1 || i == 1 || i == NR || i % stride == 0) print point[i] }'
+}
+
+_kill_points_all() {
   local sc=$1 trace=$2 total=${count[$1]} from=${kill_from[$1]:-1}
   case $sc in
     openat | openat2)
