@@ -114,6 +114,55 @@ absl::Status LinksOnRequestPaths(const Root& site, const std::string& dir,
   return absl::OkStatus();
 }
 
+// Each link of the live release into shared/ whose target is gone: the app
+// finds none of its data there. Made again empty where the profile says the
+// path is a directory (the link's path classified persistent only as one);
+// .env, storage/ and bootstrap/cache/ have checks of their own below.
+absl::Status CheckLinksIntoMissingData(
+    const Root& site, const Classifier& classifier, const std::string& live,
+    const std::function<void(std::string, std::string, std::string, std::vector<Op>)>& problem) {
+  const std::string release = JoinPath("releases", live);
+  std::vector<std::string> links;
+  absl::Status status = LinksOnRequestPaths(site, release, &links);
+  if (!status.ok()) return status;
+  for (const std::string& link : links) {
+    absl::StatusOr<PathState> state = site.Observe(link, false);
+    if (!state.ok()) return state.status();
+    const std::string target = ResolveLexically(link, state->link_target());
+    if (target.empty() || !IsWithin(target, "shared") || target == "shared/.env" ||
+        IsWithin(target, "shared/storage") || IsWithin(target, "shared/bootstrap/cache")) {
+      continue;
+    }
+    absl::StatusOr<PathState> there = site.Observe(target, false);
+    if (!there.ok()) return there.status();
+    if (there->type() != ABSENT) continue;
+    const std::string in_release = link.substr(release.size() + 1);
+    const bool directory = classifier.Classify(in_release, true).persistent() &&
+                           !classifier.Classify(in_release, false).persistent();
+    std::vector<Op> make;
+    if (directory) {
+      // The directories down to it that are gone too, outermost first.
+      std::vector<std::string> missing;
+      for (std::string dir = target; dir != "shared"; dir = SplitParent(dir).first) {
+        absl::StatusOr<PathState> at = site.Observe(dir, false);
+        if (!at.ok()) return at.status();
+        if (at->type() != ABSENT) break;
+        missing.insert(missing.begin(), dir);
+      }
+      for (const std::string& dir : missing) make.push_back(MkdirOf(dir));
+    }
+    problem(target,
+            absl::StrCat("is missing, and the live release's ", link,
+                         " leads to it: the app finds none of that data",
+                         directory ? " (repair makes it again, empty)" : ""),
+            absl::StrCat(directory ? absl::StrCat("mkdir -p ", target, ", then r") : "R",
+                         "estore what it held from a backup (persist restore FILE) or from "
+                         ".persist/rescued/"),
+            make);
+  }
+  return absl::OkStatus();
+}
+
 // Apache's SymLinksIfOwnerMatch (and nginx's disable_symlinks if_not_owner,
 // cPanel's SymlinkProtect) serve through a link only when the link and what
 // it leads to have one owner: each link a request follows that does not is
@@ -315,6 +364,8 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
     }
     health.ok.push_back(absl::StrCat(linked, " persistent path", linked == 1 ? "" : "s",
                                      " of the live release linked into shared/"));
+    absl::Status dangling = CheckLinksIntoMissingData(site, classifier, live, problem);
+    if (!dangling.ok()) return dangling;
   }
 
   if (!live.empty()) {

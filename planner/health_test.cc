@@ -238,5 +238,18 @@ TEST_F(HealthTest, TheWebUserGetsTheBitsOfItsClassNeverEveryonesWrite) {
   }
 }
 
+TEST_F(HealthTest, ALinkIntoAMissingSharedDirectoryIsMadeAgainEmpty) {
+  testing::RemoveAll(dir_.Sub("shared/public"));
+  Health health = Check();
+  EXPECT_EQ(Repairs(health),
+            "shared/public/uploads: mkdir shared/public\n"
+            "shared/public/uploads: mkdir shared/public/uploads\n");
+  ASSERT_FALSE(health.problems.empty());
+  EXPECT_NE(health.problems[0].what.find("the live release's releases/r1/public/uploads leads "
+                                         "to it"),
+            std::string::npos)
+      << health.problems[0].what;
+}
+
 }  // namespace
 }  // namespace persist

@@ -3,7 +3,7 @@
 # commands, fixed by one journaled run: current dangling, a shared link
 # missing, one pointing elsewhere, public_html pointing elsewhere, a
 # world-readable .env, bootstrap/cache not writable, storage/framework/views
-# missing. A file changed in the live release that no other release holds
+# missing, a directory of shared/ the live release links to gone. A file changed in the live release that no other release holds
 # is named; one that another release holds with the deployed digest is
 # restored from it (and a deleted one too). verify then finds only that; `persist undo` of the repair puts the
 # broken site back exactly; --dry-run changes nothing; what holds data (a
@@ -34,6 +34,7 @@ rm site/public_html && ln -s releases/1/public site/public_html
 chmod 0644 site/shared/.env
 chmod 0555 site/shared/bootstrap/cache
 rm -r site/shared/storage/framework/views
+rm -r site/shared/public/qrcodes
 printf '<?php // changed on the server\n' >>site/releases/1/app/Http/Controllers/HomeController.php
 snapshot site broken.snap
 
@@ -60,6 +61,7 @@ check "public_html leads to current/public" test "$(readlink site/public_html)" 
 check ".env is not world-readable" test "$(stat -c %a site/shared/.env)" = 640
 check "bootstrap/cache is writable" test "$(stat -c %a site/shared/bootstrap/cache)" = 755
 check "framework/views is there" test -d site/shared/storage/framework/views
+check "the missing qrcodes/ of shared/ is there again" test -d site/shared/public/qrcodes
 check "the repair says how to undo it" has fix.out "persist undo"
 check "the changed file is still named" has fix.out "still wrong:"
 check "the changed file is untouched" grep -q "changed on the server" \
