@@ -373,7 +373,9 @@ TEST(CopyTreeDedupeTest, ACopyOfThePreviousReleaseItselfReadsNoFile) {
                                             tmp.path() + "/r1", &first, &stats);
   EXPECT_EQ(stats.linked, 10u);
   for (const ManifestEntry& entry : second.entry()) {
-    if (entry.path() == rel) EXPECT_EQ(entry.digest(), forged);
+    if (entry.path() == rel) {
+      EXPECT_EQ(entry.digest(), forged);
+    }
   }
 }
 

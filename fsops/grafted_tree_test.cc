@@ -37,13 +37,13 @@ class GraftedTreeTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  const DirectoryTree app_{Env::Default(), dir_.Sub("app")};
+  const DirectoryTree web_{Env::Default(), dir_.Sub("web")};
+  const GraftedTree tree_{app_, "public", web_};
 };
 
 TEST_F(GraftedTreeTest, ReadsTheGraftedTreeAsTheDirectory) {
-  const DirectoryTree app(Env::Default(), dir_.Sub("app"));
-  const DirectoryTree web(Env::Default(), dir_.Sub("web"));
-  const GraftedTree tree(app, "public", web);
-
+  const GraftedTree& tree = tree_;
   absl::StatusOr<std::vector<std::string>> top = tree.List("");
   ASSERT_TRUE(top.ok()) << top.status();
   EXPECT_EQ(Sorted(*top), (std::vector<std::string>{"artisan", "public"}));
@@ -72,9 +72,7 @@ TEST_F(GraftedTreeTest, ReadsTheGraftedTreeAsTheDirectory) {
 TEST_F(GraftedTreeTest, ListsTheDirectoryWhereTheBaseHasNone) {
   ASSERT_EQ(std::remove(dir_.Sub("app/public/stale.css").c_str()), 0);
   ASSERT_EQ(rmdir(dir_.Sub("app/public").c_str()), 0);
-  const DirectoryTree app(Env::Default(), dir_.Sub("app"));
-  const DirectoryTree web(Env::Default(), dir_.Sub("web"));
-  const GraftedTree tree(app, "public", web);
+  const GraftedTree& tree = tree_;
   absl::StatusOr<std::vector<std::string>> top = tree.List("");
   ASSERT_TRUE(top.ok()) << top.status();
   EXPECT_EQ(Sorted(*top), (std::vector<std::string>{"artisan", "public"}));

@@ -105,8 +105,9 @@ TEST(ValidateIdTest, RejectsNewlinesSpacesAndEveryOtherByte) {
   EXPECT_EQ(status.message().find('\n'), absl::string_view::npos) << status;
   EXPECT_NE(status.message().find("run id \"a\\x0ab\""), absl::string_view::npos) << status;
   EXPECT_NE(status.message().find("letters, digits"), absl::string_view::npos) << status;
-  for (const std::string id : {std::string("a b"), std::string("a$b"), std::string("a\0b", 3),
-                               std::string("caf\xc3\xa9"), std::string("a*"), std::string("a:b")}) {
+  for (const std::string& id :
+       {std::string("a b"), std::string("a$b"), std::string("a\0b", 3), std::string("caf\xc3\xa9"),
+        std::string("a*"), std::string("a:b")}) {
     EXPECT_TRUE(absl::IsInvalidArgument(ValidateId(id, "release id"))) << PrintablePath(id);
   }
 }

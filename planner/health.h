@@ -44,10 +44,10 @@ struct Problem {
   std::string fix;
   // The ops `persist repair` applies for it (planner/repair_planner.h); none
   // where persist cannot repair it, and `fix` says what the operator does.
-  std::vector<Op> repair;
+  std::vector<Op> repair = {};
   // A regular file of the live release changed or missing since deploy:
   // the SHA-256 its manifest recorded, for a repair to find a copy of.
-  std::string deployed_digest;
+  std::string deployed_digest = {};
 };
 
 struct Health {

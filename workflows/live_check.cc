@@ -141,6 +141,22 @@ absl::StatusOr<std::string> ReloadAndCheck(SiteSession& session, const LiveCheck
   return absl::StrCat("the health check failed: ", absl::StrJoin(failures, "; "));
 }
 
+// The site's checks for `options`, reloads and checks after `run`, and the
+// run stored with their record: what failed ("" for nothing, and for no
+// checks at all).
+absl::StatusOr<std::string> RunLiveChecks(SiteSession& session, const HealthOptions& options,
+                                          Run* run, Reporter& reporter, LiveChecks* checks) {
+  absl::StatusOr<LiveChecks> found = LiveChecksOf(session.root(), options);
+  if (!found.ok()) return found.status();
+  *checks = *std::move(found);
+  if (checks->reload.empty() && checks->urls.empty()) return std::string();
+  absl::StatusOr<std::string> failure = ReloadAndCheck(session, *checks, run, reporter);
+  if (!failure.ok()) return failure.status();
+  absl::Status stored = session.site().store().PutRun(*run);
+  if (!stored.ok()) return stored;
+  return failure;
+}
+
 }  // namespace
 
 absl::Status ValidateLiveChecks(const Root& root, const HealthOptions& options) {
@@ -149,13 +165,9 @@ absl::Status ValidateLiveChecks(const Root& root, const HealthOptions& options) 
 
 absl::Status CheckLiveRelease(SiteSession& session, Run* run, const HealthOptions& options,
                               Reporter& reporter) {
-  absl::StatusOr<LiveChecks> checks = LiveChecksOf(session.root(), options);
-  if (!checks.ok()) return checks.status();
-  if (checks->reload.empty() && checks->urls.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> failure = ReloadAndCheck(session, *checks, run, reporter);
+  LiveChecks checks;
+  absl::StatusOr<std::string> failure = RunLiveChecks(session, options, run, reporter, &checks);
   if (!failure.ok()) return failure.status();
-  absl::Status stored = session.site().store().PutRun(*run);
-  if (!stored.ok()) return stored;
   if (failure->empty()) return absl::OkStatus();
 
   const std::string release = run->release();
@@ -169,7 +181,7 @@ absl::Status CheckLiveRelease(SiteSession& session, Run* run, const HealthOption
       absl::StrCat("undo of run ", run->id(), " (", run->kind(), " ", release, "): ", *failure));
   // The web server may still hold the undone release's files: reload again.
   std::string reload_failure;
-  absl::Status reloaded = Reload(session, *checks, run, reporter, &reload_failure);
+  absl::Status reloaded = Reload(session, checks, run, reporter, &reload_failure);
   absl::Status stored_again = session.site().store().PutRun(*run);
   absl::StatusOr<Live> live = LiveRelease(session);
   if (!live.ok()) return live.status();
@@ -194,21 +206,16 @@ absl::Status CheckLiveRelease(SiteSession& session, Run* run, const HealthOption
 
 absl::Status CheckAfterUndo(SiteSession& session, Run* undone, const HealthOptions& options,
                             Reporter& reporter) {
-  absl::StatusOr<LiveChecks> checks = LiveChecksOf(session.root(), options);
-  if (!checks.ok()) return checks.status();
-  if (checks->reload.empty() && checks->urls.empty()) return absl::OkStatus();
-  absl::StatusOr<std::string> failure = ReloadAndCheck(session, *checks, undone, reporter);
+  LiveChecks checks;
+  absl::StatusOr<std::string> failure = RunLiveChecks(session, options, undone, reporter, &checks);
   if (!failure.ok()) return failure.status();
-  absl::Status stored = session.site().store().PutRun(*undone);
-  if (!stored.ok()) return stored;
   if (failure->empty()) return absl::OkStatus();
   absl::StatusOr<Live> live = LiveRelease(session);
   if (!live.ok()) return live.status();
   return WithErrorKind(
       absl::FailedPreconditionError(absl::StrCat(
           "run ", undone->id(), " was undone, and then ", *failure,
-          ". The site is as the undo "
-          "left it (",
+          ". The site is as the undo left it (",
           live->release.empty() ? "no release live" : "release " + live->release + " live",
           "): fix what the check names, or persist switch to a release that answers")),
       ErrorKind::kFailed);
