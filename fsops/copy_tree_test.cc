@@ -420,6 +420,17 @@ class CountingEnv : public EnvWrapper {
   std::map<std::string, int> stats_, dir_opens_;
 };
 
+// Options that hard-link what `previous` holds byte for byte, listing the
+// copy in `sink` and counting in `stats`.
+CopyOptions HardLinkingFrom(const std::string& previous, CollectingSink* sink, CopyStats* stats) {
+  CopyOptions options;
+  options.previous = Entry{AT_FDCWD, previous, previous};
+  options.dedupe = DEDUPE_HARDLINK;
+  options.manifest = sink;
+  options.stats = stats;
+  return options;
+}
+
 // White-box: a copy of the previous release itself stats each of its files
 // once, for the source and the previous file alike (they are one), then the
 // link it made, for the manifest; and it opens each of its directories once,
@@ -432,11 +443,7 @@ TEST(CopyTreeDedupeTest, ACopyOfThePreviousReleaseItselfStatsEachFileOnce) {
   CountingEnv env(Env::Default());
   CollectingSink sink;
   CopyStats stats;
-  CopyOptions options;
-  options.previous = Entry{AT_FDCWD, r1, r1};
-  options.dedupe = DEDUPE_HARDLINK;
-  options.manifest = &sink;
-  options.stats = &stats;
+  CopyOptions options = HardLinkingFrom(r1, &sink, &stats);
   const absl::Status status = Copy(r1, r2, options, &env);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(stats.files, 12u);
@@ -472,11 +479,7 @@ TEST(CopyTreeDedupeTest, LeftOutEntriesAreNeitherCopiedNorListed) {
   std::map<std::string, mode_t> asked;
   CollectingSink sink;
   CopyStats stats;
-  CopyOptions options;
-  options.previous = Entry{AT_FDCWD, r1, r1};
-  options.dedupe = DEDUPE_HARDLINK;
-  options.manifest = &sink;
-  options.stats = &stats;
+  CopyOptions options = HardLinkingFrom(r1, &sink, &stats);
   options.leave_out = [&](const std::string& rel, const struct stat& st) {
     EXPECT_TRUE(asked.emplace(rel, st.st_mode & S_IFMT).second) << "asked twice: " << rel;
     return left_out.count(rel) != 0;

@@ -57,6 +57,21 @@ absl::StatusOr<PathState> Root::Observe(const std::string& rel, bool with_digest
   return ObservePath(env_, parent->get(), leaf, rel, with_digest);
 }
 
+absl::StatusOr<struct stat> Root::Lstat(const std::string& rel) const {
+  struct stat st;
+  if (rel.empty()) {
+    absl::Status status = env_->StatAt(fd_.get(), "", &st, dir_);
+    if (!status.ok()) return status;
+    return st;
+  }
+  std::string leaf;
+  absl::StatusOr<Fd> parent = OpenParent(rel, &leaf);
+  if (!parent.ok()) return parent.status();
+  absl::Status status = env_->StatAt(parent->get(), leaf, &st, rel);
+  if (!status.ok()) return status;
+  return st;
+}
+
 absl::Status Root::Access(const std::string& rel, int mode) const {
   if (rel.empty()) return env_->AccessAt(fd_.get(), ".", mode, dir_);
   std::string leaf;

@@ -11,6 +11,8 @@
 #ifndef PERSIST_FSOPS_ROOT_H_
 #define PERSIST_FSOPS_ROOT_H_
 
+#include <sys/stat.h>
+
 #include <memory>
 #include <string>
 
@@ -40,6 +42,10 @@ class Root {
   // The state of `rel`. ABSENT when it, or any directory above it, does not
   // exist; an error when a component above it is a symlink or a file.
   absl::StatusOr<PathState> Observe(const std::string& rel, bool with_digest) const;
+
+  // lstat of `rel` ("" is the root itself): a last symlink is not followed.
+  // An errno status (ENOENT when it does not exist) on failure.
+  absl::StatusOr<struct stat> Lstat(const std::string& rel) const;
 
   // Whether this process may read, write or search `rel` (Env::AccessAt;
   // "" is the root itself): EACCES, EPERM or EROFS when it may not.

@@ -64,17 +64,6 @@ Op ChmodOf(const std::string& path, uint32_t mode) {
   return op;
 }
 
-// The stat of `rel` in the site, not following a last symlink.
-absl::StatusOr<struct stat> LstatOf(const Root& site, const std::string& rel) {
-  std::string leaf;
-  absl::StatusOr<Fd> parent = site.OpenParent(rel, &leaf);
-  if (!parent.ok()) return parent.status();
-  struct stat st;
-  absl::Status status = site.env()->StatAt(parent->get(), leaf, &st, rel);
-  if (!status.ok()) return status;
-  return st;
-}
-
 // Where the symlink `link` finally leads within the site, following at most
 // a few links more; "" when it leaves the site, dangles or goes on longer.
 std::string FinalTarget(const Root& site, std::string link) {
@@ -91,11 +80,9 @@ std::string FinalTarget(const Root& site, std::string link) {
   return "";
 }
 
-// The symlinks a request to the live release follows: public_html, current,
-// and every link within the release's public/ (its uploads and the like,
-// linked into shared/), not descending into them.
-absl::Status LinksOnRequestPaths(const Root& site, const std::string& dir,
-                                 std::vector<std::string>* links) {
+// Every symlink beneath `dir`, in name order, not descending into them.
+absl::Status LinksBeneath(const Root& site, const std::string& dir,
+                          std::vector<std::string>* links) {
   absl::StatusOr<Fd> fd = site.OpenDir(dir);
   if (!fd.ok()) return StatusErrno(fd.status()) == ENOENT ? absl::OkStatus() : fd.status();
   absl::StatusOr<std::vector<DirEntry>> entries = site.env()->ReadDir(fd->get(), dir);
@@ -107,7 +94,7 @@ absl::Status LinksOnRequestPaths(const Root& site, const std::string& dir,
     if (entry.type == DT_LNK) {
       links->push_back(path);
     } else if (entry.type == DT_DIR) {
-      absl::Status status = LinksOnRequestPaths(site, path, links);
+      absl::Status status = LinksBeneath(site, path, links);
       if (!status.ok()) return status;
     }
   }
@@ -119,12 +106,9 @@ absl::Status LinksOnRequestPaths(const Root& site, const std::string& dir,
 // path is a directory (the link's path classified persistent only as one);
 // .env, storage/ and bootstrap/cache/ have checks of their own below.
 absl::Status CheckLinksIntoMissingData(
-    const Root& site, const Classifier& classifier, const std::string& live,
+    const Root& site, const Classifier& classifier, const std::string& release,
+    const std::vector<std::string>& links,
     const std::function<void(std::string, std::string, std::string, std::vector<Op>)>& problem) {
-  const std::string release = JoinPath("releases", live);
-  std::vector<std::string> links;
-  absl::Status status = LinksOnRequestPaths(site, release, &links);
-  if (!status.ok()) return status;
   for (const std::string& link : links) {
     absl::StatusOr<PathState> state = site.Observe(link, false);
     if (!state.ok()) return state.status();
@@ -165,18 +149,20 @@ absl::Status CheckLinksIntoMissingData(
 
 // Apache's SymLinksIfOwnerMatch (and nginx's disable_symlinks if_not_owner,
 // cPanel's SymlinkProtect) serve through a link only when the link and what
-// it leads to have one owner: each link a request follows that does not is
-// a problem. Made again by persist, a link takes the owner of the directory
+// it leads to have one owner: each link a request follows (public_html,
+// current, and those of `release_links` within the release's public/) that
+// does not is a problem. Made again by persist, a link takes the owner of the directory
 // it is in when root runs persist, else the running user's: the repair is
 // offered where that is the target's owner.
 absl::Status CheckLinkOwners(
-    const Root& site, const std::string& live,
+    const Root& site, const std::string& release, const std::vector<std::string>& release_links,
     const std::function<void(std::string, std::string, std::string, std::vector<Op>)>& problem,
     std::vector<std::string>* ok) {
   std::vector<std::string> links = {"public_html", "current"};
-  absl::Status status =
-      LinksOnRequestPaths(site, JoinPath(JoinPath("releases", live), "public"), &links);
-  if (!status.ok()) return status;
+  const std::string served = JoinPath(release, "public");
+  for (const std::string& link : release_links) {
+    if (IsWithin(link, served)) links.push_back(link);
+  }
   int checked = 0;
   for (const std::string& link : links) {
     absl::StatusOr<PathState> state = site.Observe(link, false);
@@ -184,13 +170,13 @@ absl::Status CheckLinkOwners(
     if (state->type() != SYMLINK) continue;
     const std::string target = FinalTarget(site, link);
     if (target.empty()) continue;  // named by the checks above
-    absl::StatusOr<struct stat> link_st = LstatOf(site, link);
+    absl::StatusOr<struct stat> link_st = site.Lstat(link);
     if (!link_st.ok()) return link_st.status();
-    absl::StatusOr<struct stat> target_st = LstatOf(site, target);
+    absl::StatusOr<struct stat> target_st = site.Lstat(target);
     if (!target_st.ok()) return target_st.status();
     ++checked;
     if (link_st->st_uid == target_st->st_uid) continue;
-    absl::StatusOr<struct stat> parent_st = LstatOf(site, SplitParent(link).first);
+    absl::StatusOr<struct stat> parent_st = site.Lstat(SplitParent(link).first);
     if (!parent_st.ok()) return parent_st.status();
     const uid_t relinked_owner = geteuid() == 0 ? parent_st->st_uid : geteuid();
     std::vector<Op> repair;
@@ -320,6 +306,15 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
     }
   }
 
+  // The live release's links, walked once for the checks of shared data
+  // and of link owners below.
+  const std::string release = live.empty() ? "" : JoinPath("releases", live);
+  std::vector<std::string> release_links;
+  if (!live.empty()) {
+    absl::Status walked = LinksBeneath(site, release, &release_links);
+    if (!walked.ok()) return walked;
+  }
+
   // Every persistent path kept in shared/ is linked from the live release.
   absl::StatusOr<PathState> shared = site.Observe("shared", false);
   if (!shared.ok()) return shared.status();
@@ -364,12 +359,13 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
     }
     health.ok.push_back(absl::StrCat(linked, " persistent path", linked == 1 ? "" : "s",
                                      " of the live release linked into shared/"));
-    absl::Status dangling = CheckLinksIntoMissingData(site, classifier, live, problem);
+    absl::Status dangling =
+        CheckLinksIntoMissingData(site, classifier, release, release_links, problem);
     if (!dangling.ok()) return dangling;
   }
 
   if (!live.empty()) {
-    absl::Status owners = CheckLinkOwners(site, live, problem, &health.ok);
+    absl::Status owners = CheckLinkOwners(site, release, release_links, problem, &health.ok);
     if (!owners.ok()) return owners;
   }
 

@@ -69,14 +69,10 @@ class AccessChecker {
 
   // The stat of `rel` as it is now; nullopt when it does not exist.
   absl::StatusOr<std::optional<struct stat>> Stat(const std::string& rel) const {
-    std::string leaf;
-    absl::StatusOr<Fd> parent = site_.OpenParent(rel, &leaf);
-    struct stat st;
-    absl::Status status =
-        parent.ok() ? site_.env()->StatAt(parent->get(), leaf, &st, rel) : parent.status();
-    if (StatusErrno(status) == ENOENT) return std::nullopt;
-    if (!status.ok()) return status;
-    return st;
+    absl::StatusOr<struct stat> st = site_.Lstat(rel);
+    if (StatusErrno(st.status()) == ENOENT) return std::nullopt;
+    if (!st.ok()) return st.status();
+    return *st;
   }
 
   // Names `rel` with its first problem only: one fix answers them all.

@@ -221,15 +221,9 @@ absl::Status CheckAfterUndo(SiteSession& session, Run* undone, const HealthOptio
       ErrorKind::kFailed);
 }
 
-bool MovesCurrent(const std::vector<OpRecord>& ops) {
-  for (const OpRecord& record : ops) {
-    const Op& op = record.op();
-    if ((op.has_symlink() && op.symlink().path() == "current") ||
-        (op.has_exchange() && (op.exchange().a() == "current" || op.exchange().b() == "current"))) {
-      return true;
-    }
-  }
-  return false;
+bool MovesCurrent(const Op& op) {
+  return (op.has_symlink() && op.symlink().path() == "current") ||
+         (op.has_exchange() && (op.exchange().a() == "current" || op.exchange().b() == "current"));
 }
 
 }  // namespace persist

@@ -54,9 +54,9 @@ absl::Status CheckLiveRelease(SiteSession& session, Run* run, const HealthOption
 absl::Status CheckAfterUndo(SiteSession& session, Run* undone, const HealthOptions& options,
                             Reporter& reporter);
 
-// Whether a run's `ops` point current anywhere (a deploy, switch, rollback
-// or adoption that switched).
-bool MovesCurrent(const std::vector<OpRecord>& ops);
+// Whether `op` points current anywhere (the switch of a deploy, switch,
+// rollback, adoption or repair).
+bool MovesCurrent(const Op& op);
 
 }  // namespace persist
 

@@ -2,6 +2,7 @@
 
 #include "workflows/repair.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,14 +19,6 @@
 
 namespace persist {
 namespace {
-
-// Whether `plan` points current anywhere.
-bool PlanMovesCurrent(const Plan& plan) {
-  for (const Op& op : plan.op()) {
-    if (op.has_symlink() && op.symlink().path() == "current") return true;
-  }
-  return false;
-}
 
 // Gives each file of the live release changed or missing since deploy
 // (Problem::deployed_digest) the op that restores it from another release
@@ -101,7 +94,8 @@ absl::StatusOr<RepairResult> Repair(const RepairOptions& options, Reporter& repo
       absl::StrCat("repair: ", result.planned.repaired.size(), " problem(s) fixed, ",
                    result.planned.unrepairable.size(), " left"));
   if (!run.ok()) return run.status();
-  if (PlanMovesCurrent(result.planned.plan)) {
+  const auto& ops = result.planned.plan.op();
+  if (std::any_of(ops.begin(), ops.end(), [](const Op& op) { return MovesCurrent(op); })) {
     absl::Status checked = CheckLiveRelease(**session, &*run, HealthOptions(), reporter);
     if (!checked.ok()) return checked;
   }

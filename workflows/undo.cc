@@ -2,6 +2,8 @@
 
 #include "workflows/undo.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
 #include "fsops/errno_status.h"
@@ -51,7 +53,8 @@ absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options, Reporter& reporte
   result.set_aside = SetAsideNote(options.trash_mode, site.root(), (*session)->dir(), trash);
   absl::StatusOr<std::vector<OpRecord>> ops = site.store().GetOps(run->id());
   if (!ops.ok()) return ops.status();
-  if (MovesCurrent(*ops)) {
+  if (std::any_of(ops->begin(), ops->end(),
+                  [](const OpRecord& record) { return MovesCurrent(record.op()); })) {
     result.live_check = CheckAfterUndo(**session, &*run, options.health, reporter);
   }
   result.run = *std::move(run);
