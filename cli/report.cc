@@ -244,10 +244,8 @@ std::string JsonString(const std::string& text) {
 std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes) {
   std::vector<std::string> items;
   for (const Run& run : runs) items.push_back(ToJson(run));
-  std::vector<std::string> quoted;
-  for (const std::string& note : notes) quoted.push_back(JsonString(note));
   return absl::StrCat("{\"runs\": [", absl::StrJoin(items, ", "), "]",
-                      notes.empty() ? "" : absl::StrCat(", \"notes\": [", absl::StrJoin(quoted, ", "), "]"),
+                      notes.empty() ? "" : absl::StrCat(", \"notes\": ", JsonStrings(notes)),
                       "}\n");
 }
 
@@ -277,15 +275,11 @@ std::string ClassificationJson(const std::vector<Classification>& rows) {
   return absl::StrCat("{\"paths\": ", ClassificationArray(rows), "}\n");
 }
 
-namespace {
-
 std::string JsonStrings(const std::vector<std::string>& texts) {
   std::vector<std::string> items;
   for (const std::string& text : texts) items.push_back(JsonString(text));
   return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
 }
-
-}  // namespace
 
 std::string DryRunJson(const DeployPlan& planned) {
   std::vector<std::string> ops;

@@ -63,6 +63,9 @@ std::string ProblemLines(const std::vector<Problem>& problems);
 // `text` as a JSON string literal, quotes included.
 std::string JsonString(const std::string& text);
 
+// `texts` as a JSON array of string literals.
+std::string JsonStrings(const std::vector<std::string>& texts);
+
 }  // namespace persist
 
 #endif  // PERSIST_CLI_REPORT_H_

@@ -22,11 +22,11 @@ namespace {
 // the ops in words]}.
 std::string ProblemJson(const Problem& p) {
   std::vector<std::string> ops;
-  for (const Op& op : p.repair) ops.push_back(JsonString(DescribeOp(op)));
+  for (const Op& op : p.repair) ops.push_back(DescribeOp(op));
   return absl::StrCat(
       "{\"path\": ", JsonString(p.path), ", \"problem\": ", JsonString(p.what),
       ", \"fix\": ", JsonString(p.fix), ", \"repairable\": ", p.repair.empty() ? "false" : "true",
-      p.repair.empty() ? "" : absl::StrCat(", \"repair\": [", absl::StrJoin(ops, ", "), "]"), "}");
+      p.repair.empty() ? "" : absl::StrCat(", \"repair\": ", JsonStrings(ops)), "}");
 }
 
 std::string ProblemsJson(const std::vector<Problem>& problems) {
@@ -36,13 +36,10 @@ std::string ProblemsJson(const std::vector<Problem>& problems) {
 }
 
 std::string HealthJson(const Health& health) {
-  std::vector<std::string> oks, notes;
-  for (const std::string& ok : health.ok) oks.push_back(JsonString(ok));
-  for (const std::string& note : health.notes) notes.push_back(JsonString(note));
   return absl::StrCat("{\"healthy\": ", health.problems.empty() ? "true" : "false",
-                      ", \"problems\": ", ProblemsJson(health.problems), ", \"ok\": [",
-                      absl::StrJoin(oks, ", "), "], \"notes\": [", absl::StrJoin(notes, ", "),
-                      "]}\n");
+                      ", \"problems\": ", ProblemsJson(health.problems),
+                      ", \"ok\": ", JsonStrings(health.ok),
+                      ", \"notes\": ", JsonStrings(health.notes), "}\n");
 }
 
 std::string HealthText(const Health& health) {
