@@ -355,6 +355,9 @@ check "the install is back exactly, module in place, no profile left" \
   same_snapshot ven-before.snap ven-after-undo-shared.snap
 persist_cmd ven-novendor adopt "$WORK/ven/public_html" --adopt-unknown release
 expect_rc 2 "--adopt-unknown without --vendor"
+persist_cmd ven-badword adopt "$WORK/ven/public_html" --vendor "$WORK/shop-1.0.zip" --adopt-unknown data
+expect_rc 2 "--adopt-unknown data"
+check "it says the words it takes" has ven-badword.err "--adopt-unknown takes release or shared"
 
 # ------------------------------------- a site another user owns, as root
 

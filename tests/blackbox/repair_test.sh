@@ -5,7 +5,8 @@
 # world-readable .env, bootstrap/cache not writable, storage/framework/views
 # missing, a directory of shared/ the live release links to gone. A file changed in the live release that no other release holds
 # is named; one that another release holds with the deployed digest is
-# restored from it (and a deleted one too). verify then finds only that; `persist undo` of the repair puts the
+# restored from it (and a deleted one too); what it copied over is
+# rescued, never deleted, when its stash is purged. Bad input: exit 2. verify then finds only that; `persist undo` of the repair puts the
 # broken site back exactly; --dry-run changes nothing; what holds data (a
 # real directory where a link belongs) is never repaired over; a healthy
 # site has nothing to repair; shared/emergency-recovery.sh repairs too.
@@ -119,6 +120,26 @@ expect_rc 0 "undo of that repair"
 snapshot site tampered-after-undo.snap
 check "undo puts the changed and deleted files back exactly" \
   same_snapshot tampered.snap tampered-after-undo.snap
+
+# What a repair displaced is never deleted: the changed file it copied over
+# waits in the repair's stash, and once five later runs push that run out of
+# the undo window, the purge moves it to .persist/rescued/ instead.
+printf '<?php // a hotfix made on the server\n' >site/releases/2/artisan
+persist_cmd fix5 repair --root site
+check "the hotfixed artisan is restored from release 1" cmp -s site/releases/1/artisan site/releases/2/artisan
+repair_run=$("$PERSIST" log --root site --json | jq -r '[.runs[] | select(.kind == "repair")][-1].id')
+for target in 1 2 1 2 1 2; do
+  persist_cmd "sw-$target" switch "$target" --root site
+done
+rescued="site/.persist/rescued/$repair_run/releases/2/artisan"
+check "the purge rescued the hotfix the repair displaced" grep -q "a hotfix made on the server" "$rescued"
+
+# Bad input: refused, exit 2.
+persist_cmd extra repair something --root site
+expect_rc 2 "repair with an argument"
+persist_cmd nosite repair --root "$WORK/no-such-site"
+expect_rc 2 "repair of a directory that is not there"
+check "it names the directory" has nosite.err "no-such-site"
 
 # -------------------------------------------- the emergency script repairs too
 
