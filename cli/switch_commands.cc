@@ -22,6 +22,7 @@ absl::Status Print(const absl::StatusOr<SwitchResult>& switched) {
     std::cout << "current -> releases/" << switched->release << " (run " << switched->run->id()
               << "; `persist undo` reverses it)\n";
   }
+  for (const std::string& note : switched->notes) std::cout << "note: " << note << "\n";
   return absl::OkStatus();
 }
 

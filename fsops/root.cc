@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
@@ -128,6 +130,18 @@ absl::Status RestoreParentOwner(Env* env, int dir_fd, const std::string& name,
   if (!status.ok()) return status;
   if (st.st_uid == parent.st_uid && st.st_gid == parent.st_gid) return absl::OkStatus();
   return env->ChownAt(dir_fd, name, parent.st_uid, parent.st_gid, path);
+}
+
+absl::StatusOr<std::vector<std::string>> Root::List(const std::string& rel) const {
+  absl::StatusOr<Fd> dir = OpenDir(rel);
+  if (!dir.ok()) {
+    if (StatusErrno(dir.status()) == ENOENT) return std::vector<std::string>();
+    return dir.status();
+  }
+  absl::StatusOr<std::vector<std::string>> names = env_->ListDir(dir->get(), rel);
+  if (!names.ok()) return names.status();
+  std::sort(names->begin(), names->end());
+  return names;
 }
 
 absl::StatusOr<std::string> Root::ReadFile(const std::string& rel, size_t max_bytes) const {

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "fsops/env.h"
@@ -35,6 +36,11 @@ class Root {
 
   // Opens the directory `rel` ("" is the root itself).
   absl::StatusOr<Fd> OpenDir(const std::string& rel) const;
+
+  // The names in the directory `rel` ("" is the root itself), sorted byte by
+  // byte; an empty list when it does not exist (ENOENT), and errors as
+  // OpenDir's when it cannot be reached.
+  absl::StatusOr<std::vector<std::string>> List(const std::string& rel) const;
 
   // Opens the directory holding `rel`; its last component goes to *leaf.
   absl::StatusOr<Fd> OpenParent(const std::string& rel, std::string* leaf) const;

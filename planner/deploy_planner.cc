@@ -65,12 +65,7 @@ bool ReleaseIdLess(const std::string& a, const std::string& b) {
 absl::StatusOr<std::vector<std::string>> ListReleases(const Root& site,
                                                       const DeployTimes& deployed_at,
                                                       std::vector<std::string>* skipped) {
-  absl::StatusOr<Fd> dir = site.OpenDir("releases");
-  if (!dir.ok()) {
-    if (StatusErrno(dir.status()) == ENOENT) return std::vector<std::string>();
-    return dir.status();
-  }
-  absl::StatusOr<std::vector<std::string>> names = site.env()->ListDir(dir->get(), "releases");
+  absl::StatusOr<std::vector<std::string>> names = site.List("releases");
   if (!names.ok()) return names.status();
   std::vector<std::string> releases;
   for (const std::string& name : *names) {
@@ -268,7 +263,20 @@ absl::StatusOr<DeployPlan> PlanApp(const Root& site, const Classifier& classifie
     builder.outcomes().Expect("current", SYMLINK, release);
     absl::StatusOr<PathState> public_html = site.Observe("public_html", false);
     if (!public_html.ok()) return public_html.status();
-    if (public_html->type() == DIRECTORY) {
+    if (request.web_root.stub) {
+      absl::StatusOr<std::vector<PublicEntry>> entries =
+          PublicEntriesPlanned(*delivery.tree, release, plan);
+      if (!entries.ok()) return entries.status();
+      absl::StatusOr<std::string> replaced = CurrentRelease(site);
+      if (!replaced.ok()) return replaced.status();
+      StubChange change;
+      change.release_dir = release;
+      change.entries = *std::move(entries);
+      change.replaced_dir = replaced->empty() ? "" : JoinPath("releases", *replaced);
+      change.copy_assets = request.web_root.copy_assets;
+      absl::Status stub = PlanStubWebRoot(site, change, &plan, &builder.outcomes(), &result.notes);
+      if (!stub.ok()) return stub;
+    } else if (public_html->type() == DIRECTORY) {
       *plan.add_op() = RemoveOf("public_html");
       *plan.add_op() = SymlinkOf("current/public", "public_html");
       builder.outcomes().Expect("public_html", SYMLINK, "current/public");

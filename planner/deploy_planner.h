@@ -14,7 +14,9 @@
 //     .env missing everywhere is seeded from .env.example (with a warning),
 //     never created empty, and is never left world-readable.
 //  3. current -> releases/ID (unless no_switch); a real public_html
-//     directory becomes public_html -> current/public, its content stashed.
+//     directory becomes public_html -> current/public, its content stashed,
+//     or, with the profile's web_root "stub", public_html becomes (or stays)
+//     a directory forwarding to the release (web_root.h).
 //  4. shared/health-check.sh and shared/emergency-recovery.sh, small
 //     wrappers of `persist verify` and `persist recover`, are installed
 //     where missing (never overwritten).
@@ -39,6 +41,7 @@
 #include "planner/classifier.h"
 #include "planner/outcome.h"
 #include "planner/vendor_compare.h"
+#include "planner/web_root.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -77,6 +80,8 @@ struct DeployRequest {
   // No SRC: the live release as it is now, changes made in place included,
   // becomes the new release (persist capture; delivery.h OpenCapture).
   bool capture = false;
+  // How public_html serves the release it switches to (web_root.h).
+  WebRootMode web_root;
 };
 
 struct DeployPlan {

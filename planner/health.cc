@@ -25,6 +25,7 @@
 #include "fsops/user_name.h"
 #include "planner/deploy_planner.h"
 #include "planner/shared_links.h"
+#include "planner/web_root.h"
 
 namespace persist {
 namespace {
@@ -64,20 +65,35 @@ Op ChmodOf(const std::string& path, uint32_t mode) {
   return op;
 }
 
-// Where the symlink `link` finally leads within the site, following at most
-// a few links more; "" when it leaves the site, dangles or goes on longer.
-std::string FinalTarget(const Root& site, std::string link) {
-  for (int hops = 0; hops < 8; ++hops) {
-    absl::StatusOr<PathState> state = site.Observe(link, false);
-    if (!state.ok() || state->type() != SYMLINK) return "";
-    const std::string target = ResolveLexically(link, state->link_target());
+// The object `path` (relative to the site) names, every symlink on the way
+// followed as the kernel would, within the site: its path with no symlink
+// in it, or "" when a link leaves the site, dangles, or more than `hops`
+// links are followed.
+std::string Resolved(const Root& site, const std::string& path, int* hops) {
+  std::string at;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    const std::string next = JoinPath(at, std::string(part));
+    absl::StatusOr<PathState> state = site.Observe(next, false);
+    if (!state.ok() || state->type() == ABSENT) return "";
+    if (state->type() != SYMLINK) {
+      at = next;
+      continue;
+    }
+    if (--*hops < 0) return "";
+    const std::string target = ResolveLexically(next, state->link_target());
     if (target.empty()) return "";
-    absl::StatusOr<PathState> next = site.Observe(target, false);
-    if (!next.ok() || next->type() == ABSENT) return "";
-    if (next->type() != SYMLINK) return target;
-    link = target;
+    at = Resolved(site, target, hops);
+    if (at.empty()) return "";
   }
-  return "";
+  return at;
+}
+
+// Where the symlink `link` finally leads within the site (what stat, not
+// lstat, of it finds); "" when it leaves the site, dangles or goes on
+// through more than a few links.
+std::string FinalTarget(const Root& site, const std::string& link) {
+  int hops = 8;
+  return Resolved(site, link, &hops);
 }
 
 // Every symlink beneath `dir`, in name order, not descending into them.
@@ -159,6 +175,14 @@ absl::Status CheckLinkOwners(
     const std::function<void(std::string, std::string, std::string, std::vector<Op>)>& problem,
     std::vector<std::string>* ok) {
   std::vector<std::string> links = {"public_html", "current"};
+  // A stub web root's own links (web_root.h) are followed by every request
+  // for an asset.
+  absl::StatusOr<PathState> web_root = site.Observe(kWebRoot, false);
+  if (!web_root.ok()) return web_root.status();
+  if (web_root->type() == DIRECTORY) {
+    absl::Status stub_links = LinksBeneath(site, kWebRoot, &links);
+    if (!stub_links.ok()) return stub_links;
+  }
   const std::string served = JoinPath(release, "public");
   for (const std::string& link : release_links) {
     if (IsWithin(link, served)) links.push_back(link);
@@ -190,6 +214,59 @@ absl::Status CheckLinkOwners(
             absl::StrCat("chown -h ", UserName(target_st->st_uid), " ", link), repair);
   }
   ok->push_back(absl::StrCat(checked, " link(s) a request follows owned as what they lead to"));
+  return absl::OkStatus();
+}
+
+// A stub web root (web_root.h) forwards to the live release `release_dir`:
+// what the switch to it would change, were it made now, is what is wrong,
+// and those ops are its repair.
+absl::Status CheckStubWebRoot(
+    const Root& site, const std::string& release_dir, const WebRootMode& mode,
+    const std::function<void(std::string, std::string, std::string, std::vector<Op>)>& problem,
+    std::vector<std::string>* ok) {
+  StubChange change;
+  change.release_dir = release_dir;
+  absl::StatusOr<std::vector<PublicEntry>> entries = PublicEntriesOnDisk(site, release_dir);
+  if (!entries.ok()) return entries.status();
+  change.entries = *std::move(entries);
+  change.replaced_dir = release_dir;
+  change.copy_assets = mode.copy_assets;
+  Plan plan;
+  Outcomes outcomes;
+  std::vector<std::string> notes;
+  absl::Status planned = PlanStubWebRoot(site, change, &plan, &outcomes, &notes);
+  if (!planned.ok()) {
+    problem(kWebRoot, std::string(planned.message()),
+            "move it away, then persist repair makes the stub web_root: \"stub\" asks for", {});
+    return absl::OkStatus();
+  }
+  if (plan.op_size() == 0) {
+    ok->push_back(absl::StrCat(kWebRoot, "/ forwards to current/public (web_root: stub",
+                               mode.copy_assets ? ", assets copied" : "", ")"));
+    return absl::OkStatus();
+  }
+  std::vector<std::string> changed;
+  for (const Op& op : plan.op()) {
+    const std::string& path = op.has_symlink()  ? op.symlink().path()
+                              : op.has_copy()   ? op.copy().to()
+                              : op.has_write()  ? op.write().path()
+                              : op.has_remove() ? op.remove().path()
+                                                : op.mkdir().path();
+    if (IsWithin(path, kWebRoot) && path != kWebRoot) changed.push_back(SplitParent(path).second);
+  }
+  std::vector<Op> repair(plan.op().begin(), plan.op().end());
+  problem(kWebRoot,
+          changed.empty()
+              ? std::string("is not the stub directory web_root: \"stub\" asks for")
+              : absl::StrCat("does not forward to ", release_dir,
+                             " as web_root: \"stub\" asks: ", absl::StrJoin(changed, ", "),
+                             changed.size() == 1 ? " is" : " are", " missing or out of date"),
+          absl::StrCat("make each again as a switch would: a link to ../current/public/NAME, or a "
+                       "copy of ",
+                       release_dir,
+                       "/public/NAME with copy_assets; index.php as "
+                       "`persist guide shared-hosting` shows"),
+          repair);
   return absl::OkStatus();
 }
 
@@ -237,7 +314,7 @@ absl::Status Walk(const Root& site, int dir_fd, const std::string& name, const s
 }  // namespace
 
 absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier,
-                                       const WebUser& web_user) {
+                                       const WebUser& web_user, const WebRootMode& web_root) {
   Health health;
   auto problem = [&](std::string path, std::string what, std::string fix,
                      std::vector<Op> repair = {}) {
@@ -254,19 +331,14 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   }
 
   // Data persist kept rather than deleted waits for the operator.
-  absl::StatusOr<Fd> rescued = site.OpenDir(".persist/rescued");
-  if (rescued.ok()) {
-    absl::StatusOr<std::vector<std::string>> names = site.env()->ListDir(rescued->get(), ".persist/rescued");
-    if (!names.ok()) return names.status();
-    std::sort(names->begin(), names->end());
-    for (const std::string& name : *names) {
-      health.notes.push_back(absl::StrCat(
-          ".persist/rescued/", name, "/ holds data persist kept rather than delete (what a run "
-          "displaced, or found in its way): look through it, put back what belongs to the site, "
-          "then remove it"));
-    }
-  } else if (StatusErrno(rescued.status()) != ENOENT) {
-    return rescued.status();
+  absl::StatusOr<std::vector<std::string>> rescued = site.List(".persist/rescued");
+  if (!rescued.ok()) return rescued.status();
+  for (const std::string& name : *rescued) {
+    health.notes.push_back(absl::StrCat(
+        ".persist/rescued/", name,
+        "/ holds data persist kept rather than delete (what a run "
+        "displaced, or found in its way): look through it, put back what belongs to the site, "
+        "then remove it"));
   }
 
   // current -> releases/<id>, a directory.
@@ -373,7 +445,13 @@ absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& class
   // (Checked before what lives in shared/, which may not exist yet.)
   absl::StatusOr<PathState> public_html = site.Observe("public_html", false);
   if (!public_html.ok()) return public_html.status();
-  if (public_html->type() == SYMLINK) {
+  if (web_root.stub) {
+    if (!live.empty()) {
+      absl::Status stub =
+          CheckStubWebRoot(site, JoinPath("releases", live), web_root, problem, &health.ok);
+      if (!stub.ok()) return stub;
+    }
+  } else if (public_html->type() == SYMLINK) {
     if (ResolveLexically("public_html", public_html->link_target()) != "current/public") {
       problem("public_html",
               absl::StrCat("points at ", PrintablePath(public_html->link_target()),

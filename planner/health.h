@@ -6,7 +6,9 @@
 //  - current is a symlink to a directory under releases/;
 //  - every persistent path kept in shared/ is linked from the live release,
 //    by a symlink that resolves, without leaving the site, to it;
-//  - public_html, when present, leads to current/public;
+//  - public_html, when present, leads to current/public; with the
+//    profile's web_root "stub", it is the stub directory forwarding to the
+//    live release, each entry as a switch to it would make it;
 //  - every link a request follows (public_html, current, links inside the
 //    live release's public/) has the owner of what it leads to, as Apache's
 //    SymLinksIfOwnerMatch and nginx's disable_symlinks if_not_owner demand;
@@ -34,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "fsops/root.h"
 #include "planner/classifier.h"
+#include "planner/web_root.h"
 #include "proto/journal.pb.h"
 
 namespace persist {
@@ -65,9 +68,11 @@ struct WebUser {
   std::vector<uint32_t> gids;  // primary and supplementary groups
 };
 
-// Checks the site at `site`. An error only when the tree cannot be read.
+// Checks the site at `site`, whose public_html is as `web_root` says
+// (web_root.h). An error only when the tree cannot be read.
 absl::StatusOr<Health> CheckSiteHealth(const Root& site, const Classifier& classifier,
-                                       const WebUser& web_user);
+                                       const WebUser& web_user,
+                                       const WebRootMode& web_root = WebRootMode());
 
 }  // namespace persist
 

@@ -63,6 +63,9 @@ absl::StatusOr<DeployPlan> PlanOn(const Root& root, const std::vector<Run>& runs
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(*profile);
   if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
   request.keep = keep.has_value() ? *keep : KeepReleases(*profile);
+  absl::StatusOr<WebRootMode> web_root = WebRootModeOf(*profile);
+  if (!web_root.ok()) return WithErrorKind(web_root.status(), ErrorKind::kUsage);
+  request.web_root = *web_root;
 
   for (const Run& run : runs) {
     if (MadeRelease(run)) request.has_deployed_before = true;

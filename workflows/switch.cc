@@ -9,6 +9,7 @@
 #include "fsops/errno_status.h"
 #include "fsops/path.h"
 #include "planner/deploy_planner.h"
+#include "planner/web_root.h"
 #include "workflows/deploy_flow.h"
 #include "workflows/site_session.h"
 
@@ -42,6 +43,28 @@ absl::Status ExpectReleaseOnNewSite(const SiteRequest& site, const std::string& 
   return *tree == nullptr ? absl::OkStatus() : ExpectRelease(**tree, release);
 }
 
+// With the profile's web_root "stub", adds to `plan` what makes public_html
+// forward to `release` once current points at it, `live` being the release
+// it points at now.
+absl::Status PlanWebRootSwitch(const Root& root, const std::string& release,
+                               const std::string& live, Plan* plan,
+                               std::vector<std::string>* notes) {
+  absl::StatusOr<Profile> profile = LoadSiteProfile(root);
+  if (!profile.ok()) return WithErrorKind(profile.status(), ErrorKind::kUsage);
+  absl::StatusOr<WebRootMode> mode = WebRootModeOf(*profile);
+  if (!mode.ok()) return WithErrorKind(mode.status(), ErrorKind::kUsage);
+  if (!mode->stub) return absl::OkStatus();
+  StubChange change;
+  change.release_dir = JoinPath("releases", release);
+  absl::StatusOr<std::vector<PublicEntry>> entries = PublicEntriesOnDisk(root, change.release_dir);
+  if (!entries.ok()) return entries.status();
+  change.entries = *std::move(entries);
+  change.replaced_dir = live.empty() ? "" : JoinPath("releases", live);
+  change.copy_assets = mode->copy_assets;
+  Outcomes outcomes;
+  return PlanStubWebRoot(root, change, plan, &outcomes, notes);
+}
+
 // Points current at `release` as one run of `kind`, then checks that the
 // site serves it.
 absl::StatusOr<SwitchResult> PointCurrentAt(SiteSession& session, const std::string& release,
@@ -60,6 +83,8 @@ absl::StatusOr<SwitchResult> PointCurrentAt(SiteSession& session, const std::str
   Op* link = plan.add_op();
   link->mutable_symlink()->set_target(JoinPath("releases", release));
   link->mutable_symlink()->set_path("current");
+  absl::Status web_root = PlanWebRootSwitch(session.root(), release, *live, &plan, &result.notes);
+  if (!web_root.ok()) return web_root;
   RunOptions options;
   options.kind = kind;
   options.release = release;

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/journal.pb.h"
@@ -29,6 +30,7 @@ struct SwitchOptions {
 struct SwitchResult {
   std::string release;     // the release current points at now
   std::optional<Run> run;  // none when current pointed there already
+  std::vector<std::string> notes;  // for the operator: what the web root keeps
 };
 
 // kUsage when the release is not a release of the site (nothing created on

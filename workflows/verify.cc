@@ -48,9 +48,11 @@ void CheckJournal(const absl::StatusOr<std::unique_ptr<Site>>& site, const std::
 }
 
 // The profile's rules (the blueprint's when the profile is broken, which is
-// a problem) and the web user (the site owner's when it is unknown).
+// a problem), the web user (the site owner's when it is unknown) and the
+// web root's mode (link when it is unknown).
 absl::StatusOr<std::vector<Rule>> CheckProfile(const Root& root, const std::string& root_dir,
-                                               WebUser* web_user, Health* health) {
+                                               WebUser* web_user, WebRootMode* web_root,
+                                               Health* health) {
   absl::StatusOr<Profile> profile = LoadSiteProfile(root);
   absl::StatusOr<std::vector<Rule>> rules =
       profile.ok() ? RulesOf(*profile) : absl::StatusOr<std::vector<Rule>>(profile.status());
@@ -67,6 +69,14 @@ absl::StatusOr<std::vector<Rule>> CheckProfile(const Root& root, const std::stri
   }
   if (!user.ok()) return user.status();
   *web_user = *user;
+  absl::StatusOr<WebRootMode> mode = profile.ok() ? WebRootModeOf(*profile) : WebRootMode();
+  if (!mode.ok()) {
+    health->problems.push_back(
+        Problem{kProfilePath, std::string(mode.status().message()),
+                "fix web_root; until then public_html is checked as a link"});
+    mode = WebRootMode();
+  }
+  *web_root = *mode;
   return rules;
 }
 
@@ -127,9 +137,11 @@ absl::StatusOr<Health> VerifySite(const VerifyOptions& options) {
     CheckJournal(site, options.root_dir, &health);
   }
   WebUser web_user;
-  absl::StatusOr<std::vector<Rule>> rules = CheckProfile(**root, options.root_dir, &web_user, &health);
+  WebRootMode web_root;
+  absl::StatusOr<std::vector<Rule>> rules =
+      CheckProfile(**root, options.root_dir, &web_user, &web_root, &health);
   if (!rules.ok()) return rules.status();
-  absl::StatusOr<Health> tree = CheckSiteHealth(**root, Classifier(*rules), web_user);
+  absl::StatusOr<Health> tree = CheckSiteHealth(**root, Classifier(*rules), web_user, web_root);
   if (!tree.ok()) return tree.status();
   health.ok.insert(health.ok.end(), tree->ok.begin(), tree->ok.end());
   health.problems.insert(health.problems.end(), tree->problems.begin(), tree->problems.end());
