@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/error_kind.h"
 #include "base/error_path.h"
 #include "fsops/describe_op.h"
 #include "fsops/path.h"
@@ -101,6 +102,20 @@ absl::Status PlanEntries(const Root& site, const StubChange& change, const std::
   auto expect = [&](const std::string& name, FileType type, const std::string& target = "") {
     outcomes->Expect(JoinPath(kWebRoot, name), type, target);
   };
+  // What the release being replaced shipped, and links made through
+  // current, were the stub's own; the rest is the operator's.
+  absl::StatusOr<std::vector<PublicEntry>> replaced =
+      change.replaced_dir.empty() || !existing ? std::vector<PublicEntry>()
+                                               : PublicEntriesOnDisk(site, change.replaced_dir);
+  if (!replaced.ok()) return replaced.status();
+  std::set<std::string> replaced_names;
+  for (const PublicEntry& entry : *replaced) replaced_names.insert(entry.name);
+  auto stubs_own = [&](const std::string& name, const PathState& have) {
+    return replaced_names.count(name) > 0 ||
+           (have.type() == SYMLINK && absl::StartsWith(have.link_target(), "../current/"));
+  };
+  std::vector<std::string> displaced;
+
   std::set<std::string> wanted_names;
   for (const PublicEntry& entry : change.entries) {
     wanted_names.insert(entry.name);
@@ -112,6 +127,7 @@ absl::Status PlanEntries(const Root& site, const StubChange& change, const std::
       absl::StatusOr<bool> done = AlreadyThere(site, change, wanted, path, *have);
       if (!done.ok()) return done.status();
       if (*done) continue;
+      if (have->type() != ABSENT && !stubs_own(entry.name, *have)) displaced.push_back(entry.name);
     }
     if (wanted.type == SYMLINK) {
       *plan->add_op() = SymlinkOf(wanted.link_target, path);
@@ -130,15 +146,18 @@ absl::Status PlanEntries(const Root& site, const StubChange& change, const std::
   }
   if (!existing) return absl::OkStatus();
 
-  // What the release being replaced shipped, and links made through
-  // current, were the stub's own: gone from the new release, they go (to
-  // the stash). The rest is the operator's.
-  absl::StatusOr<std::vector<PublicEntry>> replaced =
-      change.replaced_dir.empty() ? std::vector<PublicEntry>()
-                                  : PublicEntriesOnDisk(site, change.replaced_dir);
-  if (!replaced.ok()) return replaced.status();
-  std::set<std::string> replaced_names;
-  for (const PublicEntry& entry : *replaced) replaced_names.insert(entry.name);
+  if (!displaced.empty()) {
+    notes->push_back(absl::StrCat(
+        absl::StrJoin(displaced, ", ",
+                      [](std::string* out, const std::string& name) {
+                        absl::StrAppend(out, kWebRoot, "/", name);
+                      }),
+        " did not come from a release: the release's own takes the name, and what was there "
+        "waits in this run's stash (persist undo puts it back; it is moved to "
+        ".persist/rescued/ when the run leaves the undo window, never deleted)"));
+  }
+
+  // The stub's own entries that the new release lacks go (to the stash).
   absl::StatusOr<std::vector<std::string>> names = site.List(dir);
   if (!names.ok()) return names.status();
   std::vector<std::string> kept;
@@ -147,9 +166,7 @@ absl::Status PlanEntries(const Root& site, const StubChange& change, const std::
     const std::string path = JoinPath(dir, name);
     absl::StatusOr<PathState> have = site.Observe(path, false);
     if (!have.ok()) return have.status();
-    const bool through_current =
-        have->type() == SYMLINK && absl::StartsWith(have->link_target(), "../current/");
-    if (replaced_names.count(name) > 0 || through_current) {
+    if (stubs_own(name, *have)) {
       *plan->add_op() = RemoveOf(path);
       expect(name, ABSENT);
     } else {
@@ -232,11 +249,24 @@ absl::StatusOr<std::vector<PublicEntry>> PublicEntriesPlanned(const SourceTree& 
 }
 
 std::string StubIndexPhp() {
+  // current is read on every request rather than required through: PHP's
+  // realpath cache (120 s by default) and OPcache key on the path as
+  // written, and would go on answering with the release of before a switch
+  // where the operator cannot reload PHP, as on the hosts this is for. A
+  // path naming the release itself is new to both caches after a switch.
   return "<?php\n"
          "// Made by persist (web_root: \"stub\"): this directory is the web root, and the\n"
          "// live release's public/index.php answers every request. persist puts this\n"
          "// file back as it is at every switch: change the release's public/index.php.\n"
-         "require __DIR__ . '/../current/public/index.php';\n";
+         "// current is read on every request, so that no cache of PHP's (realpath,\n"
+         "// OPcache) keeps serving the release of before a switch.\n"
+         "$release = readlink(__DIR__ . '/../current');\n"
+         "if ($release === false) {\n"
+         "    http_response_code(503);\n"
+         "    exit(\"No release is live: current is missing.\\n\");\n"
+         "}\n"
+         "require ($release[0] === '/' ? $release : __DIR__ . '/../' . $release) . "
+         "'/public/index.php';\n";
 }
 
 absl::Status PlanStubWebRoot(const Root& site, const StubChange& change, Plan* plan,
@@ -255,11 +285,11 @@ absl::Status PlanStubWebRoot(const Root& site, const StubChange& change, Plan* p
       absl::StatusOr<PathState> beside = site.Observe(kStubBeside, false);
       if (!beside.ok()) return beside.status();
       if (beside->type() != ABSENT) {
-        return WithPath(absl::FailedPreconditionError(
-                            absl::StrCat(kStubBeside,
-                                         " is in the way of the public_html stub persist builds "
-                                         "beside public_html; move it away, then run again")),
-                        kStubBeside);
+        return WithPath(
+            UsageError(absl::StrCat(kStubBeside,
+                                    " is in the way of the public_html stub persist builds "
+                                    "beside public_html; move it away, then run again")),
+            kStubBeside);
       }
       *plan->add_op() = MkdirOf(kStubBeside);
       absl::Status entries =
@@ -281,7 +311,7 @@ absl::Status PlanStubWebRoot(const Root& site, const StubChange& change, Plan* p
       return absl::OkStatus();
     }
     default:
-      return WithPath(absl::FailedPreconditionError(absl::StrCat(
+      return WithPath(UsageError(absl::StrCat(
                           kWebRoot, " is a ", FileTypeName(web_root->type()),
                           ", not a directory: a stub web root (web_root: \"stub\") cannot be made "
                           "there; move it away, then run again")),

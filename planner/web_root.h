@@ -5,9 +5,10 @@
 //  - "link" (the default): public_html is a symlink to current/public; one
 //    rename of current switches everything.
 //  - "stub", for hosts that refuse a symlinked web root: public_html stays a
-//    real directory. Its index.php is generated and only requires
-//    ../current/public/index.php, so the live release answers every request
-//    (PHP resolves the path: the release's __DIR__ is its own public/). Every
+//    real directory. Its index.php is generated: it reads where current
+//    points on every request and requires that release's public/index.php,
+//    so the live release answers every request (its __DIR__ is its own
+//    public/), and no cache of PHP's keeps the one of before a switch. Every
 //    other entry of the release's public/ is a link through current
 //    (public_html/css -> ../current/public/css), or, with copy_assets, for
 //    hosts that follow no link at all, a copy, remade at every switch; a
@@ -83,7 +84,7 @@ struct StubChange {
 // differs is changed, so on a web root that is right it adds nothing;
 // copies are made again whenever the release changes. A public_html that is
 // a symlink is replaced in one exchange by a stub built beside it
-// (.public_html.persist-stub); one that is missing is made. FailedPrecondition
+// (.public_html.persist-stub); one that is missing is made. InvalidArgument (a usage error)
 // when public_html is a file, or the name to build beside it is taken.
 absl::Status PlanStubWebRoot(const Root& site, const StubChange& change, Plan* plan,
                              Outcomes* outcomes, std::vector<std::string>* notes);
