@@ -24,9 +24,10 @@
 # releases/v1. Observed: after the deploy of v2, GET / answers "release v1"
 # while /css/app.css, served by nginx, is already v2's; with
 # realpath_cache_size=0, or once PHP-FPM is reloaded (USR2), the same
-# request answers "release v2". (OPcache, keyed by the unresolved path
-# under revalidate_path=0, would keep v1 until a reset; OPcache is off
-# here.) Each switch below is therefore checked twice: as a visitor sees it
+# request answers "release v2". (With OPcache on, validate_timestamps=0,
+# it is worse: OPcache, keyed by the unresolved path under
+# revalidate_path=0, serves v1 until a reset; OPcache is off here.) Each
+# switch below is therefore checked twice: as a visitor sees it
 # right after the switch (the bug), and after a reload of PHP-FPM, which
 # proves the stub's files themselves are right.
 #
