@@ -312,6 +312,20 @@ void AddBackupCommands(Table* table) {
   });
 }
 
+// guide.
+void AddGuideCommands(Table* table) {
+  table->insert({
+      {"guide",
+       {"persist guide shared-hosting",
+        "Prints a guide to follow from start to end, as Markdown: shared-hosting (persist in\n"
+        "~/bin, what the host follows, web_root \"link\" or \"stub\", the first deploy, updates,\n"
+        "and the steps persist cannot take for you). Reads nothing, changes nothing.",
+        {},
+        {},
+        RunGuide}},
+  });
+}
+
 }  // namespace
 
 const std::map<std::string, Command>& Commands() {
@@ -323,6 +337,7 @@ const std::map<std::string, Command>& Commands() {
     AddReadCommands(table);
     AddInPlaceCommands(table);
     AddBackupCommands(table);
+    AddGuideCommands(table);
     return table;
   }();
   return *commands;

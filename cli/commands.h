@@ -41,6 +41,7 @@ absl::Status RunDiff(const Args& args);
 
 absl::Status RunBackup(const Args& args);
 absl::Status RunRestore(const Args& args);
+absl::Status RunGuide(const Args& args);
 
 }  // namespace persist
 

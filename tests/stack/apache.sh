@@ -64,10 +64,6 @@
 #   APACHE_PID        the master (it runs with -DFOREGROUND, a child of the
 #                     test, in a session of its own)
 #   stack_stop_apache  stops it (master and workers)
-#   stack_reload_apache
-#                      a graceful restart (USR1, `apachectl graceful`): new
-#                      workers, so PHP's realpath cache and OPcache start
-#                      empty; waits until it answers again
 #   stack_apache_logs  prints the tails of its logs to stderr
 #   stack_apache_log_has TEXT
 #                      succeeds when Apache's error log holds TEXT (a fixed
@@ -295,25 +291,6 @@ stack_start_apache() {
   fi
 
   _apache_start_on_free_port "$docroot"
-}
-
-# stack_reload_apache: a graceful restart of Apache (USR1 to the master);
-# waits until the master logs "resuming normal operations" again and the
-# probe answers.
-stack_reload_apache() {
-  [[ -n "$APACHE_PID" ]] || _stack_die "stack_reload_apache: no Apache runs"
-  local log="$APACHE_DIR/error.log" ready i
-  ready=$(grep -c 'resuming normal operations' "$log")
-  kill -USR1 "$APACHE_PID" || _stack_die "kill -USR1 $APACHE_PID (Apache) failed"
-  for ((i = 0; i < 100; i++)); do
-    if (($(grep -c 'resuming normal operations' "$log") > ready)) &&
-      [[ "$(_stack_curl --max-time 2 -o /dev/null -w '%{http_code}' "$APACHE_URL/.stack-ping" 2>/dev/null)" == 204 ]]; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  stack_apache_logs
-  _stack_die "Apache did not come back within 10 s of its graceful restart (USR1); its log is above"
 }
 
 # stack_stop_apache: stops Apache, master and workers; does nothing when it
