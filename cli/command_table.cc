@@ -256,7 +256,9 @@ void AddInPlaceCommands(Table* table) {
       {"verify",
        {"persist verify [--root DIR] [--quick] [--json]",
         "Checks the site's health: current and every shared link resolve inside the site,\n"
-        "public_html serves current/public, no run is left interrupted, the journal reads,\n"
+        "public_html serves current/public (as a link, or a stub with web_root \"stub\"), no\n"
+        "run is left interrupted, the journal reads, links a request follows have the owner\n"
+        "of what they lead to (SymLinksIfOwnerMatch),\n"
         "the last emptying of .persist/trash/ did not fail, shared/.env is not world-readable,\n"
         "storage/ and bootstrap/cache/ are writable, and\n"
         "the live release is what was deployed: every file changed since (by SHA-256; --quick\n"
@@ -269,7 +271,9 @@ void AddInPlaceCommands(Table* table) {
        {"persist repair [--root DIR] [--dry-run] [--json]",
         "Fixes, as one journaled run, what persist verify finds and persist can fix: current\n"
         "dangling or missing (back to the newest release), a shared link of the live release\n"
-        "missing or pointing elsewhere, public_html pointing elsewhere, a world-readable\n"
+        "missing or pointing elsewhere, public_html pointing elsewhere or its stub out of\n"
+        "date, a link a request follows owned by another user than its target, a file of the\n"
+        "live release changed since deploy (from another release with its digest), a world-readable\n"
         "shared/.env, storage/ and bootstrap/cache/ missing or not writable (by the web\n"
         "server's user too, through the bits of its owner or group, never every user's\n"
         "write). Never over a file or directory, which may hold data: what it cannot fix is\n"

@@ -4,7 +4,9 @@
 // can fix: each problem that carries its repair (health.h Problem::repair:
 // a link made again, a directory made, a mode changed), in the order verify
 // found them, as one plan; the rest is named for the operator with its fix.
-// A repair never writes over a file or a directory, which may hold data.
+// A repair never writes over a file or a directory, which may hold data,
+// but for the entries of a stub public_html (web_root.h), which persist
+// makes itself; what it replaces of them waits in the run's stash.
 
 #ifndef PERSIST_PLANNER_REPAIR_PLANNER_H_
 #define PERSIST_PLANNER_REPAIR_PLANNER_H_
