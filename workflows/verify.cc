@@ -16,6 +16,7 @@
 #include "planner/classifier.h"
 #include "planner/deploy_planner.h"
 #include "planner/profile.h"
+#include "workflows/deploy_flow.h"
 #include "workflows/web_user.h"
 
 namespace persist {
@@ -80,7 +81,21 @@ absl::StatusOr<std::vector<Rule>> CheckProfile(const Root& root, const std::stri
   return rules;
 }
 
-// The live release against its manifest: tampering and drift.
+// The newest release (in deploy order) whose manifest the journal holds,
+// that is, one a deploy or an adoption completed; "" when there is none.
+absl::StatusOr<std::string> NewestRecordedRelease(const Root& root, const Site& site) {
+  absl::StatusOr<DeployTimes> deployed_at = ReleaseDeployTimes(site);
+  if (!deployed_at.ok()) return deployed_at.status();
+  absl::StatusOr<std::vector<std::string>> releases = ListReleases(root, *deployed_at);
+  if (!releases.ok()) return releases.status();
+  for (auto release = releases->rbegin(); release != releases->rend(); ++release) {
+    if (site.store().ReadManifest(JoinPath("releases", *release)).ok()) return *release;
+  }
+  return std::string();
+}
+
+// The live release against its manifest: tampering and drift; a live
+// release no deploy completed, when others were.
 // `site` is the journal as CheckJournal had it, if there is one.
 absl::Status CheckLiveRelease(const Root& root, const absl::StatusOr<std::unique_ptr<Site>>& site,
                               bool quick, Health* health) {
@@ -104,8 +119,27 @@ absl::Status CheckLiveRelease(const Root& root, const absl::StatusOr<std::unique
     health->problems.insert(health->problems.end(), check->tampered.begin(), check->tampered.end());
     health->problems.insert(health->problems.end(), check->drifted.begin(), check->drifted.end());
   } else if (absl::IsNotFound(damage)) {
-    health->ok.push_back(absl::StrCat("release ", *live, " has no manifest to check against (",
-                                      damage.message(), ")"));
+    absl::StatusOr<std::string> complete =
+        site.ok() ? NewestRecordedRelease(root, **site) : absl::StatusOr<std::string>("");
+    if (!complete.ok()) return complete.status();
+    if (complete->empty()) {
+      health->ok.push_back(absl::StrCat("release ", *live, " has no manifest to check against (",
+                                        damage.message(), ")"));
+    } else {
+      // Others have one: this release was never completed by a deploy (a
+      // copy made by hand, or one a tool left half made).
+      Op relink;
+      relink.mutable_symlink()->set_target(JoinPath("releases", *complete));
+      relink.mutable_symlink()->set_path("current");
+      health->problems.push_back(Problem{
+          "current",
+          absl::StrCat("points at release ", *live,
+                       ", which no deploy completed (the journal holds no manifest of it: a "
+                       "release copied by hand, or left half made); ",
+                       *complete, " is the newest that one completed"),
+          absl::StrCat("persist switch ", *complete),
+          {relink}});
+    }
   } else if (site.ok() && !damage.ok()) {
     // A journal that opens but whose manifest does not read: the release
     // cannot be checked, which must not pass for a clean check.

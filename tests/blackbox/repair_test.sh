@@ -9,7 +9,8 @@
 # rescued, never deleted, when its stash is purged. Bad input: exit 2. verify then finds only that; `persist undo` of the repair puts the
 # broken site back exactly; --dry-run changes nothing; what holds data (a
 # real directory where a link belongs) is never repaired over; a healthy
-# site has nothing to repair; shared/emergency-recovery.sh repairs too.
+# site has nothing to repair; current at a release copied by hand goes back
+# to the newest a deploy completed; shared/emergency-recovery.sh repairs too.
 #
 # usage: repair_test.sh PATH_TO_PERSIST   (bazel passes it)
 source "$(dirname "$0")/lib.sh"
@@ -133,6 +134,26 @@ for target in 1 2 1 2 1 2; do
 done
 rescued="site/.persist/rescued/$repair_run/releases/2/artisan"
 check "the purge rescued the hotfix the repair displaced" grep -q "a hotfix made on the server" "$rescued"
+
+# current pointing at a release no deploy completed (copied by hand): back
+# to the newest one a deploy completed, and undo points it back.
+live=$(readlink site/current)
+cp -a site/releases/2 site/releases/by-hand
+ln -sfn releases/by-hand site/current
+snapshot site by-hand.snap
+persist_cmd vh verify --root site
+expect_rc 1 "verify with current at a release made by hand"
+check "verify names it" has vh.out "points at release by-hand, which no deploy completed"
+persist_cmd fixh repair --root site
+check "repair relinks current (the file no release holds stays named)" \
+  has fixh.out "repaired: current: points at release by-hand"
+check "current points at the newest completed release again"   test "$(readlink site/current)" = "releases/$(basename "$live")"
+persist_cmd undoh undo --root site --yes
+expect_rc 0 "undo of that repair"
+snapshot site by-hand-again.snap
+check "undo points current back at the release made by hand" same_snapshot by-hand.snap by-hand-again.snap
+ln -sfn "$live" site/current
+rm -r site/releases/by-hand
 
 # Bad input: refused, exit 2.
 persist_cmd extra repair something --root site
