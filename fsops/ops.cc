@@ -973,7 +973,11 @@ absl::Status ValidateOp(const Op& op) {
   for (const std::string& path : OpPaths(op)) {
     absl::Status status = ValidateRelativePath(path);
     if (!status.ok()) return Annotate(status, DescribeOp(op));
-    if (IsWithin(path, kStateDir)) {
+    // A copy only reads its source: from a run's stash, it brings back data
+    // that run set aside (persist repair), and leaves the stash as it was.
+    const bool read_from_stash = op.has_copy() && path == op.copy().from() &&
+                                 IsWithin(path, kStashRoot) && path != kStashRoot;
+    if (IsWithin(path, kStateDir) && !read_from_stash) {
       return absl::InvalidArgumentError(absl::StrCat(
           DescribeOp(op), ": ", PrintablePath(path),
           " is inside .persist/, which holds persist's own journal; choose a path outside it"));

@@ -32,7 +32,8 @@
 // after the command; what was visible is compared entry by entry and removed
 // in place.
 //
-// Paths under .persist/ are persist's own and never the subject of an op.
+// Paths under .persist/ are persist's own and never the subject of an op;
+// a copy may only read from a run's stash there.
 
 #ifndef PERSIST_FSOPS_OPS_H_
 #define PERSIST_FSOPS_OPS_H_
@@ -96,8 +97,10 @@ std::string ManifestedRelease(const Op& op);
 std::string DedupeSource(const Op& op);
 
 // OK when `op` has a kind and all its paths are valid (see path.h) and
-// outside .persist/, and an import's source and an unpack's archive are
-// absolute; otherwise InvalidArgument saying which field is wrong.
+// outside .persist/ (but a copy's source, which may lie in a run's stash:
+// only read, it brings back what that run set aside), and an import's source
+// and an unpack's archive are absolute; otherwise InvalidArgument saying
+// which field is wrong.
 absl::Status ValidateOp(const Op& op);
 
 

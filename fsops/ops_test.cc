@@ -903,6 +903,21 @@ TEST(ValidateOpTest, RejectsPathsInsidePersistsOwnDirectory) {
   EXPECT_TRUE(ValidateOp(ParseOp(R"(mkdir { path: ".persistent" })")).ok());
 }
 
+TEST(ValidateOpTest, ACopyMayOnlyReadFromARunsStash) {
+  EXPECT_TRUE(
+      ValidateOp(
+          ParseOp(R"(copy { from: ".persist/stash/r/0/old/public/qrcodes" to: "shared/q" })"))
+          .ok());
+  for (const char* text : {
+           R"(copy { from: ".persist/stash" to: "shared/all-stashes" })",
+           R"(copy { from: ".persist/journal" to: "shared/j" })",
+           R"(copy { from: ".persist/rescued/r/shared" to: "shared/x" })",
+           R"(move { from: ".persist/stash/r/0/old" to: "shared/x" })",
+       }) {
+    EXPECT_TRUE(absl::IsInvalidArgument(ValidateOp(ParseOp(text)))) << text;
+  }
+}
+
 TEST(ValidateOpTest, RejectsNestedFromAndTo) {
   for (const char* text : {
            R"(copy { from: "releases/r1" to: "releases/r1/backup" })",

@@ -151,14 +151,18 @@ absl::Status CheckLinksIntoMissingData(
       }
       for (const std::string& dir : missing) make.push_back(MkdirOf(dir));
     }
-    problem(target,
-            absl::StrCat("is missing, and the live release's ", link,
-                         " leads to it: the app finds none of that data",
-                         directory ? " (repair makes it again, empty)" : ""),
-            absl::StrCat(directory ? absl::StrCat("mkdir -p ", target, ", then r") : "R",
-                         "estore what it held from a backup (persist restore FILE) or from "
-                         ".persist/rescued/"),
-            make);
+    problem(
+        target,
+        absl::StrCat(
+            "is missing, and the live release's ", link,
+            " leads to it: the app finds none of that data",
+            directory ? " (repair makes it again, empty, or copies it back from the newest stash "
+                        "of a run that set it aside)"
+                      : ""),
+        absl::StrCat(directory ? absl::StrCat("mkdir -p ", target, ", then r") : "R",
+                     "estore what it held from a backup (persist restore FILE) or from "
+                     ".persist/rescued/"),
+        make);
   }
   return absl::OkStatus();
 }

@@ -9,9 +9,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "fsops/ops.h"
 #include "fsops/path.h"
+#include "fsops/stash_layout.h"
 #include "journal/store.h"
 #include "planner/deploy_planner.h"
+#include "planner/shared_links.h"
 #include "workflows/deploy_flow.h"
 #include "workflows/live_check.h"
 #include "workflows/site_session.h"
@@ -70,6 +74,68 @@ absl::Status FindDeployedCopies(SiteSession& session, std::vector<Problem>* prob
   return absl::OkStatus();
 }
 
+// How health.h says a directory of shared/ that is gone will be repaired.
+constexpr char kMadeAgainEmpty[] =
+    "(repair makes it again, empty, or copies it back from the newest stash of a run that set it "
+    "aside)";
+
+// Whether `problem` is a directory of shared/ gone, which its repair makes
+// again empty (health.h): its ops are mkdirs, the last of its own path.
+bool IsMissingSharedDir(const Problem& problem) {
+  if (!IsWithin(problem.path, "shared") || problem.repair.empty()) return false;
+  for (const Op& op : problem.repair) {
+    if (!op.has_mkdir()) return false;
+  }
+  return problem.repair.back().mkdir().path() == problem.path;
+}
+
+// Gives each directory of shared/ that is gone, where a run still holds it
+// in its stash (that run displaced it, or a directory above it: a restore
+// swaps shared/ whole), a copy from the newest such stash in place of the
+// empty directory. The stash stays as it is, for that run's undo.
+absl::Status FindStashedData(SiteSession& session, std::vector<Problem>* problems) {
+  std::vector<Problem*> wanted;
+  for (Problem& problem : *problems) {
+    if (IsMissingSharedDir(problem)) wanted.push_back(&problem);
+  }
+  if (wanted.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<Run>> runs = session.site().store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  for (auto run = runs->rbegin(); run != runs->rend() && !wanted.empty(); ++run) {
+    if (run->stash_purged() || run->state() == RUN_UNDONE) continue;
+    absl::StatusOr<std::vector<OpRecord>> records = session.site().store().GetOps(run->id());
+    if (!records.ok()) return records.status();
+    for (auto record = records->rbegin(); record != records->rend() && !wanted.empty(); ++record) {
+      const std::vector<std::string> paths = OpPaths(record->op());
+      if (paths.empty()) continue;
+      const std::string& displaced = paths.back();
+      for (auto want = wanted.begin(); want != wanted.end();) {
+        Problem& problem = **want;
+        if (!IsWithin(problem.path, displaced)) {
+          ++want;
+          continue;
+        }
+        const std::string slot = StashSlot(run->id(), record->index(), kOldSlot);
+        const std::string held = problem.path == displaced
+                                     ? slot
+                                     : JoinPath(slot, problem.path.substr(displaced.size() + 1));
+        absl::StatusOr<PathState> state = session.root().Observe(held, false);
+        if (!state.ok() || state->type() != DIRECTORY) {
+          ++want;
+          continue;
+        }
+        problem.repair.back() = CopyOf(held, problem.path);
+        problem.what = absl::StrReplaceAll(
+            problem.what, {{kMadeAgainEmpty, absl::StrCat("(repair copies it back from the stash "
+                                                          "of run ",
+                                                          run->id(), ", which set it aside)")}});
+        want = wanted.erase(want);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RepairResult> Repair(const RepairOptions& options, Reporter& reporter) {
@@ -80,6 +146,7 @@ absl::StatusOr<RepairResult> Repair(const RepairOptions& options, Reporter& repo
   absl::StatusOr<Health> before = VerifySite(verify);
   if (!before.ok()) return before.status();
   absl::Status found = FindDeployedCopies(**session, &before->problems);
+  if (found.ok()) found = FindStashedData(**session, &before->problems);
   if (!found.ok()) return found;
   RepairResult result;
   result.planned = PlanRepair(before->problems);

@@ -10,7 +10,8 @@
 # broken site back exactly; --dry-run changes nothing; what holds data (a
 # real directory where a link belongs) is never repaired over; a healthy
 # site has nothing to repair; current at a release copied by hand goes back
-# to the newest a deploy completed; shared/emergency-recovery.sh repairs too.
+# to the newest a deploy completed; a shared directory gone that a run set
+# aside comes back from its stash; shared/emergency-recovery.sh repairs too.
 #
 # usage: repair_test.sh PATH_TO_PERSIST   (bazel passes it)
 source "$(dirname "$0")/lib.sh"
@@ -154,6 +155,23 @@ snapshot site by-hand-again.snap
 check "undo points current back at the release made by hand" same_snapshot by-hand.snap by-hand-again.snap
 ln -sfn "$live" site/current
 rm -r site/releases/by-hand
+
+# A directory of shared/ gone that a run still holds in its stash: a
+# restore from a backup made before it existed set it aside; repair copies
+# it back from that stash, which stays as it was.
+rm -r site/shared/public/qrcodes
+persist_cmd bk backup --root site --out "$WORK/before-qrcodes.tar"
+expect_rc 0 "a backup without qrcodes/"
+mkdir site/shared/public/qrcodes && printf 'qr 1\n' >site/shared/public/qrcodes/q1.png
+persist_cmd rs restore "$WORK/before-qrcodes.tar" --root site
+expect_rc 0 "the restore of that backup"
+check "qrcodes/ is gone with it" test ! -e site/shared/public/qrcodes
+restore_run=$("$PERSIST" log --root site --json | jq -r '[.runs[] | select(.kind == "restore")][-1].id')
+persist_cmd fixq repair --root site
+check "repair copies qrcodes/ back from the restore's stash" \
+  has fixq.out "copies it back from the stash of run $restore_run"
+check "with what it held" test "$(cat site/shared/public/qrcodes/q1.png 2>&1)" = "qr 1"
+check "the stash still holds it" test -f "site/.persist/stash/$restore_run/0/old/public/qrcodes/q1.png"
 
 # Bad input: refused, exit 2.
 persist_cmd extra repair something --root site
