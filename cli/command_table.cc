@@ -195,9 +195,27 @@ void AddJournalCommands(Table* table) {
   });
 }
 
-// log, show, empty-trash.
+// log, show, status, releases, empty-trash.
 void AddReadCommands(Table* table) {
   table->insert({
+      {"status",
+       {"persist status [--root DIR] [--json]",
+        "The site at a glance: the live release, every release with its size and deploy\n"
+        "time, the size of shared/, a run left interrupted, who holds the site lock, the last\n"
+        "health check persist made and the undo window (what persist undo would reverse).\n"
+        "Only reads the site: it takes no lock and creates nothing. --json carries\n"
+        "\"version\": 1, the format's number (docs/json.md).",
+        {"root"},
+        {"json"},
+        RunStatus}},
+      {"releases",
+       {"persist releases [--root DIR] [--json]",
+        "Lists the releases under releases/, oldest deploy first: id, whether it is live,\n"
+        "size and files (links into shared/ not followed), when it was deployed and by which\n"
+        "run. Only reads the site. --json carries \"version\": 1 (docs/json.md).",
+        {"root"},
+        {"json"},
+        RunReleases}},
       {"log",
        {"persist log [--root DIR] [--json]",
         "Lists every run: id, kind, state, op count, start, user and host.",
