@@ -332,6 +332,33 @@ void AddBackupCommands(Table* table) {
 
 }  // namespace
 
+const char* CommonHelp() {
+  return "`persist COMMAND --help` explains one command. --root defaults to the nearest\n"
+         "directory at or above the current one that holds .persist/ (as git finds .git), else\n"
+         "the current directory; --quiet keeps the progress log off stderr.\n"
+         "--empty-trash background|wait|later: what a command that changed a site does, once it\n"
+         "has released the site, with the trees set aside in .persist/trash/ (a staged release\n"
+         "undone, a stash purged): remove them in a detached background process (background,\n"
+         "the default), remove them before exiting (wait), or leave them for `persist\n"
+         "empty-trash` or the next command (later). The environment variable\n"
+         "PERSIST_EMPTY_TRASH sets it too; the option wins.\n"
+         "Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
+         "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n"
+         "Under --json, an error is also printed on stdout, as\n"
+         "{\"error\": {\"code\": EXIT_CODE, \"message\": \"...\", \"path\": \"...\"}} (path where "
+         "known).\n";
+}
+
+const std::set<std::string>& CommonValueFlags() {
+  static const auto* flags = new std::set<std::string>{"empty-trash"};
+  return *flags;
+}
+
+const std::set<std::string>& CommonSwitchFlags() {
+  static const auto* flags = new std::set<std::string>{"quiet", "allow-root"};
+  return *flags;
+}
+
 const std::map<std::string, Command>& Commands() {
   static const Table* commands = [] {
     auto* table = new Table;
