@@ -7,23 +7,12 @@
 # no error.
 #
 # usage: deb_test.sh PERSIST_DEB VERSION_FILE   (bazel passes both)
-set -uo pipefail
+source "$TEST_SRCDIR/persist/tests/blackbox/lib.sh" || exit 1
 
 deb=$(readlink -f "${1:?usage: deb_test.sh DEB VERSION_FILE}")
 version=$(tr -d ' \t\r\n' <"${2:?usage: deb_test.sh DEB VERSION_FILE}")
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/deb.XXXXXX")
 cd "$work" || exit 1
-failures=0 checks=0
-check() {
-  local what=$1
-  shift
-  checks=$((checks + 1))
-  "$@" && return 0
-  printf 'FAIL: %s\n' "$what" >&2
-  failures=$((failures + 1))
-  return 1
-}
-show() { sed 's/^/    | /' "$1" >&2; }
 
 check "the package's fields name persist $version for amd64" \
   test "$(dpkg-deb -f "$deb" Package Version Architecture | tr '\n' ' ')" = \
@@ -48,7 +37,7 @@ export PATH=$root/usr/bin:$PATH
 check "persist on PATH is the packaged one" test "$(command -v persist)" = "$root/usr/bin/persist"
 persist --version >version.out 2>version.err
 check "persist --version prints persist $version" test "$(sed -n 1p version.out)" = "persist $version" ||
-  show version.out
+  show_file version.out
 
 # man -l renders the page as man would; --warnings makes groff say what it
 # cannot typeset, which must be nothing.
@@ -56,7 +45,7 @@ for page in persist ultimate-persistence; do
   MANWIDTH=100 man --warnings -E UTF-8 -l "$root/usr/share/man/man1/$page.1.gz" \
     >"$page.man" 2>"$page.man.err"
   check "man -l $page.1.gz renders" test -s "$page.man"
-  check "man -l $page.1.gz gives no warning" test ! -s "$page.man.err" || show "$page.man.err"
+  check "man -l $page.1.gz gives no warning" test ! -s "$page.man.err" || show_file "$page.man.err"
 done
 check "the man page has a NAME and a SYNOPSIS" grep -q '^SYNOPSIS' persist.man
 persist --help >help.out
@@ -95,21 +84,20 @@ printf '#!/usr/bin/env php\n' >app/artisan
 printf '<?php echo "v1";\n' >app/public/index.php
 printf 'APP_KEY=\n' >app/.env.example
 persist deploy app --root live --id r1 --quiet >deploy.out 2>deploy.err
-check "the packaged persist deploys" test -L live/current || show deploy.err
+check "the packaged persist deploys" test -L live/current || show_file deploy.err
 run_id=$(persist log --root live | awk 'NR == 2 { print $1 }')
 check "it completes run ids" test "$(complete_words persist show --root live "")" = "$run_id "
 
 mkdir -p blueprint && cp -a app blueprint/app && mkdir blueprint/shared
 (cd blueprint && ultimate-persistence app shared first server) >up.out 2>up.err
 check "ultimate-persistence app shared first server works from the directory holding both" \
-  test -L blueprint/app/storage || show up.err
+  test -L blueprint/app/storage || show_file up.err
 ultimate-persistence >usage.out 2>usage.err
 check "ultimate-persistence without operands prints its usage" grep -q usage usage.err
 
 # lintian: no error. Its warnings and information are printed for the log.
 lintian --tag-display-limit 0 "$deb" >lintian.out 2>&1
-check "lintian finds no error in the package" test -z "$(grep '^E:' lintian.out)" || show lintian.out
+check "lintian finds no error in the package" test -z "$(grep '^E:' lintian.out)" || show_file lintian.out
 [[ -s lintian.out ]] && sed 's/^/lintian: /' lintian.out
 
-printf 'deb_test: %d checks, %d failed\n' "$checks" "$failures"
-((failures == 0))
+finish

@@ -8,39 +8,19 @@
 #
 # usage: static_root_test.sh PERSIST SNAPSHOT VERSION_FILE
 #   bazel test --config=static //packaging:static_root_test
-set -uo pipefail
+source "$TEST_SRCDIR/persist/tests/blackbox/lib.sh" || exit 1
 
 bin=$(readlink -f "${1:?usage: static_root_test.sh PERSIST SNAPSHOT VERSION_FILE}")
-snapshot_tool=$(readlink -f "${2:?}")
+SNAPSHOT_TOOL=$(readlink -f "${2:?}")
 version=$(tr -d ' \t\r\n' <"${3:?}")
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/static.XXXXXX")
 cd "$work" || exit 1
-failures=0 checks=0
-check() {
-  local what=$1
-  shift
-  checks=$((checks + 1))
-  "$@" && return 0
-  printf 'FAIL: %s\n' "$what" >&2
-  failures=$((failures + 1))
-  return 1
-}
-show() { sed 's/^/    | /' "$1" >&2; }
-snapshot() {
-  "$snapshot_tool" --exclude .persist --exclude shared/.deployment-history "$1" >"$2"
-}
-same_snapshot() {
-  "$snapshot_tool" --compare "$1" "$2" >compare.out 2>&1 && return 0
-  head -n 40 compare.out >&2
-  return 1
-}
-
 file -L "$bin" >file.out
 check "file says the binary is statically linked" grep -q 'statically linked' file.out ||
-  show file.out
+  show_file file.out
 ldd "$bin" >ldd.out 2>&1
 check "ldd says it is not a dynamic executable" grep -q 'not a dynamic executable' ldd.out ||
-  show ldd.out
+  show_file ldd.out
 
 jail=$work/jail
 mkdir -p "$jail/tmp" "$jail/srv/vendor"
@@ -60,9 +40,6 @@ jailed() {
   rc=0
   unshare -r --root="$jail" --wd=/ /persist "$@" >"$name.out" 2>"$name.err" || rc=$?
 }
-expect_rc() {
-  check "$2: exit $1 (got $rc)" test "$rc" -eq "$1" || show "$last.err"
-}
 
 last=version; jailed version --version
 expect_rc 0 "persist --version in the empty root"
@@ -72,7 +49,7 @@ check "the root holds no /etc and no /proc" test ! -e "$jail/etc" -a ! -e "$jail
 last=deploy1; jailed deploy1 deploy /srv/vendor/v1 --root /srv/site --id v1 --allow-root
 expect_rc 0 "deploy of the sample app into a site directory that does not exist yet"
 check "the deploy said it created the site directory" grep -q "created the site directory" deploy1.out ||
-  show deploy1.out
+  show_file deploy1.out
 check "current points at v1" test "$(readlink "$jail/srv/site/current")" = releases/v1
 snapshot "$jail/srv/site" before.snap
 
@@ -93,7 +70,7 @@ last=health; jailed health deploy /srv/vendor/v1 --root /srv/site --id v3 --allo
   --health-url http://127.0.0.1:9/
 expect_rc 2 "a deploy asking for a health check"
 check "its error names the static build, the cause and --no-health" \
-  grep -q "static build.*libcurl.*--no-health" health.err || show health.err
+  grep -q "static build.*libcurl.*--no-health" health.err || show_file health.err
 snapshot "$jail/srv/site" refused.snap
 check "the refused deploy changed nothing" same_snapshot updated.snap refused.snap
 
@@ -107,5 +84,4 @@ expect_rc 0 "verify after the undo"
 user=$(jq -r '.last_run.user' <("$bin" status --root "$jail/srv/site" --json 2>/dev/null))
 check "without /etc/passwd the runs name their user by number" test "$user" = "uid 0" -o "$user" = "0"
 
-printf 'static_root_test: %d checks, %d failed\n' "$checks" "$failures"
-((failures == 0))
+finish
