@@ -195,9 +195,27 @@ void AddJournalCommands(Table* table) {
   });
 }
 
-// log, show, empty-trash.
+// log, show, status, releases, empty-trash.
 void AddReadCommands(Table* table) {
   table->insert({
+      {"status",
+       {"persist status [--root DIR] [--json]",
+        "The site at a glance: the live release, every release with its size and deploy\n"
+        "time, the size of shared/, a run left interrupted, who holds the site lock, the last\n"
+        "health check persist made and the undo window (what persist undo would reverse).\n"
+        "Only reads the site: it takes no lock and creates nothing. --json carries\n"
+        "\"version\": 1, the format's number (docs/json.md).",
+        {"root"},
+        {"json"},
+        RunStatus}},
+      {"releases",
+       {"persist releases [--root DIR] [--json]",
+        "Lists the releases under releases/, oldest deploy first: id, whether it is live,\n"
+        "size and files (links into shared/ not followed), when it was deployed and by which\n"
+        "run. Only reads the site. --json carries \"version\": 1 (docs/json.md).",
+        {"root"},
+        {"json"},
+        RunReleases}},
       {"log",
        {"persist log [--root DIR] [--json]",
         "Lists every run: id, kind, state, op count, start, user and host.",
@@ -331,6 +349,33 @@ void AddGuideCommands(Table* table) {
 }
 
 }  // namespace
+
+const char* CommonHelp() {
+  return "`persist COMMAND --help` explains one command. --root defaults to the nearest\n"
+         "directory at or above the current one that holds .persist/ (as git finds .git), else\n"
+         "the current directory; --quiet keeps the progress log off stderr.\n"
+         "--empty-trash background|wait|later: what a command that changed a site does, once it\n"
+         "has released the site, with the trees set aside in .persist/trash/ (a staged release\n"
+         "undone, a stash purged): remove them in a detached background process (background,\n"
+         "the default), remove them before exiting (wait), or leave them for `persist\n"
+         "empty-trash` or the next command (later). The environment variable\n"
+         "PERSIST_EMPTY_TRASH sets it too; the option wins.\n"
+         "Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
+         "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n"
+         "Under --json, an error is also printed on stdout, as\n"
+         "{\"error\": {\"code\": EXIT_CODE, \"message\": \"...\", \"path\": \"...\"}} (path where "
+         "known).\n";
+}
+
+const std::set<std::string>& CommonValueFlags() {
+  static const auto* flags = new std::set<std::string>{"empty-trash"};
+  return *flags;
+}
+
+const std::set<std::string>& CommonSwitchFlags() {
+  static const auto* flags = new std::set<std::string>{"quiet", "allow-root"};
+  return *flags;
+}
 
 const std::map<std::string, Command>& Commands() {
   static const Table* commands = [] {

@@ -31,6 +31,15 @@ struct Command {
 // The commands by name.
 const std::map<std::string, Command>& Commands();
 
+// What every command shares, as `persist --help` ends: --root, --quiet,
+// --empty-trash, the exit codes and errors under --json. Lines of at most 90
+// columns, each ending in '\n'.
+const char* CommonHelp();
+
+// The value flags and switches every command takes besides its own.
+const std::set<std::string>& CommonValueFlags();
+const std::set<std::string>& CommonSwitchFlags();
+
 }  // namespace persist
 
 #endif  // PERSIST_CLI_COMMAND_TABLE_H_

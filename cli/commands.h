@@ -25,6 +25,8 @@ absl::Status RunRecover(const Args& args);
 absl::Status RunUndo(const Args& args);
 absl::Status RunLog(const Args& args);
 absl::Status RunShow(const Args& args);
+absl::Status RunStatus(const Args& args);
+absl::Status RunReleases(const Args& args);
 absl::Status RunEmptyTrash(const Args& args);
 
 absl::Status RunDeploy(const Args& args);

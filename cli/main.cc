@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
-#include <streambuf>
 #include <map>
 #include <optional>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -23,6 +23,7 @@
 #include "cli/command_table.h"
 #include "cli/exit_code.h"
 #include "cli/flags.h"
+#include "cli/manual.h"
 #include "cli/next_step.h"
 #include "cli/report.h"
 #include "cli/version.h"
@@ -39,19 +40,7 @@ void PrintUsage(std::ostream& out) {
   out << "persist: deploys that keep user data and can always be undone\n\nusage:\n";
   for (const auto& [name, command] : Commands()) out << "  " << command.usage << "\n";
   out << "  persist --version\n";
-  out << "\n`persist COMMAND --help` explains one command. --root defaults to the nearest\n"
-         "directory at or above the current one that holds .persist/ (as git finds .git), else\n"
-         "the current directory; --quiet keeps the progress log off stderr.\n"
-         "--empty-trash background|wait|later: what a command that changed a site does, once it\n"
-         "has released the site, with the trees set aside in .persist/trash/ (a staged release\n"
-         "undone, a stash purged): remove them in a detached background process (background,\n"
-         "the default), remove them before exiting (wait), or leave them for `persist\n"
-         "empty-trash` or the next command (later). The environment variable\n"
-         "PERSIST_EMPTY_TRASH sets it too; the option wins.\n"
-         "Exit codes: 0 ok, 1 failed, 2 usage or configuration error (nothing\n"
-         "touched), 3 an interrupted run must be recovered first, 4 the site is locked.\n"
-         "Under --json, an error is also printed on stdout, as\n"
-         "{\"error\": {\"code\": EXIT_CODE, \"message\": \"...\", \"path\": \"...\"}} (path where known).\n";
+  out << "\n" << CommonHelp();
 }
 
 // std::cout's buffer, noting whether anything was written: an error is
@@ -94,10 +83,9 @@ std::string ErrorJson(const absl::Status& status) {
 absl::StatusOr<Args> ParseCommandLine(const std::string& name, const Command& command,
                                       const std::vector<std::string>& words) {
   std::set<std::string> switches = command.switch_flags;
-  switches.insert("quiet");
-  switches.insert("allow-root");
+  switches.insert(CommonSwitchFlags().begin(), CommonSwitchFlags().end());
   std::set<std::string> values = command.value_flags;
-  values.insert("empty-trash");
+  values.insert(CommonValueFlags().begin(), CommonValueFlags().end());
   absl::StatusOr<Args> args = ParseArgs(name, words, values, switches);
   if (!args.ok()) return args;
   // Without --root, the site is the nearest directory at or above the
@@ -165,6 +153,16 @@ int Run(const std::vector<std::string>& words, absl::Status* failure) {
   if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     PrintUsage(words.empty() ? std::cerr : std::cout);
     return words.empty() ? kExitUsage : kExitOk;
+  }
+  // The man page and the completion script, made from the command table
+  // (cli/manual.h); tools/package installs what they print.
+  if (words[0] == "--man" && words.size() == 1) {
+    std::cout << ManPage(Commands(), PERSIST_VERSION);
+    return kExitOk;
+  }
+  if (words[0] == "--completion" && words.size() == 2 && words[1] == "bash") {
+    std::cout << BashCompletion(Commands());
+    return kExitOk;
   }
   if (words[0] == "--version") {
     // One place for each: VERSION at the top of the source tree, and the

@@ -140,6 +140,20 @@ std::string ToJson(const google::protobuf::Message& message) {
 
 }  // namespace
 
+std::string RunJson(const Run& run) { return ToJson(run); }
+
+std::string FormatBytes(uint64_t bytes) {
+  if (bytes < 1024) return absl::StrCat(bytes, " B");
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double value = bytes / 1024.0;
+  size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+    value /= 1024.0;
+    ++unit;
+  }
+  return absl::StrFormat("%.1f %s", value, units[unit]);
+}
+
 std::string RunStateText(const Run& run, bool live) {
   switch (run.state()) {
     case RUN_APPLYING:
@@ -243,7 +257,7 @@ std::string JsonString(const std::string& text) {
 
 std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes) {
   std::vector<std::string> items;
-  for (const Run& run : runs) items.push_back(ToJson(run));
+  for (const Run& run : runs) items.push_back(RunJson(run));
   return absl::StrCat("{\"runs\": [", absl::StrJoin(items, ", "), "]",
                       notes.empty() ? "" : absl::StrCat(", \"notes\": ", JsonStrings(notes)),
                       "}\n");

@@ -35,6 +35,12 @@ std::string FormatRunTable(const std::vector<Run>& runs, bool live = false);
 // One run with every op and its before and after states.
 std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops);
 
+// One run as a JSON object, its fields by their proto names.
+std::string RunJson(const Run& run);
+
+// A size as people read it: "512 B", "12.3 KiB", "4.0 MiB", "1.2 GiB".
+std::string FormatBytes(uint64_t bytes);
+
 // {"runs": [Run...]}, with "notes": [...] when there are notes for the
 // operator (a deploy's warnings and reports).
 std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes = {});

@@ -251,18 +251,4 @@ absl::StatusOr<HttpCheckResult> CheckUrl(const std::string& url, const HttpExpec
   return result;
 }
 
-std::string DescribeResult(const HttpCheckResult& result) {
-  const std::string tally =
-      absl::StrCat("(", result.attempts, result.attempts == 1 ? " attempt, " : " attempts, ",
-                   DurationInWords(result.elapsed), ")");
-  if (result.passed) {
-    return absl::StrCat(result.url, ": passed, status ", result.status, " ", tally);
-  }
-  std::string text = absl::StrCat(result.url, ": failed: ", result.failure, " ", tally);
-  if (!result.body_head.empty()) {
-    absl::StrAppend(&text, "\n  body: ", FirstLine(result.body_head, 160));
-  }
-  return text;
-}
-
 }  // namespace persist

@@ -18,6 +18,10 @@
 //    body text is looked for in those;
 //  - send cookies or credentials, or ask for a compressed body.
 //
+// The static build (--config=static) has no libcurl: there ValidateHttpUrl
+// and CheckUrl refuse every URL with FailedPrecondition, naming the cause
+// and the way on (--no-health, or the Debian package's binary).
+//
 // Thread-safe: libcurl is initialised once, on the first check; checks may
 // run side by side.
 

@@ -11,6 +11,7 @@
 #include "workflows/deploy_flow.h"
 #include "workflows/hooks.h"
 #include "workflows/purge_guard.h"
+#include "workflows/site_dir.h"
 #include "workflows/site_session.h"
 
 namespace persist {
@@ -115,12 +116,9 @@ absl::Status RunAfterSwitchHooks(SiteSession& session, const DeployPlan& planned
   return failed.ok() ? recorded : failed;
 }
 
-}  // namespace
-
-absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
-  absl::Status status = CheckRequest(options);
-  if (!status.ok()) return status;
+absl::StatusOr<DeployResult> DeployToSite(const DeployOptions& options, Reporter& reporter) {
   DeployResult result;
+  absl::Status status;
   absl::StatusOr<std::unique_ptr<Root>> new_site = SiteSession::TreeOfNewSite(options.site);
   if (!new_site.ok()) return new_site.status();
   if (*new_site != nullptr && options.release.capture) {
@@ -157,6 +155,26 @@ absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
   }
   result.after_switch = RunAfterSwitchHooks(**session, result.planned, &*run, reporter);
   result.run = *std::move(run);
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
+  absl::Status status = CheckRequest(options);
+  if (!status.ok()) return status;
+  if (options.release.capture) return DeployToSite(options, reporter);
+  absl::StatusOr<bool> made = MakeMissingSiteDir(options.site.root_dir, options.dry_run);
+  if (!made.ok()) return made.status();
+  absl::StatusOr<DeployResult> result = DeployToSite(options, reporter);
+  if (!*made) return result;
+  if (!result.ok()) {
+    RemoveSiteDirIfEmpty(options.site.root_dir);
+    return result;
+  }
+  result->planned.notes.insert(
+      result->planned.notes.begin(),
+      absl::StrCat("created the site directory ", options.site.root_dir, " (it did not exist)"));
   return result;
 }
 

@@ -47,6 +47,9 @@ struct DeployResult {
   absl::Status after_switch;
 };
 
+// A site directory that does not exist is created when its parent exists
+// (site_dir.h), and the result's notes say so; a deploy refused before it
+// wrote anything removes it again. Not for a capture, which needs a site.
 // Errors: kUsage for bad input or a refused plan, with nothing touched;
 // kFailed when the run failed and was undone (a failing before-switch hook,
 // a failing reload or health check after the switch among the causes); see
