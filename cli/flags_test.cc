@@ -52,6 +52,30 @@ TEST(FlagsTest, DedupeTakesTheFourModesOfTheJournal) {
   ExpectRefused(ParseDedupe("symlink"), "'symlink'", "auto, reflink, hardlink or off");
 }
 
+TEST(FlagsTest, FleetRunIsAnIdOrAbsent) {
+  Args args;
+  EXPECT_EQ(*ParseFleetRun(args), "");
+  args.values["fleet-run"] = "fleet-20261128T101500Z";
+  EXPECT_EQ(*ParseFleetRun(args), "fleet-20261128T101500Z");
+  for (const std::string word : {"", "..", "a/b", "x y"}) {
+    args.values["fleet-run"] = word;
+    ExpectRefused(ParseFleetRun(args), "--fleet-run \"", "the id the fleet's controller chose");
+  }
+}
+
+TEST(FlagsTest, ExpectCurrentIsAReleaseIdOrEmptyForNone) {
+  Args args;
+  EXPECT_EQ(*ParseExpectCurrent(args), std::nullopt);
+  args.values["expect-current"] = "v1";
+  EXPECT_EQ(*ParseExpectCurrent(args), "v1");
+  args.values["expect-current"] = "";
+  EXPECT_EQ(*ParseExpectCurrent(args), "");
+  for (const std::string word : {"..", "releases/v1", "v 1"}) {
+    args.values["expect-current"] = word;
+    ExpectRefused(ParseExpectCurrent(args), "--expect-current \"", "or '' for none");
+  }
+}
+
 TEST(FlagsTest, KeepIsAWholeNumberOfOneOrMore) {
   Args args;
   EXPECT_EQ(*ParseKeep(args), std::nullopt);
