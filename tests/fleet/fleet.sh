@@ -49,6 +49,9 @@ fleet_start() {
   local controller=$FLEET/controller
   mkdir -p "$controller/tmp" "$controller/home" /run/sshd || die "mkdir under $FLEET"
   chmod 0755 /run/sshd
+  # ssh's control sockets need a path under 108 bytes, which Bazel's
+  # temporary directories exceed: a short directory of /tmp, removed on exit.
+  FLEET_CONTROL_DIR=$(mktemp -d /tmp/fleet-cp.XXXXXX) || die "mktemp under /tmp failed"
   ssh-keygen -q -t ed25519 -N '' -C fleet-controller -f "$controller/id_ed25519" ||
     die "ssh-keygen of the controller's key failed"
   cat >"$controller/ansible.cfg" <<CFG
@@ -65,7 +68,7 @@ deprecation_warnings = False
 
 [ssh_connection]
 pipelining = True
-control_path_dir = $controller/tmp/cp
+control_path_dir = $FLEET_CONTROL_DIR
 ssh_args = -F /dev/null -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=60s -o IdentitiesOnly=yes
 CFG
   export ANSIBLE_CONFIG=$controller/ansible.cfg
@@ -141,9 +144,16 @@ fleet_stop_host() {
   rm -f "$file"
 }
 
+# fleet_stop_all: stops every sshd and ssh control master the test started.
 fleet_stop_all() {
-  local name
+  local name socket
   for name in "${FLEET_HOSTS[@]}"; do fleet_stop_host "$name"; done
+  if [[ -n "${FLEET_CONTROL_DIR:-}" ]]; then
+    for socket in "$FLEET_CONTROL_DIR"/*; do
+      [[ -S "$socket" ]] && ssh -o ControlPath="$socket" -O exit dummy >/dev/null 2>&1
+    done
+    rm -rf "$FLEET_CONTROL_DIR"
+  fi
 }
 
 # FLEET_HOST_VARS: more inventory variables of a host ("key=value ..."),
