@@ -18,7 +18,7 @@ void AddDeployCommands(Table* table) {
         "                 [--dedupe auto|reflink|hardlink|off] [--manifest on|off] [--app-dir "
         "PATH]\n"
         "                 [--max-entries N] [--max-unpacked SIZE] [--max-ratio N]\n"
-        "                 [--health-url URL]... [--no-health]\n"
+        "                 [--health-url URL]... [--no-health] [--fleet-run ID]\n"
         "       persist deploy --update PKG [--delete-list FILE] [--expect-version V] [...]",
         "Deploys the release in SRC, a directory or the vendor's archive (.zip, .tar,\n"
         ".tar.gz/.tgz, .tar.xz, .tar.bz2), as releases/ID in one journaled run: copies or\n"
@@ -58,9 +58,11 @@ void AddDeployCommands(Table* table) {
         "web server and must answer as health_expect says (default: status 200-399), 3 tries\n"
         "each. When one does not, the deploy is undone before persist returns (exit 1), the\n"
         "reloads run again, and the message names the URL, its status and the body's first\n"
-        "lines. --no-health skips the checks; persist show lists every check of a run.",
+        "lines. --no-health skips the checks; persist show lists every check of a run.\n"
+        "--fleet-run ID records the run as this host's part of a fleet deploy (persist log\n"
+        "and show name it; see ansible/README.md).",
         {"root", "mode", "id", "keep", "manifest", "dedupe", "app-dir", "max-entries",
-         "max-unpacked", "max-ratio", "delete-list", "expect-version", "health-url"},
+         "max-unpacked", "max-ratio", "delete-list", "expect-version", "health-url", "fleet-run"},
         {"merge-new", "no-switch", "dry-run", "json", "force", "update", "no-health"},
         RunDeploy,
         /*changes_site=*/true}},
@@ -124,21 +126,28 @@ void AddDeployCommands(Table* table) {
 void AddReleaseCommands(Table* table) {
   table->insert({
       {"switch",
-       {"persist switch RELEASE_ID [--root DIR] [--health-url URL]... [--no-health]",
+       {"persist switch RELEASE_ID [--root DIR] [--expect-current OLD_ID] [--fleet-run ID]\n"
+        "                [--health-url URL]... [--no-health] [--json]",
         "Points current at a prepared release (see deploy --no-switch) as one undoable run.\n"
         "Reloads and health checks follow, as for deploy: a release that does not answer is\n"
-        "switched away from again (exit 1).",
-        {"root", "health-url"},
-        {"no-health"},
+        "switched away from again (exit 1). --expect-current OLD_ID refuses (exit 2, nothing\n"
+        "changed) unless current points at release OLD_ID when the site is locked ('' for a\n"
+        "site without current): a fleet's controller passes what it saw, so that two\n"
+        "controllers cannot interleave. --fleet-run ID records the run as this host's part\n"
+        "of a fleet deploy. --json prints {\"runs\": [the run]}, no run when current\n"
+        "pointed there already.",
+        {"root", "health-url", "expect-current", "fleet-run"},
+        {"no-health", "json"},
         RunSwitch,
         /*changes_site=*/true}},
       {"rollback",
-       {"persist rollback [--to RELEASE_ID] [--root DIR] [--health-url URL]... [--no-health]",
+       {"persist rollback [--to RELEASE_ID] [--root DIR] [--fleet-run ID] [--health-url URL]...\n"
+        "                  [--no-health] [--json]",
         "Points current at the release before the live one (or RELEASE_ID) as a new,\n"
         "undoable run. Shared data is not touched. Reloads and health checks follow, as for\n"
-        "deploy.",
-        {"root", "to", "health-url"},
-        {"no-health"},
+        "deploy. --fleet-run and --json as for switch.",
+        {"root", "to", "health-url", "fleet-run"},
+        {"no-health", "json"},
         RunRollback,
         /*changes_site=*/true}},
       {"diff",
@@ -176,8 +185,8 @@ void AddJournalCommands(Table* table) {
         RunRecover,
         /*changes_site=*/true}},
       {"undo",
-       {"persist undo [RUN_ID] [--root DIR] [--yes] [--dry-run] [--health-url URL]...\n"
-        "             [--no-health]",
+       {"persist undo [RUN_ID] [--root DIR] [--yes] [--dry-run] [--fleet-run ID]\n"
+        "             [--health-url URL]... [--no-health]",
         "Undoes the latest completed run exactly (or RUN_ID, which must be that run).\n"
         "Run it again to undo the run before, while its stash is kept. It first names the\n"
         "run (kind, release, when, by whom); on a terminal it asks before it acts (--yes:\n"
@@ -187,8 +196,10 @@ void AddJournalCommands(Table* table) {
         "mode, size, content, symlink target, file mtime), directory mtimes excepted, and\n"
         "shared/.deployment-history, the append-only log every run (this undo too) adds a\n"
         "line to. An undo that moves current is followed by the reloads and health checks\n"
-        "(as for deploy); a failing check is reported (exit 1) and the undo stands.",
-        {"root", "health-url"},
+        "(as for deploy); a failing check is reported (exit 1) and the undo stands.\n"
+        "--fleet-run ID refuses (exit 2, nothing undone) unless the run is part of that fleet\n"
+        "run: a fleet's controller undoes its own runs only.",
+        {"root", "health-url", "fleet-run"},
         {"yes", "dry-run", "no-health"},
         RunUndo,
         /*changes_site=*/true}},
@@ -218,7 +229,8 @@ void AddReadCommands(Table* table) {
         RunReleases}},
       {"log",
        {"persist log [--root DIR] [--json]",
-        "Lists every run: id, kind, state, op count, start, user and host.",
+        "Lists every run: id, kind, state, op count, start, user and host, and the fleet run\n"
+        "it is part of, if any.",
         {"root"},
         {"json"},
         RunLog}},

@@ -21,6 +21,9 @@ namespace {
 absl::StatusOr<DeployOptions> DeployOptionsOf(const Args& args) {
   DeployOptions options;
   options.site = SiteRequest{RootOf(args), "deploy", args.Has("allow-root")};
+  absl::StatusOr<std::string> fleet_run = ParseFleetRun(args);
+  if (!fleet_run.ok()) return fleet_run.status();
+  options.site.fleet_run = *fleet_run;
   options.release.source = args.positional[0];
   absl::StatusOr<DeployRequest::Mode> mode = ParseDeployMode(args.Get("mode", "auto"));
   if (!mode.ok()) return mode.status();

@@ -7,8 +7,32 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
+#include "fsops/path.h"
 
 namespace persist {
+
+absl::StatusOr<std::string> ParseFleetRun(const Args& args) {
+  if (args.values.count("fleet-run") == 0) return std::string();
+  const std::string id = args.Get("fleet-run", "");
+  absl::Status valid = ValidateId(id, "fleet run id");
+  if (valid.ok()) return id;
+  return UsageError(absl::StrCat("--fleet-run \"", PrintablePath(id),
+                                 "\" cannot be a fleet run id (", valid.message(),
+                                 "); give the id the fleet's controller chose for this deploy"));
+}
+
+absl::StatusOr<std::optional<std::string>> ParseExpectCurrent(const Args& args) {
+  if (args.values.count("expect-current") == 0) return std::nullopt;
+  const std::string id = args.Get("expect-current", "");
+  if (id.empty()) return id;
+  absl::Status valid = ValidateId(id, "release id");
+  if (valid.ok()) return id;
+  return UsageError(absl::StrCat("--expect-current \"", PrintablePath(id),
+                                 "\" cannot be a release id (", valid.message(),
+                                 "); give the release current points at now, as `readlink "
+                                 "current` shows it after releases/, or '' for none"));
+}
+
 absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text) {
   if (text == "auto") return DeployRequest::kAuto;
   if (text == "first" || text == "true") return DeployRequest::kFirst;

@@ -25,6 +25,14 @@ namespace persist {
 // for none.
 absl::StatusOr<HealthOptions> ParseHealthOptions(const Args& args);
 
+// --fleet-run ID (deploy, switch, rollback, undo): a run or release id's
+// spelling (fsops/path.h ValidateId), or "" when absent.
+absl::StatusOr<std::string> ParseFleetRun(const Args& args);
+
+// switch --expect-current RELEASE_ID: nullopt when absent; "" (given as
+// --expect-current '') for a site with no current yet.
+absl::StatusOr<std::optional<std::string>> ParseExpectCurrent(const Args& args);
+
 // deploy --mode: "auto", "first", "subsequent", and the blueprint's "true"
 // (first) and "false" (subsequent).
 absl::StatusOr<DeployRequest::Mode> ParseDeployMode(const std::string& text);

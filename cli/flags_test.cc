@@ -4,6 +4,9 @@
 
 #include <stdlib.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "cli/exit_code.h"
 #include "gtest/gtest.h"
@@ -50,6 +53,37 @@ TEST(FlagsTest, DedupeTakesTheFourModesOfTheJournal) {
   EXPECT_EQ(*ParseDedupe("reflink"), DEDUPE_REFLINK);
   EXPECT_EQ(*ParseDedupe("hardlink"), DEDUPE_HARDLINK);
   ExpectRefused(ParseDedupe("symlink"), "'symlink'", "auto, reflink, hardlink or off");
+}
+
+// Each of `words`, given as --`flag`, is refused by `parse`, which quotes it
+// and names `choices`.
+template <typename Parse>
+void ExpectWordsRefused(Parse parse, const std::string& flag, const std::vector<std::string>& words,
+                        const std::string& choices) {
+  Args args;
+  for (const std::string& word : words) {
+    args.values[flag] = word;
+    ExpectRefused(parse(args), "--" + flag + " \"" + word + "\"", choices);
+  }
+}
+
+TEST(FlagsTest, FleetRunIsAnIdOrAbsent) {
+  Args args;
+  EXPECT_EQ(*ParseFleetRun(args), "");
+  args.values["fleet-run"] = "fleet-20261128T101500Z";
+  EXPECT_EQ(*ParseFleetRun(args), "fleet-20261128T101500Z");
+  ExpectWordsRefused(ParseFleetRun, "fleet-run", {"", "..", "a/b"},
+                     "the id the fleet's controller chose");
+}
+
+TEST(FlagsTest, ExpectCurrentIsAReleaseIdOrEmptyForNone) {
+  Args args;
+  EXPECT_EQ(*ParseExpectCurrent(args), std::nullopt);
+  args.values["expect-current"] = "v1";
+  EXPECT_EQ(*ParseExpectCurrent(args), "v1");
+  args.values["expect-current"] = "";
+  EXPECT_EQ(*ParseExpectCurrent(args), "");
+  ExpectWordsRefused(ParseExpectCurrent, "expect-current", {"..", "releases/v1"}, "or '' for none");
 }
 
 TEST(FlagsTest, KeepIsAWholeNumberOfOneOrMore) {

@@ -85,6 +85,9 @@ absl::Status RunUndo(const Args& args) {
   if (!status.ok()) return status;
   UndoOptions options;
   options.site = SiteRequest{RootOf(args), "undo", args.Has("allow-root")};
+  absl::StatusOr<std::string> fleet_run = ParseFleetRun(args);
+  if (!fleet_run.ok()) return fleet_run.status();
+  options.site.fleet_run = *fleet_run;
   options.run_id = args.positional.empty() ? "" : args.positional[0];
   options.dry_run = args.Has("dry-run");
   options.confirm = [&args](const Run& run) { return ConfirmUndo(args, run); };

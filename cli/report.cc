@@ -176,9 +176,13 @@ std::string FormatRunTable(const std::vector<Run>& runs, bool live) {
   std::string out = absl::StrFormat("%-20s %-9s %-24s %-18s %5s  %-23s %s\n", "RUN", "KIND",
                                     "STATE", "RELEASE", "OPS", "STARTED", "BY");
   for (const Run& run : runs) {
-    absl::StrAppendFormat(&out, "%-20s %-9s %-24s %-18s %5u  %-23s %s@%s\n", run.id(), run.kind(),
+    absl::StrAppendFormat(&out, "%-20s %-9s %-24s %-18s %5u  %-23s %s@%s", run.id(), run.kind(),
                           RunStateText(run, live), run.release().empty() ? "-" : run.release(),
                           run.op_count(), FormatNs(run.start_ns()), run.user(), run.host());
+    // Last, and only where there is one: a line without a fleet run reads
+    // as before fleets existed.
+    if (!run.fleet_run().empty()) absl::StrAppend(&out, "  fleet run ", run.fleet_run());
+    absl::StrAppend(&out, "\n");
   }
   return out;
 }
@@ -192,6 +196,7 @@ std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops) {
   }
   absl::StrAppend(&out, "\n");
   if (!run.release().empty()) absl::StrAppend(&out, "  release ", run.release(), "\n");
+  if (!run.fleet_run().empty()) absl::StrAppend(&out, "  fleet run ", run.fleet_run(), "\n");
   if (!run.error().empty()) absl::StrAppend(&out, "  error: ", run.error(), "\n");
   if (!run.undo_reason().empty()) {
     absl::StrAppendFormat(&out, "  undo: %s, %s to %s\n", run.undo_reason(),

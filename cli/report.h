@@ -28,7 +28,8 @@ std::string DescribeRun(const Run& run);
 // not finished is "running" rather than "interrupted".
 std::string RunStateText(const Run& run, bool live = false);
 
-// A table of runs, oldest first, one line each. `live`: the site lock is held
+// A table of runs, oldest first, one line each, ending with "fleet run ID"
+// for a run that is part of one. `live`: the site lock is held
 // by another process, so an unfinished run is under way.
 std::string FormatRunTable(const std::vector<Run>& runs, bool live = false);
 

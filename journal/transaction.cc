@@ -232,6 +232,7 @@ absl::StatusOr<Run> ExecutePlan(Site& site, const Plan& plan, const RunOptions& 
   run.set_id(*id);
   run.set_kind(options.kind);
   run.set_release(options.release);
+  run.set_fleet_run(options.fleet_run);
   run.set_state(RUN_APPLYING);
   run.set_start_ns(NowNs());
   run.set_user(UserName());

@@ -34,6 +34,7 @@ namespace persist {
 struct RunOptions {
   std::string kind = "exec";
   std::string release;
+  std::string fleet_run;  // recorded as Run.fleet_run
   bool group_intents = true;
   // How many of the latest committed runs keep their stash, and so can
   // still be undone. Older stashes are purged after a run commits: set

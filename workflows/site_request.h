@@ -15,6 +15,10 @@ struct SiteRequest {
   std::string root_dir = ".";  // the site directory, as the operator gave it
   std::string command;         // recorded in the lock: "deploy", "switch", ...
   bool allow_root = false;     // root may change a site another user owns
+  // The fleet run the command is one host's part of (--fleet-run), a valid
+  // id or "": recorded in every run the session makes (Run.fleet_run), and
+  // required of the run an undo reverses.
+  std::string fleet_run = {};
 };
 
 }  // namespace persist

@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<SiteSession>> SiteSession::OpenLocked(const SiteR
   absl::StatusOr<std::string> dir =
       AbsoluteExisting(request.root_dir, "the site", "give an existing directory with --root");
   if (!dir.ok()) return dir.status();
-  return std::unique_ptr<SiteSession>(new SiteSession(std::move(*site), *dir));
+  return std::unique_ptr<SiteSession>(new SiteSession(std::move(*site), *dir, request.fleet_run));
 }
 
 absl::StatusOr<std::unique_ptr<SiteSession>> SiteSession::OpenToRepair(const SiteRequest& request) {
@@ -82,8 +82,15 @@ absl::StatusOr<std::unique_ptr<Root>> SiteSession::TreeOfNewSite(const SiteReque
 
 absl::StatusOr<Run> SiteSession::Execute(const Plan& plan, const RunOptions& options,
                                          const std::string& what, const std::string& history_dir) {
-  absl::StatusOr<Run> run = ExecutePlan(*site_, plan, options);
-  if (!what.empty()) AppendHistory(*site_, HistoryOutcome(what, run), history_dir);
+  RunOptions in_fleet = options;
+  if (in_fleet.fleet_run.empty()) in_fleet.fleet_run = fleet_run_;
+  absl::StatusOr<Run> run = ExecutePlan(*site_, plan, in_fleet);
+  if (!what.empty()) {
+    const std::string line = in_fleet.fleet_run.empty()
+                                 ? what
+                                 : absl::StrCat(what, " (fleet run ", in_fleet.fleet_run, ")");
+    AppendHistory(*site_, HistoryOutcome(line, run), history_dir);
+  }
   return run;
 }
 

@@ -60,7 +60,8 @@ class SiteSession {
 
   // Applies `plan` as one journaled run (journal/transaction.h ExecutePlan),
   // then adds the line for `what` and how the run ended to
-  // <history_dir>/.deployment-history ("" adds none).
+  // <history_dir>/.deployment-history ("" adds none). The run carries the
+  // request's fleet run, and so does its line.
   absl::StatusOr<Run> Execute(const Plan& plan, const RunOptions& options, const std::string& what,
                               const std::string& history_dir = "shared");
 
@@ -69,12 +70,13 @@ class SiteSession {
   void AddToHistory(const std::string& what);
 
  private:
-  SiteSession(std::unique_ptr<Site> site, std::string dir)
-      : site_(std::move(site)), dir_(std::move(dir)) {}
+  SiteSession(std::unique_ptr<Site> site, std::string dir, std::string fleet_run)
+      : site_(std::move(site)), dir_(std::move(dir)), fleet_run_(std::move(fleet_run)) {}
   static absl::StatusOr<std::unique_ptr<SiteSession>> OpenLocked(const SiteRequest& request);
 
   std::unique_ptr<Site> site_;
   std::string dir_;
+  std::string fleet_run_;  // SiteRequest::fleet_run
 };
 
 // The absolute form of `path`, which must exist: kUsage naming `what` it is

@@ -35,12 +35,36 @@ absl::Status ExpectRelease(const Root& root, const std::string& release) {
       path);
 }
 
-// On a site persist has not opened yet, ExpectRelease before anything is
-// created: a switch to a release that is not there leaves no .persist/.
-absl::Status ExpectReleaseOnNewSite(const SiteRequest& site, const std::string& release) {
+// "release v1", or "no release" for "".
+std::string ReleaseInWords(const std::string& release) {
+  return release.empty() ? "no release" : absl::StrCat("release ", PrintablePath(release));
+}
+
+// OK when `expected` is unset or names the release current points at.
+absl::Status ExpectCurrent(const Root& root, const std::optional<std::string>& expected) {
+  if (!expected.has_value()) return absl::OkStatus();
+  absl::StatusOr<std::string> live = CurrentRelease(root);
+  if (!live.ok()) return live.status();
+  if (*live == *expected) return absl::OkStatus();
+  return WithPath(UsageError(absl::StrCat(
+                      "current of ", PrintablePath(root.dir()), " points at ",
+                      ReleaseInWords(*live), ", not at ", ReleaseInWords(*expected),
+                      " as --expect-current says: the site is not where the caller saw it; nothing "
+                      "changed. See who with `persist log --root ",
+                      PrintablePath(root.dir()), "`, then switch again with --expect-current ",
+                      live->empty() ? "''" : PrintablePath(*live), " if that is still wanted")),
+                  "current");
+}
+
+// On a site persist has not opened yet, ExpectRelease and ExpectCurrent
+// before anything is created: a refused switch leaves no .persist/.
+absl::Status ExpectOnNewSite(const SiteRequest& site, const std::string& release,
+                             const std::optional<std::string>& expect_current) {
   absl::StatusOr<std::unique_ptr<Root>> tree = SiteSession::TreeOfNewSite(site);
   if (!tree.ok()) return tree.status();
-  return *tree == nullptr ? absl::OkStatus() : ExpectRelease(**tree, release);
+  if (*tree == nullptr) return absl::OkStatus();
+  absl::Status exists = release.empty() ? absl::OkStatus() : ExpectRelease(**tree, release);
+  return exists.ok() ? ExpectCurrent(**tree, expect_current) : exists;
 }
 
 // With the profile's web_root "stub", adds to `plan` what makes public_html
@@ -72,6 +96,10 @@ absl::StatusOr<SwitchResult> PointCurrentAt(SiteSession& session, const std::str
                                             Reporter& reporter) {
   absl::Status exists = ExpectRelease(session.root(), release);
   if (!exists.ok()) return exists;
+  // Under the site lock: no other run can move current between this check
+  // and the switch.
+  absl::Status expected = ExpectCurrent(session.root(), switching.expect_current);
+  if (!expected.ok()) return expected;
   absl::Status checkable = ValidateLiveChecks(session.root(), switching.health);
   if (!checkable.ok()) return checkable;
   absl::StatusOr<std::string> live = CurrentRelease(session.root());
@@ -117,7 +145,7 @@ absl::StatusOr<std::string> ReleaseBeforeLive(SiteSession& session) {
 }  // namespace
 
 absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options, Reporter& reporter) {
-  absl::Status status = ExpectReleaseOnNewSite(options.site, options.release);
+  absl::Status status = ExpectOnNewSite(options.site, options.release, options.expect_current);
   if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(options.site);
   if (!session.ok()) return session.status();
@@ -125,10 +153,8 @@ absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options, Reporter& repo
 }
 
 absl::StatusOr<SwitchResult> Rollback(const SwitchOptions& options, Reporter& reporter) {
-  if (!options.release.empty()) {
-    absl::Status status = ExpectReleaseOnNewSite(options.site, options.release);
-    if (!status.ok()) return status;
-  }
+  absl::Status status = ExpectOnNewSite(options.site, options.release, options.expect_current);
+  if (!status.ok()) return status;
   absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(options.site);
   if (!session.ok()) return session.status();
   std::string target = options.release;

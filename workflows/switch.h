@@ -24,6 +24,10 @@ struct SwitchOptions {
   // The release to make live; for a rollback, "" for the one deployed
   // before the live one.
   std::string release;
+  // When set, the release current must point at when the site is locked
+  // ("" for no current at all): a controller's view of the site, so that
+  // two controllers cannot interleave their switches.
+  std::optional<std::string> expect_current;
   HealthOptions health;  // after the switch (live_check.h)
 };
 
@@ -34,7 +38,8 @@ struct SwitchResult {
 };
 
 // kUsage when the release is not a release of the site (nothing created on
-// a site persist has not opened), or, for a rollback, when there is none
+// a site persist has not opened), when current is not at
+// `expect_current` (nothing changed), or, for a rollback, when there is none
 // older than the live one; kFailed when a reload or health check after the
 // switch failed, and the switch was undone (live_check.h).
 absl::StatusOr<SwitchResult> Switch(const SwitchOptions& options, Reporter& reporter);

@@ -8,6 +8,7 @@
 #include "base/error_kind.h"
 #include "fsops/errno_status.h"
 #include "fsops/ops.h"
+#include "fsops/path.h"
 #include "fsops/trash.h"
 #include "journal/recovery.h"
 #include "journal/transaction.h"
@@ -29,6 +30,19 @@ std::string KindAndRelease(const Run& run) {
                       ")");
 }
 
+// OK unless `fleet_run` is given and `run` is not part of it: a fleet's
+// controller undoes only its own runs, never a run another controller or an
+// operator made on the host since.
+absl::Status ExpectFleetRun(const Run& run, const std::string& fleet_run, const std::string& site) {
+  if (fleet_run.empty() || run.fleet_run() == fleet_run) return absl::OkStatus();
+  return UsageError(absl::StrCat(
+      "the run to undo on ", PrintablePath(site), ", ", run.id(), " ", KindAndRelease(run), ", is ",
+      run.fleet_run().empty() ? "not part of any fleet run"
+                              : absl::StrCat("part of fleet run ", run.fleet_run()),
+      ", not of fleet run ", fleet_run, "; nothing undone. `persist log --root ",
+      PrintablePath(site), "` shows the runs since; undo those first, or drop --fleet-run"));
+}
+
 }  // namespace
 
 absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options, Reporter& reporter) {
@@ -38,6 +52,8 @@ absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options, Reporter& reporte
   UndoResult result;
   absl::StatusOr<Run> target = RunToUndo(site, options.run_id);
   if (!target.ok()) return target.status();
+  absl::Status in_fleet = ExpectFleetRun(*target, options.site.fleet_run, (*session)->dir());
+  if (!in_fleet.ok()) return in_fleet;
   result.target = *target;
   absl::Status checkable = ValidateLiveChecks(site.root(), options.health);
   if (!checkable.ok()) return checkable;

@@ -47,7 +47,9 @@ struct UndoResult {
 };
 
 // kUsage when there is no run to undo or `run_id` may not be undone now
-// (journal/recovery.h UndoLatest); kUsage (cancelled) when not confirmed.
+// (journal/recovery.h UndoLatest), or when `site.fleet_run` is given and the
+// run is not part of that fleet run; kUsage (cancelled) when not confirmed.
+// Nothing is changed by a refusal.
 absl::StatusOr<UndoResult> UndoRun(const UndoOptions& options, Reporter& reporter);
 
 struct RecoverResult {

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# ansible/playbooks on a simulated fleet (tests/fleet/fleet.sh): four hosts,
+# each a real sshd on its own port of 127.0.0.1 with its own site, driven by
+# Debian's ansible-playbook over real SSH. Every case ends with each host's
+# site compared byte for byte with what it was before (snapshots, as
+# tests/blackbox/lib.sh makes them), and with the report the controller wrote:
+#  - a good release: every host switches, all to the same release id, each
+#    with its staging and switch in its journal under the fleet run;
+#  - the fleet undo after it: every host back exactly; run again, nothing
+#    changes and it still succeeds;
+#  - one host cannot stage (a release of that id is there already): nothing
+#    switches anywhere, every staging is undone;
+#  - one host's health check answers 500 after its switch: every host's
+#    switch and staging are undone, all serve the old release;
+#  - two controllers: the second one's view of the fleet is stale, so its
+#    --expect-current makes every switch refuse; it undoes its stagings and
+#    the fleet stays on the first one's release.
+#
+# usage: fleet_test.sh PATH_TO_PERSIST   (bazel passes it)
+runfiles=$PWD
+source "$runfiles/tests/blackbox/lib.sh"
+init_test "${1:-}"
+source "$runfiles/tests/fleet/fleet.sh"
+FLEET_PLAYBOOKS=$runfiles/ansible/playbooks
+cd "$WORK" || die "cd $WORK"
+
+# start_http STATUS: a web server on 127.0.0.1 that answers every GET with
+# STATUS, on port HTTP_PORT. Stopped by the EXIT trap with the fleet. (Not
+# in a command substitution, which would wait for the server's stdout.)
+start_http() {
+  local status=$1
+  HTTP_PORT=$(fleet_free_port) || die "no free port"
+  python3 - "$HTTP_PORT" "$status" >/dev/null 2>&1 <<'PY' &
+import http.server, sys
+port, status = int(sys.argv[1]), int(sys.argv[2])
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"ok\n" if status < 400 else b"broken release\n"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+PY
+  HTTP_PIDS+=($!)
+  local tries
+  for ((tries = 0; tries < 50; tries++)); do
+    curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && return 0
+    sleep 0.1
+  done
+  die "the test's web server on 127.0.0.1:$HTTP_PORT does not answer"
+}
+HTTP_PIDS=()
+stop_all() {
+  fleet_stop_all
+  local pid
+  for pid in "${HTTP_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+}
+
+# report NAME: the one report the controller wrote for the last playbook
+# run, copied to NAME.json.
+report() {
+  local files=("$WORK"/reports/*-"$2".json)
+  local newest
+  newest=$(ls -t "${files[@]}" 2>/dev/null | head -n 1)
+  [[ -n "$newest" ]] || die "no $2 report under $WORK/reports"
+  cp "$newest" "$1.json"
+  rm -f "${files[@]}"
+}
+
+# all_on RELEASE WHAT: every host's current points at RELEASE.
+all_on() {
+  local name
+  for name in "${FLEET_HOSTS[@]}"; do
+    check "$2: $name's current is $1" test "$(fleet_current "$name")" = "$1"
+  done
+}
+
+fleet_start 4
+trap stop_all EXIT
+for v in v1 v2 v3 v4 v5; do sample_release "$v" small "$v"; done
+for name in "${FLEET_HOSTS[@]}"; do
+  "$PERSIST" deploy "$WORK/v1" --root "$FLEET/$name/site" --id v1 >"$name-v1.out" 2>&1 ||
+    die "first deploy on $name failed: $(cat "$name-v1.out")"
+done
+fleet_snapshot on-v1
+reports=(-e persist_report_dir="$WORK/reports")
+
+# ------------------------------------------------------------ a good release
+
+fleet_playbook good deploy.yml -e release="$WORK/v2" -e release_id=v2 "${reports[@]}"
+expect_rc 0 "deploy.yml of a good release" || show_file good.out
+all_on v2 "a good release"
+report good deploy
+check "the report says the fleet switched" json_check good.json '.outcome == "switched" and .release == "v2"'
+check "and every host switched, from v1" \
+  json_check good.json '[.hosts[] | select(.state == "switched" and .previous == "v1" and .current == "v2")] | length == 4'
+fid=$(json_get good.json '.fleet_run')
+for name in "${FLEET_HOSTS[@]}"; do
+  "$PERSIST" log --root "$FLEET/$name/site" --json >"good-$name.log"
+  check "$name's journal holds the staging and the switch under fleet run $fid" \
+    json_check "good-$name.log" '[.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"]
+      == ["deploy v2 RUN_COMMITTED", "switch v2 RUN_COMMITTED"]' --arg f "$fid"
+  check "the shipped release has left $name's incoming directory" \
+    test -z "$(ls -A "$FLEET/$name/.persist-incoming")"
+done
+check "the packed release has left the controller" \
+  test -z "$(find "$WORK/reports" -name '*.tar.gz')"
+
+# ------------------------------------------------------------ fleet undo, twice
+
+fleet_playbook undo1 undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml after the good deploy" || show_file undo1.out
+fleet_snapshot undone
+fleet_same on-v1 undone "the fleet undo"
+report undo1 undo
+check "the undo report names the fleet run, every host undone" \
+  json_check undo1.json '.fleet_run == $f and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]' \
+  --arg f "$fid"
+fleet_playbook undo2 undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml run again" || show_file undo2.out
+fleet_snapshot undone-twice
+fleet_same on-v1 undone-twice "the second fleet undo"
+
+# ------------------------------------------------------------ a host cannot stage
+
+mkdir "$FLEET/host3/site/releases/v3"
+fleet_snapshot before-stage-failure
+fleet_playbook stage deploy.yml -e release="$WORK/v3" -e release_id=v3 "${reports[@]}"
+expect_rc 2 "deploy.yml when host3 cannot stage" || show_file stage.out
+all_on v1 "a failed stage"
+fleet_snapshot after-stage-failure
+fleet_same before-stage-failure after-stage-failure "a failed stage"
+report stage deploy
+check "the report names the stage phase" json_check stage.json '.outcome == "undone" and .failed_phase == "stage"'
+check "host3 staged nothing, and says why" \
+  json_check stage.json '.hosts[] | select(.host == "host3") | .state == "untouched" and (.error | test("releases/v3 exists already"))'
+check "the other hosts' stagings are undone" \
+  json_check stage.json '[.hosts[] | select(.host != "host3") | .state] == ["undone", "undone", "undone"]'
+check "the play's failure names host3" has stage.out "host3: persist: error: releases/v3 exists already"
+rmdir "$FLEET/host3/site/releases/v3"
+
+# ------------------------------------------------------------ a health check fails
+
+start_http 200
+good_port=$HTTP_PORT
+start_http 500
+bad_port=$HTTP_PORT
+for name in "${FLEET_HOSTS[@]}"; do
+  FLEET_HOST_VARS[$name]="persist_health_url=http://127.0.0.1:$good_port/"
+done
+FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$bad_port/"
+fleet_write_inventory
+fleet_playbook health deploy.yml -e release="$WORK/v3" -e release_id=v3 "${reports[@]}"
+expect_rc 2 "deploy.yml when host2's health check fails" || show_file health.out
+all_on v1 "a failed health check"
+fleet_snapshot after-health-failure
+fleet_same on-v1 after-health-failure "a failed health check"
+report health deploy
+check "the report names the switch phase" json_check health.json '.outcome == "undone" and .failed_phase == "switch"'
+check "host2's error is its health check's 500" \
+  json_check health.json '.hosts[] | select(.host == "host2") | .error | test("500")'
+check "every host is undone" json_check health.json '([.hosts[].state] | unique) == ["undone"]'
+check "every host had switched before it was undone" \
+  json_check health.json '[.hosts[] | select(.host != "host2") | .runs[] | select(.kind == "switch") | .state] == ["RUN_UNDONE", "RUN_UNDONE", "RUN_UNDONE"]'
+
+# ------------------------------------------------------------ two controllers
+
+# Every host's health check passes from here on.
+FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$good_port/"
+fleet_write_inventory
+
+fleet_playbook first deploy.yml -e release="$WORK/v4" -e release_id=v4 "${reports[@]}"
+expect_rc 0 "the first controller's deploy of v4" || show_file first.out
+all_on v4 "the first controller"
+report first deploy
+first_fid=$(json_get first.json '.fleet_run')
+fleet_snapshot on-v4
+# The second controller read the fleet when it was still on v1.
+fleet_playbook second deploy.yml -e release="$WORK/v5" -e release_id=v5 -e expect_current=v1 "${reports[@]}"
+expect_rc 2 "the second controller, whose view is stale" || show_file second.out
+all_on v4 "after the second controller"
+fleet_snapshot after-second
+fleet_same on-v4 after-second "the second controller's failed deploy"
+report second deploy
+check "the second controller's report: refused at the switch, every staging undone" \
+  json_check second.json '.failed_phase == "switch" and ([.hosts[].state] | unique) == ["undone"]'
+check "each refusal says where current is" \
+  json_check second.json '[.hosts[].error | select(test("points at release v4, not at release v1"))] | length == 4'
+# The last fleet run is the second controller's, undone already: undo.yml
+# changes nothing; named, the first one's is undone.
+fleet_playbook undo3 undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml after the second controller's rolled back run" || show_file undo3.out
+fleet_snapshot after-undo3
+fleet_same on-v4 after-undo3 "undo.yml of a fleet run rolled back already"
+fleet_playbook undo4 undo.yml -e fleet_run="$first_fid" "${reports[@]}"
+expect_rc 0 "undo.yml of the first controller's fleet run" || show_file undo4.out
+fleet_snapshot after-undo4
+fleet_same on-v1 after-undo4 "undo.yml -e fleet_run of the first controller's run"
+
+finish

@@ -1,0 +1,213 @@
+# A simulated fleet on one machine, for the tests of ansible/: N hosts, each
+# a real sshd (Debian's openssh-server) started by the test with its own
+# config, host key and authorized key under the test's directory, listening
+# on its own port of 127.0.0.1, and each with its own site directory. The
+# controller is Debian's ansible-playbook over real SSH, kept away from
+# ~/.ansible, ~/.ssh and /etc/ansible by a generated ansible.cfg.
+#
+# Source it after tests/blackbox/lib.sh (init_test):
+#   fleet_start 4                       hosts host1..host4, FLEET_INVENTORY
+#   fleet_playbook NAME deploy.yml -e release=...   NAME.out, NAME.err, rc
+#   fleet_stop_host host2 / fleet_start_host host2
+# An EXIT trap stops every sshd the test started.
+#
+# Layout, for host I: $FLEET/hostI/site (persist_root), $FLEET/hostI/sshd
+# (its config, host key, pid file and log); $FLEET/controller holds the
+# client key, ansible.cfg, the inventory and ansible's temp directories.
+#
+# sshd runs as root, so it needs its privilege separation directory
+# /run/sshd (a path compiled into Debian's sshd, which its package makes at
+# boot): fleet_start makes it when missing. The tests that use this run
+# outside Bazel's sandbox (tag no-sandbox) for that reason.
+
+FLEET_HOSTS=()
+FLEET_PIDS=()
+
+# fleet_free_port: a TCP port of 127.0.0.1 nothing listens on now.
+fleet_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# fleet_require: the programs the fleet needs; tools/setup installs them.
+fleet_require() {
+  local tool
+  for tool in /usr/sbin/sshd ssh ssh-keygen ansible-playbook python3 jq; do
+    command -v "$tool" >/dev/null 2>&1 ||
+      die "$tool is not installed (PATH=$PATH); run tools/setup, which installs openssh-server and ansible-core"
+  done
+  [[ -x /usr/lib/openssh/sftp-server ]] || die "/usr/lib/openssh/sftp-server is missing; run tools/setup"
+}
+
+# fleet_start N: N hosts, host1..hostN, each with an sshd listening and an
+# empty site directory; writes the controller's ansible.cfg and the
+# inventory FLEET_INVENTORY (persist_root and persist_bin per host, and
+# FLEET_HOST_VARS[host] lines the test added before, if any).
+fleet_start() {
+  local n=$1 i
+  fleet_require
+  FLEET=$WORK/fleet
+  local controller=$FLEET/controller
+  mkdir -p "$controller/tmp" "$controller/home" /run/sshd || die "mkdir under $FLEET"
+  chmod 0755 /run/sshd
+  # ssh's control sockets need a path under 108 bytes, which Bazel's
+  # temporary directories exceed: a short directory of /tmp, removed on exit.
+  FLEET_CONTROL_DIR=$(mktemp -d /tmp/fleet-cp.XXXXXX) || die "mktemp under /tmp failed"
+  ssh-keygen -q -t ed25519 -N '' -C fleet-controller -f "$controller/id_ed25519" ||
+    die "ssh-keygen of the controller's key failed"
+  cat >"$controller/ansible.cfg" <<CFG
+[defaults]
+host_key_checking = False
+home = $controller/home
+local_tmp = $controller/tmp/local
+remote_tmp = $controller/tmp/remote
+interpreter_python = /usr/bin/python3
+retry_files_enabled = False
+forks = 10
+stdout_callback = default
+deprecation_warnings = False
+
+[ssh_connection]
+pipelining = True
+control_path_dir = $FLEET_CONTROL_DIR
+ssh_args = -F /dev/null -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=60s -o IdentitiesOnly=yes
+CFG
+  export ANSIBLE_CONFIG=$controller/ansible.cfg
+  export ANSIBLE_HOME=$controller/home
+  export ANSIBLE_LOCAL_TEMP=$controller/tmp/local
+  export ANSIBLE_REMOTE_TEMP=$controller/tmp/remote
+  export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
+  for ((i = 1; i <= n; i++)); do
+    fleet_make_host "host$i"
+  done
+  trap fleet_stop_all EXIT
+  fleet_write_inventory
+}
+
+# fleet_make_host NAME: the host's directories, host key, sshd_config and a
+# running sshd.
+fleet_make_host() {
+  local name=$1 dir=$FLEET/$1
+  mkdir -p "$dir/sshd" "$dir/site" || die "mkdir $dir"
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/sshd/host_key" || die "ssh-keygen for $name failed"
+  cp "$FLEET/controller/id_ed25519.pub" "$dir/sshd/authorized_keys"
+  local port
+  port=$(fleet_free_port) || die "no free port for $name"
+  cat >"$dir/sshd/sshd_config" <<CFG
+ListenAddress 127.0.0.1
+Port $port
+HostKey $dir/sshd/host_key
+PidFile $dir/sshd/sshd.pid
+AuthorizedKeysFile $dir/sshd/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel ERROR
+CFG
+  echo "$port" >"$dir/sshd/port"
+  FLEET_HOSTS+=("$name")
+  fleet_start_host "$name"
+}
+
+# fleet_start_host NAME: starts NAME's sshd (again) and waits until it
+# answers with its banner.
+fleet_start_host() {
+  local dir=$FLEET/$1 port
+  port=$(cat "$dir/sshd/port")
+  /usr/sbin/sshd -D -f "$dir/sshd/sshd_config" -E "$dir/sshd/log" &
+  echo $! >"$dir/sshd/running"
+  FLEET_PIDS+=($!)
+  local tries
+  for ((tries = 0; tries < 100; tries++)); do
+    if python3 - "$port" <<'PY' 2>/dev/null; then
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+sys.exit(0 if s.recv(4).startswith(b"SSH-") else 1)
+PY
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "sshd of $1 does not answer on 127.0.0.1:$port: $(cat "$dir/sshd/log" 2>/dev/null)"
+}
+
+# fleet_stop_host NAME: stops NAME's sshd (the test's own process, by pid).
+fleet_stop_host() {
+  local file=$FLEET/$1/sshd/running pid
+  [[ -s "$file" ]] || return 0
+  pid=$(cat "$file")
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  rm -f "$file"
+}
+
+# fleet_stop_all: stops every sshd and ssh control master the test started.
+fleet_stop_all() {
+  local name socket
+  for name in "${FLEET_HOSTS[@]}"; do fleet_stop_host "$name"; done
+  if [[ -n "${FLEET_CONTROL_DIR:-}" ]]; then
+    for socket in "$FLEET_CONTROL_DIR"/*; do
+      [[ -S "$socket" ]] && ssh -o ControlPath="$socket" -O exit dummy >/dev/null 2>&1
+    done
+    rm -rf "$FLEET_CONTROL_DIR"
+  fi
+}
+
+# FLEET_HOST_VARS: more inventory variables of a host ("key=value ..."),
+# set by a test before fleet_write_inventory.
+declare -A FLEET_HOST_VARS=()
+
+# fleet_write_inventory: FLEET_INVENTORY, an INI inventory of every host
+# with its port, key, persist_root, persist_bin and FLEET_HOST_VARS.
+fleet_write_inventory() {
+  FLEET_INVENTORY=$FLEET/controller/inventory.ini
+  local name
+  {
+    echo "[web]"
+    for name in "${FLEET_HOSTS[@]}"; do
+      echo "$name ansible_host=127.0.0.1 ansible_port=$(cat "$FLEET/$name/sshd/port")" \
+        "ansible_user=$(id -un) ansible_ssh_private_key_file=$FLEET/controller/id_ed25519" \
+        "persist_root=$FLEET/$name/site persist_bin=$PERSIST ${FLEET_HOST_VARS[$name]:-}"
+    done
+  } >"$FLEET_INVENTORY"
+}
+
+# fleet_playbook NAME PLAYBOOK ARGS...: ansible-playbook -i FLEET_INVENTORY
+# ansible/playbooks/PLAYBOOK ARGS..., output in NAME.out and NAME.err, exit
+# code in rc (and `last` set for expect_rc). Ansible insists on a UTF-8
+# locale, where lib.sh sets LC_ALL=C.
+fleet_playbook() {
+  last=$1
+  local playbook=$2
+  shift 2
+  rc=0
+  LC_ALL=C.UTF-8 ansible-playbook -i "$FLEET_INVENTORY" "$FLEET_PLAYBOOKS/$playbook" "$@" \
+    >"$last.out" 2>"$last.err" || rc=$?
+  cp "$last.out" "$last.err" "${TEST_UNDECLARED_OUTPUTS_DIR:-$WORK}/" 2>/dev/null
+  return 0
+}
+
+# fleet_snapshot TAG: a snapshot of every host's site, $TAG.hostI.
+fleet_snapshot() {
+  local name
+  for name in "${FLEET_HOSTS[@]}"; do snapshot "$FLEET/$name/site" "$1.$name"; done
+}
+
+# fleet_same TAG_A TAG_B WHAT: every host's site is byte for byte the same
+# in the two snapshots.
+fleet_same() {
+  local name
+  for name in "${FLEET_HOSTS[@]}"; do
+    check "$3: $name's site byte for byte as before" same_snapshot "$1.$name" "$2.$name"
+  done
+}
+
+# fleet_current NAME: the release NAME's current points at.
+fleet_current() {
+  local target
+  target=$(readlink "$FLEET/$1/site/current") || return 1
+  echo "${target#releases/}"
+}
