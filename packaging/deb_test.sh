@@ -54,8 +54,9 @@ check "persist --help lists status and releases" grep -qx status <<<"$commands"
 for command in $commands; do
   check "the man page explains persist $command" grep -q "^   $command\$" persist.man
 done
+# man justifies its lines with extra spaces: compare words.
 check "the man page holds the status command's help as --help prints it" \
-  grep -q "The site at a glance" persist.man
+  grep -q "The site at a glance" <(tr -s ' ' <persist.man)
 
 # The completion, sourced as bash-completion would, then asked as bash asks
 # it on TAB: COMP_WORDS, COMP_CWORD, then COMPREPLY.
