@@ -113,11 +113,15 @@ void AddDeployCommands(Table* table) {
         RunAdopt,
         /*changes_site=*/true}},
       {"classify",
-       {"persist classify [DIR] [--root SITE] [--json]",
+       {"persist classify [DIR] [--root SITE] [--json]\n"
+        "       persist classify [DIR] [--root SITE] --volumes [--container-dir DIR]",
         "Lists each candidate path of an app directory with its class (APP, SHARED, USER,\n"
-        "RUNTIME, CUSTOM) and the rule that decided it, using SITE's profile when given.",
-        {"root"},
-        {"json"},
+        "RUNTIME, CUSTOM) and the rule that decided it, using SITE's profile when given.\n"
+        "--volumes prints instead the paths persist keeps in shared/ as a docker compose\n"
+        "service's volumes: block, each bound from ./shared/PATH to --container-dir/PATH\n"
+        "(default /var/www/html), so that a container keeps the same data out of its image.",
+        {"root", "container-dir"},
+        {"json", "volumes"},
         RunClassify}},
   });
 }

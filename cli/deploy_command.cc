@@ -199,9 +199,27 @@ absl::Status RunAdopt(const Args& args) {
 absl::Status RunClassify(const Args& args) {
   absl::Status status = ExpectPositionals("classify", args, 0, 1);
   if (!status.ok()) return status;
-  absl::StatusOr<std::vector<Classification>> rows =
-      ClassifyApp(args.positional.empty() ? "." : args.positional[0],
-                  args.values.count("root") > 0 ? RootOf(args) : "");
+  const std::string app_dir = args.positional.empty() ? "." : args.positional[0];
+  const std::string root_dir = args.values.count("root") > 0 ? RootOf(args) : "";
+  if (args.Has("volumes")) {
+    if (args.Has("json")) {
+      return UsageError(
+          "--volumes prints YAML for docker compose, --json the classification: "
+          "give one of them");
+    }
+    const std::string container_dir = args.Get("container-dir", "/var/www/html");
+    if (container_dir.empty() || container_dir[0] != '/' ||
+        container_dir.find_first_of("\n\r") != std::string::npos) {
+      return UsageError(absl::StrCat("--container-dir \"", container_dir,
+                                     "\" is not an absolute path in the container; give the "
+                                     "directory the app is in there, e.g. /var/www/html"));
+    }
+    absl::StatusOr<std::vector<Classification>> roots = PersistentPathsOf(app_dir, root_dir);
+    if (!roots.ok()) return roots.status();
+    std::cout << ComposeVolumes(*roots, container_dir);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<Classification>> rows = ClassifyApp(app_dir, root_dir);
   if (!rows.ok()) return rows.status();
   std::cout << (args.Has("json") ? ClassificationJson(*rows) : ClassificationTable(*rows));
   return absl::OkStatus();

@@ -318,6 +318,21 @@ std::string DryRunJson(const DeployPlan& planned) {
   return absl::StrCat(out, "}\n");
 }
 
+std::string ComposeVolumes(const std::vector<Classification>& roots,
+                           const std::string& container_dir) {
+  std::string out =
+      "    # persist classify --volumes: the paths persist keeps in shared/, bound from the\n"
+      "    # host's ./shared/ so that they stay out of the image; make each before `up`\n"
+      "    # (a missing source of a bind mount is an error for a file such as .env).\n"
+      "    volumes:\n";
+  for (const Classification& root : roots) {
+    absl::StrAppend(
+        &out, "      - type: bind\n        source: ", JsonString(JoinPath("./shared", root.path)),
+        "\n        target: ", JsonString(JoinPath(container_dir, root.path)), "\n");
+  }
+  return out;
+}
+
 std::string ClassificationTable(const std::vector<Classification>& rows) {
   std::string out;
   for (const Classification& row : rows) {

@@ -51,6 +51,13 @@ std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops);
 
 // How the blueprint classified each path: one line each ("CLASS PATH RULE",
 // and the rule it overruled), or {"paths": [...]}.
+// The persistent paths of an app (PersistentPathsOf) as a Docker Compose
+// service's `volumes:` block: each bound from ./shared/PATH on the host to
+// `container_dir`/PATH in the container, so that the data stays out of the
+// image as it stays out of releases.
+std::string ComposeVolumes(const std::vector<Classification>& roots,
+                           const std::string& container_dir);
+
 std::string ClassificationTable(const std::vector<Classification>& rows);
 std::string ClassificationJson(const std::vector<Classification>& rows);
 

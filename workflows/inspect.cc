@@ -3,6 +3,7 @@
 #include "workflows/inspect.h"
 
 #include <memory>
+#include <optional>
 
 #include "base/error_kind.h"
 #include "fsops/env.h"
@@ -13,6 +14,7 @@
 #include "journal/site.h"
 #include "planner/deploy_planner.h"
 #include "planner/profile.h"
+#include "planner/shared_links.h"
 
 namespace persist {
 
@@ -49,13 +51,23 @@ absl::StatusOr<std::vector<Change>> DiffReleases(const std::string& root_dir, co
   return DiffManifests(manifests[0]->reader(), manifests[1]->reader());
 }
 
-absl::StatusOr<std::vector<Classification>> ClassifyApp(const std::string& app_dir,
-                                                        const std::string& root_dir) {
+namespace {
+
+// The app at `app_dir`, and the classifier of the site at `root_dir`.
+struct AppToClassify {
+  std::unique_ptr<Root> tree;
+  std::optional<Classifier> classifier;
+};
+
+absl::StatusOr<AppToClassify> OpenAppToClassify(const std::string& app_dir,
+                                                const std::string& root_dir) {
+  AppToClassify app;
   absl::StatusOr<std::unique_ptr<Root>> tree = Root::Open(Env::Default(), app_dir);
   if (!tree.ok()) {
     return WithErrorKind(Annotate(tree.status(), "cannot classify (give an app directory)"),
                          ErrorKind::kUsage);
   }
+  app.tree = *std::move(tree);
   Profile profile;
   if (!root_dir.empty()) {
     absl::StatusOr<std::unique_ptr<Root>> site = Root::Open(Env::Default(), root_dir);
@@ -66,7 +78,26 @@ absl::StatusOr<std::vector<Classification>> ClassifyApp(const std::string& app_d
   }
   absl::StatusOr<std::vector<Rule>> rules = RulesOf(profile);
   if (!rules.ok()) return WithErrorKind(rules.status(), ErrorKind::kUsage);
-  return Classifier(*rules).ClassifyTree(**tree, "");
+  app.classifier.emplace(*std::move(rules));
+  return app;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Classification>> ClassifyApp(const std::string& app_dir,
+                                                        const std::string& root_dir) {
+  absl::StatusOr<AppToClassify> app = OpenAppToClassify(app_dir, root_dir);
+  if (!app.ok()) return app.status();
+  return app->classifier->ClassifyTree(*app->tree, "");
+}
+
+absl::StatusOr<std::vector<Classification>> PersistentPathsOf(const std::string& app_dir,
+                                                              const std::string& root_dir) {
+  absl::StatusOr<AppToClassify> app = OpenAppToClassify(app_dir, root_dir);
+  if (!app.ok()) return app.status();
+  absl::StatusOr<std::vector<Classification>> rows = app->classifier->ClassifyTree(*app->tree, "");
+  if (!rows.ok()) return rows.status();
+  return PersistentRoots(*rows, *app->classifier);
 }
 
 int JournalFormatVersion() { return kJournalFormatVersion; }

@@ -44,6 +44,13 @@ absl::StatusOr<std::vector<Change>> DiffReleases(const std::string& root_dir, co
 absl::StatusOr<std::vector<Classification>> ClassifyApp(const std::string& app_dir,
                                                         const std::string& root_dir);
 
+// The paths of the app at `app_dir` that live in shared/ once deployed
+// (with the profile of the site at `root_dir`, "" for the blueprint's):
+// the top-most persistent ones, and the exact persistent paths (.env,
+// storage/) whether the app ships them or not, in path order.
+absl::StatusOr<std::vector<Classification>> PersistentPathsOf(const std::string& app_dir,
+                                                              const std::string& root_dir);
+
 // The format number of the journals this persist writes (journal/format.h).
 int JournalFormatVersion();
 
