@@ -84,12 +84,8 @@ EOF
 release v1 v1
 release v2 v2
 
-# get PATH: "STATUS BODY" of a request (the body's newlines as spaces).
-get() {
-  local out
-  out=$(curl --noproxy '*' -s --max-time 10 -w '\n%{http_code}' "$APACHE_URL$1" 2>&1)
-  printf '%s %s' "${out##*$'\n'}" "$(tr -s '\n' ' ' <<<"${out%$'\n'*}" | sed 's/ *$//')"
-}
+# get PATH: "STATUS BODY" of a request (stack.sh stack_get).
+get() { stack_get "$APACHE_URL" "$1"; }
 
 # serves WHAT PATH WANT: the request for PATH gets WANT ("STATUS BODY").
 serves() {

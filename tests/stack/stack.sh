@@ -50,6 +50,7 @@
 #   stack_reload_fpm   reloads PHP-FPM (USR2) and waits until it answers
 #   stack_pids         the pids of the masters and their workers
 #   stack_logs         prints the tails of the logs to stderr
+#   stack_get BASE PATH  "STATUS BODY" of a GET of BASE PATH
 #
 # When the stack cannot run on this machine for a reason outside the test
 # (no loopback, sockets refused), stack_start_nginx_fpm prints "SKIP: ..."
@@ -97,6 +98,14 @@ stack_logs() {
 # _stack_curl ARG...: curl that no proxy variable can divert from loopback.
 _stack_curl() {
   curl --noproxy '*' --silent --show-error "$@"
+}
+
+# stack_get BASE PATH: "STATUS BODY" of a GET of BASE PATH (the body's
+# newlines as spaces), as tests compare answers: "200 release v2".
+stack_get() {
+  local out
+  out=$(curl --noproxy '*' -s --max-time 10 -w '\n%{http_code}' "$1$2" 2>&1)
+  printf '%s %s' "${out##*$'\n'}" "$(tr -s '\n' ' ' <<<"${out%$'\n'*}" | sed 's/ *$//')"
 }
 
 # _stack_free_port: a TCP port free on 127.0.0.1 now (the kernel picks it);
