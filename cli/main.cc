@@ -70,13 +70,14 @@ class NotingBuf : public std::streambuf {
   bool wrote_ = false;
 };
 
-// {"error": {"code": EXIT_CODE, "message": "...", "path": "..."}}, the path
+// {"version": 1, "error": {"code": EXIT_CODE, "message": "...", "path": "..."}}, the path
 // only where the error names one.
 std::string ErrorJson(const absl::Status& status) {
   const std::string path = StatusPath(status);
-  return absl::StrCat("{\"error\": {\"code\": ", ExitCodeOf(status),
-                      ", \"message\": ", JsonString(std::string(status.message())),
-                      path.empty() ? "" : absl::StrCat(", \"path\": ", JsonString(path)), "}}\n");
+  return JsonDocument(
+      absl::StrCat("\"error\": {\"code\": ", ExitCodeOf(status),
+                   ", \"message\": ", JsonString(std::string(status.message())),
+                   path.empty() ? "" : absl::StrCat(", \"path\": ", JsonString(path)), "}"));
 }
 
 // The command's flags, and those every command takes.

@@ -260,18 +260,24 @@ std::string JsonString(const std::string& text) {
   return out + "\"";
 }
 
+std::string JsonDocument(absl::string_view fields) {
+  return absl::StrCat("{\"version\": ", kJsonFormatVersion, fields.empty() ? "" : ", ", fields,
+                      "}\n");
+}
+
 std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes) {
   std::vector<std::string> items;
   for (const Run& run : runs) items.push_back(RunJson(run));
-  return absl::StrCat("{\"runs\": [", absl::StrJoin(items, ", "), "]",
-                      notes.empty() ? "" : absl::StrCat(", \"notes\": ", JsonStrings(notes)),
-                      "}\n");
+  return JsonDocument(
+      absl::StrCat("\"runs\": [", absl::StrJoin(items, ", "), "]",
+                   notes.empty() ? "" : absl::StrCat(", \"notes\": ", JsonStrings(notes))));
 }
 
 std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops) {
   std::vector<std::string> items;
   for (const OpRecord& op : ops) items.push_back(ToJson(op));
-  return absl::StrCat("{\"run\": ", ToJson(run), ", \"ops\": [", absl::StrJoin(items, ", "), "]}\n");
+  return JsonDocument(
+      absl::StrCat("\"run\": ", ToJson(run), ", \"ops\": [", absl::StrJoin(items, ", "), "]"));
 }
 
 namespace {
@@ -291,7 +297,7 @@ std::string ClassificationArray(const std::vector<Classification>& rows) {
 }  // namespace
 
 std::string ClassificationJson(const std::vector<Classification>& rows) {
-  return absl::StrCat("{\"paths\": ", ClassificationArray(rows), "}\n");
+  return JsonDocument(absl::StrCat("\"paths\": ", ClassificationArray(rows)));
 }
 
 std::string JsonStrings(const std::vector<std::string>& texts) {
@@ -304,7 +310,7 @@ std::string DryRunJson(const DeployPlan& planned) {
   std::vector<std::string> ops;
   for (const Op& op : planned.plan.op()) ops.push_back(DescribeOp(op));
   std::string out =
-      absl::StrCat("{\"release\": ", JsonString(planned.release_id),
+      absl::StrCat("\"release\": ", JsonString(planned.release_id),
                    ", \"first\": ", planned.first ? "true" : "false",
                    ", \"paths\": ", ClassificationArray(planned.classification),
                    ", \"ops\": ", JsonStrings(ops), ", \"notes\": ", JsonStrings(planned.notes));
@@ -315,7 +321,7 @@ std::string DryRunJson(const DeployPlan& planned) {
                     ", \"unknown\": ", JsonStrings(vendor.unknown),
                     ", \"missing\": ", JsonStrings(vendor.missing), "}");
   }
-  return absl::StrCat(out, "}\n");
+  return JsonDocument(out);
 }
 
 std::string ComposeVolumes(const std::vector<Classification>& roots,
@@ -360,7 +366,7 @@ std::string ChangesJson(const std::vector<Change>& changes) {
     items.push_back(absl::StrCat("{\"path\": ", JsonString(change.path), ", \"change\": \"",
                                  ChangeName(change.kind), "\"}"));
   }
-  return absl::StrCat("{\"changes\": [", absl::StrJoin(items, ", "), "]}\n");
+  return JsonDocument(absl::StrCat("\"changes\": [", absl::StrJoin(items, ", "), "]"));
 }
 
 }  // namespace persist

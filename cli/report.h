@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "fsops/describe_op.h"
 #include "planner/audit.h"
 #include "planner/classifier.h"
@@ -35,6 +36,15 @@ std::string FormatRunTable(const std::vector<Run>& runs, bool live = false);
 
 // One run with every op and its before and after states.
 std::string FormatRunDetail(const Run& run, const std::vector<OpRecord>& ops);
+
+// The format of every --json document (docs/json.md), its first field
+// "version": raised when a field changes meaning or goes away, never when
+// one is added.
+inline constexpr int kJsonFormatVersion = 1;
+
+// One --json document: {"version": kJsonFormatVersion, FIELDS} and a
+// newline; `fields` are the others, "\"runs\": [...]".
+std::string JsonDocument(absl::string_view fields);
 
 // One run as a JSON object, its fields by their proto names.
 std::string RunJson(const Run& run);

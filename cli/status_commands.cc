@@ -18,10 +18,6 @@
 namespace persist {
 namespace {
 
-// The format number of status --json and releases --json (docs/json.md):
-// raised when a field changes meaning or goes away, not when one is added.
-constexpr int kStatusJsonVersion = 1;
-
 std::string JsonOrNull(const std::string& text) { return text.empty() ? "null" : JsonString(text); }
 
 std::string ReleaseJson(const ReleaseInfo& release) {
@@ -73,9 +69,9 @@ std::string HealthJson(const Run& run) {
 std::string StatusJson(const SiteStatus& status) {
   std::vector<std::string> undoable;
   for (const Run& run : status.undoable) undoable.push_back(run.id());
-  return absl::StrCat(
-      "{\"version\": ", kStatusJsonVersion, ", \"root\": ", JsonString(status.root), ", ",
-      ReleaseFieldsJson(status.releases), ", \"shared\": ",
+  return JsonDocument(absl::StrCat(
+      "\"root\": ", JsonString(status.root), ", ", ReleaseFieldsJson(status.releases),
+      ", \"shared\": ",
       status.has_shared ? absl::StrCat("{\"bytes\": ", status.shared_bytes,
                                        ", \"files\": ", status.shared_files, "}")
                         : "null",
@@ -85,7 +81,7 @@ std::string StatusJson(const SiteStatus& status) {
       ", \"last_run\": ", status.last_run ? RunJson(*status.last_run) : "null",
       ", \"last_health_check\": ", status.last_checked ? HealthJson(*status.last_checked) : "null",
       ", \"undo_window\": {\"runs\": ", status.undo_window,
-      ", \"undoable\": ", JsonStrings(undoable), "}}\n");
+      ", \"undoable\": ", JsonStrings(undoable), "}"));
 }
 
 std::string HealthText(const Run& run) {
@@ -159,8 +155,7 @@ absl::Status RunReleases(const Args& args) {
   absl::StatusOr<ReleaseList> list = ListSiteReleases(RootOf(args));
   if (!list.ok()) return list.status();
   if (args.Has("json")) {
-    std::cout << "{\"version\": " << kStatusJsonVersion << ", " << ReleaseFieldsJson(*list)
-              << "}\n";
+    std::cout << JsonDocument(ReleaseFieldsJson(*list));
   } else {
     std::cout << ReleaseTable(*list);
   }

@@ -36,10 +36,10 @@ std::string ProblemsJson(const std::vector<Problem>& problems) {
 }
 
 std::string HealthJson(const Health& health) {
-  return absl::StrCat("{\"healthy\": ", health.problems.empty() ? "true" : "false",
-                      ", \"problems\": ", ProblemsJson(health.problems),
-                      ", \"ok\": ", JsonStrings(health.ok),
-                      ", \"notes\": ", JsonStrings(health.notes), "}\n");
+  return JsonDocument(absl::StrCat("\"healthy\": ", health.problems.empty() ? "true" : "false",
+                                   ", \"problems\": ", ProblemsJson(health.problems),
+                                   ", \"ok\": ", JsonStrings(health.ok),
+                                   ", \"notes\": ", JsonStrings(health.notes)));
 }
 
 std::string HealthText(const Health& health) {
@@ -55,11 +55,11 @@ std::string HealthText(const Health& health) {
 }
 
 std::string RepairJson(const RepairResult& repaired) {
-  return absl::StrCat(
-      "{\"run\": ", repaired.run.has_value() ? JsonString(repaired.run->id()) : "null",
-      ", \"repaired\": ", ProblemsJson(repaired.planned.repaired),
-      ", \"unrepairable\": ", ProblemsJson(repaired.planned.unrepairable),
-      ", \"remaining\": ", ProblemsJson(repaired.remaining), "}\n");
+  return JsonDocument(
+      absl::StrCat("\"run\": ", repaired.run.has_value() ? JsonString(repaired.run->id()) : "null",
+                   ", \"repaired\": ", ProblemsJson(repaired.planned.repaired),
+                   ", \"unrepairable\": ", ProblemsJson(repaired.planned.unrepairable),
+                   ", \"remaining\": ", ProblemsJson(repaired.remaining)));
 }
 
 std::string RepairText(const RepairResult& repaired, bool dry_run) {

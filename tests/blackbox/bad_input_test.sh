@@ -336,8 +336,8 @@ check "(g) v1 and v2 were pruned, v3 is live" \
 
 # ---------------------------------------------------------------- (h) --json errors
 
-# Under --json an error is a JSON object on stdout, {"error": {"code",
-# "message", "path"}}, with the exit code as its code, the human message on
+# Under --json an error is a JSON object on stdout, {"version": 1, "error":
+# {"code", "message", "path"}}, with the exit code as its code, the human message on
 # stderr as well, and stdout one JSON document.
 
 # json_error NAME WANT_RC PATH ARGS...: persist ARGS exits WANT_RC, its stdout
@@ -350,7 +350,7 @@ json_error() {
   expect_rc "$want" "(h) persist $*"
   check "(h) persist $*: stdout is one JSON error object naming the code, message and path" \
     json_check "$name.out" '
-      keys == ["error"] and (.error |
+      keys == ["error", "version"] and .version == 1 and (.error |
         .code == $want
         and (.message | length > 0)
         and (.message as $m | $err | contains("persist: error: " + $m))
