@@ -171,7 +171,8 @@ absl::Status CheckLiveRelease(SiteSession& session, Run* run, const HealthOption
   if (failure->empty()) return absl::OkStatus();
 
   const std::string release = run->release();
-  absl::Status undone = ReverseRun(session.site(), *run, *failure, RUN_UNDONE);
+  absl::Status undone =
+      ReverseRun(session.site(), *run, absl::StrCat("failed: ", *failure), RUN_FAILED);
   if (!undone.ok()) {
     return WithErrorKind(Annotate(undone, absl::StrCat(*failure, "; and undoing run ", run->id(),
                                                        " failed: run persist recover")),

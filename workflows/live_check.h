@@ -41,9 +41,11 @@ absl::Status ValidateLiveChecks(const Root& root, const HealthOptions& options);
 
 // For `run`, which moved current and committed: reloads, then checks, each
 // recorded in `run` and stored. OK when all passed (or there was nothing to
-// do). Otherwise `run` is undone (its state then RUN_UNDONE, its
-// undo_reason the failure), the reloads run again, and the error is
-// kFailed: a check that cannot be made at all counts as failed.
+// do). Otherwise `run` is undone (its state then RUN_FAILED, as a run whose
+// op failed, so that a plain `persist undo` after it does not take the run
+// before it; its undo_reason "failed: " and the failure), the reloads run
+// again, and the error is kFailed: a check that cannot be made at all
+// counts as failed.
 absl::Status CheckLiveRelease(SiteSession& session, Run* run, const HealthOptions& options,
                               Reporter& reporter);
 

@@ -150,8 +150,8 @@ check "the deploy whose health check failed leaves the site exactly as before" \
   same_snapshot before.snap failed.snap
 check "after the failed deploy, persist log shows no unfinished run" log_is_settled site
 check "the failed deploy is undone for its health check" json_check log.json \
-  '[.runs[] | select(.release == "v2")] | length == 1 and (.[0].state == "RUN_UNDONE") and
-   (.[0].undo_reason | startswith("the health check failed"))'
+  '[.runs[] | select(.release == "v2")] | length == 1 and (.[0].state == "RUN_FAILED") and
+   (.[0].undo_reason | startswith("failed: the health check failed"))'
 
 # Kill points: from TAIL_CALLS calls before the end of the plain deploy's
 # count to the end of the failing run's.
@@ -192,8 +192,8 @@ on_health_kill() {
   if [[ $where == after ]]; then
     check "$what: in the after-state, the v2 run is committed (got $state)" \
       test "$state" = RUN_COMMITTED
-  elif [[ $reason == "the health check failed"* ]]; then
-    check "$what: the health check's undo is complete (got $state)" test "$state" = RUN_UNDONE
+  elif [[ $reason == "failed: the health check failed"* ]]; then
+    check "$what: the health check's undo is complete (got $state)" test "$state" = RUN_FAILED
     if grep -qF 'nothing to recover' recover.out; then
       undo_complete[$sc]=$((undo_complete[$sc] + 1))
     elif check "$what: recover says it finished the undo" \

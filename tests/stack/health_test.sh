@@ -75,7 +75,12 @@ run2=$("$PERSIST" log --root site --json | jq -r '[.runs[] | select(.release == 
 persist_cmd show2 show "$run2" --root site
 expect_rc 0 "persist show of the undone deploy"
 check "persist show lists the failed check" has show2.out "health check $STACK_URL/ (release v2): failed: status 500 outside 200-399, status 500"
-check "the run is recorded as undone" bash -c "'$PERSIST' log --root site --json | jq -e '.runs[] | select(.id == \"$run2\") | .state == \"RUN_UNDONE\"' >/dev/null"
+check "the run is recorded as failed, and undone" bash -c "'$PERSIST' log --root site --json | jq -e '.runs[] | select(.id == \"$run2\") | .state == \"RUN_FAILED\"' >/dev/null"
+# A plain undo now would take the deploy of v1, which is live: refused.
+persist_cmd u2 undo --root site --yes
+expect_rc 2 "a plain undo right after the failed deploy"
+check "it says why and names the run it would take" has u2.err "failed and was undone already"
+check "v1 is still served" same_text "answer" "$(get)" "Acme shop release v1"
 
 # --------------------------------------------------------------- 3. v3 good
 
