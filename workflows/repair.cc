@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,23 @@ absl::Status FindStashedData(SiteSession& session, std::vector<Problem>* problem
   return absl::OkStatus();
 }
 
+// What a repair would leave for the operator, as far as a dry run can tell:
+// its unrepairable problems, but those at a path one of its ops makes again
+// (a link of the live release gone is also a file missing since deploy, by
+// the manifest; making the link repairs both).
+std::vector<Problem> LeftAfter(const RepairPlan& planned) {
+  std::set<std::string> made;
+  for (const Op& op : planned.plan.op()) {
+    const std::vector<std::string> paths = OpPaths(op);
+    if (!paths.empty()) made.insert(paths.back());
+  }
+  std::vector<Problem> left;
+  for (const Problem& problem : planned.unrepairable) {
+    if (made.count(problem.path) == 0) left.push_back(problem);
+  }
+  return left;
+}
+
 }  // namespace
 
 absl::StatusOr<RepairResult> Repair(const RepairOptions& options, Reporter& reporter) {
@@ -151,7 +169,7 @@ absl::StatusOr<RepairResult> Repair(const RepairOptions& options, Reporter& repo
   RepairResult result;
   result.planned = PlanRepair(before->problems);
   if (options.dry_run || result.planned.plan.op_size() == 0) {
-    result.remaining = result.planned.unrepairable;
+    result.remaining = LeftAfter(result.planned);
     return result;
   }
   RunOptions run_options;

@@ -173,6 +173,20 @@ check "repair copies qrcodes/ back from the restore's stash" \
 check "with what it held" test "$(cat site/shared/public/qrcodes/q1.png 2>&1)" = "qr 1"
 check "the stash still holds it" test -f "site/.persist/stash/$restore_run/0/old/public/qrcodes/q1.png"
 
+# A dry run exits 0 when the repair would leave nothing: a link of the live
+# release gone is also a file missing since deploy (by the manifest), which
+# making the link again repairs too.
+sample_release small-rel small
+persist_cmd ds deploy "$WORK/small-rel" --root small --id 1
+expect_rc 0 "deploy of a small site"
+rm small/releases/1/storage
+persist_cmd dsr repair --root small --dry-run
+expect_rc 0 "repair --dry-run of a site whose storage link is gone"
+check "it would make the link again" has dsr.out "symlink releases/1/storage"
+check "and names nothing left for the operator" bash -c "! grep -q 'left for you' dsr.out"
+persist_cmd dsr2 repair --root small
+expect_rc 0 "the repair itself"
+
 # Bad input: refused, exit 2.
 persist_cmd extra repair something --root site
 expect_rc 2 "repair with an argument"
