@@ -52,13 +52,33 @@ guide_bin() {
 }
 
 # guide_quotes FILE: prints every error message the guide quotes, one a
-# line: each line of FILE of the form
+# line, as "EXIT<TAB>MESSAGE": each example code line of FILE of the form
 #     persist: error: MESSAGE
-# (an example code line, four spaces in), with MESSAGE as printed up to
-# its end or up to an ellipsis "...", whichever comes first: the part a
-# test can compare with persist's stderr as it is.
+# (four spaces in), with the exit code its section's heading gives
+# ("## ... (exit N)"; "?" where none does).
 guide_quotes() {
-  sed -n 's/^    persist: error: //p' "$1" | sed 's/ *\.\.\..*$//'
+  awk '/^## / { code = "?"; if (match($0, /\(exit [0-9]\)/)) code = substr($0, RSTART + 6, 1) }
+       /^    persist: error: / { sub(/^    persist: error: /, ""); print code "\t" $0 }' "$1"
+}
+
+# quote_matches QUOTE FILE: FILE (persist's stderr) holds the message
+# QUOTE as the guide writes it, where "<...>" and "..." stand for any text.
+quote_matches() {
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+quote, path = sys.argv[1], sys.argv[2]
+parts = re.split(r"<[^<>]*>|\.\.\.", quote)
+pattern = "persist: error: " + ".*?".join(re.escape(part) for part in parts)
+with open(path, encoding="utf-8", errors="replace") as f:
+    text = f.read()
+if re.search(pattern, text, re.S):
+    sys.exit(0)
+print("    the guide's message:  persist: error: " + quote, file=sys.stderr)
+print("    is not in " + path + ":", file=sys.stderr)
+for line in text.splitlines()[-5:]:
+    print("    | " + line, file=sys.stderr)
+sys.exit(1)
+PY
 }
 
 # shop_release DIR VERSION: the vendor's app as it comes in the zip, in
