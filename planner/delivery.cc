@@ -162,7 +162,7 @@ absl::Status CheckRoom(const Root& site, const SourceTree& release) {
       Refuse(absl::StrCat(release.Name(""), " unpacks to ", size->bytes,
                           " bytes, but the filesystem of ", site.dir(), " has only ", free_bytes,
                           " free; free some space (old releases: persist "
-                          "deploy --keep, the trash: persist trash empty) and deploy "
+                          "deploy --keep, the trash: persist empty-trash) and deploy "
                           "again")),
       site.dir());
 }

@@ -8,6 +8,7 @@
 #
 # usage: guide_test.sh PATH_TO_PERSIST PATH_TO_DOCS_GUIDE   (bazel passes both)
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/guide_lib.sh"
 init_test "${1:-}"
 DOC=$(readlink -f "${2:-}") || die "usage: $0 PERSIST DOCS_GUIDE"
 cd "$WORK" || die "cd $WORK"
@@ -20,8 +21,7 @@ check "the guide prints the stub index.php persist writes" \
 
 # A shared host's home: public_html served, the vendor's zips uploaded.
 home="$WORK/home"
-mkdir -p "$home/public_html" "$home/uploads" bin
-ln -s "$PERSIST" bin/persist
+mkdir -p "$home/public_html" "$home/uploads"
 for version in v1 v2; do
   mkdir -p "$version/shop/app" "$version/shop/public/css" "$version/shop/storage/framework/views" \
     "$version/shop/bootstrap/cache"
@@ -34,15 +34,8 @@ for version in v1 v2; do
 done
 
 # Each command of the guide, as the operator types it.
-mapfile -t commands < <(sed -n 's/^    \$ //p' guide.out)
-check "the guide gives commands to type" test "${#commands[@]}" -ge 8
-i=0
-for command in "${commands[@]}"; do
-  i=$((i + 1))
-  rc=0
-  HOME="$home" PATH="$WORK/bin:$PATH" bash -c "$command" >"step$i.out" 2>"step$i.err" || rc=$?
-  check "step $i: \`$command\` succeeds (exit $rc)" test "$rc" -eq 0 || show_file "step$i.err"
-done
+check "the guide gives commands to type" test "$(guide_commands guide.out | wc -l)" -ge 8
+run_guide guide.out "$home"
 
 check "public_html is a real directory (the stub)" test -d "$home/public_html" -a ! -L "$home/public_html"
 check "the probe is gone" test ! -e "$home/public_html/persist-probe" -a ! -e "$home/persist-probe"
