@@ -58,7 +58,7 @@ before_step() {
       # The third status of the guide is the emergency section's.
       statuses=$((statuses + 1))
       ((statuses != 3)) || interrupt "$site" ;;
-    "persist repair --root ~/example.com")
+    "persist repair --root ~/example.com --dry-run")
       break_link ;;
     "~/example.com/shared/emergency-recovery.sh")
       interrupt "$site"

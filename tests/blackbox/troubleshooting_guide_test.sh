@@ -118,9 +118,10 @@ persist_cmd health deploy "$up/shop-2.0.0.zip" --root "$site" --id unhealthy \
   --health-url http://127.0.0.1:1/up
 expect_quote "the health check failed"
 check "2.1.0 stays live" same_text current "$(readlink "$site/current")" "releases/2.1.0"
-persist_cmd undo-dry undo --dry-run --root "$site"
-check "undo --dry-run names the run before the failed one, as the guide warns" \
-  has undo-dry.out "deploy of release 2.1.0"
+persist_cmd undo-after-health undo --yes --root "$site"
+expect_quote "failed and was undone already"
+check "2.1.0 is still live after that refusal" \
+  same_text current "$(readlink "$site/current")" "releases/2.1.0"
 
 # An undo right after a failed run: a before_switch hook that fails.
 failed=$home/failed.example.com
