@@ -14,7 +14,13 @@
 #    switch and staging are undone, all serve the old release;
 #  - two controllers: the second one's view of the fleet is stale, so its
 #    --expect-current makes every switch refuse; it undoes its stagings and
-#    the fleet stays on the first one's release.
+#    the fleet stays on the first one's release;
+#  - one host unreachable in the switch phase (its sshd and connections
+#    stopped by the controller's persist_before_switch command, after every
+#    host staged): the others switch and are undone, the report names it
+#    unreachable; once its sshd is back it is found in its pre-switch state
+#    (current on the old release, its staging committed), and undo.yml
+#    undoes that staging.
 #
 # usage: fleet_test.sh PATH_TO_PERSIST   (bazel passes it)
 runfiles=$PWD
@@ -199,5 +205,45 @@ fleet_playbook undo4 undo.yml -e fleet_run="$first_fid" "${reports[@]}"
 expect_rc 0 "undo.yml of the first controller's fleet run" || show_file undo4.out
 fleet_snapshot after-undo4
 fleet_same on-v1 after-undo4 "undo.yml -e fleet_run of the first controller's run"
+
+# ------------------------------------------------------------ a host goes away before its switch
+
+# The controller's persist_before_switch command (run once every host has
+# staged, before any switches) stops host2's sshd and its connections, as a
+# host that goes down does: host2 staged, and cannot be reached to switch.
+fleet_drop_script host2 >"$WORK/drop-host2"
+chmod +x "$WORK/drop-host2"
+fleet_snapshot before-unreachable
+fleet_playbook unreachable deploy.yml -e release="$WORK/v2" -e release_id=v2 \
+  -e persist_before_switch="$WORK/drop-host2" "${reports[@]}"
+expect_rc 2 "deploy.yml when host2 is unreachable in the switch phase" || show_file unreachable.out
+report unreachable deploy
+unreachable_fid=$(json_get unreachable.json '.fleet_run')
+check "the report: the switch phase failed, the fleet is not all undone" \
+  json_check unreachable.json '.failed_phase == "switch" and .outcome == "incomplete"'
+check "the report names host2 unreachable" \
+  json_check unreachable.json '.hosts[] | select(.host == "host2") | .state == "unreachable" and .reachable == false'
+check "the other hosts switched, then were undone" \
+  json_check unreachable.json '[.hosts[] | select(.host != "host2") | "\(.state) \([.runs[] | "\(.kind) \(.state)"] | join(","))"] | unique
+    == ["undone deploy RUN_UNDONE,switch RUN_UNDONE"]'
+check "the play's failure names host2" has unreachable.out "the switch phase failed on host2: "
+check "and says it could not be reached" has unreachable.out "Connection refused"
+fleet_start_host host2
+for name in host1 host3 host4; do
+  check "$name is back on v1" test "$(fleet_current "$name")" = v1
+done
+check "host2, back, is in its pre-switch state: current at v1" test "$(fleet_current host2)" = v1
+"$PERSIST" log --root "$FLEET/host2/site" --json >unreachable-host2.log
+check "host2, back, holds its staging of the fleet run and no switch" \
+  json_check unreachable-host2.log '[.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"]
+    == ["deploy v2 RUN_COMMITTED"]' --arg f "$unreachable_fid"
+fleet_playbook reconcile undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml once host2 is back" || show_file reconcile.out
+report reconcile undo
+check "undo.yml found the fleet run host2 was left in, and every host is undone" \
+  json_check reconcile.json '.fleet_run == $f and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]' \
+  --arg f "$unreachable_fid"
+fleet_snapshot after-reconcile
+fleet_same before-unreachable after-reconcile "a host unreachable in the switch phase, reconciled by undo.yml"
 
 finish
