@@ -20,7 +20,11 @@
 #    host staged): the others switch and are undone, the report names it
 #    unreachable; once its sshd is back it is found in its pre-switch state
 #    (current on the old release, its staging committed), and undo.yml
-#    undoes that staging.
+#    undoes that staging;
+#  - rollback.yml: to a release one host lacks, it refuses before changing
+#    any host; to a release every host holds, every host rolls to it (and
+#    undo.yml undoes that); when one host's health check fails after its
+#    rollback, every host's rollback is undone.
 #
 # usage: fleet_test.sh PATH_TO_PERSIST   (bazel passes it)
 runfiles=$PWD
@@ -245,5 +249,70 @@ check "undo.yml found the fleet run host2 was left in, and every host is undone"
   --arg f "$unreachable_fid"
 fleet_snapshot after-reconcile
 fleet_same before-unreachable after-reconcile "a host unreachable in the switch phase, reconciled by undo.yml"
+
+# ------------------------------------------------------------ fleet rollback to a named release
+
+fleet_playbook good2 deploy.yml -e release="$WORK/v2" -e release_id=v2 "${reports[@]}"
+expect_rc 0 "deploy.yml of v2, for the rollbacks" || show_file good2.out
+all_on v2 "the deploy before the rollbacks"
+report good2 deploy
+fleet_snapshot on-v2
+
+# host1 alone holds v5 (staged by hand): a fleet rollback to v5 refuses
+# before changing any host, naming the hosts that lack it.
+"$PERSIST" deploy "$WORK/v5" --root "$FLEET/host1/site" --no-switch --id v5 >stage-v5.out 2>&1 ||
+  die "staging v5 on host1 failed: $(cat stage-v5.out)"
+fleet_snapshot before-refused
+fleet_playbook refused rollback.yml -e release=v5 "${reports[@]}"
+expect_rc 2 "rollback.yml to a release only host1 holds" || show_file refused.out
+fleet_snapshot after-refused
+fleet_same before-refused after-refused "a refused fleet rollback"
+report refused rollback
+check "the report: refused at the check, no host touched" \
+  json_check refused.json '.outcome == "refused" and .failed_phase == "check" and ([.hosts[].state] | unique) == ["untouched"]'
+check "it names each host that lacks v5" \
+  json_check refused.json '[.hosts[] | select(.error | test("release v5 is not in the history of this host")) | .host]
+    == ["host2", "host3", "host4"]'
+check "the play's failure says no host changed" has refused.out "refused, no host changed"
+"$PERSIST" undo --root "$FLEET/host1/site" --yes >undo-v5.out 2>&1 || die "undo of v5 on host1 failed: $(cat undo-v5.out)"
+fleet_snapshot v5-undone
+fleet_same on-v2 v5-undone "host1's staging of v5 undone by hand"
+
+# Every host holds v1: the fleet rolls to it, then undo.yml undoes that.
+fleet_playbook rollback rollback.yml -e release=v1 "${reports[@]}"
+expect_rc 0 "rollback.yml to v1" || show_file rollback.out
+all_on v1 "a fleet rollback to v1"
+report rollback rollback
+rollback_fid=$(json_get rollback.json '.fleet_run')
+check "the report: every host rolled from v2 to v1" \
+  json_check rollback.json '.outcome == "switched" and .release == "v1"
+    and ([.hosts[] | "\(.state) \(.previous) \(.current)"] | unique) == ["switched v2 v1"]'
+for name in "${FLEET_HOSTS[@]}"; do
+  "$PERSIST" log --root "$FLEET/$name/site" --json >"rollback-$name.log"
+  check "$name's journal holds the rollback under fleet run $rollback_fid" \
+    json_check "rollback-$name.log" '[.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"]
+      == ["rollback v1 RUN_COMMITTED"]' --arg f "$rollback_fid"
+done
+fleet_playbook undo-rollback undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml after the fleet rollback" || show_file undo-rollback.out
+fleet_snapshot rollback-undone
+fleet_same on-v2 rollback-undone "undo.yml of the fleet rollback"
+
+# host2's health check fails after its rollback: every host's rollback is
+# undone, all stay on v2.
+FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$bad_port/"
+fleet_write_inventory
+fleet_playbook rollback-health rollback.yml -e release=v1 "${reports[@]}"
+expect_rc 2 "rollback.yml when host2's health check fails" || show_file rollback-health.out
+all_on v2 "a fleet rollback whose health check failed"
+fleet_snapshot after-rollback-health
+fleet_same on-v2 after-rollback-health "a fleet rollback whose health check failed on host2"
+report rollback-health rollback
+check "the report: the rollback phase failed, every host undone" \
+  json_check rollback-health.json '.failed_phase == "rollback" and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]'
+check "host2's error is its health check's 500" \
+  json_check rollback-health.json '.hosts[] | select(.host == "host2") | .error | test("500")'
+FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$good_port/"
+fleet_write_inventory
 
 finish
