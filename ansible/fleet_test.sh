@@ -14,7 +14,17 @@
 #    switch and staging are undone, all serve the old release;
 #  - two controllers: the second one's view of the fleet is stale, so its
 #    --expect-current makes every switch refuse; it undoes its stagings and
-#    the fleet stays on the first one's release.
+#    the fleet stays on the first one's release;
+#  - one host unreachable in the switch phase (its sshd and connections
+#    stopped by the controller's persist_before_switch command, after every
+#    host staged): the others switch and are undone, the report names it
+#    unreachable; once its sshd is back it is found in its pre-switch state
+#    (current on the old release, its staging committed), and undo.yml
+#    undoes that staging;
+#  - rollback.yml: to a release one host lacks, it refuses before changing
+#    any host; to a release every host holds, every host rolls to it (and
+#    undo.yml undoes that); when one host's health check fails after its
+#    rollback, every host's rollback is undone.
 #
 # usage: fleet_test.sh PATH_TO_PERSIST   (bazel passes it)
 runfiles=$PWD
@@ -199,5 +209,110 @@ fleet_playbook undo4 undo.yml -e fleet_run="$first_fid" "${reports[@]}"
 expect_rc 0 "undo.yml of the first controller's fleet run" || show_file undo4.out
 fleet_snapshot after-undo4
 fleet_same on-v1 after-undo4 "undo.yml -e fleet_run of the first controller's run"
+
+# ------------------------------------------------------------ a host goes away before its switch
+
+# The controller's persist_before_switch command (run once every host has
+# staged, before any switches) stops host2's sshd and its connections, as a
+# host that goes down does: host2 staged, and cannot be reached to switch.
+fleet_drop_script host2 >"$WORK/drop-host2"
+chmod +x "$WORK/drop-host2"
+fleet_snapshot before-unreachable
+fleet_playbook unreachable deploy.yml -e release="$WORK/v2" -e release_id=v2 \
+  -e persist_before_switch="$WORK/drop-host2" "${reports[@]}"
+expect_rc 2 "deploy.yml when host2 is unreachable in the switch phase" || show_file unreachable.out
+report unreachable deploy
+unreachable_fid=$(json_get unreachable.json '.fleet_run')
+check "the report: the switch phase failed, the fleet is not all undone" \
+  json_check unreachable.json '.failed_phase == "switch" and .outcome == "incomplete"'
+check "the report names host2 unreachable" \
+  json_check unreachable.json '.hosts[] | select(.host == "host2") | .state == "unreachable" and .reachable == false'
+check "the other hosts switched, then were undone" \
+  json_check unreachable.json '[.hosts[] | select(.host != "host2") | "\(.state) \([.runs[] | "\(.kind) \(.state)"] | join(","))"] | unique
+    == ["undone deploy RUN_UNDONE,switch RUN_UNDONE"]'
+check "the play's failure names host2" has unreachable.out "the switch phase failed on host2: "
+check "and says it could not be reached" has unreachable.out "Connection refused"
+fleet_start_host host2
+for name in host1 host3 host4; do
+  check "$name is back on v1" test "$(fleet_current "$name")" = v1
+done
+check "host2, back, is in its pre-switch state: current at v1" test "$(fleet_current host2)" = v1
+"$PERSIST" log --root "$FLEET/host2/site" --json >unreachable-host2.log
+check "host2, back, holds its staging of the fleet run and no switch" \
+  json_check unreachable-host2.log '[.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"]
+    == ["deploy v2 RUN_COMMITTED"]' --arg f "$unreachable_fid"
+fleet_playbook reconcile undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml once host2 is back" || show_file reconcile.out
+report reconcile undo
+check "undo.yml found the fleet run host2 was left in, and every host is undone" \
+  json_check reconcile.json '.fleet_run == $f and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]' \
+  --arg f "$unreachable_fid"
+fleet_snapshot after-reconcile
+fleet_same before-unreachable after-reconcile "a host unreachable in the switch phase, reconciled by undo.yml"
+
+# ------------------------------------------------------------ fleet rollback to a named release
+
+fleet_playbook good2 deploy.yml -e release="$WORK/v2" -e release_id=v2 "${reports[@]}"
+expect_rc 0 "deploy.yml of v2, for the rollbacks" || show_file good2.out
+all_on v2 "the deploy before the rollbacks"
+report good2 deploy
+fleet_snapshot on-v2
+
+# host1 alone holds v5 (staged by hand): a fleet rollback to v5 refuses
+# before changing any host, naming the hosts that lack it.
+"$PERSIST" deploy "$WORK/v5" --root "$FLEET/host1/site" --no-switch --id v5 >stage-v5.out 2>&1 ||
+  die "staging v5 on host1 failed: $(cat stage-v5.out)"
+fleet_snapshot before-refused
+fleet_playbook refused rollback.yml -e release=v5 "${reports[@]}"
+expect_rc 2 "rollback.yml to a release only host1 holds" || show_file refused.out
+fleet_snapshot after-refused
+fleet_same before-refused after-refused "a refused fleet rollback"
+report refused rollback
+check "the report: refused at the check, no host touched" \
+  json_check refused.json '.outcome == "refused" and .failed_phase == "check" and ([.hosts[].state] | unique) == ["untouched"]'
+check "it names each host that lacks v5" \
+  json_check refused.json '[.hosts[] | select(.error | test("release v5 is not in the history of this host")) | .host]
+    == ["host2", "host3", "host4"]'
+check "the play's failure says no host changed" has refused.out "refused, no host changed"
+"$PERSIST" undo --root "$FLEET/host1/site" --yes >undo-v5.out 2>&1 || die "undo of v5 on host1 failed: $(cat undo-v5.out)"
+fleet_snapshot v5-undone
+fleet_same on-v2 v5-undone "host1's staging of v5 undone by hand"
+
+# Every host holds v1: the fleet rolls to it, then undo.yml undoes that.
+fleet_playbook rollback rollback.yml -e release=v1 "${reports[@]}"
+expect_rc 0 "rollback.yml to v1" || show_file rollback.out
+all_on v1 "a fleet rollback to v1"
+report rollback rollback
+rollback_fid=$(json_get rollback.json '.fleet_run')
+check "the report: every host rolled from v2 to v1" \
+  json_check rollback.json '.outcome == "switched" and .release == "v1"
+    and ([.hosts[] | "\(.state) \(.previous) \(.current)"] | unique) == ["switched v2 v1"]'
+for name in "${FLEET_HOSTS[@]}"; do
+  "$PERSIST" log --root "$FLEET/$name/site" --json >"rollback-$name.log"
+  check "$name's journal holds the rollback under fleet run $rollback_fid" \
+    json_check "rollback-$name.log" '[.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"]
+      == ["rollback v1 RUN_COMMITTED"]' --arg f "$rollback_fid"
+done
+fleet_playbook undo-rollback undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml after the fleet rollback" || show_file undo-rollback.out
+fleet_snapshot rollback-undone
+fleet_same on-v2 rollback-undone "undo.yml of the fleet rollback"
+
+# host2's health check fails after its rollback: every host's rollback is
+# undone, all stay on v2.
+FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$bad_port/"
+fleet_write_inventory
+fleet_playbook rollback-health rollback.yml -e release=v1 "${reports[@]}"
+expect_rc 2 "rollback.yml when host2's health check fails" || show_file rollback-health.out
+all_on v2 "a fleet rollback whose health check failed"
+fleet_snapshot after-rollback-health
+fleet_same on-v2 after-rollback-health "a fleet rollback whose health check failed on host2"
+report rollback-health rollback
+check "the report: the rollback phase failed, every host undone" \
+  json_check rollback-health.json '.failed_phase == "rollback" and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]'
+check "host2's error is its health check's 500" \
+  json_check rollback-health.json '.hosts[] | select(.host == "host2") | .error | test("500")'
+FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$good_port/"
+fleet_write_inventory
 
 finish

@@ -145,12 +145,12 @@ void AddReleaseCommands(Table* table) {
         RunSwitch,
         /*changes_site=*/true}},
       {"rollback",
-       {"persist rollback [--to RELEASE_ID] [--root DIR] [--fleet-run ID] [--health-url URL]...\n"
-        "                  [--no-health] [--json]",
+       {"persist rollback [--to RELEASE_ID] [--root DIR] [--expect-current OLD_ID] [--fleet-run ID]\n"
+        "                  [--health-url URL]... [--no-health] [--json]",
         "Points current at the release before the live one (or RELEASE_ID) as a new,\n"
         "undoable run. Shared data is not touched. Reloads and health checks follow, as for\n"
-        "deploy. --fleet-run and --json as for switch.",
-        {"root", "to", "health-url", "fleet-run"},
+        "deploy. --expect-current, --fleet-run and --json as for switch.",
+        {"root", "to", "health-url", "expect-current", "fleet-run"},
         {"no-health", "json"},
         RunRollback,
         /*changes_site=*/true}},

@@ -4,7 +4,7 @@
 #    run and shown by persist log and persist show, human and --json, and in
 #    shared/.deployment-history; undo --fleet-run refuses a run of another
 #    fleet run (or of none);
-#  - switch --expect-current OLD refuses, exit 2, when current is not at
+#  - switch (and rollback) --expect-current OLD refuses, exit 2, when current is not at
 #    release OLD ('' for no current), naming the site, where current is and
 #    what to do next.
 # Every refusal, bad input included, leaves the site byte for byte as it was
@@ -66,6 +66,8 @@ check "and the next step" has wrong-old.err "--expect-current v1 if that is stil
 refused no-current "points at release v1, not at no release" \
   switch v2 --root site --expect-current ''
 refused bad-old "cannot be a release id" switch v2 --root site --expect-current ../v1
+refused wrong-old-rollback "points at release v1, not at release v0" \
+  rollback --to v1 --root site --expect-current v0 --fleet-run fleet-B
 refused bad-fleet-switch "cannot be a fleet run id" switch v2 --root site --fleet-run 'a/b'
 refused bad-fleet-deploy "cannot be a fleet run id" \
   deploy "$WORK/v3" --root site --id v3 --fleet-run ''

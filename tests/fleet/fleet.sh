@@ -9,6 +9,7 @@
 #   fleet_start 4                       hosts host1..host4, FLEET_INVENTORY
 #   fleet_playbook NAME deploy.yml -e release=...   NAME.out, NAME.err, rc
 #   fleet_stop_host host2 / fleet_start_host host2
+#   fleet_drop_script host2 >FILE      a script that stops host2's sshd
 # An EXIT trap stops every sshd the test started.
 #
 # Layout, for host I: $FLEET/hostI/site (persist_root), $FLEET/hostI/sshd
@@ -142,6 +143,34 @@ fleet_stop_host() {
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   rm -f "$file"
+}
+
+# fleet_drop_script NAME: prints a script that stops NAME's sshd and its
+# open connections (ansible's ssh control masters' too), as a host that goes
+# down does, for a process other than the test's shell to run (a playbook's
+# hook on the controller). It kills the test's own processes, by pid: the
+# sshd and its children. The test brings it back with fleet_start_host.
+fleet_drop_script() {
+  local dir=$FLEET/$1/sshd
+  cat <<SH
+#!/usr/bin/env bash
+# sshd and all its descendants: a connection's monitor and its session
+# process each hold the connection's socket.
+tree() {
+  local child
+  for child in \$(ps -o pid= --ppid "\$1"); do tree "\$child"; done
+  echo "\$1"
+}
+pid=\$(cat "$dir/running") || exit 1
+kill \$(tree "\$pid")
+rm -f "$dir/running"
+for ((tries = 0; tries < 100; tries++)); do
+  (exec 3<>/dev/tcp/127.0.0.1/$(cat "$dir/port")) 2>/dev/null || exit 0
+  sleep 0.1
+done
+echo "sshd of $1 still answers" >&2
+exit 1
+SH
 }
 
 # fleet_stop_all: stops every sshd and ssh control master the test started.
