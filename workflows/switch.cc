@@ -40,8 +40,10 @@ std::string ReleaseInWords(const std::string& release) {
   return release.empty() ? "no release" : absl::StrCat("release ", PrintablePath(release));
 }
 
-// OK when `expected` is unset or names the release current points at.
-absl::Status ExpectCurrent(const Root& root, const std::optional<std::string>& expected) {
+// OK when `expected` is unset or names the release current points at;
+// `command` (switch, rollback) is what the refusal says to run again.
+absl::Status ExpectCurrent(const Root& root, const std::optional<std::string>& expected,
+                           const std::string& command) {
   if (!expected.has_value()) return absl::OkStatus();
   absl::StatusOr<std::string> live = CurrentRelease(root);
   if (!live.ok()) return live.status();
@@ -51,8 +53,9 @@ absl::Status ExpectCurrent(const Root& root, const std::optional<std::string>& e
                       ReleaseInWords(*live), ", not at ", ReleaseInWords(*expected),
                       " as --expect-current says: the site is not where the caller saw it; nothing "
                       "changed. See who with `persist log --root ",
-                      PrintablePath(root.dir()), "`, then switch again with --expect-current ",
-                      live->empty() ? "''" : PrintablePath(*live), " if that is still wanted")),
+                      PrintablePath(root.dir()), "`, then run persist ", command,
+                      " again with --expect-current ", live->empty() ? "''" : PrintablePath(*live),
+                      " if that is still wanted")),
                   "current");
 }
 
@@ -64,7 +67,7 @@ absl::Status ExpectOnNewSite(const SiteRequest& site, const std::string& release
   if (!tree.ok()) return tree.status();
   if (*tree == nullptr) return absl::OkStatus();
   absl::Status exists = release.empty() ? absl::OkStatus() : ExpectRelease(**tree, release);
-  return exists.ok() ? ExpectCurrent(**tree, expect_current) : exists;
+  return exists.ok() ? ExpectCurrent(**tree, expect_current, site.command) : exists;
 }
 
 // With the profile's web_root "stub", adds to `plan` what makes public_html
@@ -98,7 +101,7 @@ absl::StatusOr<SwitchResult> PointCurrentAt(SiteSession& session, const std::str
   if (!exists.ok()) return exists;
   // Under the site lock: no other run can move current between this check
   // and the switch.
-  absl::Status expected = ExpectCurrent(session.root(), switching.expect_current);
+  absl::Status expected = ExpectCurrent(session.root(), switching.expect_current, kind);
   if (!expected.ok()) return expected;
   absl::Status checkable = ValidateLiveChecks(session.root(), switching.health);
   if (!checkable.ok()) return checkable;

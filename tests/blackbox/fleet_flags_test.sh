@@ -62,12 +62,14 @@ snapshot site staged.snap
 refused wrong-old "points at release v1, not at release v0" \
   switch v2 --root site --expect-current v0 --fleet-run fleet-B
 check "the refusal names the site" has wrong-old.err "current of site "
-check "and the next step" has wrong-old.err "--expect-current v1 if that is still wanted"
+check "and the next step" has wrong-old.err "run persist switch again with --expect-current v1"
 refused no-current "points at release v1, not at no release" \
   switch v2 --root site --expect-current ''
 refused bad-old "cannot be a release id" switch v2 --root site --expect-current ../v1
 refused wrong-old-rollback "points at release v1, not at release v0" \
   rollback --to v1 --root site --expect-current v0 --fleet-run fleet-B
+check "the rollback's refusal says to run the rollback again" \
+  has wrong-old-rollback.err "run persist rollback again with --expect-current v1"
 refused bad-fleet-switch "cannot be a fleet run id" switch v2 --root site --fleet-run 'a/b'
 refused bad-fleet-deploy "cannot be a fleet run id" \
   deploy "$WORK/v3" --root site --id v3 --fleet-run ''
