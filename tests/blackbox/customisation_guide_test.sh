@@ -15,11 +15,7 @@ GUIDE=$(readlink -f "${2:-}") || die "usage: $0 PERSIST GUIDE"
 cd "$WORK" || die "cd $WORK"
 
 home=$WORK/home
-site=$home/example.com
-shop_zips "$home"
-mkdir -p "$site"
-persist_cmd setup deploy "$home/uploads/shop-1.0.0.zip" --root "$site" --id 1.0.0
-expect_rc 0 "the first setup"
+first_site "$home"
 mkdir -p "$site/current/app/Custom" "$site/current/public/gallery/2026"
 printf '<?php // the client'"'"'s own hooks\n' >"$site/current/app/Custom/Hooks.php"
 printf 'jpeg bytes of a gallery photo\n' >"$site/current/public/gallery/2026/photo.jpg"

@@ -132,6 +132,17 @@ shop_zips() {
     die "zip of the update failed"
 }
 
+# first_site HOME: the site a guide after first-setup.md starts from:
+# shop_zips in HOME/uploads, and shop 1.0.0 deployed as release 1.0.0 into
+# HOME/example.com, whose path goes to `site`.
+first_site() {
+  site=$1/example.com
+  shop_zips "$1"
+  mkdir -p "$site" || die "mkdir $site failed"
+  persist_cmd setup deploy "$1/uploads/shop-1.0.0.zip" --root "$site" --id 1.0.0
+  expect_rc 0 "the first setup"
+}
+
 # serve_site DIR: python3's http.server on a free port of 127.0.0.1,
 # serving DIR (a site's current/public: every request follows current as
 # it is then); sets GUIDE_PORT and SERVER_PID. stop_server stops it (an

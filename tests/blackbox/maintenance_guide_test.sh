@@ -19,11 +19,7 @@ GUIDE=$(readlink -f "${2:-}") || die "usage: $0 PERSIST GUIDE"
 cd "$WORK" || die "cd $WORK"
 
 home=$WORK/home
-site=$home/example.com
-shop_zips "$home"
-mkdir -p "$site"
-persist_cmd setup deploy "$home/uploads/shop-1.0.0.zip" --root "$site" --id 1.0.0
-expect_rc 0 "the first setup"
+first_site "$home"
 mkdir -p "$site/shared/public/uploads/avatars"
 printf 'jpeg bytes of user 42\n' >"$site/shared/public/uploads/avatars/user-42.jpg"
 printf 'APP_KEY=base64:live\nDB_PASSWORD=hunter2\n' >"$site/shared/.env"

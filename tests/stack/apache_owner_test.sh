@@ -88,13 +88,7 @@ release v2 v2
 get() { stack_get "$APACHE_URL" "$1"; }
 
 # serves WHAT PATH WANT: the request for PATH gets WANT ("STATUS BODY").
-serves() {
-  local got
-  got=$(get "$2")
-  check "$1: GET $2 is '$3' (got '$got')" test "$got" = "$3" && return 0
-  stack_apache_logs
-  return 1
-}
+serves() { stack_serves "$1" "$APACHE_URL" "$2" "$3" stack_apache_logs; }
 
 # refused WHAT PATH: the request for PATH gets 403.
 refused() {

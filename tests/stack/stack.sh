@@ -51,6 +51,7 @@
 #   stack_pids         the pids of the masters and their workers
 #   stack_logs         prints the tails of the logs to stderr
 #   stack_get BASE PATH  "STATUS BODY" of a GET of BASE PATH
+#   stack_serves WHAT BASE PATH WANT LOGS  checks that answer
 #
 # When the stack cannot run on this machine for a reason outside the test
 # (no loopback, sockets refused), stack_start_nginx_fpm prints "SKIP: ..."
@@ -106,6 +107,17 @@ stack_get() {
   local out
   out=$(curl --noproxy '*' -s --max-time 10 -w '\n%{http_code}' "$1$2" 2>&1)
   printf '%s %s' "${out##*$'\n'}" "$(tr -s '\n' ' ' <<<"${out%$'\n'*}" | sed 's/ *$//')"
+}
+
+# stack_serves WHAT BASE PATH WANT LOGS: checks (lib.sh check) that a GET of
+# BASE PATH answers WANT ("STATUS BODY"); else runs LOGS (stack_logs,
+# stack_apache_logs) to show the server's side.
+stack_serves() {
+  local got
+  got=$(stack_get "$2" "$3")
+  check "$1: GET $3 is '$4' (got '$got')" test "$got" = "$4" && return 0
+  "$5"
+  return 1
 }
 
 # _stack_free_port: a TCP port free on 127.0.0.1 now (the kernel picks it);

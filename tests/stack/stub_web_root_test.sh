@@ -47,13 +47,7 @@ release v2 v2
 get() { stack_get "$STACK_URL" "$1"; }
 
 # serves WHAT PATH WANT: the request for PATH gets WANT ("STATUS BODY").
-serves() {
-  local got
-  got=$(get "$2")
-  check "$1: GET $2 is '$3' (got '$got')" test "$got" = "$3" && return 0
-  stack_logs
-  return 1
-}
+serves() { stack_serves "$1" "$STACK_URL" "$2" "$3" stack_logs; }
 
 # serves_release WHAT VERSION: index.php and the asset are VERSION's, as the
 # next visitor sees them, PHP not reloaded.
