@@ -3,7 +3,9 @@
 # no source package, only a binary one made from Bazel's output).
 #
 #   build_deb.sh OUT.deb PERSIST ULTIMATE_PERSISTENCE_SH VERSION_FILE \
-#                COPYRIGHT CHANGELOG ULTIMATE_PERSISTENCE_1 README
+#                COPYRIGHT CHANGELOG ULTIMATE_PERSISTENCE_1 README [GUIDE.md...]
+#
+# The guides (docs/guides/) go to /usr/share/doc/persist/guides/.
 #
 # The man page and the completion script are what the binary itself prints
 # (persist --man, persist --completion bash): made from its command table,
@@ -11,11 +13,12 @@
 # version in VERSION, so that a release cannot ship a stale changelog.
 set -euo pipefail
 
-if (($# != 8)); then
-  echo "usage: build_deb.sh OUT PERSIST SCRIPT VERSION COPYRIGHT CHANGELOG SCRIPT_MAN README" >&2
+if (($# < 8)); then
+  echo "usage: build_deb.sh OUT PERSIST SCRIPT VERSION COPYRIGHT CHANGELOG SCRIPT_MAN README [GUIDE...]" >&2
   exit 2
 fi
 out=$1 persist=$2 script=$3 version_file=$4 copyright=$5 changelog=$6 script_man=$7 readme=$8
+guides=("${@:9}")
 
 version=$(tr -d ' \t\r\n' <"$version_file")
 top=$(sed -n '1s/^persist (\([^)]*\)).*/\1/p' "$changelog")
@@ -42,6 +45,12 @@ gzip -9n <"$script_man" >"$root/usr/share/man/man1/ultimate-persistence.1.gz"
 install -m 0644 "$copyright" "$root/usr/share/doc/persist/copyright"
 gzip -9n <"$changelog" >"$root/usr/share/doc/persist/changelog.Debian.gz"
 gzip -9n <"$readme" >"$root/usr/share/doc/persist/README.md.gz"
+if ((${#guides[@]} > 0)); then
+  install -d -m 0755 "$root/usr/share/doc/persist/guides"
+  for guide in "${guides[@]}"; do
+    gzip -9n <"$guide" >"$root/usr/share/doc/persist/guides/$(basename "$guide").gz"
+  done
+fi
 # lintian's one warning, overridden: the version (VERSION, e.g. 0.9.0) has no
 # Debian revision, so lintian takes the package for a native one, whose
 # changelog it expects as changelog.gz; operators' tools and the issue that

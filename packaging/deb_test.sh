@@ -28,6 +28,13 @@ for path in usr/bin/persist usr/bin/ultimate-persistence \
   usr/share/doc/persist/changelog.Debian.gz; do
   check "the package installs /$path" test -f "$root/$path"
 done
+for guide in first-setup vendor-update maintenance customisation shared-hosting troubleshooting; do
+  check "the package ships the guide $guide" \
+    test -s "$root/usr/share/doc/persist/guides/$guide.md.gz"
+done
+check "the shared-hosting guide it ships is what persist guide prints" \
+  cmp <(zcat "$root/usr/share/doc/persist/guides/shared-hosting.md.gz") \
+  <("$root/usr/bin/persist" guide shared-hosting)
 check "/usr/bin/persist is executable" test -x "$root/usr/bin/persist"
 check "/usr/bin/ultimate-persistence is executable" test -x "$root/usr/bin/ultimate-persistence"
 check "every file is root's in the archive" \
