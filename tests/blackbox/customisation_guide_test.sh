@@ -10,11 +10,8 @@
 # usage: customisation_guide_test.sh PATH_TO_PERSIST PATH_TO_GUIDE   (bazel passes both)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/guide_lib.sh"
-init_test "${1:-}"
-GUIDE=$(readlink -f "${2:-}") || die "usage: $0 PERSIST GUIDE"
-cd "$WORK" || die "cd $WORK"
+init_guide_test "${1:-}" "${2:-}"
 
-home=$WORK/home
 first_site "$home"
 mkdir -p "$site/current/app/Custom" "$site/current/public/gallery/2026"
 printf '<?php // the client'"'"'s own hooks\n' >"$site/current/app/Custom/Hooks.php"

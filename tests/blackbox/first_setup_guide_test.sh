@@ -8,11 +8,8 @@
 # usage: first_setup_guide_test.sh PATH_TO_PERSIST PATH_TO_GUIDE   (bazel passes both)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/guide_lib.sh"
-init_test "${1:-}"
-GUIDE=$(readlink -f "${2:-}") || die "usage: $0 PERSIST GUIDE"
-cd "$WORK" || die "cd $WORK"
+init_guide_test "${1:-}" "${2:-}"
 
-home=$WORK/home
 shop_zips "$home"
 run_guide "$GUIDE" "$home"
 

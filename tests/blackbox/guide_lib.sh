@@ -132,6 +132,15 @@ shop_zips() {
     die "zip of the update failed"
 }
 
+# init_guide_test PERSIST GUIDE: a guide test's start (lib.sh init_test):
+# GUIDE the guide's absolute path, home $WORK/home, in $WORK.
+init_guide_test() {
+  init_test "$1"
+  GUIDE=$(readlink -f "${2:-}") || die "usage: $0 PERSIST GUIDE"
+  home=$WORK/home
+  cd "$WORK" || die "cd $WORK"
+}
+
 # first_site HOME: the site a guide after first-setup.md starts from:
 # shop_zips in HOME/uploads, and shop 1.0.0 deployed as release 1.0.0 into
 # HOME/example.com, whose path goes to `site`.

@@ -11,10 +11,8 @@
 # usage: troubleshooting_guide_test.sh PATH_TO_PERSIST PATH_TO_GUIDE   (bazel passes both)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/guide_lib.sh"
-init_test "${1:-}"
+init_guide_test "${1:-}" "${2:-}"
 require_strace
-GUIDE=$(readlink -f "${2:-}") || die "usage: $0 PERSIST GUIDE"
-cd "$WORK" || die "cd $WORK"
 
 mapfile -t quotes < <(guide_quotes "$GUIDE")
 check "the guide quotes messages" test "${#quotes[@]}" -ge 15
@@ -36,7 +34,6 @@ expect_quote() {
   check "\"$key\": stderr holds the message as the guide quotes it" quote_matches "$quote" "$last.err"
 }
 
-home=$WORK/home
 site=$home/example.com
 shop_zips "$home"
 up=$home/uploads

@@ -10,11 +10,8 @@
 # usage: vendor_update_guide_test.sh PATH_TO_PERSIST PATH_TO_GUIDE   (bazel passes both)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/guide_lib.sh"
-init_test "${1:-}"
-GUIDE=$(readlink -f "${2:-}") || die "usage: $0 PERSIST GUIDE"
-cd "$WORK" || die "cd $WORK"
+init_guide_test "${1:-}" "${2:-}"
 
-home=$WORK/home
 first_site "$home"
 mkdir -p "$site/shared/public/uploads/avatars"
 printf 'jpeg bytes of user 42\n' >"$site/shared/public/uploads/avatars/user-42.jpg"
