@@ -13,6 +13,7 @@
 #include "fsops/fd.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/tree_size.h"
 
 namespace persist {
 
@@ -110,38 +111,14 @@ absl::StatusOr<SourceTree::Size> SourceTree::Measure(const std::string& rel) con
   return size;
 }
 
-namespace {
-
-// Adds what `name` in the directory open at `dir_fd` holds to `size`.
-absl::Status MeasureAt(Env* env, int dir_fd, const std::string& name, const std::string& path,
-                       SourceTree::Size* size) {
-  absl::StatusOr<PathState> state = ObservePath(env, dir_fd, name, path, false);
-  if (!state.ok()) return state.status();
-  if (state->type() == ABSENT) return absl::OkStatus();
-  if (state->type() != DIRECTORY) {
-    ++size->files;
-    size->bytes += state->size();
-    return absl::OkStatus();
-  }
-  absl::StatusOr<int> fd = env->OpenAt(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, path);
-  if (!fd.ok()) return fd.status();
-  Fd dir(env, *fd, path);
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir.get(), path);
-  if (!names.ok()) return names.status();
-  for (const std::string& child : *names) {
-    absl::Status status = MeasureAt(env, dir.get(), child, path + "/" + child, size);
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::StatusOr<SourceTree::Size> DirectoryTree::Measure(const std::string& rel) const {
-  Size size;
+  TreeSize tree;
   const std::string path = Name(rel);
-  absl::Status status = MeasureAt(env_, AT_FDCWD, path, path, &size);
+  absl::Status status = AddTreeSize(env_, AT_FDCWD, path, path, &tree);
   if (!status.ok()) return status;
+  Size size;
+  size.files = static_cast<int>(tree.files);
+  size.bytes = tree.bytes;
   return size;
 }
 

@@ -1,8 +1,9 @@
 // Copyright persist authors.
 //
-// tree_size: how much a tree beneath a site holds, for `persist status` and
-// `persist releases`. Reads only: it opens directories and stats entries,
-// fd-relative, never following a symlink.
+// tree_size: how much a tree holds: a release beneath a site, for `persist
+// status` and `persist releases`, and an upload, for the space a deploy
+// needs (source_tree.h Measure). Reads only: it opens directories and stats
+// entries, fd-relative, never following a symlink.
 
 #ifndef PERSIST_FSOPS_TREE_SIZE_H_
 #define PERSIST_FSOPS_TREE_SIZE_H_
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "fsops/env.h"
 #include "fsops/root.h"
 
 namespace persist {
@@ -19,6 +21,13 @@ struct TreeSize {
   uint64_t bytes = 0;  // the sizes of its regular files (st_size, as ls shows them)
   uint64_t files = 0;  // every entry but a directory: files, symlinks, others
 };
+
+// Adds to *size what `name`, in the directory open at `dir_fd`, holds, the
+// directory's entries depth first (`path` names it in errors). Nothing for a
+// `name` that is not there (gone meanwhile); an error for one that cannot
+// be read, or a directory swapped for a symlink meanwhile (O_NOFOLLOW).
+absl::Status AddTreeSize(Env* env, int dir_fd, const std::string& name, const std::string& path,
+                         TreeSize* size);
 
 // The size of `rel` beneath `root` and everything under it. A symlink counts
 // as one file of no bytes and is never followed, so a release's links into

@@ -22,7 +22,8 @@ bool MadeRelease(const Run& run) {
   return (run.kind() == "deploy" || run.kind() == "adopt") && run.state() == RUN_COMMITTED;
 }
 
-// When each release was last deployed, from a journal's `runs`.
+}  // namespace
+
 DeployTimes DeployTimesOf(const std::vector<Run>& runs) {
   DeployTimes times;
   for (const Run& run : runs) {
@@ -32,8 +33,6 @@ DeployTimes DeployTimesOf(const std::vector<Run>& runs) {
   }
   return times;
 }
-
-}  // namespace
 
 absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site) {
   absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();

@@ -39,6 +39,8 @@ RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned);
 // When each release was deployed, by the journal's committed deploy runs.
 absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site);
 
+// The same from `runs`, a journal's runs the caller has read already.
+DeployTimes DeployTimesOf(const std::vector<Run>& runs);
 
 }  // namespace persist
 

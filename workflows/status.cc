@@ -22,11 +22,10 @@ constexpr size_t kHolderLineCap = 4096;
 
 // What `site` holds under releases/, measured, given the journal's `runs`.
 absl::StatusOr<ReleaseList> ReleasesOf(const Site& site, const std::vector<Run>& runs) {
-  absl::StatusOr<DeployTimes> deployed_at = ReleaseDeployTimes(site);
-  if (!deployed_at.ok()) return deployed_at.status();
+  const DeployTimes deployed_at = DeployTimesOf(runs);
   ReleaseList list;
   absl::StatusOr<std::vector<std::string>> ids =
-      ListReleases(site.root(), *deployed_at, &list.skipped);
+      ListReleases(site.root(), deployed_at, &list.skipped);
   if (!ids.ok()) return ids.status();
   absl::StatusOr<std::string> current = CurrentRelease(site.root());
   if (!current.ok()) return current.status();
@@ -35,8 +34,8 @@ absl::StatusOr<ReleaseList> ReleasesOf(const Site& site, const std::vector<Run>&
     ReleaseInfo info;
     info.id = id;
     info.live = id == list.current;
-    auto at = deployed_at->find(id);
-    if (at != deployed_at->end()) info.deployed_ns = at->second;
+    auto at = deployed_at.find(id);
+    if (at != deployed_at.end()) info.deployed_ns = at->second;
     for (const Run& run : runs) {
       if (run.release() == id && run.start_ns() == info.deployed_ns) info.deployed_by = run.id();
     }

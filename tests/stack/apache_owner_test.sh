@@ -51,11 +51,7 @@ SNAPSHOT_OPTIONS=(--owners)
 # VERSION", and Laravel's own public/.htaccess.
 release() {
   local dir=$1 version=$2
-  mkdir -p "$dir/public/css" "$dir/storage/framework/views" "$dir/bootstrap/cache"
-  printf '<?php // artisan\n' >"$dir/artisan"
-  printf 'APP_KEY=\n' >"$dir/.env.example"
-  printf '<?php\necho "release %s\\n";\n' "$version" >"$dir/public/index.php"
-  printf '%s css\n' "$version" >"$dir/public/css/app.css"
+  stack_release "$dir" "$version"
   printf 'hello from %s\n' "$version" >"$dir/public/hello.txt"
   cat >"$dir/public/.htaccess" <<'EOF'
 <IfModule mod_rewrite.c>

@@ -52,6 +52,7 @@
 #   stack_logs         prints the tails of the logs to stderr
 #   stack_get BASE PATH  "STATUS BODY" of a GET of BASE PATH
 #   stack_serves WHAT BASE PATH WANT LOGS  checks that answer
+#   stack_release DIR VERSION  a small app whose index.php answers "release VERSION"
 #
 # When the stack cannot run on this machine for a reason outside the test
 # (no loopback, sockets refused), stack_start_nginx_fpm prints "SKIP: ..."
@@ -107,6 +108,19 @@ stack_get() {
   local out
   out=$(curl --noproxy '*' -s --max-time 10 -w '\n%{http_code}' "$1$2" 2>&1)
   printf '%s %s' "${out##*$'\n'}" "$(tr -s '\n' ' ' <<<"${out%$'\n'*}" | sed 's/ *$//')"
+}
+
+# stack_release DIR VERSION: a small Laravel-shaped app for the stack tests:
+# artisan, .env.example, storage/framework/views and bootstrap/cache, a
+# public/index.php that answers "release VERSION", and public/css/app.css
+# holding "VERSION css".
+stack_release() {
+  local dir=$1 version=$2
+  mkdir -p "$dir/public/css" "$dir/storage/framework/views" "$dir/bootstrap/cache"
+  printf '<?php // artisan\n' >"$dir/artisan"
+  printf 'APP_KEY=\n' >"$dir/.env.example"
+  printf '<?php\necho "release %s\\n";\n' "$version" >"$dir/public/index.php"
+  printf '%s css\n' "$version" >"$dir/public/css/app.css"
 }
 
 # stack_serves WHAT BASE PATH WANT LOGS: checks (lib.sh check) that a GET of

@@ -33,11 +33,7 @@ cd "$WORK" || die "cd $WORK"
 # "release VERSION" and whose css/app.css holds "VERSION css".
 release() {
   local dir=$1 version=$2
-  mkdir -p "$dir/public/css" "$dir/storage/framework/views" "$dir/bootstrap/cache"
-  printf '<?php // artisan\n' >"$dir/artisan"
-  printf 'APP_KEY=\n' >"$dir/.env.example"
-  printf '<?php\necho "release %s\\n";\n' "$version" >"$dir/public/index.php"
-  printf '%s css\n' "$version" >"$dir/public/css/app.css"
+  stack_release "$dir" "$version"
   printf 'User-agent: *\n# %s\n' "$version" >"$dir/public/robots.txt"
 }
 release v1 v1
