@@ -354,10 +354,13 @@ void AddBackupCommands(Table* table) {
 void AddGuideCommands(Table* table) {
   table->insert({
       {"guide",
-       {"persist guide shared-hosting",
-        "Prints a guide to follow from start to end, as Markdown: shared-hosting (persist in\n"
-        "~/bin, what the host follows, web_root \"link\" or \"stub\", the first deploy, updates,\n"
-        "and the steps persist cannot take for you). Reads nothing, changes nothing.",
+       {"persist guide [TOPIC]",
+        "Prints a guide to follow from start to end, as Markdown; without TOPIC, lists them:\n"
+        "first-setup (a new site from the vendor's zip), vendor-update (a new zip or an update\n"
+        "package), maintenance (health checks, backups, restore, recovery), customisation (your\n"
+        "own code and folders across updates), shared-hosting (persist in ~/bin, web_root\n"
+        "\"link\" or \"stub\") and troubleshooting (each message persist prints, what to do).\n"
+        "The same pages are in /usr/share/doc/persist/guides/. Reads nothing, changes nothing.",
         {},
         {},
         RunGuide}},

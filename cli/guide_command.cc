@@ -1,7 +1,9 @@
 // Copyright persist authors.
 //
 // persist guide TOPIC: a page an operator follows from start to end, printed
-// as Markdown. What persist itself writes (the stub index.php) is printed
+// as Markdown; persist guide alone lists the topics. The pages written by
+// hand come from docs/guides/ (guide_pages.h). The shared-hosting page is
+// made here, and what persist itself writes (the stub index.php) is printed
 // from the code that writes it, so the page cannot drift from it; every
 // line that starts with "    $ " is a command a test runs, in order
 // (tests/blackbox/guide_test.sh).
@@ -11,10 +13,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/error_kind.h"
 #include "cli/commands.h"
+#include "cli/guide_pages.h"
 #include "planner/web_root.h"
 
 namespace persist {
@@ -146,26 +151,46 @@ yours. `persist undo` reverses the last run exactly, the rollback here.
 )");
 }
 
-// The topics, by name.
-const std::map<std::string, std::string (*)()>& Guides() {
-  static const auto* guides =
-      new std::map<std::string, std::string (*)()>{{"shared-hosting", SharedHostingGuide}};
+// The topics, by name: the pages written by hand (docs/guides/, carried in
+// the binary) and the one made here.
+const std::map<std::string, std::string>& Guides() {
+  static const auto* guides = [] {
+    auto* pages = new std::map<std::string, std::string>;
+    for (const GuidePage& page : WrittenGuides()) pages->emplace(page.name, page.text);
+    pages->emplace("shared-hosting", SharedHostingGuide());
+    return pages;
+  }();
   return *guides;
+}
+
+// A page's title: its first line, without the leading "# ".
+absl::string_view TitleOf(absl::string_view page) {
+  absl::string_view first = page.substr(0, page.find('\n'));
+  absl::ConsumePrefix(&first, "# ");
+  return first;
 }
 
 }  // namespace
 
 absl::Status RunGuide(const Args& args) {
-  absl::Status status = ExpectPositionals("guide", args, 1, 1);
+  absl::Status status = ExpectPositionals("guide", args, 0, 1);
   if (!status.ok()) return status;
-  std::vector<std::string> topics;
-  for (const auto& [name, guide] : Guides()) topics.push_back(name);
+  if (args.positional.empty()) {
+    std::cout << "The guides (persist guide TOPIC prints one, as Markdown):\n";
+    for (const auto& [name, page] : Guides()) {
+      std::cout << "  " << absl::StrFormat("%-16s", name) << TitleOf(page) << "\n";
+    }
+    return absl::OkStatus();
+  }
   auto guide = Guides().find(args.positional[0]);
   if (guide == Guides().end()) {
+    std::vector<std::string> topics;
+    for (const auto& [name, page] : Guides()) topics.push_back(name);
     return UsageError(absl::StrCat("there is no guide \"", args.positional[0],
-                                   "\"; the guides are: ", absl::StrJoin(topics, ", ")));
+                                   "\"; the guides are: ", absl::StrJoin(topics, ", "),
+                                   " (persist guide lists them)"));
   }
-  std::cout << guide->second();
+  std::cout << guide->second;
   return absl::OkStatus();
 }
 

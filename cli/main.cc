@@ -155,10 +155,23 @@ int Run(const std::vector<std::string>& words, absl::Status* failure) {
     PrintUsage(words.empty() ? std::cerr : std::cout);
     return words.empty() ? kExitUsage : kExitOk;
   }
-  // The man page and the completion script, made from the command table
+  // The man pages and the completion script, made from the command table
   // (cli/manual.h); tools/package installs what they print.
   if (words[0] == "--man" && words.size() == 1) {
     std::cout << ManPage(Commands(), PERSIST_VERSION);
+    return kExitOk;
+  }
+  if (words[0] == "--man" && words.size() == 2) {
+    auto command = Commands().find(words[1]);
+    if (command == Commands().end()) {
+      *failure = WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
+                                   "there is no command \"", words[1],
+                                   "\" to print the man page of; persist --help lists them")),
+                               ErrorKind::kUsage);
+      std::cerr << "persist: error: " << failure->message() << "\n";
+      return kExitUsage;
+    }
+    std::cout << CommandManPage(command->first, command->second, PERSIST_VERSION);
     return kExitOk;
   }
   if (words[0] == "--completion" && words.size() == 2 && words[1] == "bash") {

@@ -7,8 +7,8 @@
 #
 # The guides (docs/guides/) go to /usr/share/doc/persist/guides/.
 #
-# The man page and the completion script are what the binary itself prints
-# (persist --man, persist --completion bash): made from its command table,
+# The man pages and the completion script are what the binary itself prints
+# (persist --man [COMMAND], persist --completion bash): made from its command table,
 # they cannot drift from --help. The changelog's newest entry must be the
 # version in VERSION, so that a release cannot ship a stale changelog.
 set -euo pipefail
@@ -40,6 +40,11 @@ strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/u
 install -m 0755 "$script" "$root/usr/bin/ultimate-persistence"
 
 "$persist" --man | gzip -9n >"$root/usr/share/man/man1/persist.1.gz"
+# One page per command beside it (persist-deploy(1), ...), for `man
+# persist-deploy`; the commands are those --help lists.
+for command in $("$persist" --help | sed -n 's/^  persist \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p' | sort -u); do
+  "$persist" --man "$command" | gzip -9n >"$root/usr/share/man/man1/persist-$command.1.gz"
+done
 gzip -9n <"$script_man" >"$root/usr/share/man/man1/ultimate-persistence.1.gz"
 "$persist" --completion bash >"$root/usr/share/bash-completion/completions/persist"
 install -m 0644 "$copyright" "$root/usr/share/doc/persist/copyright"
@@ -96,7 +101,8 @@ Description: transactional deploys of PHP/Laravel apps that keep user data
  after an interrupted one.
  .
  The package holds the persist command, the blueprint's
- ultimate-persistence command, the persist(1) man page and bash
+ ultimate-persistence command, the persist(1) man page with one
+ page per command (persist-deploy(1), ...), the guides and bash
  completion.
 CONTROL
 (cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"

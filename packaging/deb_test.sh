@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian package as an operator gets it, unpacked into an empty
 # directory (dpkg -x: no root, no apt): every file in its place, the binary
-# runs and prints VERSION, both man pages render without a warning, the
+# runs and prints VERSION, the man pages (persist, one per command,
+# ultimate-persistence) render without a warning, the
 # completion completes commands, flags, release ids and run ids,
 # ultimate-persistence works as the blueprint writes it, and lintian finds
 # no error.
@@ -61,7 +62,17 @@ check "persist --help lists status and releases" grep -qx status <<<"$commands"
 for command in $commands; do
   check "the man page explains persist $command" grep -q "^   $command\$" persist.man
 done
+for command in $commands; do
+  page=$root/usr/share/man/man1/persist-$command.1.gz
+  MANWIDTH=100 man --warnings -E UTF-8 -l "$page" >"persist-$command.man" 2>"persist-$command.err"
+  check "man persist-$command renders, with no warning" \
+    test -s "persist-$command.man" -a ! -s "persist-$command.err" || show_file "persist-$command.err"
+done
 # man justifies its lines with extra spaces: compare words.
+check "persist-deploy(1) names its command" grep -q 'persist-deploy - deploys' <(tr -s ' ' <persist-deploy.man)
+check "persist-deploy(1) gives its usage" \
+  grep -qF "$(persist deploy --help | sed -n '1s/^usage: //p' | cut -c1-40)" persist-deploy.man
+check "persist(1) points at the command pages" grep -q 'persist-deploy(1)' persist.man
 check "the man page holds the status command's help as --help prints it" \
   grep -q "The site at a glance" <(tr -s ' ' <persist.man)
 

@@ -4,18 +4,35 @@
 # directory laid out as a shared host's (public_html, the vendor's zips in
 # uploads/, made by Info-ZIP), and succeeds; the site it leaves serves the
 # release through a stub public_html and is healthy. docs/guides/ holds the
-# same text as the binary prints. An unknown topic is refused (exit 2).
+# same text as the binary prints, and so does every other guide there:
+# `persist guide TOPIC` prints docs/guides/TOPIC.md byte for byte, and
+# `persist guide` lists each topic with its title. An unknown topic is
+# refused (exit 2).
 #
-# usage: guide_test.sh PATH_TO_PERSIST PATH_TO_DOCS_GUIDE   (bazel passes both)
+# usage: guide_test.sh PATH_TO_PERSIST GUIDE.md...   (bazel passes them)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/guide_lib.sh"
 init_test "${1:-}"
-DOC=$(readlink -f "${2:-}") || die "usage: $0 PERSIST DOCS_GUIDE"
+(($# >= 3)) || die "usage: $0 PERSIST GUIDE.md..."
+GUIDES=()
+for doc in "${@:2}"; do GUIDES+=("$(readlink -f "$doc")"); done
 cd "$WORK" || die "cd $WORK"
+
+persist_cmd topics guide
+expect_rc 0 "persist guide (the list)"
+for doc in "${GUIDES[@]}"; do
+  topic=$(basename "$doc" .md)
+  persist_cmd "page-$topic" guide "$topic"
+  expect_rc 0 "persist guide $topic"
+  check "docs/guides/$topic.md is what persist guide $topic prints" cmp "page-$topic.out" "$doc"
+  check "persist guide lists $topic with its title" \
+    grep -qE "^  $topic +$(head -n 1 "$doc" | sed 's/^# //; s/[][\.*^$()|+?{}]/\\&/g')\$" topics.out
+done
+check "persist guide lists every guide and nothing else" \
+  test "$(grep -c '^  ' topics.out)" -eq "${#GUIDES[@]}"
 
 persist_cmd guide guide shared-hosting
 expect_rc 0 "persist guide shared-hosting"
-check "docs/guides/shared-hosting.md is what the binary prints" cmp guide.out "$DOC"
 check "the guide prints the stub index.php persist writes" \
   has guide.out "\$release = readlink(__DIR__ . '/../current');"
 
@@ -47,6 +64,7 @@ expect_rc 0 "the site the guide made is healthy"
 
 persist_cmd unknown guide nothing-like-it
 expect_rc 2 "an unknown guide"
-check "the refusal lists the guides" has unknown.err "the guides are: shared-hosting"
+check "the refusal lists the guides" \
+  has unknown.err "the guides are: customisation, first-setup, maintenance, shared-hosting,"
 
 finish
