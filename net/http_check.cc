@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -19,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "net/http_attempts.h"
 #include "net/http_text.h"
 
 namespace persist {
@@ -45,13 +47,6 @@ struct CurlUrlDeleter {
 struct CurlDeleter {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
 };
-
-absl::Status BadUrl(const std::string& url, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("health check URL \"", absl::Utf8SafeCEscape(url), "\" ", why,
-                   "; give a full http:// or https:// URL, e.g. http://127.0.0.1:8080/ or "
-                   "https://shop.example.com/up"));
-}
 
 // The body as it arrives, up to kHttpBodyCap bytes; past the cap the
 // transfer is stopped (the callback refuses the rest), so a huge or endless
@@ -104,22 +99,6 @@ std::string TransferFailure(CURL* curl, CURLcode code, const char* error_buffer,
     default:
       return detail;
   }
-}
-
-// Why an answer with `status` and `body` does not meet `expect`; "" when
-// it does.
-std::string AnswerFailure(long status, const BodySink& body, const HttpExpectation& expect) {
-  if (status < expect.min_status || status > expect.max_status) {
-    if (expect.min_status == expect.max_status) {
-      return absl::StrCat("status ", status, ", expected ", expect.min_status);
-    }
-    return absl::StrCat("status ", status, " outside ", DescribeStatusRange(expect));
-  }
-  if (!expect.body_contains.empty() && body.data.find(expect.body_contains) == std::string::npos) {
-    return absl::StrCat("body does not contain \"", absl::Utf8SafeCEscape(expect.body_contains),
-                        "\"", body.capped ? " in its first 64 KiB" : "");
-  }
-  return "";
 }
 
 // The options every attempt shares. An error here is a libcurl built
@@ -175,7 +154,7 @@ absl::Status ValidateHttpUrl(const std::string& url) {
   // no host, and a check must not ask another one than written.
   const size_t authority = url.find("://");
   if (authority != std::string::npos && url.compare(authority + 3, 1, "/") == 0) {
-    return BadUrl(url, "has no host");
+    return BadHttpUrl(url, "has no host");
   }
   std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
   if (parsed == nullptr) {
@@ -183,36 +162,30 @@ absl::Status ValidateHttpUrl(const std::string& url) {
   }
   const CURLUcode code = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0);
   if (code != CURLUE_OK) {
-    return BadUrl(url, absl::StrCat("is malformed (", curl_url_strerror(code), ")"));
+    return BadHttpUrl(url, absl::StrCat("is malformed (", curl_url_strerror(code), ")"));
   }
   char* scheme = nullptr;
   if (curl_url_get(parsed.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-    return BadUrl(url, "has no scheme");
+    return BadHttpUrl(url, "has no scheme");
   }
   const std::string lower = absl::AsciiStrToLower(scheme);
   curl_free(scheme);
   if (lower != "http" && lower != "https") {
-    return BadUrl(url, absl::StrCat("is a ", lower, ":// URL, not an http:// or https:// one"));
+    return BadHttpUrl(url, absl::StrCat("is a ", lower, ":// URL, not an http:// or https:// one"));
   }
   char* host = nullptr;
   if (curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-    return BadUrl(url, "has no host");
+    return BadHttpUrl(url, "has no host");
   }
   const bool empty_host = host[0] == '\0';
   curl_free(host);
-  if (empty_host) return BadUrl(url, "has no host");
+  if (empty_host) return BadHttpUrl(url, "has no host");
   return absl::OkStatus();
 }
 
 absl::StatusOr<HttpCheckResult> CheckUrl(const std::string& url, const HttpExpectation& expect,
                                          const HttpCheckOptions& options) {
-  if (options.attempts < 1 || options.timeout <= absl::ZeroDuration() ||
-      options.pause < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "HTTP check of ", url, ": options out of range (attempts ", options.attempts, ", timeout ",
-        absl::FormatDuration(options.timeout), ", pause ", absl::FormatDuration(options.pause),
-        "); a check needs at least 1 attempt, a timeout above 0 and a pause of 0 or more"));
-  }
+  if (absl::Status status = CheckOptionsInRange(url, options); !status.ok()) return status;
   if (absl::Status status = ValidateHttpUrl(url); !status.ok()) return status;
   if (absl::Status status = InitCurlOnce(); !status.ok()) return status;
   // Declared before the handle, which points at them: they outlive it.
@@ -229,26 +202,18 @@ absl::StatusOr<HttpCheckResult> CheckUrl(const std::string& url, const HttpExpec
     return status;
   }
 
-  HttpCheckResult result;
-  result.url = url;
-  const absl::Time start = absl::Now();
-  for (int attempt = 1; attempt <= options.attempts; ++attempt) {
-    if (attempt > 1) absl::SleepFor(options.pause);
-    result.attempts = attempt;
+  return RunAttempts(url, expect, options, [&]() -> absl::StatusOr<HttpAttempt> {
     body = BodySink();
     error_buffer[0] = '\0';
     const CURLcode code = curl_easy_perform(curl.get());
-    result.status = 0;
-    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &result.status);
-    result.body_head = PrintableHead(body.data);
+    HttpAttempt answer;
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &answer.status);
+    answer.body = std::move(body.data);
+    answer.capped = body.capped;
     const bool whole = code == CURLE_OK || (code == CURLE_WRITE_ERROR && body.capped);
-    result.failure = whole ? AnswerFailure(result.status, body, expect)
-                           : TransferFailure(curl.get(), code, error_buffer, options);
-    result.passed = result.failure.empty();
-    if (result.passed) break;
-  }
-  result.elapsed = absl::Now() - start;
-  return result;
+    if (!whole) answer.transfer_failure = TransferFailure(curl.get(), code, error_buffer, options);
+    return answer;
+  });
 }
 
 }  // namespace persist

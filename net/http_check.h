@@ -1,7 +1,7 @@
 // Copyright persist authors.
 //
 // http_check: is the site answering as it should? One URL asked over HTTP
-// (libcurl), its status and body held against what the profile expects
+// (libcurl, or the curl command), its status and body held against what the profile expects
 // (health_expect), retried a few times before it is called failed.
 //
 // A check says what it saw, in words an operator can act on: "connection
@@ -18,9 +18,11 @@
 //    body text is looked for in those;
 //  - send cookies or credentials, or ask for a compressed body.
 //
-// The static build (--config=static) has no libcurl: there ValidateHttpUrl
-// and CheckUrl refuse every URL with FailedPrecondition, naming the cause
-// and the way on (--no-health, or the Debian package's binary).
+// The static build (--config=static) has no libcurl: there a check runs the
+// host's curl command, one process per attempt (http_check_curl_command.cc),
+// with the same results in the same words. Where no curl is on PATH,
+// ValidateHttpUrl and CheckUrl refuse every URL with FailedPrecondition,
+// naming PATH and the way on (--no-health).
 //
 // Thread-safe: libcurl is initialised once, on the first check; checks may
 // run side by side.

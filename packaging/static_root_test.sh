@@ -3,12 +3,16 @@
 # only the binary, /tmp, the vendor's releases and the site, entered with
 # `unshare --root` (no /etc/passwd, no /proc, no shared library). There it
 # creates the site, deploys, deploys the update, verifies, undoes the update
-# byte for byte, and refuses a health check by name, since this build has no
-# HTTP client (net/BUILD.bazel).
+# byte for byte, and refuses a health check by name, since the root has no
+# curl, which this build asks for health checks (it has no libcurl:
+# net/BUILD.bazel). Then, outside the root, where the host's curl is on
+# PATH, its health checks work: a deploy checked against a real server
+# passes, one whose check fails is undone, the site as before byte for byte.
 #
 # usage: static_root_test.sh PERSIST SNAPSHOT VERSION_FILE
 #   bazel test --config=static //packaging:static_root_test
 source "$TEST_SRCDIR/persist/tests/blackbox/lib.sh" || exit 1
+source "$TEST_SRCDIR/persist/tests/blackbox/guide_lib.sh" || exit 1
 
 bin=$(readlink -f "${1:?usage: static_root_test.sh PERSIST SNAPSHOT VERSION_FILE}")
 SNAPSHOT_TOOL=$(readlink -f "${2:?}")
@@ -69,8 +73,8 @@ snapshot "$jail/srv/site" updated.snap
 last=health; jailed health deploy /srv/vendor/v1 --root /srv/site --id v3 --allow-root \
   --health-url http://127.0.0.1:9/
 expect_rc 2 "a deploy asking for a health check"
-check "its error names the static build, the cause and --no-health" \
-  grep -q "static build.*libcurl.*--no-health" health.err || show_file health.err
+check "its error names the static build, the missing curl and --no-health" \
+  grep -q "static build.*no curl on PATH.*--no-health" health.err || show_file health.err
 snapshot "$jail/srv/site" refused.snap
 check "the refused deploy changed nothing" same_snapshot updated.snap refused.snap
 
@@ -83,5 +87,29 @@ last=verify2; jailed verify2 verify --root /srv/site
 expect_rc 0 "verify after the undo"
 user=$(jq -r '.last_run.user' <("$bin" status --root "$jail/srv/site" --json 2>/dev/null))
 check "without /etc/passwd the runs name their user by number" test "$user" = "uid 0" -o "$user" = "0"
+
+# Outside the root, with the host's curl on PATH: a real server on
+# 127.0.0.1 answers / (200) and nothing else (404).
+WORK=$work
+mkdir -p www && printf '<h1>shop</h1>\n' >www/index.html
+serve_site "$work/www"
+hosted=$work/hosted
+"$bin" deploy "$jail/srv/vendor/v1" --root "$hosted" --id h1 --allow-root \
+  --health-url "http://127.0.0.1:$GUIDE_PORT/" >checked.out 2>checked.err
+rc=$?
+expect_rc 0 "a deploy checked by the host's curl against a server that answers 200"
+check "its check passed, by status" \
+  grep -q "health check http://127.0.0.1:$GUIDE_PORT/ (release h1): passed, status 200" checked.err || show_file checked.err
+snapshot "$hosted" checked.snap
+"$bin" deploy "$jail/srv/vendor/v2" --root "$hosted" --id h2 --allow-root \
+  --health-url "http://127.0.0.1:$GUIDE_PORT/up" >failing.out 2>failing.err
+rc=$?
+expect_rc 1 "a deploy whose health check answers 404"
+check "it names the URL and the status" \
+  grep -q "http://127.0.0.1:$GUIDE_PORT/up (release h2): failed: status 404 outside 200-399" failing.err ||
+  show_file failing.err
+snapshot "$hosted" failing.snap
+check "the deploy whose check failed was undone: the site is as before, byte for byte" \
+  same_snapshot checked.snap failing.snap
 
 finish
