@@ -2,21 +2,18 @@
 
 #include "journal/run_info.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "fsops/user_name.h"
 
 namespace persist {
 
 int64_t NowNs() { return absl::GetCurrentTimeNanos(); }
 
-std::string UserName() {
-  struct passwd* pw = getpwuid(geteuid());
-  if (pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
-  return absl::StrCat("uid ", geteuid());
-}
+// fsops' UserName reads the user database with getpwuid_r: getpwuid's
+// buffer is shared by every thread.
+std::string UserName() { return UserName(geteuid()); }
 
 std::string HostName() {
   char host[256] = {};
