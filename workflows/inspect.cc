@@ -2,9 +2,12 @@
 
 #include "workflows/inspect.h"
 
+#include <sys/stat.h>
+
 #include <memory>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
@@ -62,10 +65,24 @@ struct AppToClassify {
 absl::StatusOr<AppToClassify> OpenAppToClassify(const std::string& app_dir,
                                                 const std::string& root_dir) {
   AppToClassify app;
+  // An archive is the likeliest file given here: say what to do with it
+  // rather than that a file is not a directory.
+  struct stat info;
+  if (stat(app_dir.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) {
+    return WithErrorKind(
+        absl::InvalidArgumentError(absl::StrCat(
+            "cannot classify ", app_dir,
+            ": it is a file, and classify reads an unpacked app; unpack a copy (unzip -q ",
+            app_dir, " -d DIR) and classify DIR, or run persist deploy ", app_dir,
+            " --root SITE --dry-run, which classifies what the archive holds")),
+        ErrorKind::kUsage);
+  }
   absl::StatusOr<std::unique_ptr<Root>> tree = Root::Open(Env::Default(), app_dir);
   if (!tree.ok()) {
-    return WithErrorKind(Annotate(tree.status(), "cannot classify (give an app directory)"),
-                         ErrorKind::kUsage);
+    return WithErrorKind(
+        Annotate(tree.status(), absl::StrCat("cannot classify ", app_dir,
+                                             " (give the directory of an unpacked app)")),
+        ErrorKind::kUsage);
   }
   app.tree = *std::move(tree);
   Profile profile;
