@@ -22,7 +22,7 @@ absl::Status Print(const Args& args, const absl::StatusOr<SwitchResult>& switche
     // {"runs": []} when current pointed at the release already.
     std::vector<Run> runs;
     if (switched->run.has_value()) runs.push_back(*switched->run);
-    std::cout << RunsJson(runs);
+    std::cout << RunsJson(runs, switched->notes);
     return absl::OkStatus();
   }
   if (!switched->run.has_value()) {

@@ -95,8 +95,10 @@ check ".htaccess is v2's" cmp site/public_html/.htaccess v2/public/.htaccess
 check "the operator's file is still there" test -f site/public_html/google123.html
 snapshot site after-v2.snap
 
-persist_cmd rb rollback --root site
+persist_cmd rb rollback --root site --json
 expect_rc 0 "rollback to v1"
+check "rollback --json notes the operator's file the stub keeps" \
+  jq -e '.notes | any(contains("google123.html"))' rb.out
 check "PHP answers as v1 again" same_text "answer" "$(answer site)" "release v1"
 check "old.txt is back" test "$(cat site/public_html/old.txt)" = "only in v1"
 check "js is gone" test ! -e site/public_html/js -a ! -L site/public_html/js
