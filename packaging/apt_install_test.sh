@@ -298,12 +298,14 @@ check "persist --version prints persist $version (VERSION)" \
 in_root man-db apt-get install -y man-db
 expect_rc 0 "apt-get install -y man-db"
 # Every page the package ships, through man's own search path (not -l):
-# persist(1), which holds every command's help (the package has no page per
-# command: persist COMMAND --help and persist(1) say it all), and
-# ultimate-persistence(1). A page per command added later is checked too.
+# persist(1), which holds every command's help, one page per command
+# (persist-deploy(1), ...) and ultimate-persistence(1).
 chroot "$root" dpkg -L persist | sed -n 's|^/usr/share/man/man1/\(.*\)\.1\.gz$|\1|p' | sort >pages.txt
-check "the package ships persist(1) and ultimate-persistence(1)" \
-  test "$(tr '\n' ' ' <pages.txt)" = "persist ultimate-persistence "
+check "the package ships persist(1), persist-deploy(1) and ultimate-persistence(1)" \
+  test "$(grep -cxE 'persist|persist-deploy|ultimate-persistence' pages.txt)" -eq 3
+check "the package ships a page for every command persist --help lists" \
+  test "$(grep -c '^persist-' pages.txt)" -eq \
+  "$(chroot "$root" persist --help | sed -n 's/^  persist \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p' | sort -u | wc -l)"
 while read -r page; do
   in_root "man-$page" bash -c "MANWIDTH=100 man --warnings -E UTF-8 $page"
   expect_rc 0 "man $page"
