@@ -158,6 +158,24 @@ absl::StatusOr<DeployResult> DeployToSite(const DeployOptions& options, Reporter
   return result;
 }
 
+// A dry run into a site directory that does not exist: the plan of a
+// deploy into an empty stand-in directory, which is what the deploy would
+// find once it made the site directory.
+absl::StatusOr<DeployResult> DryRunIntoMissingSiteDir(DeployOptions options, Reporter& reporter) {
+  const std::string site_dir = options.site.root_dir;
+  absl::StatusOr<std::string> stand_in = MakeStandInSiteDir();
+  if (!stand_in.ok()) return stand_in.status();
+  options.site.root_dir = *stand_in;
+  absl::StatusOr<DeployResult> result = DeployToSite(options, reporter);
+  RemoveSiteDirIfEmpty(*stand_in);
+  if (!result.ok()) return result;
+  result->planned.notes.insert(
+      result->planned.notes.begin(),
+      absl::StrCat("the site directory ", site_dir,
+                   " does not exist yet: the deploy will create it, and this is its plan"));
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
@@ -166,6 +184,7 @@ absl::StatusOr<DeployResult> Deploy(DeployOptions options, Reporter& reporter) {
   if (options.release.capture) return DeployToSite(options, reporter);
   absl::StatusOr<bool> made = MakeMissingSiteDir(options.site.root_dir, options.dry_run);
   if (!made.ok()) return made.status();
+  if (*made && options.dry_run) return DryRunIntoMissingSiteDir(options, reporter);
   absl::StatusOr<DeployResult> result = DeployToSite(options, reporter);
   if (!*made) return result;
   if (!result.ok()) {

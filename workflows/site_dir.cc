@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -51,12 +53,7 @@ absl::StatusOr<bool> MakeMissingSiteDir(const std::string& root_dir, bool dry_ru
                                    "); create the parent first (mkdir -p ", parent,
                                    ") or give another --root"));
   }
-  if (dry_run) {
-    return UsageError(absl::StrCat("the site directory ", root_dir,
-                                   " does not exist yet, and a dry run creates nothing; run the "
-                                   "deploy without --dry-run to create it, or mkdir ",
-                                   root_dir, " first to see the plan"));
-  }
+  if (dry_run) return true;
   absl::Status made = env->MkdirAt((*above)->fd(), leaf, 0755, root_dir);
   if (made.ok()) made = TakeParentOwner(env, (*above)->fd(), leaf, root_dir);
   if (!made.ok()) {
@@ -64,6 +61,19 @@ absl::StatusOr<bool> MakeMissingSiteDir(const std::string& root_dir, bool dry_ru
                                    made.message(), "; create it yourself, or give another --root"));
   }
   return true;
+}
+
+absl::StatusOr<std::string> MakeStandInSiteDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir =
+      absl::StrCat(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp", "/persist-dry-run.XXXXXX");
+  if (mkdtemp(dir.data()) == nullptr) {
+    return UsageError(absl::StrCat("cannot make ", dir,
+                                   " to plan the deploy into a new site: ", std::strerror(errno),
+                                   "; set TMPDIR to a writable directory, or mkdir the site "
+                                   "directory first"));
+  }
+  return dir;
 }
 
 void RemoveSiteDirIfEmpty(const std::string& root_dir) {

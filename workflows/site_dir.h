@@ -17,11 +17,16 @@ namespace persist {
 // When `root_dir` does not exist, creates it (mode 0755; run as root, it
 // takes its parent's owner, as everything persist creates does) and returns
 // true; returns false, changing nothing, when it exists. With `dry_run`
-// nothing is created: kUsage saying that the deploy would create it. Errors
+// nothing is created, and true says that the deploy would create it. Errors
 // (kUsage, nothing created) name the path and the next step: its parent
 // missing or not a directory, or the directory not creatable (permissions,
 // a read-only filesystem).
 absl::StatusOr<bool> MakeMissingSiteDir(const std::string& root_dir, bool dry_run);
+
+// A new empty directory under $TMPDIR (else /tmp) that stands in for a site
+// directory a dry run would create: the plan of a deploy into it is the
+// plan of a deploy into the new site. Remove it with RemoveSiteDirIfEmpty.
+absl::StatusOr<std::string> MakeStandInSiteDir();
 
 // Removes the directory MakeMissingSiteDir made, if it is still empty: a
 // deploy refused before it wrote anything leaves nothing behind. A failure

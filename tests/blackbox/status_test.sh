@@ -9,7 +9,8 @@
 # journal writes its slot in: that is how LMDB lets readers and the writer
 # run side by side without blocking. Then persist deploy into a site directory
 # that does not exist yet: created when its parent exists, refused by name
-# (nothing created) when the parent is missing.
+# (nothing created) when the parent is missing; its dry run shows the plan
+# of a deploy into an empty site directory and creates nothing.
 #
 # usage: status_test.sh PATH_TO_PERSIST   (bazel passes it)
 source "$(dirname "$0")/lib.sh"
@@ -129,8 +130,17 @@ persist_cmd orphan deploy v1 --root missing/site --id r1
 expect_rc 2 "deploy into missing/site, whose parent does not exist"
 check "the error names the parent and how to create it" has orphan.err "mkdir -p missing"
 check "nothing was created" test ! -e missing
-persist_cmd dry deploy v1 --root parent/dry --dry-run
-expect_rc 2 "a dry run into a site directory that does not exist"
+mkdir -p parent/empty dry-tmp
+TMPDIR=$WORK/dry-tmp persist_cmd dry deploy v1 --root parent/dry --id r2 --dry-run
+expect_rc 0 "a dry run into a site directory that does not exist"
+check "it says the deploy will create the site directory" \
+  has dry.out "the site directory parent/dry does not exist yet: the deploy will create it"
 check "the dry run created nothing" test ! -e parent/dry
+check "it left nothing in TMPDIR" test -z "$(ls -A dry-tmp)"
+persist_cmd dry-empty deploy v1 --root parent/empty --id r2 --dry-run
+expect_rc 0 "the same dry run into an empty site directory"
+check "its plan is the plan into the empty directory, op for op" \
+  same_text "plan" "$(grep -E '^ +[0-9]+\. ' dry.out)" "$(grep -E '^ +[0-9]+\. ' dry-empty.out)"
+check "the plan has ops" grep -qE '^ +1\. ' dry.out
 
 finish

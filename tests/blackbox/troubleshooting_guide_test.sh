@@ -135,10 +135,6 @@ expect_quote "failed and was undone already"
 persist_cmd norelease rollback --to 9.9.9 --root "$site"
 expect_quote "there is no release"
 
-# A dry run on a site directory that does not exist.
-persist_cmd nodir deploy "$up/shop-2.0.0.zip" --root "$home/new.example.com" --dry-run
-expect_quote "a dry run creates nothing"
-
 # classify on a zip.
 persist_cmd classify classify "$up/shop-2.0.0.zip"
 expect_quote "cannot classify"
