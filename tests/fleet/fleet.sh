@@ -8,13 +8,20 @@
 # Source it after tests/blackbox/lib.sh (init_test):
 #   fleet_start 4                       hosts host1..host4, FLEET_INVENTORY
 #   fleet_playbook NAME deploy.yml -e release=...   NAME.out, NAME.err, rc
+#   fleet_playbook NAME persist.fleet.deploy ...    the same, from the
+#                                       collection installed in FLEET_COLLECTIONS
+#   fleet_ssh host2 'command -v persist'            a command on host2
 #   fleet_stop_host host2 / fleet_start_host host2
 #   fleet_drop_script host2 >FILE      a script that stops host2's sshd
 # An EXIT trap stops every sshd the test started.
 #
 # Layout, for host I: $FLEET/hostI/site (persist_root), $FLEET/hostI/sshd
 # (its config, host key, pid file and log); $FLEET/controller holds the
-# client key, ansible.cfg, the inventory and ansible's temp directories.
+# client key, ansible.cfg, the inventory and ansible's temp directories,
+# and FLEET_COLLECTIONS: the only place the controller finds collections
+# (ansible-galaxy collection install -p "$FLEET_COLLECTIONS"), so that a
+# test runs the collection it installed, never one of ~/.ansible or the
+# system's.
 #
 # sshd runs as root, so it needs its privilege separation directory
 # /run/sshd (a path compiled into Debian's sshd, which its package makes at
@@ -48,7 +55,8 @@ fleet_start() {
   fleet_require
   FLEET=$WORK/fleet
   local controller=$FLEET/controller
-  mkdir -p "$controller/tmp" "$controller/home" /run/sshd || die "mkdir under $FLEET"
+  FLEET_COLLECTIONS=$controller/collections
+  mkdir -p "$controller/tmp" "$controller/home" "$FLEET_COLLECTIONS" /run/sshd || die "mkdir under $FLEET"
   chmod 0755 /run/sshd
   # ssh's control sockets need a path under 108 bytes, which Bazel's
   # temporary directories exceed: a short directory of /tmp, removed on exit.
@@ -66,6 +74,8 @@ retry_files_enabled = False
 forks = 10
 stdout_callback = default
 deprecation_warnings = False
+collections_path = $FLEET_COLLECTIONS
+collections_scan_sys_path = False
 
 [ssh_connection]
 pipelining = True
@@ -189,31 +199,48 @@ fleet_stop_all() {
 # set by a test before fleet_write_inventory.
 declare -A FLEET_HOST_VARS=()
 
+# FLEET_PERSIST_BIN: a host's persist_bin, set by a test before
+# fleet_write_inventory; $PERSIST for a host not in it, none for a host set
+# to '' (the playbooks then look for persist on its PATH, or ship one).
+declare -A FLEET_PERSIST_BIN=()
+
 # fleet_write_inventory: FLEET_INVENTORY, an INI inventory of every host
 # with its port, key, persist_root, persist_bin and FLEET_HOST_VARS.
 fleet_write_inventory() {
   FLEET_INVENTORY=$FLEET/controller/inventory.ini
-  local name
+  local name bin
   {
     echo "[web]"
     for name in "${FLEET_HOSTS[@]}"; do
+      bin=${FLEET_PERSIST_BIN[$name]-$PERSIST}
       echo "$name ansible_host=127.0.0.1 ansible_port=$(cat "$FLEET/$name/sshd/port")" \
         "ansible_user=$(id -un) ansible_ssh_private_key_file=$FLEET/controller/id_ed25519" \
-        "persist_root=$FLEET/$name/site persist_bin=$PERSIST ${FLEET_HOST_VARS[$name]:-}"
+        "persist_root=$FLEET/$name/site ${bin:+persist_bin=$bin} ${FLEET_HOST_VARS[$name]:-}"
     done
   } >"$FLEET_INVENTORY"
 }
 
+# fleet_ssh NAME COMMAND: runs COMMAND (a shell command line) on NAME over
+# its sshd, in a session such as the playbooks get, with its output.
+fleet_ssh() {
+  ssh -F /dev/null -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR \
+    -o IdentitiesOnly=yes -i "$FLEET/controller/id_ed25519" -p "$(cat "$FLEET/$1/sshd/port")" \
+    "$(id -un)@127.0.0.1" "$2"
+}
+
 # fleet_playbook NAME PLAYBOOK ARGS...: ansible-playbook -i FLEET_INVENTORY
-# ansible/playbooks/PLAYBOOK ARGS..., output in NAME.out and NAME.err, exit
-# code in rc (and `last` set for expect_rc). Ansible insists on a UTF-8
-# locale, where lib.sh sets LC_ALL=C.
+# ansible/playbooks/PLAYBOOK ARGS... (FLEET_PLAYBOOKS/PLAYBOOK) for a file
+# name (deploy.yml), or ansible-playbook -i FLEET_INVENTORY PLAYBOOK ARGS...
+# for a collection's playbook (persist.fleet.deploy); output in NAME.out and
+# NAME.err, exit code in rc (and `last` set for expect_rc). Ansible insists
+# on a UTF-8 locale, where lib.sh sets LC_ALL=C.
 fleet_playbook() {
   last=$1
   local playbook=$2
   shift 2
+  [[ "$playbook" == *.yml ]] && playbook=$FLEET_PLAYBOOKS/$playbook
   rc=0
-  LC_ALL=C.UTF-8 ansible-playbook -i "$FLEET_INVENTORY" "$FLEET_PLAYBOOKS/$playbook" "$@" \
+  LC_ALL=C.UTF-8 ansible-playbook -i "$FLEET_INVENTORY" "$playbook" "$@" \
     >"$last.out" 2>"$last.err" || rc=$?
   cp "$last.out" "$last.err" "${TEST_UNDECLARED_OUTPUTS_DIR:-$WORK}/" 2>/dev/null
   return 0
