@@ -3,9 +3,13 @@
 # no source package, only a binary one made from Bazel's output).
 #
 #   build_deb.sh OUT.deb PERSIST ULTIMATE_PERSISTENCE_SH VERSION_FILE \
-#                COPYRIGHT CHANGELOG ULTIMATE_PERSISTENCE_1 README [GUIDE.md...]
+#                COPYRIGHT CHANGELOG ULTIMATE_PERSISTENCE_1 README COLLECTION \
+#                [GUIDE.md...]
 #
-# The guides (docs/guides/) go to /usr/share/doc/persist/guides/.
+# The guides (docs/guides/) go to /usr/share/doc/persist/guides/; the
+# Ansible collection persist.fleet (//ansible:collection, ansible/README.md)
+# to /usr/share/persist/ansible/persist-fleet-VERSION.tar.gz, for
+# `ansible-galaxy collection install` on the controller.
 #
 # The man pages and the completion script are what the binary itself prints
 # (persist --man [COMMAND], persist --completion bash): made from its command table,
@@ -13,12 +17,13 @@
 # version in VERSION, so that a release cannot ship a stale changelog.
 set -euo pipefail
 
-if (($# < 8)); then
-  echo "usage: build_deb.sh OUT PERSIST SCRIPT VERSION COPYRIGHT CHANGELOG SCRIPT_MAN README [GUIDE...]" >&2
+if (($# < 9)); then
+  echo "usage: build_deb.sh OUT PERSIST SCRIPT VERSION COPYRIGHT CHANGELOG SCRIPT_MAN README COLLECTION [GUIDE...]" >&2
   exit 2
 fi
 out=$1 persist=$2 script=$3 version_file=$4 copyright=$5 changelog=$6 script_man=$7 readme=$8
-guides=("${@:9}")
+collection=$9
+guides=("${@:10}")
 
 version=$(tr -d ' \t\r\n' <"$version_file")
 top=$(sed -n '1s/^persist (\([^)]*\)).*/\1/p' "$changelog")
@@ -32,7 +37,8 @@ stage=$(mktemp -d "${TMPDIR:-/tmp}/persist-deb.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 root=$stage/persist
 install -d -m 0755 "$root/usr/bin" "$root/usr/share/man/man1" \
-  "$root/usr/share/bash-completion/completions" "$root/usr/share/doc/persist" "$root/DEBIAN"
+  "$root/usr/share/bash-completion/completions" "$root/usr/share/doc/persist" \
+  "$root/usr/share/persist/ansible" "$root/DEBIAN"
 
 install -m 0755 "$persist" "$root/usr/bin/persist"
 # Debian ships binaries stripped (lintian: unstripped-binary-or-object).
@@ -50,6 +56,9 @@ gzip -9n <"$script_man" >"$root/usr/share/man/man1/ultimate-persistence.1.gz"
 install -m 0644 "$copyright" "$root/usr/share/doc/persist/copyright"
 gzip -9n <"$changelog" >"$root/usr/share/doc/persist/changelog.Debian.gz"
 gzip -9n <"$readme" >"$root/usr/share/doc/persist/README.md.gz"
+# Named as ansible-galaxy names a built collection; its version is VERSION
+# (ansible/build_collection.sh checks it).
+install -m 0644 "$collection" "$root/usr/share/persist/ansible/persist-fleet-$version.tar.gz"
 if ((${#guides[@]} > 0)); then
   install -d -m 0755 "$root/usr/share/doc/persist/guides"
   for guide in "${guides[@]}"; do
@@ -102,8 +111,9 @@ Description: transactional deploys of PHP/Laravel apps that keep user data
  .
  The package holds the persist command, the blueprint's
  ultimate-persistence command, the persist(1) man page with one
- page per command (persist-deploy(1), ...), the guides and bash
- completion.
+ page per command (persist-deploy(1), ...), the guides, bash
+ completion, and the Ansible collection persist.fleet for fleet deploys
+ (/usr/share/persist/ansible/).
 CONTROL
 (cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"

@@ -4,8 +4,9 @@
 # runs and prints VERSION, the man pages (persist, one per command,
 # ultimate-persistence) render without a warning, the
 # completion completes commands, flags, release ids and run ids,
-# ultimate-persistence works as the blueprint writes it, and lintian finds
-# no error.
+# ultimate-persistence works as the blueprint writes it, the Ansible
+# collection installs with ansible-galaxy and its playbooks load by name,
+# and lintian finds no error.
 #
 # usage: deb_test.sh PERSIST_DEB VERSION_FILE   (bazel passes both)
 source "$TEST_SRCDIR/persist/tests/blackbox/lib.sh" || exit 1
@@ -113,6 +114,29 @@ check "ultimate-persistence app shared first server works from the directory hol
   test -L blueprint/app/storage || show_file up.err
 ultimate-persistence >usage.out 2>usage.err
 check "ultimate-persistence without operands prints its usage" grep -q usage usage.err
+
+# The Ansible collection, installed as ansible/README.md says, into a
+# collections path of the test's own (ansible.cfg here: never ~/.ansible).
+collection=usr/share/persist/ansible/persist-fleet-$version.tar.gz
+check "the package ships the Ansible collection as /$collection" test -f "$root/$collection"
+mkdir -p ansible/collections
+printf '[defaults]\nhome = %s\nlocal_tmp = %s\ncollections_path = %s\ncollections_scan_sys_path = False\n' \
+  "$work/ansible/home" "$work/ansible/tmp" "$work/ansible/collections" >ansible/ansible.cfg
+export ANSIBLE_CONFIG=$work/ansible/ansible.cfg
+LC_ALL=C.UTF-8 ansible-galaxy collection install "$root/$collection" -p ansible/collections \
+  >galaxy.out 2>&1
+installed=ansible/collections/ansible_collections/persist/fleet
+check "ansible-galaxy collection install installs it as persist.fleet $version" \
+  json_check "$installed/MANIFEST.json" \
+  '.collection_info | "\(.namespace).\(.name) \(.version)" == "persist.fleet " + $v' --arg v "$version" ||
+  show_file galaxy.out
+for playbook in deploy undo rollback; do
+  LC_ALL=C.UTF-8 ansible-playbook -i localhost, "persist.fleet.$playbook" --syntax-check \
+    >"syntax-$playbook.out" 2>&1
+  check "ansible-playbook finds persist.fleet.$playbook, and it parses" \
+    grep -qx "playbook: $work/$installed/playbooks/$playbook.yml" "syntax-$playbook.out" ||
+    show_file "syntax-$playbook.out"
+done
 
 # lintian: no error. Its warnings and information are printed for the log.
 lintian --tag-display-limit 0 "$deb" >lintian.out 2>&1
