@@ -31,23 +31,6 @@ collection=$runfiles/$COLLECTION
 version=$(tr -d ' \t\r\n' <"$runfiles/$VERSION_FILE")
 cd "$WORK" || die "cd $WORK"
 
-# report NAME ACTION: the one ACTION report the controller wrote for the
-# last playbook run, copied to NAME.json.
-report() {
-  local files=("$WORK"/reports/*-"$2".json)
-  ((${#files[@]} == 1)) && [[ -f "${files[0]}" ]] ||
-    die "not one $2 report under $WORK/reports: ${files[*]}"
-  mv "${files[0]}" "$1.json"
-}
-
-# all_on RELEASE WHAT: every host's current points at RELEASE.
-all_on() {
-  local name
-  for name in "${FLEET_HOSTS[@]}"; do
-    check "$2: $name's current is $1" test "$(fleet_current "$name")" = "$1"
-  done
-}
-
 # no_fleet_run WHAT: no host's journal holds a run of a fleet run.
 no_fleet_run() {
   local name
@@ -152,8 +135,8 @@ no_fleet_run "deploys refused for persist_binary"
 fleet_playbook ship persist.fleet.deploy -e release="$WORK/v2" -e release_id=v2 \
   -e persist_binary="$PERSIST" "${reports[@]}"
 expect_rc 0 "persist.fleet.deploy with persist_binary" || show_file ship.out
-all_on v2 "a deploy that shipped persist to host2"
-report ship deploy
+fleet_all_on v2 "a deploy that shipped persist to host2"
+fleet_report ship deploy
 check "the report says every host switched" \
   json_check ship.json '.outcome == "switched" and ([.hosts[].state] | unique) == ["switched"]'
 check "host2 holds persist_binary at $shipped" cmp "$shipped" "$PERSIST"
@@ -167,7 +150,7 @@ check "host2's deploy ran the shipped binary" \
 
 fleet_playbook ship-undo persist.fleet.undo "${reports[@]}"
 expect_rc 0 "persist.fleet.undo, which finds the shipped persist on host2" || show_file ship-undo.out
-report ship-undo undo
+fleet_report ship-undo undo
 check "the undo report says every host is undone" \
   json_check ship-undo.json '.outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]'
 fleet_snapshot ship-undone
@@ -181,22 +164,22 @@ cp "$PERSIST" "$newer" && printf '\n' >>"$newer" && chmod 0755 "$newer" || die "
 fleet_playbook reship persist.fleet.deploy -e release="$WORK/v3" -e release_id=v3 \
   -e persist_binary="$newer" "${reports[@]}"
 expect_rc 0 "persist.fleet.deploy with another persist_binary" || show_file reship.out
-all_on v3 "a deploy with another persist_binary"
-report reship deploy
+fleet_all_on v3 "a deploy with another persist_binary"
+fleet_report reship deploy
 check "the shipped persist is replaced by the other binary" cmp "$shipped" "$newer"
 fleet_snapshot on-v3
 before=$(file_id "$shipped")
 
 fleet_playbook rollback persist.fleet.rollback -e release=v1 -e persist_binary="$newer" "${reports[@]}"
 expect_rc 0 "persist.fleet.rollback to v1 through the shipped persist" || show_file rollback.out
-all_on v1 "a rollback through the shipped persist"
-report rollback rollback
+fleet_all_on v1 "a rollback through the shipped persist"
+fleet_report rollback rollback
 check "the same persist_binary again is not copied again" test "$(file_id "$shipped")" = "$before"
 check "host2's rollback ran the shipped binary" \
   test "$(cat "$FLEET/host2/site/.persist/persist-binary")" = "$(readlink -f "$shipped")"
 fleet_playbook rollback-undo persist.fleet.undo "${reports[@]}"
 expect_rc 0 "persist.fleet.undo of the rollback" || show_file rollback-undo.out
-report rollback-undo undo
+fleet_report rollback-undo undo
 fleet_snapshot rollback-undone
 fleet_same on-v3 rollback-undone "persist.fleet.undo of a rollback through the shipped persist"
 

@@ -69,25 +69,6 @@ stop_all() {
   for pid in "${HTTP_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 }
 
-# report NAME: the one report the controller wrote for the last playbook
-# run, copied to NAME.json.
-report() {
-  local files=("$WORK"/reports/*-"$2".json)
-  local newest
-  newest=$(ls -t "${files[@]}" 2>/dev/null | head -n 1)
-  [[ -n "$newest" ]] || die "no $2 report under $WORK/reports"
-  cp "$newest" "$1.json"
-  rm -f "${files[@]}"
-}
-
-# all_on RELEASE WHAT: every host's current points at RELEASE.
-all_on() {
-  local name
-  for name in "${FLEET_HOSTS[@]}"; do
-    check "$2: $name's current is $1" test "$(fleet_current "$name")" = "$1"
-  done
-}
-
 fleet_start 4
 trap stop_all EXIT
 for v in v1 v2 v3 v4 v5; do sample_release "$v" small "$v"; done
@@ -102,8 +83,8 @@ reports=(-e persist_report_dir="$WORK/reports")
 
 fleet_playbook good deploy.yml -e release="$WORK/v2" -e release_id=v2 "${reports[@]}"
 expect_rc 0 "deploy.yml of a good release" || show_file good.out
-all_on v2 "a good release"
-report good deploy
+fleet_all_on v2 "a good release"
+fleet_report good deploy
 check "the report says the fleet switched" json_check good.json '.outcome == "switched" and .release == "v2"'
 check "and every host switched, from v1" \
   json_check good.json '[.hosts[] | select(.state == "switched" and .previous == "v1" and .current == "v2")] | length == 4'
@@ -125,7 +106,7 @@ fleet_playbook undo1 undo.yml "${reports[@]}"
 expect_rc 0 "undo.yml after the good deploy" || show_file undo1.out
 fleet_snapshot undone
 fleet_same on-v1 undone "the fleet undo"
-report undo1 undo
+fleet_report undo1 undo
 check "the undo report names the fleet run, every host undone" \
   json_check undo1.json '.fleet_run == $f and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]' \
   --arg f "$fid"
@@ -140,10 +121,10 @@ mkdir "$FLEET/host3/site/releases/v3"
 fleet_snapshot before-stage-failure
 fleet_playbook stage deploy.yml -e release="$WORK/v3" -e release_id=v3 "${reports[@]}"
 expect_rc 2 "deploy.yml when host3 cannot stage" || show_file stage.out
-all_on v1 "a failed stage"
+fleet_all_on v1 "a failed stage"
 fleet_snapshot after-stage-failure
 fleet_same before-stage-failure after-stage-failure "a failed stage"
-report stage deploy
+fleet_report stage deploy
 check "the report names the stage phase" json_check stage.json '.outcome == "undone" and .failed_phase == "stage"'
 check "host3 staged nothing, and says why" \
   json_check stage.json '.hosts[] | select(.host == "host3") | .state == "untouched" and (.error | test("releases/v3 exists already"))'
@@ -165,10 +146,10 @@ FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$bad_port/"
 fleet_write_inventory
 fleet_playbook health deploy.yml -e release="$WORK/v3" -e release_id=v3 "${reports[@]}"
 expect_rc 2 "deploy.yml when host2's health check fails" || show_file health.out
-all_on v1 "a failed health check"
+fleet_all_on v1 "a failed health check"
 fleet_snapshot after-health-failure
 fleet_same on-v1 after-health-failure "a failed health check"
-report health deploy
+fleet_report health deploy
 check "the report names the switch phase" json_check health.json '.outcome == "undone" and .failed_phase == "switch"'
 check "host2's error is its health check's 500" \
   json_check health.json '.hosts[] | select(.host == "host2") | .error | test("500")'
@@ -184,17 +165,17 @@ fleet_write_inventory
 
 fleet_playbook first deploy.yml -e release="$WORK/v4" -e release_id=v4 "${reports[@]}"
 expect_rc 0 "the first controller's deploy of v4" || show_file first.out
-all_on v4 "the first controller"
-report first deploy
+fleet_all_on v4 "the first controller"
+fleet_report first deploy
 first_fid=$(json_get first.json '.fleet_run')
 fleet_snapshot on-v4
 # The second controller read the fleet when it was still on v1.
 fleet_playbook second deploy.yml -e release="$WORK/v5" -e release_id=v5 -e expect_current=v1 "${reports[@]}"
 expect_rc 2 "the second controller, whose view is stale" || show_file second.out
-all_on v4 "after the second controller"
+fleet_all_on v4 "after the second controller"
 fleet_snapshot after-second
 fleet_same on-v4 after-second "the second controller's failed deploy"
-report second deploy
+fleet_report second deploy
 check "the second controller's report: refused at the switch, every staging undone" \
   json_check second.json '.failed_phase == "switch" and ([.hosts[].state] | unique) == ["undone"]'
 check "each refusal says where current is" \
@@ -221,7 +202,7 @@ fleet_snapshot before-unreachable
 fleet_playbook unreachable deploy.yml -e release="$WORK/v2" -e release_id=v2 \
   -e persist_before_switch="$WORK/drop-host2" "${reports[@]}"
 expect_rc 2 "deploy.yml when host2 is unreachable in the switch phase" || show_file unreachable.out
-report unreachable deploy
+fleet_report unreachable deploy
 unreachable_fid=$(json_get unreachable.json '.fleet_run')
 check "the report: the switch phase failed, the fleet is not all undone" \
   json_check unreachable.json '.failed_phase == "switch" and .outcome == "incomplete"'
@@ -243,7 +224,7 @@ check "host2, back, holds its staging of the fleet run and no switch" \
     == ["deploy v2 RUN_COMMITTED"]' --arg f "$unreachable_fid"
 fleet_playbook reconcile undo.yml "${reports[@]}"
 expect_rc 0 "undo.yml once host2 is back" || show_file reconcile.out
-report reconcile undo
+fleet_report reconcile undo
 check "undo.yml found the fleet run host2 was left in, and every host is undone" \
   json_check reconcile.json '.fleet_run == $f and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]' \
   --arg f "$unreachable_fid"
@@ -254,8 +235,8 @@ fleet_same before-unreachable after-reconcile "a host unreachable in the switch 
 
 fleet_playbook good2 deploy.yml -e release="$WORK/v2" -e release_id=v2 "${reports[@]}"
 expect_rc 0 "deploy.yml of v2, for the rollbacks" || show_file good2.out
-all_on v2 "the deploy before the rollbacks"
-report good2 deploy
+fleet_all_on v2 "the deploy before the rollbacks"
+fleet_report good2 deploy
 fleet_snapshot on-v2
 
 # host1 alone holds v5 (staged by hand): a fleet rollback to v5 refuses
@@ -267,7 +248,7 @@ fleet_playbook refused rollback.yml -e release=v5 "${reports[@]}"
 expect_rc 2 "rollback.yml to a release only host1 holds" || show_file refused.out
 fleet_snapshot after-refused
 fleet_same before-refused after-refused "a refused fleet rollback"
-report refused rollback
+fleet_report refused rollback
 check "the report: refused at the check, no host touched" \
   json_check refused.json '.outcome == "refused" and .failed_phase == "check" and ([.hosts[].state] | unique) == ["untouched"]'
 check "it names each host that lacks v5" \
@@ -281,8 +262,8 @@ fleet_same on-v2 v5-undone "host1's staging of v5 undone by hand"
 # Every host holds v1: the fleet rolls to it, then undo.yml undoes that.
 fleet_playbook rollback rollback.yml -e release=v1 "${reports[@]}"
 expect_rc 0 "rollback.yml to v1" || show_file rollback.out
-all_on v1 "a fleet rollback to v1"
-report rollback rollback
+fleet_all_on v1 "a fleet rollback to v1"
+fleet_report rollback rollback
 rollback_fid=$(json_get rollback.json '.fleet_run')
 check "the report: every host rolled from v2 to v1" \
   json_check rollback.json '.outcome == "switched" and .release == "v1"
@@ -304,10 +285,10 @@ FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$bad_port/"
 fleet_write_inventory
 fleet_playbook rollback-health rollback.yml -e release=v1 "${reports[@]}"
 expect_rc 2 "rollback.yml when host2's health check fails" || show_file rollback-health.out
-all_on v2 "a fleet rollback whose health check failed"
+fleet_all_on v2 "a fleet rollback whose health check failed"
 fleet_snapshot after-rollback-health
 fleet_same on-v2 after-rollback-health "a fleet rollback whose health check failed on host2"
-report rollback-health rollback
+fleet_report rollback-health rollback
 check "the report: the rollback phase failed, every host undone" \
   json_check rollback-health.json '.failed_phase == "rollback" and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]'
 check "host2's error is its health check's 500" \

@@ -11,6 +11,8 @@
 #   fleet_playbook NAME persist.fleet.deploy ...    the same, from the
 #                                       collection installed in FLEET_COLLECTIONS
 #   fleet_ssh host2 'command -v persist'            a command on host2
+#   fleet_snapshot TAG / fleet_same TAG_A TAG_B WHAT  every site byte for byte
+#   fleet_all_on v2 WHAT / fleet_report NAME deploy   checks of the outcome
 #   fleet_stop_host host2 / fleet_start_host host2
 #   fleet_drop_script host2 >FILE      a script that stops host2's sshd
 # An EXIT trap stops every sshd the test started.
@@ -259,6 +261,27 @@ fleet_same() {
   for name in "${FLEET_HOSTS[@]}"; do
     check "$3: $name's site byte for byte as before" same_snapshot "$1.$name" "$2.$name"
   done
+}
+
+# fleet_all_on RELEASE WHAT: every host's current points at RELEASE.
+fleet_all_on() {
+  local name
+  for name in "${FLEET_HOSTS[@]}"; do
+    check "$2: $name's current is $1" test "$(fleet_current "$name")" = "$1"
+  done
+}
+
+# fleet_report NAME ACTION: the newest ACTION report (deploy, undo,
+# rollback) the playbooks wrote into $WORK/reports (a test passes them
+# -e persist_report_dir=$WORK/reports), copied to NAME.json. Every ACTION
+# report there is removed, so that the next one found is the next run's.
+fleet_report() {
+  local files=("$WORK"/reports/*-"$2".json)
+  local newest
+  newest=$(ls -t "${files[@]}" 2>/dev/null | head -n 1)
+  [[ -n "$newest" ]] || die "no $2 report under $WORK/reports"
+  cp "$newest" "$1.json"
+  rm -f "${files[@]}"
 }
 
 # fleet_current NAME: the release NAME's current points at.
