@@ -180,7 +180,8 @@ void AddJournalCommands(Table* table) {
       {"recover",
        {"persist recover [--root DIR]",
         "Undoes an interrupted run exactly: every path outside .persist/ is as before the run.\n"
-        "Data written meanwhile where the run must restore is kept in .persist/rescued/.\n"
+        "Data written meanwhile where the run must restore is kept in .persist/rescued/ (on\n"
+        "another filesystem, such as shared/ on a mount of its own: shared/.persist-rescued/).\n"
         "Safe to run again if it is itself interrupted. A release the run had staged but not\n"
         "yet made visible is set aside whole in .persist/trash/ (one rename) and removed after\n"
         "recover returns, in the background unless --empty-trash says otherwise.",

@@ -750,13 +750,36 @@ absl::Status Infeasible(const Op& op, const std::string& path, absl::string_view
       absl::StrCat("cannot ", DescribeOp(op), ": ", PrintablePath(path), " ", why));
 }
 
+// Where Rescue puts `path` of `run_id`: .persist/rescued/<run_id>/<path>,
+// unless `entry` is on another filesystem than .persist/ (shared/ on a mount
+// of its own), where no rename could take it there:
+// <top>/.persist-rescued/<run_id>/<path> on the entry's own filesystem,
+// <top> being the site's highest directory on it.
+absl::StatusOr<std::string> RescuePlace(const Root& root, const std::string& run_id,
+                                        const Entry& entry, const std::string& path) {
+  Env* env = root.env();
+  const std::string parent = SplitParent(entry.path).first;
+  struct stat st, state_st;
+  PERSIST_RETURN_IF_ERROR(env->StatAt(entry.dir_fd, "", &st, parent));
+  absl::StatusOr<Fd> state_dir = root.OpenDir(kStateDir);
+  if (!state_dir.ok()) return state_dir.status();
+  PERSIST_RETURN_IF_ERROR(env->StatAt(state_dir->get(), "", &state_st, kStateDir));
+  if (st.st_dev == state_st.st_dev) {
+    return JoinPath(JoinPath(JoinPath(kStateDir, "rescued"), run_id), path);
+  }
+  absl::StatusOr<std::string> top = FilesystemTop(root, parent, st.st_dev);
+  if (!top.ok()) return top.status();
+  return JoinPath(JoinPath(JoinPath(*top, kElsewhereRescuedName), run_id), path);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> Rescue(const Root& root, const std::string& run_id, const Entry& entry,
                                    const std::string& path) {
   Env* env = root.env();
-  const std::string wanted = JoinPath(JoinPath(JoinPath(kStateDir, "rescued"), run_id), path);
-  auto [parent, leaf] = SplitParent(wanted);
+  absl::StatusOr<std::string> wanted = RescuePlace(root, run_id, entry, path);
+  if (!wanted.ok()) return wanted.status();
+  auto [parent, leaf] = SplitParent(*wanted);
   PERSIST_RETURN_IF_ERROR(root.MakeDirs(parent, kStateDirMode));
   absl::StatusOr<Fd> dir = root.OpenDir(parent);
   if (!dir.ok()) return dir.status();

@@ -125,7 +125,12 @@ absl::Status UndoOp(const Op& op, const OpContext& ctx, std::vector<std::string>
 // Moves `entry` (data persist must not delete) to
 // .persist/rescued/<run_id>/<path>, with a .1, .2 ... suffix where that name
 // is taken, and syncs both directories. Returns the root-relative path it
-// now has.
+// now has. An entry on another filesystem than .persist/ (shared/ on a
+// mount of its own, where an upload was written into what the run had
+// placed) cannot be renamed there: it goes to
+// <top>/.persist-rescued/<run_id>/<path> on its own filesystem instead,
+// <top> being the site's highest directory on it, as a stash does
+// (StashesElsewhere), and stays there for the operator.
 absl::StatusOr<std::string> Rescue(const Root& root, const std::string& run_id, const Entry& entry,
                                    const std::string& path);
 

@@ -48,6 +48,12 @@ inline constexpr char kSrcSlot[] = "src";
 // The directory, in <top>, that holds the slots stashed on <top>'s filesystem.
 inline constexpr char kElsewhereStashName[] = ".persist-stash";
 
+// The directory, in <top>, that holds what an undo rescued on <top>'s
+// filesystem, where it could not be renamed into .persist/rescued/ (ops.h
+// Rescue): <top>/.persist-rescued/<run>/<path>. Never purged: it is data
+// that was on the site.
+inline constexpr char kElsewhereRescuedName[] = ".persist-rescued";
+
 // .persist/stash/<run_id>
 std::string RunStashDir(const std::string& run_id);
 

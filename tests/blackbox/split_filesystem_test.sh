@@ -79,4 +79,31 @@ grep -v '/\.persist-stash' after-u12.snap >after-u12.site
 check "and leaves the site exactly as before it, persist's own stash aside" \
   same_snapshot before-u11.site after-u12.site
 
+# A release that brings a new persistent path with demo content
+# (public/media/): the deploy seeds it into shared/, across filesystems, as
+# a copy. An upload written into it meanwhile is not the run's: undo cannot
+# rename it into .persist/rescued/ (another filesystem), so it waits in
+# shared/.persist-rescued/RUN/ on shared/'s own filesystem, named by the
+# undo; the rest of the site is exactly as before.
+cp -a up media-up
+mkdir media-up/public/media
+printf 'demo banner\n' >media-up/public/media/banner.jpg
+printf '<?php // v13\n' >media-up/app/index.php
+snapshot site before-d13.snap
+run_persist d13 deploy media-up --root site --id v13 --keep 3 --empty-trash wait
+check "a deploy seeding public/media/ exits 0 (got $rc)" test "$rc" -eq 0 || show_file d13.err
+check "the demo banner is seeded into shared/" grep -q "demo banner" site/shared/public/media/banner.jpg
+printf 'a user photo\n' >site/shared/public/media/photo.jpg
+run_persist u13 undo --root site --empty-trash wait
+check "its undo exits 0 (got $rc)" test "$rc" -eq 0 || show_file u13.err
+run13=$(jq -r '.runs | map(select(.release == "v13")) | .[0].id' <("$PERSIST" log --root site --json))
+rescued=site/shared/.persist-rescued/$run13/shared/public/media/photo.jpg
+check "the upload waits on shared/'s filesystem, in $rescued" grep -q "a user photo" "$rescued"
+check "the undo names where it is" has u13.out "shared/.persist-rescued/$run13/shared/public/media/photo.jpg"
+snapshot site after-u13.snap
+grep -v '/\.persist-stash\|/\.persist-rescued' before-d13.snap >before-d13.site
+grep -v '/\.persist-stash\|/\.persist-rescued' after-u13.snap >after-u13.site
+check "and the site is exactly as before the deploy, the rescued upload aside" \
+  same_snapshot before-d13.site after-u13.site
+
 finish
