@@ -19,6 +19,7 @@ void AddDeployCommands(Table* table) {
         "PATH]\n"
         "                 [--max-entries N] [--max-unpacked SIZE] [--max-ratio N]\n"
         "                 [--health-url URL]... [--no-health] [--fleet-run ID]\n"
+        "                 [--expect-current OLD_ID]\n"
         "       persist deploy --update PKG [--delete-list FILE] [--expect-version V] [...]",
         "Deploys the release in SRC, a directory or the vendor's archive (.zip, .tar,\n"
         ".tar.gz/.tgz, .tar.xz, .tar.bz2), as releases/ID in one journaled run: copies or\n"
@@ -59,10 +60,15 @@ void AddDeployCommands(Table* table) {
         "each. When one does not, the deploy is undone before persist returns (exit 1), the\n"
         "reloads run again, and the message names the URL, its status and the body's first\n"
         "lines. --no-health skips the checks; persist show lists every check of a run.\n"
+        "--expect-current OLD_ID refuses (exit 2, nothing changed) unless current points at\n"
+        "release OLD_ID when the site is locked, as for switch.\n"
         "--fleet-run ID records the run as this host's part of a fleet deploy (persist log\n"
-        "and show name it; see ansible/README.md).",
+        "and show name it; see ansible/README.md), and refuses (exit 2, nothing changed)\n"
+        "while the host's latest run is another fleet run's staging, neither switched nor\n"
+        "undone: that fleet run is under way, or was cut off and must be undone first.",
         {"root", "mode", "id", "keep", "manifest", "dedupe", "app-dir", "max-entries",
-         "max-unpacked", "max-ratio", "delete-list", "expect-version", "health-url", "fleet-run"},
+         "max-unpacked", "max-ratio", "delete-list", "expect-version", "health-url",
+         "expect-current", "fleet-run"},
         {"merge-new", "no-switch", "dry-run", "json", "force", "update", "no-health"},
         RunDeploy,
         /*changes_site=*/true}},
@@ -138,8 +144,8 @@ void AddReleaseCommands(Table* table) {
         "changed) unless current points at release OLD_ID when the site is locked ('' for a\n"
         "site without current): a fleet's controller passes what it saw, so that two\n"
         "controllers cannot interleave. --fleet-run ID records the run as this host's part\n"
-        "of a fleet deploy. --json prints {\"runs\": [the run]}, no run when current\n"
-        "pointed there already.",
+        "of a fleet deploy, and is refused as deploy's is. --json prints {\"runs\": [the\n"
+        "run]}, no run when current pointed there already.",
         {"root", "health-url", "expect-current", "fleet-run"},
         {"no-health", "json"},
         RunSwitch,

@@ -44,6 +44,9 @@ absl::StatusOr<DeployOptions> DeployOptionsOf(const Args& args) {
   absl::StatusOr<HealthOptions> health = ParseHealthOptions(args);
   if (!health.ok()) return health.status();
   options.health = *health;
+  absl::StatusOr<std::optional<std::string>> expect_current = ParseExpectCurrent(args);
+  if (!expect_current.ok()) return expect_current.status();
+  options.expect_current = *expect_current;
   options.release.delete_list = args.Get("delete-list", "");
   options.release.expect_version = args.Get("expect-version", "");
   if (!options.release.update &&

@@ -127,6 +127,8 @@ absl::StatusOr<DeployResult> DeployToSite(const DeployOptions& options, Reporter
                                    "give the site with --root, or deploy a release first"));
   }
   if (*new_site != nullptr) {
+    status = ExpectCurrent(**new_site, options.expect_current, options.site.command);
+    if (!status.ok()) return status;
     absl::StatusOr<DeployPlan> trial = PlanNewSiteDeploy(**new_site, options.release, options.keep);
     if (!trial.ok()) return trial.status();
     status = ValidateLiveChecks(**new_site, options.health);
@@ -138,6 +140,10 @@ absl::StatusOr<DeployResult> DeployToSite(const DeployOptions& options, Reporter
   }
   absl::StatusOr<std::unique_ptr<SiteSession>> session = SiteSession::Open(options.site);
   if (!session.ok()) return session.status();
+  // Under the site lock: no other run can move current between this check
+  // and the run.
+  status = ExpectCurrent((*session)->root(), options.expect_current, options.site.command);
+  if (!status.ok()) return status;
   absl::StatusOr<DeployPlan> planned =
       PlanSiteDeploy((*session)->site(), options.release, options.keep);
   if (!planned.ok()) return planned.status();

@@ -37,6 +37,11 @@ struct DeployOptions {
   bool record_manifest = true;
   bool dry_run = false;           // plan and report; change nothing
   HealthOptions health;           // after the switch (live_check.h)
+  // When set, the release current must point at when the site is locked
+  // ("" for no current), as for switch: a fleet's controller stages only on
+  // a host that is where it saw it, so that its staging never lands on top
+  // of another controller's switch, which could then not be undone.
+  std::optional<std::string> expect_current;
 };
 
 struct DeployResult {
@@ -50,7 +55,8 @@ struct DeployResult {
 // A site directory that does not exist is created when its parent exists
 // (site_dir.h), and the result's notes say so; a deploy refused before it
 // wrote anything removes it again. Not for a capture, which needs a site.
-// Errors: kUsage for bad input or a refused plan, with nothing touched;
+// Errors: kUsage for bad input or a refused plan, or current not at
+// `expect_current`, with nothing touched;
 // kFailed when the run failed and was undone (a failing before-switch hook,
 // a failing reload or health check after the switch among the causes); see
 // SiteSession::Open for the rest. After-switch hooks run only once the

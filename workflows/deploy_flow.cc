@@ -8,6 +8,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/error_kind.h"
+#include "base/error_path.h"
+#include "fsops/path.h"
 #include "journal/run_info.h"
 #include "planner/classifier.h"
 #include "planner/profile.h"
@@ -22,7 +24,29 @@ bool MadeRelease(const Run& run) {
   return (run.kind() == "deploy" || run.kind() == "adopt") && run.state() == RUN_COMMITTED;
 }
 
+// "release v1", or "no release" for "".
+std::string ReleaseInWords(const std::string& release) {
+  return release.empty() ? "no release" : absl::StrCat("release ", PrintablePath(release));
+}
+
 }  // namespace
+
+absl::Status ExpectCurrent(const Root& root, const std::optional<std::string>& expected,
+                           const std::string& command) {
+  if (!expected.has_value()) return absl::OkStatus();
+  absl::StatusOr<std::string> live = CurrentRelease(root);
+  if (!live.ok()) return live.status();
+  if (*live == *expected) return absl::OkStatus();
+  return WithPath(UsageError(absl::StrCat(
+                      "current of ", PrintablePath(root.dir()), " points at ",
+                      ReleaseInWords(*live), ", not at ", ReleaseInWords(*expected),
+                      " as --expect-current says: the site is not where the caller saw it; nothing "
+                      "changed. See who with `persist log --root ",
+                      PrintablePath(root.dir()), "`, then run persist ", command,
+                      " again with --expect-current ", live->empty() ? "''" : PrintablePath(*live),
+                      " if that is still wanted")),
+                  "current");
+}
 
 DeployTimes DeployTimesOf(const std::vector<Run>& runs) {
   DeployTimes times;

@@ -36,6 +36,14 @@ absl::StatusOr<DeployPlan> PlanNewSiteDeploy(const Root& root, DeployRequest req
 // the run, which is then undone. `site` and `planned` must outlive the run.
 RunOptions DeployRunOptions(const Site& site, const DeployPlan& planned);
 
+// OK when `expected` is unset or names the release current points at ("" for
+// no current): the caller's view of the site (--expect-current), checked
+// under the site lock so that no other run can move current between this
+// check and the run. Else kUsage naming the site, where current points and
+// the command (`command`: deploy, switch, rollback) to run again.
+absl::Status ExpectCurrent(const Root& root, const std::optional<std::string>& expected,
+                           const std::string& command);
+
 // When each release was deployed, by the journal's committed deploy runs.
 absl::StatusOr<DeployTimes> ReleaseDeployTimes(const Site& site);
 

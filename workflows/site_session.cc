@@ -5,12 +5,18 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "base/error_kind.h"
+#include "base/error_path.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
+#include "fsops/path.h"
 #include "fsops/real_path.h"
 #include "fsops/user_name.h"
+#include "planner/deploy_planner.h"
 #include "workflows/binary_record.h"
 #include "workflows/history.h"
 #include "workflows/purge_guard.h"
@@ -35,6 +41,39 @@ absl::StatusOr<std::string> AbsoluteExisting(const std::string& path, const std:
                                 path),
                        ErrorKind::kUsage);
 }
+
+namespace {
+
+// Rule 7: OK unless the site's latest committed run is a staging of a
+// fleet run other than `fleet_run` ("" for none, which is always OK).
+absl::Status ExpectNoOtherFleetStaging(const Site& site, const std::string& dir,
+                                       const std::string& fleet_run) {
+  if (fleet_run.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<Run>> runs = site.store().ListRuns();
+  if (!runs.ok()) return runs.status();
+  auto latest = std::find_if(runs->rbegin(), runs->rend(),
+                             [](const Run& run) { return run.state() == RUN_COMMITTED; });
+  if (latest == runs->rend() || latest->kind() != "deploy" || latest->fleet_run().empty() ||
+      latest->fleet_run() == fleet_run) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> live = CurrentRelease(site.root());
+  if (!live.ok()) return live.status();
+  if (*live == latest->release()) return absl::OkStatus();
+  return WithPath(
+      UsageError(absl::StrCat(
+          "fleet run ", latest->fleet_run(), " staged release ", PrintablePath(latest->release()),
+          " on ", PrintablePath(dir), " (run ", latest->id(),
+          ") and has neither switched to it nor undone it: another controller's fleet run is "
+          "under way here, or was cut off; nothing changed. Wait for that controller to end and "
+          "run this again; if it was cut off, undo its staging first (ansible-playbook "
+          "undo.yml -e fleet_run=",
+          latest->fleet_run(), ", or on this host `persist undo ", latest->id(), " --root ",
+          PrintablePath(dir), " --fleet-run ", latest->fleet_run(), " --yes`)")),
+      JoinPath("releases", latest->release()));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SiteSession>> SiteSession::OpenLocked(const SiteRequest& request) {
   absl::Status allowed = CheckSiteForChange(request.root_dir, request.command, request.allow_root);
@@ -61,6 +100,9 @@ absl::StatusOr<std::unique_ptr<SiteSession>> SiteSession::Open(const SiteRequest
   absl::StatusOr<std::optional<Run>> interrupted = (*session)->site().FindInterrupted();
   if (!interrupted.ok()) return interrupted.status();
   if (interrupted->has_value()) return (*session)->site().NeedsRecovery(**interrupted);
+  absl::Status staging =
+      ExpectNoOtherFleetStaging((*session)->site(), (*session)->dir(), request.fleet_run);
+  if (!staging.ok()) return staging;
   return session;
 }
 

@@ -14,7 +14,16 @@
 //      it holds that was on the site before its run is rescued
 //      (purge_guard.h); the journal purges no stash without it;
 //   6. no change while a run is left interrupted: it must be recovered first
-//      (except for recover and undo themselves, see OpenToRepair).
+//      (except for recover and undo themselves, see OpenToRepair);
+//   7. a command of a fleet run (SiteRequest::fleet_run) does not land on
+//      another fleet run's staging: while the site's latest committed run
+//      is a deploy of another fleet run whose release current does not
+//      point at (staged, neither switched nor undone), that fleet run is
+//      under way, or was cut off. A run on top of it would keep its
+//      controller from undoing it (runs are undone newest first), and the
+//      fleet would end split; so the command is refused, and one of the
+//      two controllers fails cleanly instead (also not for recover and
+//      undo).
 //
 // Every run of a session is recorded in shared/.deployment-history
 // (history.h) by Execute, whatever its outcome.
@@ -36,12 +45,13 @@ namespace persist {
 
 class SiteSession {
  public:
-  // Opens the site for a change, by rules 1 to 6. kUsage when the site may
-  // not be changed here, kLocked when another run holds it, kNeedsRecovery
-  // when a run is left interrupted.
+  // Opens the site for a change, by rules 1 to 7. kUsage when the site may
+  // not be changed here or another fleet run's staging is in the way,
+  // kLocked when another run holds it, kNeedsRecovery when a run is left
+  // interrupted.
   static absl::StatusOr<std::unique_ptr<SiteSession>> Open(const SiteRequest& request);
 
-  // The same without rule 6: for recover and undo, which deal with an
+  // The same without rules 6 and 7: for recover and undo, which deal with an
   // interrupted run themselves.
   static absl::StatusOr<std::unique_ptr<SiteSession>> OpenToRepair(const SiteRequest& request);
 

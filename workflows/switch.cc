@@ -35,30 +35,6 @@ absl::Status ExpectRelease(const Root& root, const std::string& release) {
       path);
 }
 
-// "release v1", or "no release" for "".
-std::string ReleaseInWords(const std::string& release) {
-  return release.empty() ? "no release" : absl::StrCat("release ", PrintablePath(release));
-}
-
-// OK when `expected` is unset or names the release current points at;
-// `command` (switch, rollback) is what the refusal says to run again.
-absl::Status ExpectCurrent(const Root& root, const std::optional<std::string>& expected,
-                           const std::string& command) {
-  if (!expected.has_value()) return absl::OkStatus();
-  absl::StatusOr<std::string> live = CurrentRelease(root);
-  if (!live.ok()) return live.status();
-  if (*live == *expected) return absl::OkStatus();
-  return WithPath(UsageError(absl::StrCat(
-                      "current of ", PrintablePath(root.dir()), " points at ",
-                      ReleaseInWords(*live), ", not at ", ReleaseInWords(*expected),
-                      " as --expect-current says: the site is not where the caller saw it; nothing "
-                      "changed. See who with `persist log --root ",
-                      PrintablePath(root.dir()), "`, then run persist ", command,
-                      " again with --expect-current ", live->empty() ? "''" : PrintablePath(*live),
-                      " if that is still wanted")),
-                  "current");
-}
-
 // On a site persist has not opened yet, ExpectRelease and ExpectCurrent
 // before anything is created: a refused switch leaves no .persist/.
 absl::Status ExpectOnNewSite(const SiteRequest& site, const std::string& release,

@@ -4,9 +4,14 @@
 #    run and shown by persist log and persist show, human and --json, and in
 #    shared/.deployment-history; undo --fleet-run refuses a run of another
 #    fleet run (or of none);
-#  - switch (and rollback) --expect-current OLD refuses, exit 2, when current is not at
-#    release OLD ('' for no current), naming the site, where current is and
-#    what to do next.
+#  - switch, rollback and deploy --expect-current OLD refuse, exit 2, when
+#    current is not at release OLD ('' for no current), naming the site,
+#    where current is and what to do next (a deploy on a new site leaves no
+#    .persist/ behind);
+#  - while the site's latest run is a staging of fleet run B (deployed with
+#    --no-switch, neither switched nor undone), a deploy, switch or rollback
+#    of another fleet run refuses, exit 2, naming the staging and how to
+#    undo it: on top of it, B's controller could not undo it.
 # Every refusal, bad input included, leaves the site byte for byte as it was
 # and adds no run.
 #
@@ -57,7 +62,28 @@ check "current is still at v1" test "$(readlink site/current)" = releases/v1
 stage_run=$(json_get stage.out '.runs[0].id')
 snapshot site staged.snap
 
+# ------------------------------------------------------- another fleet run's staging
+
+refused other-fleet-stage "fleet run fleet-B staged release v2 on $(readlink -f site) (run $stage_run)" \
+  deploy "$WORK/v3" --root site --id v3 --no-switch --fleet-run fleet-C
+check "the refusal says how to undo that staging" \
+  has other-fleet-stage.err "persist undo $stage_run --root $(readlink -f site) --fleet-run fleet-B --yes"
+refused other-fleet-switch "fleet run fleet-B staged release v2" \
+  switch v2 --root site --expect-current v1 --fleet-run fleet-C
+refused other-fleet-rollback "fleet run fleet-B staged release v2" \
+  rollback --to v1 --root site --fleet-run fleet-C
+
 # ------------------------------------------------------- --expect-current
+
+refused deploy-wrong-old "points at release v1, not at release v0" \
+  deploy "$WORK/v3" --root site --id v3 --no-switch --expect-current v0 --fleet-run fleet-B
+check "the deploy's refusal says to run the deploy again" \
+  has deploy-wrong-old.err "run persist deploy again with --expect-current v1"
+mkdir fresh
+persist_cmd fresh deploy "$WORK/v1" --root fresh --id v1 --expect-current v0
+expect_rc 2 "a deploy to a new site with --expect-current v0"
+check "it says the new site has no current" has fresh.err "points at no release, not at release v0"
+check "and leaves nothing behind" test -z "$(ls -A fresh)"
 
 refused wrong-old "points at release v1, not at release v0" \
   switch v2 --root site --expect-current v0 --fleet-run fleet-B
