@@ -13,7 +13,7 @@
 #  - one host's health check answers 500 after its switch: every host's
 #    switch and staging are undone, all serve the old release;
 #  - two controllers: the second one's view of the fleet is stale, so its
-#    --expect-current makes every switch refuse; it undoes its stagings and
+#    --expect-current makes every staging refuse: nothing is staged, and
 #    the fleet stays on the first one's release;
 #  - one host unreachable in the switch phase (its sshd and connections
 #    stopped by the controller's persist_before_switch command, after every
@@ -176,20 +176,22 @@ fleet_all_on v4 "after the second controller"
 fleet_snapshot after-second
 fleet_same on-v4 after-second "the second controller's failed deploy"
 fleet_report second deploy
-check "the second controller's report: refused at the switch, every staging undone" \
-  json_check second.json '.failed_phase == "switch" and ([.hosts[].state] | unique) == ["undone"]'
+check "the second controller's report: refused at the stage, nothing staged anywhere" \
+  json_check second.json '.failed_phase == "stage" and ([.hosts[].state] | unique) == ["untouched"]'
 check "each refusal says where current is" \
   json_check second.json '[.hosts[].error | select(test("points at release v4, not at release v1"))] | length == 4'
-# The last fleet run is the second controller's, undone already: undo.yml
-# changes nothing; named, the first one's is undone.
+# The second controller left no run in any journal: the last fleet run is
+# the first one's, which undo.yml undoes; named again, nothing changes.
 fleet_playbook undo3 undo.yml "${reports[@]}"
-expect_rc 0 "undo.yml after the second controller's rolled back run" || show_file undo3.out
+expect_rc 0 "undo.yml after the second controller's refused run" || show_file undo3.out
+fleet_report undo3 undo
+check "undo.yml found the first controller's fleet run" json_check undo3.json '.fleet_run == $f' --arg f "$first_fid"
 fleet_snapshot after-undo3
-fleet_same on-v4 after-undo3 "undo.yml of a fleet run rolled back already"
+fleet_same on-v1 after-undo3 "undo.yml of the first controller's fleet run"
 fleet_playbook undo4 undo.yml -e fleet_run="$first_fid" "${reports[@]}"
-expect_rc 0 "undo.yml of the first controller's fleet run" || show_file undo4.out
+expect_rc 0 "undo.yml -e fleet_run of the first controller's run, again" || show_file undo4.out
 fleet_snapshot after-undo4
-fleet_same on-v1 after-undo4 "undo.yml -e fleet_run of the first controller's run"
+fleet_same on-v1 after-undo4 "undo.yml -e fleet_run of a fleet run undone already"
 
 # ------------------------------------------------------------ a host goes away before its switch
 
