@@ -1,5 +1,6 @@
-# Loop-mounted filesystems for the black-box tests that need a real one: a
-# read-only mount, a full disk, btrfs, a second filesystem inside a site.
+# Filesystems of their own for the tests that need a real one: loop-mounted
+# images (a read-only mount, a full disk, btrfs, a second filesystem inside a
+# site), a tmpfs, a bind mount.
 #
 # Source it after lib.sh and init_test:   source "$(dirname "$0")/mounts.sh"
 # Every image lives under $WORK, and every mount is undone when the test
@@ -84,4 +85,26 @@ fill_inodes() {
   done
   sync -f "$1" 2>/dev/null || sync
   return 0
+}
+
+# mount_tmpfs SIZE_MIB DIR: mounts a tmpfs of SIZE_MIB at DIR (created),
+# its root mode 0755 as a directory mkdir makes (not tmpfs's 1777). Skips
+# the test when the mount is refused.
+mount_tmpfs() {
+  local size=$1 dir=$2 out
+  ((EUID == 0)) || skip "mounting a tmpfs needs root (running as uid $EUID)"
+  mkdir -p "$dir" || die "mkdir $dir failed"
+  out=$(mount -t tmpfs -o "size=${size}m,mode=0755" tmpfs "$dir" 2>&1) ||
+    skip "mount -t tmpfs is refused here: $out"
+  MOUNTS+=("$dir")
+}
+
+# bind_mount SRC DIR: mounts the directory SRC at DIR (created) too, as
+# mount --bind does. Skips the test when the mount is refused.
+bind_mount() {
+  local src=$1 dir=$2 out
+  ((EUID == 0)) || skip "a bind mount needs root (running as uid $EUID)"
+  mkdir -p "$dir" || die "mkdir $dir failed"
+  out=$(mount --bind "$src" "$dir" 2>&1) || skip "mount --bind is refused here: $out"
+  MOUNTS+=("$dir")
 }

@@ -15,6 +15,8 @@
 #   fleet_all_on v2 WHAT / fleet_report NAME deploy   checks of the outcome
 #   fleet_stop_host host2 / fleet_start_host host2
 #   fleet_drop_script host2 >FILE      a script that stops host2's sshd
+#   fleet_runs host2 FID               host2's runs of fleet run FID
+#   fleet_playbook_start NAME ... / fleet_playbook_wait NAME   two at once
 # An EXIT trap stops every sshd the test started.
 #
 # Layout, for host I: $FLEET/hostI/site (persist_root), $FLEET/hostI/sshd
@@ -289,4 +291,31 @@ fleet_current() {
   local target
   target=$(readlink "$FLEET/$1/site/current") || return 1
   echo "${target#releases/}"
+}
+
+# fleet_playbook_start NAME PLAYBOOK ARGS...: fleet_playbook in the
+# background, so that two controllers can run at once; fleet_playbook_wait
+# NAME waits for it and sets rc and last as fleet_playbook does.
+declare -A FLEET_PLAYBOOK_PIDS=()
+fleet_playbook_start() {
+  local name=$1
+  (
+    fleet_playbook "$@"
+    echo "$rc" >"$name.rc"
+  ) &
+  FLEET_PLAYBOOK_PIDS[$name]=$!
+}
+
+fleet_playbook_wait() {
+  last=$1
+  wait "${FLEET_PLAYBOOK_PIDS[$1]}"
+  unset "FLEET_PLAYBOOK_PIDS[$1]"
+  rc=$(cat "$1.rc" 2>/dev/null) || die "the playbook run $1 left no exit code"
+}
+
+# fleet_runs NAME FLEET_RUN: the runs of FLEET_RUN in NAME's journal, one
+# "KIND RELEASE STATE" line each, oldest first.
+fleet_runs() {
+  "$PERSIST" log --root "$FLEET/$1/site" --json |
+    jq -r --arg f "$2" '.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"'
 }
