@@ -17,6 +17,7 @@
 #   fleet_drop_script host2 >FILE      a script that stops host2's sshd
 #   fleet_runs host2 FID               host2's runs of fleet run FID
 #   fleet_playbook_start NAME ... / fleet_playbook_wait NAME   two at once
+#   fleet_undo_by_hand FID             every host back, without a play
 # An EXIT trap stops every sshd the test started.
 #
 # Layout, for host I: $FLEET/hostI/site (persist_root), $FLEET/hostI/sshd
@@ -318,4 +319,20 @@ fleet_playbook_wait() {
 fleet_runs() {
   "$PERSIST" log --root "$FLEET/$1/site" --json |
     jq -r --arg f "$2" '.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"'
+}
+
+# fleet_undo_by_hand FID: on every host, persist undo of each committed run
+# of fleet run FID, newest first, as undo.yml does, but straight from the
+# test (a fraction of a second, where a play takes many): for a test that
+# needs the fleet back where it was, and checks undo.yml elsewhere.
+fleet_undo_by_hand() {
+  local name run
+  for name in "${FLEET_HOSTS[@]}"; do
+    for run in $("$PERSIST" log --root "$FLEET/$name/site" --json |
+      jq -r --arg f "$1" '[.runs[] | select(.fleet_run == $f and .state == "RUN_COMMITTED") | .id]
+        | reverse | .[]'); do
+      "$PERSIST" undo "$run" --root "$FLEET/$name/site" --fleet-run "$1" --yes \
+        >"undo-$name-$run.out" 2>&1 || die "undo of run $run on $name failed: $(cat "undo-$name-$run.out")"
+    done
+  done
 }
