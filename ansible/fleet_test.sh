@@ -24,7 +24,11 @@
 #  - rollback.yml: to a release one host lacks, it refuses before changing
 #    any host; to a release every host holds, every host rolls to it (and
 #    undo.yml undoes that); when one host's health check fails after its
-#    rollback, every host's rollback is undone.
+#    rollback, every host's rollback is undone;
+#  - an update package (-e update=PKG, an Info-ZIP zip): only the package
+#    travels, every host makes the new release from its live one, and
+#    undo.yml takes it back exactly; with one host on another release, the
+#    play refuses before it ships anything, naming each host's release.
 #
 # usage: fleet_test.sh PATH_TO_PERSIST   (bazel passes it)
 runfiles=$PWD
@@ -297,5 +301,50 @@ check "host2's error is its health check's 500" \
   json_check rollback-health.json '.hosts[] | select(.host == "host2") | .error | test("500")'
 FLEET_HOST_VARS[host2]="persist_health_url=http://127.0.0.1:$good_port/"
 fleet_write_inventory
+
+# ------------------------------------------------------------ an update package
+
+# The vendor's update package over v2: a changed file and a new one, zipped
+# by Info-ZIP. Only the zip travels; each host makes v2u from its own v2.
+mkdir -p pkg/public pkg/app
+printf '<?php // index of the update\n' >pkg/public/index.php
+printf '<?php // new in the update\n' >pkg/app/update.php
+(cd pkg && zip -qr "$WORK/update.zip" .) || die "zip of the update package failed"
+fleet_snapshot before-update
+fleet_playbook update deploy.yml -e update="$WORK/update.zip" -e release_id=v2u "${reports[@]}"
+expect_rc 0 "deploy.yml -e update=PKG" || show_file update.out
+fleet_all_on v2u "an update package"
+fleet_report update deploy
+check "the report: switched, from the update package" \
+  json_check update.json '.outcome == "switched" and .update == true and (.source | endswith("/update.zip"))'
+for name in "${FLEET_HOSTS[@]}"; do
+  rel=$FLEET/$name/site/releases
+  check "$name's v2u has the package's new file" cmp "$rel/v2u/app/update.php" pkg/app/update.php
+  check "$name's v2u has the package's changed file" cmp "$rel/v2u/public/index.php" pkg/public/index.php
+  check "$name's v2u keeps v2's files the package leaves alone" cmp "$rel/v2u/artisan" "$rel/v2/artisan"
+done
+check "nothing was packed on the controller: the zip travelled as it is" \
+  test -z "$(find "$WORK/reports" -name '*.tar.gz')"
+fleet_playbook update-undo undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml after the update" || show_file update-undo.out
+fleet_snapshot update-undone
+fleet_same before-update update-undone "undo.yml of the update package"
+
+# host3 on v1 by hand: the hosts are not on one release, so the update
+# package would make different releases of one id. Refused before shipping.
+"$PERSIST" switch v1 --root "$FLEET/host3/site" >host3-v1.out 2>&1 || die "switch of host3 to v1: $(cat host3-v1.out)"
+fleet_snapshot split
+for name in "${FLEET_HOSTS[@]}"; do ls -A "$FLEET/$name/.persist-incoming" >"incoming-$name.before" 2>&1; done
+fleet_playbook update-split deploy.yml -e update="$WORK/update.zip" -e release_id=v2u "${reports[@]}"
+expect_rc 2 "deploy.yml -e update=PKG on a fleet on two releases"
+check "the refusal names each host's release" \
+  grep -q "host1: v2, host2: v2, host3: v1, host4: v2" update-split.out || show_file update-split.out
+fleet_snapshot split-refused
+fleet_same split split-refused "a refused update package"
+for name in "${FLEET_HOSTS[@]}"; do
+  check "nothing was shipped to $name" \
+    cmp -s "incoming-$name.before" <(ls -A "$FLEET/$name/.persist-incoming" 2>&1)
+done
+"$PERSIST" undo --root "$FLEET/host3/site" --yes >host3-undo.out 2>&1 || die "undo on host3: $(cat host3-undo.out)"
 
 finish
