@@ -80,10 +80,7 @@ path_persist=$(fleet_ssh host2 'command -v persist')
   "machine without persist on the default PATH; remove $path_persist or run the test elsewhere"
 
 for v in v1 v2 v3; do sample_release "$v" small "$v"; done
-for name in "${FLEET_HOSTS[@]}"; do
-  "$PERSIST" deploy "$WORK/v1" --root "$FLEET/$name/site" --id v1 >"$name-v1.out" 2>&1 ||
-    die "first deploy on $name failed: $(cat "$name-v1.out")"
-done
+fleet_deploy_all "$WORK/v1" v1
 fleet_snapshot on-v1
 reports=(-e persist_report_dir="$WORK/reports")
 

@@ -49,10 +49,7 @@ reports=(-e persist_report_dir="$WORK/reports")
 mount_tmpfs 16 "$FLEET/host2/site"
 
 sample_release v1 small
-for name in "${FLEET_HOSTS[@]}"; do
-  "$PERSIST" deploy "$WORK/v1" --root "$FLEET/$name/site" --id v1 >"$name-v1.out" 2>&1 ||
-    die "first deploy on $name failed: $(cat "$name-v1.out")"
-done
+fleet_deploy_all "$WORK/v1" v1
 fleet_snapshot on-v1
 
 # ------------------------------------------------------------ a disk fills up during the stage

@@ -76,10 +76,7 @@ stop_all() {
 fleet_start 4
 trap stop_all EXIT
 for v in v1 v2 v3 v4 v5; do sample_release "$v" small "$v"; done
-for name in "${FLEET_HOSTS[@]}"; do
-  "$PERSIST" deploy "$WORK/v1" --root "$FLEET/$name/site" --id v1 >"$name-v1.out" 2>&1 ||
-    die "first deploy on $name failed: $(cat "$name-v1.out")"
-done
+fleet_deploy_all "$WORK/v1" v1
 fleet_snapshot on-v1
 reports=(-e persist_report_dir="$WORK/reports")
 

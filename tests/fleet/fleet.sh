@@ -287,6 +287,16 @@ fleet_report() {
   rm -f "${files[@]}"
 }
 
+# fleet_deploy_all RELEASE ID: persist deploy RELEASE --id ID on every
+# host directly (not through the playbooks): the fleet's first release.
+fleet_deploy_all() {
+  local name
+  for name in "${FLEET_HOSTS[@]}"; do
+    "$PERSIST" deploy "$1" --root "$FLEET/$name/site" --id "$2" >"$name-$2.out" 2>&1 ||
+      die "first deploy on $name failed: $(cat "$name-$2.out")"
+  done
+}
+
 # fleet_current NAME: the release NAME's current points at.
 fleet_current() {
   local target
