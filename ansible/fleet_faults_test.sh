@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ansible/playbooks against faults a fleet meets, on a simulated fleet of
-# three hosts (tests/fleet/fleet.sh: real sshds on 127.0.0.1, Debian's
+# four hosts (tests/fleet/fleet.sh: real sshds on 127.0.0.1, Debian's
 # ansible-playbook over real SSH). Each case ends with every host's site
 # compared byte for byte with its state before (snapshots, as
 # tests/blackbox/lib.sh makes them), and with the reports the controllers
@@ -40,7 +40,7 @@ source "$runfiles/tests/fleet/fleet.sh"
 FLEET_PLAYBOOKS=$runfiles/ansible/playbooks
 cd "$WORK" || die "cd $WORK"
 
-fleet_start 3
+fleet_start 4
 # sshd first: nothing of the fleet may keep a mount busy when it goes.
 trap 'fleet_stop_all; unmount_all' EXIT
 reports=(-e persist_report_dir="$WORK/reports")
@@ -86,8 +86,8 @@ check "host2's staging failed and was undone by persist; its error is the real c
     and (.error | test("write releases/[^ ]*/resources/lang/m[a-z]*\\.php: No space left on device \\(ENOSPC\\)"))
     and (.error | test("has no space left \\(df -h .*host2/site\\)"))'
 check "the other hosts staged, and are undone" \
-  json_check full.json '[.hosts[] | select(.host != "host2") | .state] == ["undone", "undone"]'
-for name in host1 host3; do
+  json_check full.json '[.hosts[] | select(.host != "host2") | .state] == ["undone", "undone", "undone"]'
+for name in host1 host3 host4; do
   check "$name's staging of the fleet run is undone, and nothing switched" \
     same_text "$name's runs" "$(fleet_runs "$name" "$full_fid")" "deploy v2 RUN_UNDONE"
 done
@@ -176,7 +176,7 @@ expect_rc 2 "undo.yml when host3's undo stops halfway" || show_file stuck.out
 fleet_report stuck undo
 check "the report: the fleet is not all undone, host3's undo failed" \
   json_check stuck.json '.outcome == "incomplete"
-    and ([.hosts[] | "\(.host) \(.state)"] == ["host1 undone", "host2 undone", "host3 undo failed"])'
+    and ([.hosts[] | "\(.host) \(.state)"] == ["host1 undone", "host2 undone", "host3 undo failed", "host4 undone"])'
 check "host3's error is persist's: EROFS, the path, persist recover" \
   json_check stuck.json '.hosts[] | select(.host == "host3") | .error
     | test("unlink releases/v3/public/[^ ]*: Read-only file system \\(EROFS\\)") and test("persist recover --root ")'
@@ -236,14 +236,14 @@ staging_ns() {
   "$PERSIST" log --root "$FLEET/$1/site" --json |
     jq -r --arg f "$seed_fid" --arg k "$2" '.runs[] | select(.fleet_run == $f and .kind == "deploy") | .[$k]'
 }
-for name in host2 host3; do
+for name in host2 host3 host4; do
   check "host1 staged alone: its staging had ended before $name's began" \
     test "$(staging_ns host1 end_ns)" -lt "$(staging_ns "$name" start_ns)"
 done
 seed_run=$(json_get seed.json '.hosts[] | select(.host == "host1") | .runs[0].id')
 "$PERSIST" show "$seed_run" --root "$FLEET/host1/site" >seed-host1.show
 check "host1 seeded the uploads" has seed-host1.show "move releases/s1/public/uploads -> shared/public/uploads"
-for name in host2 host3; do
+for name in host2 host3 host4; do
   run=$(json_get seed.json '.hosts[] | select(.host == $h) | .runs[0].id' --arg h "$name")
   "$PERSIST" show "$run" --root "$FLEET/$name/site" >"seed-$name.show"
   check "$name found them there and set its own copy aside" \
