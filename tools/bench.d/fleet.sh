@@ -120,6 +120,14 @@ fleet_bench() {
     fleet_live[$name]=first
   done
   ok "every host's current is release first"
+  # lo carries other traffic of the machine too (a build server's client,
+  # say): its rate over 5 s with no run of the bench gives the noise in the
+  # byte counts below.
+  local tx0
+  tx0=$(lo_tx) t0=$(now_ns)
+  sleep 5
+  fleet_background=$(awk -v b="$(($(lo_tx) - tx0))" -v ns="$(($(now_ns) - t0))" 'BEGIN { printf "%.0f", b / (ns / 1e9) }')
+  say "lo sent $(awk -v r="$fleet_background" 'BEGIN { printf "%.1f", r / 1e3 }') kB/s over 5 s with no run of the bench: the noise in the byte counts below."
 
   # -------------------------------------------------------------- rounds
 
@@ -179,7 +187,7 @@ fleet_bench() {
     done
     echo
     echo "Round by round: four hosts / one host $(round_ratios "$tm/fleet.four" "$tm/fleet.one")."
-    echo "CPU: the controller's (ansible-playbook, ssh, tar), not the persist each host runs under its sshd. Bytes over lo: lo's transmit counter (/proc/net/dev) across the run, so any other loopback traffic of the machine counts too; the packed release is $(awk -v p="$packed" 'BEGIN { printf "%.1f", p / 1e6 }') MB."
+    echo "CPU: the controller's (ansible-playbook, ssh, tar), not the persist each host runs under its sshd. Bytes over lo: lo's transmit counter (/proc/net/dev) across the run, so any other loopback traffic of the machine counts too (it sent $(awk -v r="$fleet_background" 'BEGIN { printf "%.1f", r / 1e3 }') kB/s over 5 s before the rounds, with no run of the bench); the packed release is $(awk -v p="$packed" 'BEGIN { printf "%.1f", p / 1e6 }') MB."
     echo "All $fleet_hosts hosts and the controller share this machine's $(nproc) cores: the four hosts' persist runs compete for them."
   } | tee "$work/results-fleet.md"
 
