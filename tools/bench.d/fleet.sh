@@ -18,11 +18,12 @@
 #   one    ansible-playbook -i INVENTORY deploy.yml --limit host1 -e release=REL -e release_id=rN-one
 #   four   ansible-playbook -i INVENTORY deploy.yml -e release=REL -e release_id=rN-four
 #
-# The wall time of ansible-playbook is measured, and the bytes sent over the
-# loopback interface during it (/proc/net/dev, lo's transmit counter: every
-# byte ssh carries to the hosts, and any other loopback traffic of the
-# machine at that moment), against the packed release's size times the
-# hosts. After each run every host's current is checked (the hosts left
+# The wall time of ansible-playbook is measured, and the bytes the hosts'
+# sshds received on the run's connections (ss -tin; the controller's ssh
+# masters are closed before each run, so each run opens its own), against
+# the packed release's size times the hosts; beside them the bytes lo sent
+# meanwhile (/proc/net/dev), which count any other loopback traffic of the
+# machine too, and lo's rate with no run of the bench. After each run every host's current is checked (the hosts left
 # out by --limit stay where they were), and after round 1 each host's live
 # release is compared file for file with the release.
 #
@@ -45,6 +46,31 @@ lo_tx() {
   awk '{ sub(/:/, " ") } $1 == "lo" { print $10 }' /proc/net/dev
 }
 
+# fleet_ssh_rx: the bytes the hosts' sshds have received on their open
+# connections (the kernel's tcp_info of each socket whose local port is an
+# sshd's, through ss): what the controller sent them, and nothing else.
+fleet_ssh_rx() {
+  local filter='' name
+  for name in "${FLEET_HOSTS[@]}"; do filter+="${filter:+ or }sport = :$(cat "$FLEET/$name/sshd/port")"; done
+  ss -tinH state established "( $filter )" | grep -o 'bytes_received:[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+# fleet_close_masters: closes the controller's ssh control masters (kept 60
+# s by ControlPersist), so that the next run opens its own connections and
+# fleet_ssh_rx counts its bytes from zero; each run thus also pays its ssh
+# handshakes, as a controller's first run of the day does.
+fleet_close_masters() {
+  local socket tries
+  for socket in "$FLEET_CONTROL_DIR"/*; do
+    [[ ! -S "$socket" ]] || ssh -o ControlPath="$socket" -O exit dummy >/dev/null 2>&1 || true
+  done
+  for ((tries = 0; tries < 50; tries++)); do
+    [[ "$(fleet_ssh_rx)" != 0 ]] || return 0
+    sleep 0.1
+  done
+  die "connections to the fleet's sshds are still open 5 s after closing the controller's masters in $FLEET_CONTROL_DIR (ss -tin state established)"
+}
+
 # fleet_run ROUND CHAIN ID: one timed ansible-playbook run of deploy.yml,
 # CHAIN one (host1 alone) or four (every host); its bytes over loopback go
 # to $work/times/fleet.CHAIN.bytes. Checks that it succeeded and where each
@@ -52,12 +78,14 @@ lo_tx() {
 fleet_run() {
   local r=$1 c=$2 id=$3 limit=() tx0 tx1 name want
   [[ $c == four ]] || limit=(--limit host1)
+  fleet_close_masters
   sync
   tx0=$(lo_tx)
   timed_cpu "$work/times/fleet.$c" fleet_playbook "$WORK/logs/$r-$c" deploy.yml "${limit[@]}" \
     -e release="$fleet_rel" -e release_id="$id" -e persist_report_dir="$WORK/reports" ||
     die "ansible-playbook could not be run in round $r ($c) (see $work/log.txt)"
   tx1=$(lo_tx)
+  fleet_ssh_rx >>"$work/times/fleet.$c.ssh"
   ((rc == 0)) ||
     die "deploy.yml of release $id to $c host(s) failed in round $r (exit $rc): see $WORK/logs/$r-$c.out and .err, and the report under $WORK/reports"
   echo $((tx1 - tx0)) >>"$work/times/fleet.$c.bytes"
@@ -139,7 +167,7 @@ fleet_bench() {
     line="round $r/$rounds:"
     for c in "${order[@]}"; do
       fleet_run "$r" "$c" "r$r-$c"
-      line+=" $c $(($(tail -n 1 "$work/times/fleet.$c") / 1000000))ms $(awk -v b="$(tail -n 1 "$work/times/fleet.$c.bytes")" 'BEGIN { printf "%.1f", b / 1e6 }')MB"
+      line+=" $c $(($(tail -n 1 "$work/times/fleet.$c") / 1000000))ms $(awk -v b="$(tail -n 1 "$work/times/fleet.$c.ssh")" -v l="$(tail -n 1 "$work/times/fleet.$c.bytes")" 'BEGIN { printf "%.1fMB to the sshds (%.1fMB over lo)", b / 1e6, l / 1e6 }')"
     done
     echo "$line"
     if ((r == 1)); then
@@ -158,7 +186,7 @@ fleet_bench() {
 
   # -------------------------------------------------------------- update package
 
-  local update_target="update package to $fleet_hosts hosts ships ≤ 1.2 × $fleet_hosts × the package's bytes over loopback"
+  local update_target="update package to $fleet_hosts hosts ships ≤ 1.2 × $fleet_hosts × the package's bytes to the sshds"
   if ! grep -Eq '(^|[^a-z_])update([^a-z_]|$)' "$repo/ansible/playbooks/deploy.yml"; then
     say "deploy.yml takes no update package (no 'update' in $repo/ansible/playbooks/deploy.yml): its bytes are not measured."
     target_missing "$update_target" "deploy.yml ships full releases only (no -e update=PKG)"
@@ -177,17 +205,17 @@ fleet_bench() {
     echo
     echo "deploy.yml of the release as a directory, on sites that hold the previous round's release ($fleet_hosts hosts, each an sshd on 127.0.0.1, on this one machine):"
     echo
-    echo "| run | median ms (min-max) | controller user CPU ms | controller sys CPU ms | × one host | MB over lo (median) | × packed × hosts |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| run | median ms (min-max) | controller user CPU ms | controller sys CPU ms | × one host | MB to the sshds (median) | × packed × hosts | MB over lo (median) |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for c in one four; do
       n=1
       [[ $c == one ]] || n=$fleet_hosts
       printf '%s%s\n' "$(row "\`deploy.yml\` to $n host(s)" "$tm/fleet.$c" "$tm/fleet.one")" \
-        "$(awk -v b="$(median "$tm/fleet.$c.bytes")" -v p="$packed" -v n="$n" 'BEGIN { printf " %.1f | %.2f |", b / 1e6, b / (p * n) }')"
+        "$(awk -v b="$(median "$tm/fleet.$c.ssh")" -v l="$(median "$tm/fleet.$c.bytes")" -v p="$packed" -v n="$n" 'BEGIN { printf " %.1f | %.2f | %.1f |", b / 1e6, b / (p * n), l / 1e6 }')"
     done
     echo
     echo "Round by round: four hosts / one host $(round_ratios "$tm/fleet.four" "$tm/fleet.one")."
-    echo "CPU: the controller's (ansible-playbook, ssh, tar), not the persist each host runs under its sshd. Bytes over lo: lo's transmit counter (/proc/net/dev) across the run, so any other loopback traffic of the machine counts too (it sent $(awk -v r="$fleet_background" 'BEGIN { printf "%.1f", r / 1e3 }') kB/s over 5 s before the rounds, with no run of the bench); the packed release is $(awk -v p="$packed" 'BEGIN { printf "%.1f", p / 1e6 }') MB."
+    echo "CPU: the controller's (ansible-playbook, ssh, tar), not the persist each host runs under its sshd. Bytes to the sshds: what the hosts' sshds received on the run's connections (ss -tin, bytes_received; each run opens its own, the controller's ssh masters closed before it), the release and Ansible's modules. Bytes over lo: lo's transmit counter (/proc/net/dev) across the run, so any other loopback traffic of the machine counts too (it sent $(awk -v r="$fleet_background" 'BEGIN { printf "%.1f", r / 1e3 }') kB/s over 5 s before the rounds, with no run of the bench); the packed release is $(awk -v p="$packed" 'BEGIN { printf "%.1f", p / 1e6 }') MB."
     echo "All $fleet_hosts hosts and the controller share this machine's $(nproc) cores: the four hosts' persist runs compete for them."
   } | tee "$work/results-fleet.md"
 
