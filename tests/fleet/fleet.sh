@@ -20,6 +20,12 @@
 #   fleet_undo_by_hand FID             every host back, without a play
 # An EXIT trap stops every sshd the test started.
 #
+# tools/bench --fleet sources it too (tools/bench.d/fleet.sh), without
+# lib.sh: it sets WORK and PERSIST itself, and its die is the bench's. It
+# runs under set -euo pipefail and calls fleet_start, fleet_playbook,
+# fleet_current and fleet_stop_all, so those must not fail on a command
+# whose failure they mean to ignore.
+#
 # Layout, for host I: $FLEET/hostI/site (persist_root), $FLEET/hostI/sshd
 # (its config, host key, pid file and log); $FLEET/controller holds the
 # client key, ansible.cfg, the inventory and ansible's temp directories,
