@@ -103,20 +103,8 @@ archive_bench() {
     printf "%d files in %d directories, %.1f MB of file content; its zip (zip -qry, made in %s s): %d entries, %s MB", f, d, b / 1e6, s, e, z }')
   say "release: $arc_desc"
 
-  cp -a "$arel" "$a/new"
-  (cd "$a/new" && LC_ALL=C find vendor -type f -print | LC_ALL=C sort) >"$a/vendor-files.txt"
-  n=$(wc -l <"$a/vendor-files.txt")
-  ((n >= 500)) || die "the release has $n files under vendor/, fewer than the 500 the update changes"
-  # 500 of them, evenly spread over the sorted list.
-  awk -v n="$n" 'int(NR * 500 / n) != int((NR - 1) * 500 / n)' "$a/vendor-files.txt" >"$a/changed.txt"
-  n=$(wc -l <"$a/changed.txt")
-  ((n == 500)) || die "picked $n files to change, not 500"
-  while IFS= read -r f; do printf '\n// patched in 10.48.3\n' >>"$a/new/$f"; done <"$a/changed.txt"
-  pkg_bytes=$(cd "$a/new" && tr '\n' '\0' <"$a/changed.txt" | xargs -0 stat -c %s | awk '{ s += $1 } END { print s }')
-  (cd "$a/new" && zip -qry "$a/update.zip" -@ <"$a/changed.txt") || die "zip of the update package failed"
+  make_update_package "$arel" "$a/new" "$a/update.zip"
   (cd "$a/new" && zip -qry "$a/new.zip" .) || die "zip -qry of the new release failed"
-  n=$(unzip -Z1 "$a/update.zip" | grep -vc '/$' || true)
-  ((n == 500)) || die "the update package holds $n files, not 500"
   upd_pkg_desc=$(awk -v f="$files" -v b="$pkg_bytes" -v z="$(mb "$a/update.zip")" -v nz="$(mb "$a/new.zip")" 'BEGIN {
     printf "500 files under vendor/ with a line added (%.1f%% of the release'"'"'s %d files, %.1f MB); their zip, the update package: %s MB; the new release'"'"'s full zip: %s MB", 50000 / f, f, b / 1e6, z, nz }')
   say "update: $upd_pkg_desc"

@@ -157,3 +157,25 @@ shared_of() {
   shared_dirs=$(awk '$1 != "APP" && $3 != "inside" && $2 ~ /\/$/ { printf "%s ", $2 }' "$work/classify.txt")
   shared_files=".env $(awk '$1 != "APP" && $3 != "inside" && $2 !~ /\/$/ { printf "%s ", $2 }' "$work/classify.txt")"
 }
+
+# make_update_package REL NEW ZIP: a vendor update of the release REL. NEW
+# is a copy of REL in which 500 files under vendor/, spread evenly over
+# their sorted list, have a line added (their paths in NEW.changed); ZIP is
+# the update package, a zip of those 500 files alone in the release's
+# layout (Info-ZIP, no deleted-files.txt). Sets pkg_bytes, the 500 files'
+# size.
+make_update_package() {
+  local rel=$1 new=$2 zip=$3 n f
+  cp -a "$rel" "$new" || die "cp -a $rel $new failed"
+  (cd "$new" && LC_ALL=C find vendor -type f -print | LC_ALL=C sort) >"$new.vendor-files"
+  n=$(wc -l <"$new.vendor-files")
+  ((n >= 500)) || die "the release $rel has $n files under vendor/, fewer than the 500 the update changes"
+  awk -v n="$n" 'int(NR * 500 / n) != int((NR - 1) * 500 / n)' "$new.vendor-files" >"$new.changed"
+  n=$(wc -l <"$new.changed")
+  ((n == 500)) || die "picked $n files of $rel to change, not 500"
+  while IFS= read -r f; do printf '\n// patched in 10.48.3\n' >>"$new/$f"; done <"$new.changed"
+  pkg_bytes=$(cd "$new" && tr '\n' '\0' <"$new.changed" | xargs -0 stat -c %s | awk '{ s += $1 } END { print s }')
+  (cd "$new" && zip -qry "$zip" -@ <"$new.changed") || die "zip of the update package $zip failed"
+  n=$(unzip -Z1 "$zip" | grep -vc '/$' || true)
+  ((n == 500)) || die "the update package $zip holds $n files, not 500"
+}
