@@ -85,14 +85,8 @@ archive_bench() {
   # -------------------------------------------------------------- release
 
   step "The release, its zip, and the update package"
-  if [[ -d "$work/release" && -n "$do_deploy" ]]; then
-    arel=$work/release
-    echo "release: $arel (the deploy scenario's)"
-  else
-    arel=$a/release
-    if [[ -n "$quick" ]]; then make_release "$arel" 0 0; else make_release "$arel" 12000 100000000; fi
-    echo "release: $arel"
-  fi
+  scenario_release "$a/release"
+  arel=$scenario_rel
   read -r files bytes < <(count_files "$arel")
   dirs=$(find "$arel" -type d | wc -l)
   t0=$(now_ns)

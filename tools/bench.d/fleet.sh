@@ -125,14 +125,8 @@ fleet_bench() {
   # -------------------------------------------------------------- release
 
   step "The release, and its first deploy to every host (untimed)"
-  if [[ -d "$work/release" && -n "$do_deploy" ]]; then
-    fleet_rel=$work/release
-    echo "release: $fleet_rel (the deploy scenario's)"
-  else
-    fleet_rel=$f/release
-    if [[ -n "$quick" ]]; then make_release "$fleet_rel" 0 0; else make_release "$fleet_rel" 12000 100000000; fi
-    echo "release: $fleet_rel"
-  fi
+  scenario_release "$f/release"
+  fleet_rel=$scenario_rel
   local files bytes packed
   read -r files bytes < <(count_files "$fleet_rel")
   # The playbook packs the directory on every run (tar -C REL -czf, gzip's

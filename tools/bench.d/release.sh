@@ -179,3 +179,18 @@ make_update_package() {
   n=$(unzip -Z1 "$zip" | grep -vc '/$' || true)
   ((n == 500)) || die "the update package $zip holds $n files, not 500"
 }
+
+# scenario_release DIR: the release a scenario deploys, its path put in
+# scenario_rel: the deploy scenario's when it ran, else one made in DIR as
+# that scenario makes its own (make_release: 12,000 files and 100 MB or
+# more; one copy of /usr/share/php with --quick).
+scenario_release() {
+  if [[ -d "$work/release" && -n "$do_deploy" ]]; then
+    scenario_rel=$work/release
+    echo "release: $scenario_rel (the deploy scenario's)"
+  else
+    scenario_rel=$1
+    if [[ -n "$quick" ]]; then make_release "$scenario_rel" 0 0; else make_release "$scenario_rel" 12000 100000000; fi
+    echo "release: $scenario_rel"
+  fi
+}
