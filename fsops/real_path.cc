@@ -42,4 +42,9 @@ absl::StatusOr<std::string> RealPathMaybeMissing(const std::string& path) {
   return absl::StrCat(*real_parent, "/", name);
 }
 
+std::string TemporaryDirectory() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
+
 }  // namespace persist

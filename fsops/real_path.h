@@ -19,6 +19,11 @@
 
 namespace persist {
 
+// $TMPDIR, or /tmp when it is unset or empty: where persist makes what it
+// needs outside a site (a restore's extraction, a dry run's stand-in site,
+// a nested archive's spool), as the user spelled it.
+std::string TemporaryDirectory();
+
 // realpath(path): absolute, every symlink, "." and ".." resolved, the last
 // component included. On failure an errno status (errno_status.h) naming
 // `path`, e.g. "resolve a/b: No such file or directory (ENOENT)", NotFound

@@ -29,6 +29,7 @@
 #include "fsops/manifest_buffer.h"
 #include "fsops/path.h"
 #include "fsops/path_state.h"
+#include "fsops/real_path.h"
 #include "fsops/tree.h"
 #include "fsops/write_back.h"
 
@@ -339,8 +340,7 @@ class ArchiveChain {
     if (dir.empty()) dir = "/";
     absl::StatusOr<int> fd = env_->OpenAt(AT_FDCWD, dir, O_TMPFILE | O_RDWR, 0600, dir);
     if (fd.ok()) return fd;
-    const char* tmp = getenv("TMPDIR");
-    const std::string fallback = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    const std::string fallback = TemporaryDirectory();
     return env_->OpenAt(AT_FDCWD, fallback, O_TMPFILE | O_RDWR, 0600, fallback);
   }
 

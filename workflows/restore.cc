@@ -40,8 +40,7 @@ namespace {
 class ScratchDir {
  public:
   static absl::StatusOr<std::unique_ptr<ScratchDir>> Make(Env* env, const std::string& site_dir) {
-    const char* env_tmp = getenv("TMPDIR");
-    const std::string tmp = env_tmp != nullptr && *env_tmp != '\0' ? env_tmp : "/tmp";
+    const std::string tmp = TemporaryDirectory();
     const absl::StatusOr<std::string> base = RealPath(tmp);
     if (!base.ok()) {
       return UsageError(absl::StrCat("TMPDIR ", PrintablePath(tmp),

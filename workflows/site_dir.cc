@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -15,6 +14,8 @@
 #include "base/error_kind.h"
 #include "fsops/env.h"
 #include "fsops/errno_status.h"
+#include "fsops/path.h"
+#include "fsops/real_path.h"
 #include "fsops/root.h"
 
 namespace persist {
@@ -64,9 +65,7 @@ absl::StatusOr<bool> MakeMissingSiteDir(const std::string& root_dir, bool dry_ru
 }
 
 absl::StatusOr<std::string> MakeStandInSiteDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string dir =
-      absl::StrCat(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp", "/persist-dry-run.XXXXXX");
+  std::string dir = JoinPath(TemporaryDirectory(), "persist-dry-run.XXXXXX");
   if (mkdtemp(dir.data()) == nullptr) {
     return UsageError(absl::StrCat("cannot make ", dir,
                                    " to plan the deploy into a new site: ", std::strerror(errno),
