@@ -241,7 +241,7 @@ void AddReadCommands(Table* table) {
       {"log",
        {"persist log [--root DIR] [--json]",
         "Lists every run: id, kind, state, op count, start, user and host, and the fleet run\n"
-        "it is part of, if any.",
+        "it is part of, if any. --json adds \"current\", the release current points at.",
         {"root"},
         {"json"},
         RunLog}},

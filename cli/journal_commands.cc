@@ -112,7 +112,8 @@ absl::Status RunLog(const Args& args) {
   if (!status.ok()) return status;
   absl::StatusOr<RunList> runs = ListRuns(RootOf(args));
   if (!runs.ok()) return runs.status();
-  std::cout << (args.Has("json") ? RunsJson(runs->runs) : FormatRunTable(runs->runs, runs->live));
+  std::cout << (args.Has("json") ? RunLogJson(runs->runs, runs->current)
+                                 : FormatRunTable(runs->runs, runs->live));
   return absl::OkStatus();
 }
 

@@ -265,12 +265,24 @@ std::string JsonDocument(absl::string_view fields) {
                       "}\n");
 }
 
-std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes) {
+namespace {
+
+// The "runs" field: each run as RunJson prints it.
+std::string RunsField(const std::vector<Run>& runs) {
   std::vector<std::string> items;
   for (const Run& run : runs) items.push_back(RunJson(run));
-  return JsonDocument(
-      absl::StrCat("\"runs\": [", absl::StrJoin(items, ", "), "]",
-                   notes.empty() ? "" : absl::StrCat(", \"notes\": ", JsonStrings(notes))));
+  return absl::StrCat("\"runs\": [", absl::StrJoin(items, ", "), "]");
+}
+
+}  // namespace
+
+std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes) {
+  return JsonDocument(absl::StrCat(
+      RunsField(runs), notes.empty() ? "" : absl::StrCat(", \"notes\": ", JsonStrings(notes))));
+}
+
+std::string RunLogJson(const std::vector<Run>& runs, const std::string& current) {
+  return JsonDocument(absl::StrCat(RunsField(runs), ", \"current\": ", JsonString(current)));
 }
 
 std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops) {

@@ -56,6 +56,11 @@ std::string FormatBytes(uint64_t bytes);
 // operator (a deploy's warnings and reports).
 std::string RunsJson(const std::vector<Run>& runs, const std::vector<std::string>& notes = {});
 
+// persist log --json: {"runs": [Run...], "current": ID}, ID being the
+// release `current` points at ("" when none), so that a script reads the
+// history and where it left the site in one command.
+std::string RunLogJson(const std::vector<Run>& runs, const std::string& current);
+
 // {"run": Run, "ops": [OpRecord...]}
 std::string RunDetailJson(const Run& run, const std::vector<OpRecord>& ops);
 

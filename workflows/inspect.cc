@@ -26,7 +26,9 @@ absl::StatusOr<RunList> ListRuns(const std::string& root_dir) {
   if (!site.ok()) return site.status();
   absl::StatusOr<std::vector<Run>> runs = (*site)->store().ListRuns();
   if (!runs.ok()) return runs.status();
-  return RunList{*std::move(runs), (*site)->LockIsHeld()};
+  absl::StatusOr<std::string> current = CurrentRelease((*site)->root());
+  if (!current.ok()) return current.status();
+  return RunList{*std::move(runs), (*site)->LockIsHeld(), *std::move(current)};
 }
 
 absl::StatusOr<RunDetail> ShowRun(const std::string& root_dir, const std::string& run_id) {

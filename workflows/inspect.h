@@ -21,6 +21,7 @@ namespace persist {
 struct RunList {
   std::vector<Run> runs;  // oldest first
   bool live = false;      // another process holds the site lock now
+  std::string current;    // the release `current` points at, "" when none
 };
 
 // kFailed (FailedPrecondition) when the site has no journal yet.

@@ -63,6 +63,7 @@ doc runs d2 deploy "$WORK/v2" --root site --id 2 --json
 doc runs sw switch 1 --root site --json
 doc runs sw0 switch 1 --root site --json
 doc runs log log --root site --json
+check "log's document names the release current points at" json_check log.out '.current == "1"'
 run_id=$(json_get log.out '.runs[0].id')
 doc run show show "$run_id" --root site --json
 doc changes diff diff 1 2 --root site --json
