@@ -12,28 +12,40 @@
 # once on the controller (tar -czf) and ships to each host. Every host is
 # first given it by hand (persist deploy, untimed); then R rounds, each
 # with new release ids, on sites that hold the previous round's release
-# (subsequent deploys); the two runs of a round alternate (the order is
+# (subsequent deploys); the runs of a round alternate (the order is
 # reversed in even rounds), each after an untimed sync:
 #
-#   one    ansible-playbook -i INVENTORY deploy.yml --limit host1 -e release=REL -e release_id=rN-one
-#   four   ansible-playbook -i INVENTORY deploy.yml -e release=REL -e release_id=rN-four
+#   one          ansible-playbook -i INVENTORY deploy.yml --limit host1 -e release=REL -e release_id=rN-one
+#   four         ansible-playbook -i INVENTORY deploy.yml -e release=REL -e release_id=rN-four
+#   one-share    the same as one, and as four, with each host held to its
+#   four-share   own share of a core (cpu_share.sh: a cgroup per host's sshd)
 #
-# The wall time of ansible-playbook is measured, and the bytes the hosts'
-# sshds received on the run's connections (ss -tin; the controller's ssh
-# masters are closed before each run, so each run opens its own), against
-# the packed release's size times the hosts; beside them the bytes lo sent
-# meanwhile (/proc/net/dev), which count any other loopback traffic of the
-# machine too, and lo's rate with no run of the bench. After each run every host's current is checked (the hosts left
-# out by --limit stay where they were), and after round 1 each host's live
-# release is compared file for file with the release.
+# one and four put the four hosts' work (their sessions, Ansible's Python
+# modules, persist) on the machine's cores together, beside the
+# controller's, so four hosts cost four times one host's CPU on the same
+# cores; on a fleet each host has its own. The share runs model that: each
+# host gets (cores - 1) / 4 of a core (a core at most), alone or among
+# four, and the controller the rest. They need root and a cgroup cpu
+# controller, and are left out, with the cause, without them.
+#
+# The wall time of ansible-playbook is measured, the controller's CPU, the
+# hosts' CPU (their cgroups'), and the bytes the hosts' sshds received on
+# the run's connections (ss -tin; the controller's ssh masters are closed
+# before each run, so each run opens its own), against the packed
+# release's size times the hosts; beside them the bytes lo sent meanwhile
+# (/proc/net/dev), which count any other loopback traffic of the machine
+# too, and lo's rate with no run of the bench. After each run every host's
+# current is checked (the hosts left out by --limit stay where they were),
+# and after round 1 each host's live release is compared file for file
+# with the release.
 #
 # Then a vendor update package (release.sh's make_update_package: a zip of
 # 500 changed files under vendor/) is deployed to the four hosts with
 # deploy.yml -e update=PKG, once, timed and its bytes to the sshds counted:
-# beyond the playbook's own traffic (what a full deploy to four hosts ships
-# besides the packed release), only the package must travel, once per host.
-# Every host's live release is then compared file for file with the
-# updated release.
+# beyond the playbook's own traffic (measured just before on the same play
+# with a package of one unchanged file), only the package must travel, once
+# per host. Every host's live release is then compared file for file with
+# the updated release.
 
 # The fleet's functions (fleet_start, fleet_playbook, fleet_current,
 # fleet_stop_all), sourced here at the top level so that the arrays it
@@ -41,6 +53,8 @@
 # fleet_bench: die (common.sh's here), WORK and PERSIST.
 # shellcheck source=tests/fleet/fleet.sh
 source "$repo/tests/fleet/fleet.sh"
+# shellcheck source=tools/bench.d/cpu_share.sh
+source "$here/cpu_share.sh"
 
 fleet_hosts=4
 
@@ -75,27 +89,76 @@ fleet_close_masters() {
   die "connections to the fleet's sshds are still open 5 s after closing the controller's masters in $FLEET_CONTROL_DIR (ss -tin state established)"
 }
 
-# fleet_run ROUND CHAIN ID: one timed ansible-playbook run of deploy.yml,
-# CHAIN one (host1 alone) or four (every host); its bytes over loopback go
-# to $work/times/fleet.CHAIN.bytes. Checks that it succeeded and where each
-# host's current points afterwards.
-fleet_run() {
-  local r=$1 c=$2 id=$3 limit=() tx0 tx1 name want
-  [[ $c == four ]] || limit=(--limit host1)
+# fleet_hosts_cpu_ns: the CPU time the hosts' groups have used (0 without
+# CPU shares).
+fleet_hosts_cpu_ns() {
+  local name sum=0
+  if [[ -n "$fleet_shares" ]]; then
+    for name in "${FLEET_HOSTS[@]}"; do sum=$((sum + $(cpu_share_used_ns "$name"))); done
+  fi
+  echo "$sum"
+}
+
+# fleet_hold_hosts CHAIN: holds each host to its CPU share for a share
+# chain (one-share, four-share), and lifts the limit for any other.
+fleet_hold_hosts() {
+  local name
+  [[ -n "$fleet_shares" ]] || return 0
+  for name in "${FLEET_HOSTS[@]}"; do
+    cpu_share_limit "$name" "$([[ $1 == *-share ]] && echo "$fleet_share" || echo max)" ||
+      die "setting the CPU share of $name's cgroup failed"
+  done
+}
+
+# fleet_update_run NAME PKG ID: one timed ansible-playbook run of
+# deploy.yml -e update=PKG to every host, all sharing the machine's cores,
+# as release ID; the bytes the sshds received go to
+# $work/times/fleet.NAME.ssh. Checks that it succeeded and that each host's
+# current is ID.
+fleet_update_run() {
+  local name
+  fleet_hold_hosts four
   fleet_close_masters
   sync
+  timed_cpu "$work/times/fleet.$1" fleet_playbook "$WORK/logs/$1" deploy.yml \
+    -e update="$2" -e release_id="$3" -e persist_report_dir="$WORK/reports" ||
+    die "ansible-playbook could not be run for the update package $2 (see $work/log.txt)"
+  fleet_ssh_rx >"$work/times/fleet.$1.ssh"
+  ((rc == 0)) ||
+    die "deploy.yml -e update=$2 failed (exit $rc): see $WORK/logs/$1.out and .err, and the report under $WORK/reports"
+  for name in "${FLEET_HOSTS[@]}"; do
+    [[ "$(fleet_current "$name" || true)" == "$3" ]] ||
+      die "after deploy.yml -e update=$2, $name's current is '$(fleet_current "$name" || true)', not $3: see $WORK/logs/$1.out"
+  done
+}
+
+# fleet_run ROUND CHAIN ID: one timed ansible-playbook run of deploy.yml,
+# CHAIN one or four (host1 alone, or every host, all sharing the machine's
+# cores) or one-share or four-share (the same, each host held to its own
+# CPU share, $fleet_share of a core); its bytes over loopback go to
+# $work/times/fleet.CHAIN.bytes, and the CPU time the hosts used to
+# fleet.CHAIN.hosts. Checks that it succeeded and where each host's current
+# points afterwards.
+fleet_run() {
+  local r=$1 c=$2 id=$3 limit=() tx0 tx1 name want h0
+  [[ $c == four* ]] || limit=(--limit host1)
+  fleet_hold_hosts "$c"
+  fleet_close_masters
+  sync
+  h0=$(fleet_hosts_cpu_ns)
   tx0=$(lo_tx)
   timed_cpu "$work/times/fleet.$c" fleet_playbook "$WORK/logs/$r-$c" deploy.yml "${limit[@]}" \
     -e release="$fleet_rel" -e release_id="$id" -e persist_report_dir="$WORK/reports" ||
     die "ansible-playbook could not be run in round $r ($c) (see $work/log.txt)"
   tx1=$(lo_tx)
+  echo $(($(fleet_hosts_cpu_ns) - h0)) >>"$work/times/fleet.$c.hosts"
   fleet_ssh_rx >>"$work/times/fleet.$c.ssh"
   ((rc == 0)) ||
     die "deploy.yml of release $id to $c host(s) failed in round $r (exit $rc): see $WORK/logs/$r-$c.out and .err, and the report under $WORK/reports"
   echo $((tx1 - tx0)) >>"$work/times/fleet.$c.bytes"
   for name in "${FLEET_HOSTS[@]}"; do
     want=$id
-    [[ $c == four || $name == host1 ]] || want=${fleet_live[$name]}
+    [[ $c == four* || $name == host1 ]] || want=${fleet_live[$name]}
     [[ "$(fleet_current "$name" || true)" == "$want" ]] ||
       die "after deploy.yml of $id to $c host(s) in round $r, $name's current is '$(fleet_current "$name" || true)', not $want: see $FLEET/$name/site and $WORK/logs/$r-$c.out"
     fleet_live[$name]=$want
@@ -117,10 +180,30 @@ fleet_bench() {
   # still run after it. fleet.sh is written for tests without errexit: its
   # clean-up runs in an || list, where a kill of an sshd already gone does
   # not stop it halfway.
-  trap '{ fleet_stop_all || true; }; bench_exit' EXIT
+  trap '{ fleet_stop_all || true; }; cpu_share_remove; bench_exit' EXIT
   fleet_start "$fleet_hosts"
-  trap '{ fleet_stop_all || true; }; bench_exit' EXIT
+  trap '{ fleet_stop_all || true; }; cpu_share_remove; bench_exit' EXIT
   echo "inventory: $FLEET_INVENTORY; ansible.cfg: $ANSIBLE_CONFIG (forks 10, pipelining, ssh ControlPersist 60s)"
+
+  # On a real fleet each host runs its sessions, Python modules and persist
+  # on its own CPU; here the hosts share the machine's cores with each other
+  # and with the controller, so four hosts cost four times the host CPU of
+  # one on the same cores. The share runs hold each host to its own share of
+  # a core, the same whether it runs alone or among four: as many cores as
+  # the machine has, less one left to the controller, split between the
+  # hosts (a core at most).
+  local i
+  fleet_shares='' fleet_share=$(awk -v n="$(nproc)" -v h="$fleet_hosts" 'BEGIN { s = (n - 1) / h; printf "%.2f", (s > 1 ? 1 : s) }')
+  if awk -v s="$fleet_share" 'BEGIN { exit !(s > 0) }' && cpu_share_init "${FLEET_HOSTS[@]}"; then
+    for ((i = 0; i < ${#FLEET_HOSTS[@]}; i++)); do
+      cpu_share_add "${FLEET_HOSTS[i]}" "${FLEET_PIDS[i]}" || die "moving ${FLEET_HOSTS[i]}'s sshd into its cgroup failed"
+    done
+    fleet_shares=1
+    say "CPU shares: each host's sshd, and every session and persist it starts, in its own cgroup ($cpu_share_kind); in the share runs each is held to $fleet_share of a core."
+  else
+    [[ -n "$cpu_share_why" ]] || cpu_share_why="$(nproc) core(s) leave none to the hosts beside the controller's"
+    say "SKIP: the share runs (each host held to its own share of a core): $cpu_share_why."
+  fi
 
   # -------------------------------------------------------------- release
 
@@ -158,10 +241,11 @@ fleet_bench() {
   # -------------------------------------------------------------- rounds
 
   step "deploy.yml to one host against four: $rounds round(s), alternating"
-  say "Each run deploys the release under a new id (rN-one, rN-four) on sites that hold the previous round's; its wall time is ansible-playbook's, its bytes those lo sent meanwhile (other loopback traffic of the machine counts too). Round 1's live releases are compared with the release (mtimes aside)."
+  say "Each run deploys the release under a new id (rN-one, rN-four, ...) on sites that hold the previous round's; its wall time is ansible-playbook's, its bytes those lo sent meanwhile (other loopback traffic of the machine counts too). Round 1's live releases are compared with the release (mtimes aside). one and four: the hosts share the machine's cores; one-share and four-share: each host held to $fleet_share of a core."
   for ((r = 1; r <= rounds; r++)); do
     order=(one four)
-    ((r % 2)) || order=(four one)
+    [[ -z "$fleet_shares" ]] || order+=(one-share four-share)
+    ((r % 2)) || mapfile -t order < <(printf '%s\n' "${order[@]}" | tac)
     line="round $r/$rounds:"
     for c in "${order[@]}"; do
       fleet_run "$r" "$c" "r$r-$c"
@@ -193,20 +277,19 @@ fleet_bench() {
   # count host1 is on its own; bring every host onto one first, untimed.
   if [[ "$(printf '%s\n' "${fleet_live[@]}" | sort -u | wc -l)" != 1 ]]; then
     fleet_run base four update-base >/dev/null
-    sed -i '$d' "$work/times/fleet.four" "$work/times/fleet.four.cpu" "$work/times/fleet.four.ssh" "$work/times/fleet.four.bytes"
+    sed -i '$d' "$work/times/fleet.four" "$work/times/fleet.four.cpu" "$work/times/fleet.four.ssh" "$work/times/fleet.four.bytes" "$work/times/fleet.four.hosts"
   fi
-  fleet_close_masters
-  sync
-  timed_cpu "$work/times/fleet.update" fleet_playbook "$WORK/logs/update" deploy.yml \
-    -e update="$f/update.zip" -e release_id=update -e persist_report_dir="$WORK/reports" ||
-    die "ansible-playbook could not be run for the update package (see $work/log.txt)"
-  fleet_ssh_rx >"$work/times/fleet.update.ssh"
-  ((rc == 0)) ||
-    die "deploy.yml -e update=$f/update.zip failed (exit $rc): see $WORK/logs/update.out and .err, and the report under $WORK/reports"
+  # The playbook's own traffic for an update package (its modules, the
+  # hosts' reads and reports) is measured on the same play with a package
+  # of one file, the release's composer.json as it is, which makes a
+  # release equal to the live one; the rest of the real package's bytes is
+  # the release data that travelled.
+  [[ -f "$fleet_rel/composer.json" ]] || die "$fleet_rel/composer.json is missing: the one-file package is made of it"
+  (cd "$fleet_rel" && zip -qy "$f/one-file.zip" composer.json) || die "zip of the one-file package $f/one-file.zip failed"
+  fleet_update_run one-file "$f/one-file.zip" update-one-file
+  fleet_update_run update "$f/update.zip" update
   release_listing "$f/new" "$work/snap/fleet-new.txt" nomtime
   for name in "${FLEET_HOSTS[@]}"; do
-    [[ "$(fleet_current "$name" || true)" == update ]] ||
-      die "after deploy.yml -e update=..., $name's current is '$(fleet_current "$name" || true)', not update: see $WORK/logs/update.out"
     site=$FLEET/$name/site
     release_listing "$site/releases/update" "$work/snap/fleet-update-$name.txt" nomtime
     same "$name: the release the update package made is the updated release, file for file (mtimes aside)" \
@@ -214,6 +297,7 @@ fleet_bench() {
   done
   fleet_releases=$(find "$FLEET"/host*/site/releases -mindepth 1 -maxdepth 1 -type d | wc -l)
   { fleet_stop_all || true; }
+  cpu_share_remove
   trap bench_exit EXIT
 
   # -------------------------------------------------------------- results
@@ -226,30 +310,42 @@ fleet_bench() {
     echo
     echo "deploy.yml of the release as a directory, on sites that hold the previous round's release ($fleet_hosts hosts, each an sshd on 127.0.0.1, on this one machine):"
     echo
-    echo "| run | median ms (min-max) | controller user CPU ms | controller sys CPU ms | × one host | MB to the sshds (median) | × packed × hosts | MB over lo (median) |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    for c in one four; do
+    echo "| run | median ms (min-max) | controller user CPU ms | controller sys CPU ms | × one host | hosts' CPU ms (median) | MB to the sshds (median) | × packed × hosts | MB over lo (median) |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    local chains=(one four) what
+    [[ -z "$fleet_shares" ]] || chains+=(one-share four-share)
+    for c in "${chains[@]}"; do
       n=1
-      [[ $c == one ]] || n=$fleet_hosts
-      printf '%s%s\n' "$(row "\`deploy.yml\` to $n host(s)" "$tm/fleet.$c" "$tm/fleet.one")" \
-        "$(awk -v b="$(median "$tm/fleet.$c.ssh")" -v l="$(median "$tm/fleet.$c.bytes")" -v p="$packed" -v n="$n" 'BEGIN { printf " %.1f | %.2f | %.1f |", b / 1e6, b / (p * n), l / 1e6 }')"
+      [[ $c != four* ]] || n=$fleet_hosts
+      what="\`deploy.yml\` to $n host(s)"
+      [[ $c != *-share ]] || what+=", each held to $fleet_share of a core"
+      printf '%s%s\n' "$(row "$what" "$tm/fleet.$c" "$tm/fleet.${c/four/one}")" \
+        "$(awk -v h="$(median "$tm/fleet.$c.hosts")" -v s="$fleet_shares" -v b="$(median "$tm/fleet.$c.ssh")" -v l="$(median "$tm/fleet.$c.bytes")" -v p="$packed" -v n="$n" 'BEGIN {
+          printf " %s | %.1f | %.2f | %.1f |", (s ? sprintf("%.0f", h / 1e6) : "-"), b / 1e6, b / (p * n), l / 1e6 }')"
     done
     echo
     echo "Round by round: four hosts / one host $(round_ratios "$tm/fleet.four" "$tm/fleet.one")."
-    echo "CPU: the controller's (ansible-playbook, ssh, tar), not the persist each host runs under its sshd. Bytes to the sshds: what the hosts' sshds received on the run's connections (ss -tin, bytes_received; each run opens its own, the controller's ssh masters closed before it), the release and Ansible's modules. Bytes over lo: lo's transmit counter (/proc/net/dev) across the run, so any other loopback traffic of the machine counts too (it sent $(awk -v r="$fleet_background" 'BEGIN { printf "%.1f", r / 1e3 }') kB/s over 5 s before the rounds, with no run of the bench); the packed release is $(awk -v p="$packed" 'BEGIN { printf "%.1f", p / 1e6 }') MB."
-    echo "All $fleet_hosts hosts and the controller share this machine's $(nproc) cores: the four hosts' persist runs compete for them."
+    [[ -z "$fleet_shares" ]] ||
+      echo "Round by round, each host held to $fleet_share of a core: $(round_ratios "$tm/fleet.four-share" "$tm/fleet.one-share")."
+    echo "Controller CPU: ansible-playbook's, with its ssh and tar. Hosts' CPU: what the hosts' sshds and all they started (sessions, Ansible's Python modules, persist) used, from their cgroups. Bytes to the sshds: what the hosts' sshds received on the run's connections (ss -tin, bytes_received; each run opens its own, the controller's ssh masters closed before it), the release and Ansible's modules. Bytes over lo: lo's transmit counter (/proc/net/dev) across the run, so any other loopback traffic of the machine counts too (it sent $(awk -v r="$fleet_background" 'BEGIN { printf "%.1f", r / 1e3 }') kB/s over 5 s before the rounds, with no run of the bench); the packed release is $(awk -v p="$packed" 'BEGIN { printf "%.1f", p / 1e6 }') MB."
+    echo "In the runs without shares, all $fleet_hosts hosts and the controller share this machine's $(nproc) cores: four hosts' work takes four times the CPU of one host's on the same cores, which a fleet of machines does not. In the share runs each host has its own $fleet_share of a core, alone or among four, as a host of a fleet has its own CPU; the controller has the rest."
     echo
     awk -v u="$(cat "$tm/fleet.update.ssh")" -v t="$(($(cat "$tm/fleet.update") / 1000000))" -v z="$pkg_zip" \
-      -v full="$(median "$tm/fleet.four.ssh")" -v p="$packed" -v n="$fleet_hosts" 'BEGIN {
-      overhead = full - p * n
-      printf "deploy.yml -e update=PKG to %d hosts: %d ms, %.2f MB to the sshds; the package is %.2f MB (%.2f MB for %d hosts); the playbook'"'"'s own traffic, what a full deploy to %d hosts ships besides the packed release: %.2f MB; so %.2f MB of release data travelled, %.2f × the package × hosts (a full deploy: %.1f MB).\n",
-        n, t, u / 1e6, z / 1e6, z * n / 1e6, n, n, overhead / 1e6, (u - overhead) / 1e6, (u - overhead) / (z * n), full / 1e6 }'
+      -v o="$(cat "$tm/fleet.one-file.ssh")" -v oz="$(stat -c %s "$f/one-file.zip")" -v n="$fleet_hosts" 'BEGIN {
+      overhead = o - oz * n
+      printf "deploy.yml -e update=PKG to %d hosts: %d ms, %.2f MB to the sshds; the package is %.2f MB (%.2f MB for %d hosts); the playbook'"'"'s own traffic, measured on the same play with a one-file package (%.2f MB to the sshds, less the package): %.2f MB; so %.2f MB of release data travelled, %.2f × the package × hosts.\n",
+        n, t, u / 1e6, z / 1e6, z * n / 1e6, n, o / 1e6, overhead / 1e6, (u - overhead) / 1e6, (u - overhead) / (z * n) }'
   } | tee "$work/results-fleet.md"
 
   # -------------------------------------------------------------- targets
 
-  target "fleet deploy to $fleet_hosts hosts / to 1 host ≤ 1.5×" "$(ratio "$tm/fleet.four" "$tm/fleet.one")" 1.5
+  if [[ -n "$fleet_shares" ]]; then
+    target "fleet deploy to $fleet_hosts hosts / to 1 host ≤ 1.5×, each host on its own share of a core" "$(ratio "$tm/fleet.four-share" "$tm/fleet.one-share")" 1.5
+  else
+    target_missing "fleet deploy to $fleet_hosts hosts / to 1 host ≤ 1.5×, each host on its own share of a core" "$cpu_share_why"
+  fi
+  target "fleet deploy to $fleet_hosts hosts / to 1 host ≤ 1.5×, all hosts and the controller on the machine's $(nproc) cores" "$(ratio "$tm/fleet.four" "$tm/fleet.one")" 1.5
   target "update package to $fleet_hosts hosts: release data shipped (bytes to the sshds less the playbook's own traffic) ≤ 1.2 × the package × hosts" \
-    "$(awk -v u="$(cat "$tm/fleet.update.ssh")" -v full="$(median "$tm/fleet.four.ssh")" -v p="$packed" -v z="$pkg_zip" -v n="$fleet_hosts" \
-      'BEGIN { print (u - (full - p * n)) / (z * n) }')" 1.2
+    "$(awk -v u="$(cat "$tm/fleet.update.ssh")" -v o="$(cat "$tm/fleet.one-file.ssh")" -v oz="$(stat -c %s "$f/one-file.zip")" -v z="$pkg_zip" -v n="$fleet_hosts" \
+      'BEGIN { print (u - (o - oz * n)) / (z * n) }')" 1.2
 }
