@@ -34,7 +34,8 @@ std::string Verbatim(const std::string& text) {
 }
 
 // How completion fills a word, as the usage line's placeholder says:
-// "dirs", "files", "releases", "runs", "words a b c", or "" for nothing
+// "dirs", "files", "releases", "runs", "topics" (of persist guide),
+// "words a b c", or "" for nothing
 // (a number, an id persist makes, a URL).
 std::string KindOf(const std::string& placeholder) {
   if (absl::StrContains(placeholder, '|')) {
@@ -43,6 +44,7 @@ std::string KindOf(const std::string& placeholder) {
   if (placeholder == absl::AsciiStrToLower(placeholder)) return "words " + placeholder;
   if (absl::StartsWith(placeholder, "RELEASE")) return "releases";
   if (placeholder == "RUN_ID") return "runs";
+  if (placeholder == "TOPIC") return "topics";
   if (absl::EndsWith(placeholder, "DIR") || placeholder == "SITE") return "dirs";
   for (const char* file : {"FILE", "SRC", "PKG", "PATH", "PATH_OR_GLOB"}) {
     if (absl::EndsWith(placeholder, file)) return "files";
@@ -139,6 +141,8 @@ _persist_fill() {
       site=$(_persist_site)
       COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" log --root "$site" 2>/dev/null |
         awk 'NR > 1 { print $1 }')" -- "$cur")) ;;
+    topics)
+      COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" guide 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur")) ;;
     words\ *) COMPREPLY=($(compgen -W "${kind#words }" -- "$cur")) ;;
     *) COMPREPLY=() ;;
   esac
@@ -185,14 +189,34 @@ std::string PageHeader(const std::string& title, const std::string& version) {
       "\" \"User Commands\"\n");
 }
 
-// What a command does, for its NAME line: the first sentence of its help,
-// joined onto one line, without its full stop, in lower case at the start
-// ("Deploys a release ..." -> "deploys a release ...").
+// What a command does, for its NAME line (which whatis and apropos list
+// one line each): the head of the first sentence of its help, up to its
+// first colon or semicolon, without what it says in parentheses, on one
+// line, in lower case at the start ("Deploys the release in SRC, a
+// directory or the vendor's archive (.zip, ...), as releases/ID in one
+// journaled run: ..." -> "deploys the release in SRC, a directory or the
+// vendor's archive, as releases/ID in one journaled run").
 std::string Summary(const Command& command) {
-  std::string help = absl::StrReplaceAll(command.help, {{"\n", " "}});
+  const std::string help = absl::StrReplaceAll(command.help, {{"\n", " "}});
   size_t end = help.find(". ");
   if (end == std::string::npos) end = help.find_last_of('.');
-  std::string summary = help.substr(0, end);
+  const std::string sentence = help.substr(0, end);
+  std::string summary;
+  int depth = 0;
+  for (size_t i = 0; i < sentence.size(); ++i) {
+    const char c = sentence[i];
+    if (depth == 0 && (c == ':' || c == ';') &&
+        (i + 1 == sentence.size() || sentence[i + 1] == ' ')) {
+      break;
+    }
+    if (c == '(') {
+      if (depth++ == 0 && !summary.empty() && summary.back() == ' ') summary.pop_back();
+    } else if (c == ')' && depth > 0) {
+      --depth;
+    } else if (depth == 0) {
+      summary.push_back(c);
+    }
+  }
   if (!summary.empty()) summary[0] = absl::ascii_tolower(summary[0]);
   return summary;
 }

@@ -3,7 +3,7 @@
 # directory (dpkg -x: no root, no apt): every file in its place, the binary
 # runs and prints VERSION, the man pages (persist, one per command,
 # ultimate-persistence) render without a warning, the
-# completion completes commands, flags, release ids and run ids,
+# completion completes commands, flags, release ids, run ids and guide topics,
 # ultimate-persistence works as the blueprint writes it, the Ansible
 # collection installs with ansible-galaxy and its playbooks load by name,
 # and lintian finds no error.
@@ -68,6 +68,9 @@ for command in $commands; do
   MANWIDTH=100 man --warnings -E UTF-8 -l "$page" >"persist-$command.man" 2>"persist-$command.err"
   check "man persist-$command renders, with no warning" \
     test -s "persist-$command.man" -a ! -s "persist-$command.err" || show_file "persist-$command.err"
+  # whatis and apropos list the NAME line as one line of a terminal.
+  check "persist-$command(1)'s NAME line is short" \
+    test "$(zcat "$page" | sed -n '/^\.SH NAME$/{n;p;q}' | wc -c)" -le 150
 done
 # man justifies its lines with extra spaces: compare words.
 check "persist-deploy(1) names its command" grep -q 'persist-deploy - deploys' <(tr -s ' ' <persist-deploy.man)
@@ -107,6 +110,7 @@ persist deploy app --root live --id r1 --quiet >deploy.out 2>deploy.err
 check "the packaged persist deploys" test -L live/current || show_file deploy.err
 run_id=$(persist log --root live | awk 'NR == 2 { print $1 }')
 check "it completes run ids" test "$(complete_words persist show --root live "")" = "$run_id "
+check "it completes guide topics" test "$(complete_words persist guide v)" = "vendor-update "
 
 mkdir -p blueprint && cp -a app blueprint/app && mkdir blueprint/shared
 (cd blueprint && ultimate-persistence app shared first server) >up.out 2>up.err
