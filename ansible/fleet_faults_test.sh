@@ -29,7 +29,8 @@
 #    the common storage between its stage and switch; the fleet undo puts
 #    every host's site back exactly, keeps the upload written into the
 #    existing uploads, removes the seeded path from the common storage, and
-#    moves the upload written into it to shared/.persist-rescued/ there.
+#    moves the upload written into it to shared/.persist-rescued/ there;
+#    host1, which seeded it, undoes after the others.
 #
 # usage: fleet_faults_test.sh PATH_TO_PERSIST   (bazel passes it)
 runfiles=$PWD
@@ -275,10 +276,22 @@ fleet_report media deploy
 check "the demo banner is in the common storage" grep -q "demo banner" "$FLEET/common/public/media/banner.jpg"
 snapshot "$FLEET/common" on-s2.common
 
-fleet_playbook undo-media undo.yml "${reports[@]}"
+fleet_playbook undo-media undo.yml "${shared[@]}" "${reports[@]}"
 expect_rc 0 "undo.yml of the release that seeded public/media/" || show_file undo-media.out
 fleet_report undo-media undo
 fleet_all_on s1 "the fleet undo"
+# host1 seeded public/media/ into the common storage: it undoes last, once
+# no other host serves or stages the release.
+media_fleet_run=$(json_get undo-media.json '.fleet_run')
+for name in "${FLEET_HOSTS[@]}"; do
+  "$PERSIST" log --root "$FLEET/$name/site" --json |
+    jq -r --arg f "$media_fleet_run" '[.runs[] | select(.fleet_run == $f)] |
+      "\(map(.undo_start_ns | tonumber) | min) \(map(.undo_end_ns | tonumber) | max)"' >"undo-times.$name"
+done
+check "host1, which seeded shared/, began its undo after every other host had ended its own" \
+  awk '{ start[FILENAME] = $1; end[FILENAME] = $2 }
+    END { for (f in end) if (f != "undo-times.host1" && end[f] > start["undo-times.host1"]) exit 1 }' \
+  undo-times.host1 undo-times.host2 undo-times.host3 undo-times.host4
 fleet_snapshot after-undo-media
 # The sites but shared/ (the common storage, checked below): exactly as
 # before the deploy.

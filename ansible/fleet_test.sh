@@ -20,7 +20,8 @@
 #    host staged): the others switch and are undone, the report names it
 #    unreachable; once its sshd is back it is found in its pre-switch state
 #    (current on the old release, its staging committed), and undo.yml
-#    undoes that staging;
+#    undoes that staging, and removes a release shipped for that fleet run
+#    and left unstaged;
 #  - rollback.yml: to a release one host lacks, it refuses before changing
 #    any host; to a release every host holds, every host rolls to it (and
 #    undo.yml undoes that); when one host's health check fails after its
@@ -28,7 +29,10 @@
 #  - an update package (-e update=PKG, an Info-ZIP zip): only the package
 #    travels, every host makes the new release from its live one, and
 #    undo.yml takes it back exactly; with one host on another release, the
-#    play refuses before it ships anything, naming each host's release.
+#    play refuses before it ships anything, naming each host's release, and
+#    so does a full release (another controller's switch phase looks so),
+#    removing the incoming directory it made; with -e
+#    allow_split_fleet=true every host deploys over its own live release.
 #
 # usage: fleet_test.sh PATH_TO_PERSIST   (bazel passes it)
 runfiles=$PWD
@@ -225,8 +229,14 @@ check "host2, back, is in its pre-switch state: current at v1" test "$(fleet_cur
 check "host2, back, holds its staging of the fleet run and no switch" \
   json_check unreachable-host2.log '[.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"]
     == ["deploy v2 RUN_COMMITTED"]' --arg f "$unreachable_fid"
+# A release shipped for the fleet run but never staged (a host cut off
+# between the two) is the fleet run's to remove; another's is not.
+touch "$FLEET/host2/.persist-incoming/$unreachable_fid.tar.gz" "$FLEET/host2/.persist-incoming/fleet-other.tar.gz"
 fleet_playbook reconcile undo.yml "${reports[@]}"
 expect_rc 0 "undo.yml once host2 is back" || show_file reconcile.out
+check "undo.yml removed the release shipped to host2 for the fleet run" \
+  test ! -e "$FLEET/host2/.persist-incoming/$unreachable_fid.tar.gz"
+check "and left another fleet run's" rm "$FLEET/host2/.persist-incoming/fleet-other.tar.gz"
 fleet_report reconcile undo
 check "undo.yml found the fleet run host2 was left in, and every host is undone" \
   json_check reconcile.json '.fleet_run == $f and .outcome == "undone" and ([.hosts[].state] | unique) == ["undone"]' \
@@ -342,6 +352,30 @@ for name in "${FLEET_HOSTS[@]}"; do
   check "nothing was shipped to $name" \
     cmp -s "incoming-$name.before" <(ls -A "$FLEET/$name/.persist-incoming" 2>&1)
 done
+# A full release to the split fleet: refused likewise, as another
+# controller's switch phase looks; host4's incoming directory, which the
+# play makes, is removed again.
+rmdir "$FLEET/host4/.persist-incoming" || die "rmdir $FLEET/host4/.persist-incoming"
+fleet_playbook release-split deploy.yml -e release="$WORK/v2" -e release_id=v3 "${reports[@]}"
+expect_rc 2 "deploy.yml -e release=PATH on a fleet on two releases"
+check "the refusal names each host's release and the way out" \
+  grep -q "the hosts are not all on one release: host1: v2, host2: v2, host3: v1, host4: v2; another controller may be switching the fleet" \
+  release-split.out || show_file release-split.out
+check "and the override" has release-split.out "-e allow_split_fleet=true; nothing was shipped"
+fleet_snapshot release-split-refused
+fleet_same split release-split-refused "a refused release to a split fleet"
+check "the refused play removed the incoming directory it made on host4" test ! -e "$FLEET/host4/.persist-incoming"
+check "and left the others' as they were" \
+  cmp -s incoming-host1.before <(ls -A "$FLEET/host1/.persist-incoming" 2>&1)
+# With allow_split_fleet, each host deploys over its own live release.
+fleet_playbook release-split-allowed deploy.yml -e release="$WORK/v2" -e release_id=v3 \
+  -e allow_split_fleet=true "${reports[@]}"
+expect_rc 0 "deploy.yml -e allow_split_fleet=true on a fleet on two releases" || show_file release-split-allowed.out
+fleet_all_on v3 "a release deployed over a split fleet, allowed"
+fleet_playbook release-split-undo undo.yml "${reports[@]}"
+expect_rc 0 "undo.yml of the release deployed over the split fleet" || show_file release-split-undo.out
+fleet_snapshot release-split-undone
+fleet_same split release-split-undone "undo.yml of the release deployed over the split fleet"
 "$PERSIST" undo --root "$FLEET/host3/site" --yes >host3-undo.out 2>&1 || die "undo on host3: $(cat host3-undo.out)"
 
 finish
