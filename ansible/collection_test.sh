@@ -4,7 +4,7 @@
 # (the one the Debian package ships), installed with `ansible-galaxy
 # collection install` into the simulated fleet's own collections path
 # (tests/fleet/fleet.sh: never ~/.ansible), its playbooks then run by name on
-# three hosts, host2 of which has no persist: no persist_bin in the
+# four hosts, host2 of which has no persist: no persist_bin in the
 # inventory, none on the PATH of its SSH sessions.
 #  - the collection: its version is VERSION, it holds the playbooks of
 #    ansible/playbooks byte for byte, and nothing else of ansible/ but its
@@ -47,7 +47,7 @@ file_id() {
 
 # ------------------------------------------------------------ the collection
 
-fleet_start 3
+fleet_start 4
 installed=$FLEET_COLLECTIONS/ansible_collections/persist/fleet
 LC_ALL=C.UTF-8 ansible-galaxy collection install "$collection" -p "$FLEET_COLLECTIONS" \
   >install.out 2>&1
@@ -93,7 +93,7 @@ check "the refusal names host2 and the path looked for there" \
   has refused.out "no persist to run on host2: persist_bin is not set, persist is not on the PATH of its SSH session"
 check "and says $shipped does not exist" has refused.out "$shipped does not exist"
 check "and names the variable to set" has refused.out "-e persist_binary=PATH"
-check "it names no other host" bash -c "! grep -qE 'host[13]:' refused.out"
+check "it names no other host" bash -c "! grep -qE 'host[134]:' refused.out"
 fleet_snapshot after-refused
 fleet_same on-v1 after-refused "a deploy refused for host2's missing persist"
 no_fleet_run "a deploy refused for host2's missing persist"
@@ -138,8 +138,8 @@ check "the report says every host switched" \
   json_check ship.json '.outcome == "switched" and ([.hosts[].state] | unique) == ["switched"]'
 check "host2 holds persist_binary at $shipped" cmp "$shipped" "$PERSIST"
 check "mode 0755" test "$(stat -c %a "$shipped")" = 755
-check "host1 and host3, which have persist, were shipped none" \
-  test ! -e "$FLEET/host1/.persist-bin" -a ! -e "$FLEET/host3/.persist-bin"
+check "host1, host3 and host4, which have persist, were shipped none" \
+  test ! -e "$FLEET/host1/.persist-bin" -a ! -e "$FLEET/host3/.persist-bin" -a ! -e "$FLEET/host4/.persist-bin"
 # persist records in the site the binary that last changed it
 # (.persist/persist-binary, for the site's recovery scripts).
 check "host2's deploy ran the shipped binary" \
