@@ -12,8 +12,11 @@ fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
 say() { printf '%s\n' "$*" | fold -s -w 78; }
 ok() { printf '%sok:%s %s\n' "$green" "$off" "$*"; }
+# die MESSAGE: the bench fails, keeping its work directory, where MESSAGE
+# may point.
 die() {
   printf '%sbench: %s%s\n' "$red" "$*" "$off" >&2
+  keep=1
   exit 1
 }
 
