@@ -298,6 +298,13 @@ fleet_bench() {
       "$work/snap/fleet-new.txt" "$work/snap/fleet-update-$name.txt"
   done
   fleet_releases=$(find "$FLEET"/host*/site/releases -mindepth 1 -maxdepth 1 -type d | wc -l)
+  # The hosts' persist runs empty their trash in the background once they
+  # return: wait for those emptiers, so that the removal of the sites at the
+  # end does not race them.
+  for name in "${FLEET_HOSTS[@]}"; do
+    persist empty-trash --root "$FLEET/$name/site" >>"$work/log.txt" 2>&1 ||
+      die "persist empty-trash --root $FLEET/$name/site failed (see $work/log.txt)"
+  done
   { fleet_stop_all || true; }
   cpu_share_remove
   trap bench_exit EXIT
