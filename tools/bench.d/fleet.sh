@@ -13,7 +13,8 @@
 # first given it by hand (persist deploy, untimed); then R rounds, each
 # with new release ids, on sites that hold the previous round's release
 # (subsequent deploys); the runs of a round alternate (the order is
-# reversed in even rounds), each after an untimed sync:
+# reversed in even rounds), each after the hosts' trash is emptied (the
+# releases the previous run pruned) and a sync, untimed:
 #
 #   one          ansible-playbook -i INVENTORY deploy.yml --limit host1 -e release=REL -e release_id=rN-one
 #   four         ansible-playbook -i INVENTORY deploy.yml -e release=REL -e release_id=rN-four
@@ -99,6 +100,18 @@ fleet_hosts_cpu_ns() {
   echo "$sum"
 }
 
+# fleet_empty_trash: waits for the trash emptiers the hosts' last persist
+# runs left working in the background (the releases beyond --keep they
+# pruned), and empties what is left: a timed run then does not share a
+# host's CPU share with the previous run's emptier.
+fleet_empty_trash() {
+  local name
+  for name in "${FLEET_HOSTS[@]}"; do
+    persist empty-trash --root "$FLEET/$name/site" >>"$work/log.txt" 2>&1 ||
+      die "persist empty-trash --root $FLEET/$name/site failed (see $work/log.txt)"
+  done
+}
+
 # fleet_hold_hosts CHAIN: holds each host to its CPU share for a share
 # chain (one-share, four-share), and lifts the limit for any other.
 fleet_hold_hosts() {
@@ -118,6 +131,7 @@ fleet_hold_hosts() {
 fleet_update_run() {
   local name
   fleet_hold_hosts four
+  fleet_empty_trash
   fleet_close_masters
   sync
   timed_cpu "$work/times/fleet.$1" fleet_playbook "$WORK/logs/$1" deploy.yml \
@@ -143,6 +157,7 @@ fleet_run() {
   local r=$1 c=$2 id=$3 limit=() tx0 tx1 name want h0
   [[ $c == four* ]] || limit=(--limit host1)
   fleet_hold_hosts "$c"
+  fleet_empty_trash
   fleet_close_masters
   sync
   h0=$(fleet_hosts_cpu_ns)
@@ -298,13 +313,8 @@ fleet_bench() {
       "$work/snap/fleet-new.txt" "$work/snap/fleet-update-$name.txt"
   done
   fleet_releases=$(find "$FLEET"/host*/site/releases -mindepth 1 -maxdepth 1 -type d | wc -l)
-  # The hosts' persist runs empty their trash in the background once they
-  # return: wait for those emptiers, so that the removal of the sites at the
-  # end does not race them.
-  for name in "${FLEET_HOSTS[@]}"; do
-    persist empty-trash --root "$FLEET/$name/site" >>"$work/log.txt" 2>&1 ||
-      die "persist empty-trash --root $FLEET/$name/site failed (see $work/log.txt)"
-  done
+  # The removal of the sites at the end must not race the emptiers.
+  fleet_empty_trash
   { fleet_stop_all || true; }
   cpu_share_remove
   trap bench_exit EXIT
