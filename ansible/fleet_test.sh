@@ -5,7 +5,9 @@
 # site compared byte for byte with what it was before (snapshots, as
 # tests/blackbox/lib.sh makes them), and with the report the controller wrote:
 #  - a good release: every host switches, all to the same release id, each
-#    with its staging and switch in its journal under the fleet run;
+#    with its staging and switch in its journal under the fleet run; the
+#    release is shipped to .persist-incoming beside each site, or to the
+#    persist_ship_dir the inventory gives host3;
 #  - the fleet undo after it: every host back exactly; run again, nothing
 #    changes and it still succeeds;
 #  - one host cannot stage (a release of that id is there already): nothing
@@ -77,6 +79,12 @@ stop_all() {
   for pid in "${HTTP_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 }
 
+# host3 is shipped to its own persist_ship_dir, set in the inventory.
+FLEET_HOST_VARS[host3]="persist_ship_dir=$WORK/fleet/host3/incoming"
+# incoming NAME: where NAME's release is shipped to.
+incoming() {
+  if [[ $1 == host3 ]]; then echo "$FLEET/host3/incoming"; else echo "$FLEET/$1/.persist-incoming"; fi
+}
 fleet_start 4
 trap stop_all EXIT
 for v in v1 v2 v3 v4 v5; do sample_release "$v" small "$v"; done
@@ -99,9 +107,10 @@ for name in "${FLEET_HOSTS[@]}"; do
   check "$name's journal holds the staging and the switch under fleet run $fid" \
     json_check "good-$name.log" '[.runs[] | select(.fleet_run == $f) | "\(.kind) \(.release) \(.state)"]
       == ["deploy v2 RUN_COMMITTED", "switch v2 RUN_COMMITTED"]' --arg f "$fid"
-  check "the shipped release has left $name's incoming directory" \
-    test -z "$(ls -A "$FLEET/$name/.persist-incoming")"
+  check "the shipped release has left $name's incoming directory, $(incoming "$name")" \
+    test -d "$(incoming "$name")" -a -z "$(ls -A "$(incoming "$name")")"
 done
+check "host3's persist_ship_dir from the inventory was used, and no other" test ! -e "$FLEET/host3/.persist-incoming"
 check "the packed release has left the controller" \
   test -z "$(find "$WORK/reports" -name '*.tar.gz')"
 
@@ -341,7 +350,7 @@ fleet_same before-update update-undone "undo.yml of the update package"
 # package would make different releases of one id. Refused before shipping.
 "$PERSIST" switch v1 --root "$FLEET/host3/site" >host3-v1.out 2>&1 || die "switch of host3 to v1: $(cat host3-v1.out)"
 fleet_snapshot split
-for name in "${FLEET_HOSTS[@]}"; do ls -A "$FLEET/$name/.persist-incoming" >"incoming-$name.before" 2>&1; done
+for name in "${FLEET_HOSTS[@]}"; do ls -A "$(incoming "$name")" >"incoming-$name.before" 2>&1; done
 fleet_playbook update-split deploy.yml -e update="$WORK/update.zip" -e release_id=v2u "${reports[@]}"
 expect_rc 2 "deploy.yml -e update=PKG on a fleet on two releases"
 check "the refusal names each host's release" \
@@ -350,7 +359,7 @@ fleet_snapshot split-refused
 fleet_same split split-refused "a refused update package"
 for name in "${FLEET_HOSTS[@]}"; do
   check "nothing was shipped to $name" \
-    cmp -s "incoming-$name.before" <(ls -A "$FLEET/$name/.persist-incoming" 2>&1)
+    cmp -s "incoming-$name.before" <(ls -A "$(incoming "$name")" 2>&1)
 done
 # A full release to the split fleet: refused likewise, as another
 # controller's switch phase looks; host4's incoming directory, which the
