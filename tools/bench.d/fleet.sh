@@ -123,6 +123,16 @@ fleet_hold_hosts() {
   done
 }
 
+# fleet_prepare_run CHAIN: what comes before every timed run, untimed:
+# the hosts' CPU shares for CHAIN, their trash emptied, the controller's
+# ssh masters closed, and a sync.
+fleet_prepare_run() {
+  fleet_hold_hosts "$1"
+  fleet_empty_trash
+  fleet_close_masters
+  sync
+}
+
 # fleet_update_run NAME PKG ID: one timed ansible-playbook run of
 # deploy.yml -e update=PKG to every host, all sharing the machine's cores,
 # as release ID; the bytes the sshds received go to
@@ -130,10 +140,7 @@ fleet_hold_hosts() {
 # current is ID.
 fleet_update_run() {
   local name
-  fleet_hold_hosts four
-  fleet_empty_trash
-  fleet_close_masters
-  sync
+  fleet_prepare_run four
   timed_cpu "$work/times/fleet.$1" fleet_playbook "$WORK/logs/$1" deploy.yml \
     -e update="$2" -e release_id="$3" -e persist_report_dir="$WORK/reports" ||
     die "ansible-playbook could not be run for the update package $2 (see $work/log.txt)"
@@ -156,10 +163,7 @@ fleet_update_run() {
 fleet_run() {
   local r=$1 c=$2 id=$3 limit=() tx0 tx1 name want h0
   [[ $c == four* ]] || limit=(--limit host1)
-  fleet_hold_hosts "$c"
-  fleet_empty_trash
-  fleet_close_masters
-  sync
+  fleet_prepare_run "$c"
   h0=$(fleet_hosts_cpu_ns)
   tx0=$(lo_tx)
   # A run to host1 alone leaves it a release ahead of the others, which
